@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-postgres bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+## run: set up, create the SQLite schema, add demo data (first time), serve on :8000
+run: $(STAMP)
+	$(BIN)/bnpl init-db
+	$(BIN)/bnpl demo --if-empty
+	$(BIN)/bnpl serve --host 127.0.0.1 --port 8000
+
+## test: set up and run the whole suite (SQLite; BNPL_TEST_DATABASE_URL for PostgreSQL)
+test: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	BNPL_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/api_flow.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,1 @@
+"""bnpl: an open-source, self-hostable buy-now-pay-later provider."""

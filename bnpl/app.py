@@ -1,0 +1,68 @@
+"""create_app(settings) builds everything; nothing happens at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, jsonify
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bnpl import errors
+from bnpl.clock import Clock, SystemClock
+from bnpl.config import Settings
+from bnpl.db import make_engine, make_sessionmaker
+
+
+@dataclass
+class Services:
+    """What a process shares: settings, the database and the clock."""
+
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    clock: Clock
+
+
+def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    return Services(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                    clock=clock or SystemClock())
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               services: Services | None = None) -> Flask:
+    from bnpl.events.api import blp as events_api
+    from bnpl.invoices.api import blp as invoices_api
+    from bnpl.merchants.api import blp as merchants_api
+    from bnpl.orders.api import blp as orders_api
+    from bnpl.web.api import OPENAPI_CONFIG, Api
+    from bnpl.web.context import close_uow
+
+    services = services or build_services(settings, clock)
+    app = Flask(__name__, instance_path=str(services.settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=services.settings.secret_key,
+        MAX_CONTENT_LENGTH=services.settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        **OPENAPI_CONFIG,
+    )
+    app.json.sort_keys = False
+    app.extensions["bnpl"] = services
+    app.teardown_appcontext(close_uow)
+    errors.register(app)
+
+    api = Api(app)
+    for blueprint in (orders_api, invoices_api, events_api, merchants_api):
+        api.register_blueprint(blueprint)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    return app

@@ -1,0 +1,102 @@
+"""The ``bnpl`` command."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from bnpl.errors import DomainError
+
+
+def _services():
+    from bnpl.app import build_services
+    return build_services()
+
+
+def _fail(error: DomainError):
+    fields = error.extra.get("errors")
+    if fields:
+        raise click.ClickException("\n".join(f"{path}: {' '.join(msgs)}" for path, msgs in fields.items()))
+    raise click.ClickException(error.detail)
+
+
+@click.group()
+def main():
+    """bnpl: a self-hostable buy-now-pay-later provider."""
+
+
+@main.command("init-db")
+def init_db():
+    """Create or upgrade the schema (Alembic)."""
+    from bnpl.db import upgrade
+    from bnpl.config import Settings
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    click.echo(f"Schema is up to date ({_safe_url(settings.database_url)}).")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", type=int, help="gunicorn worker processes (default BNPL_WEB_WORKERS or 2)")
+@click.option("--threads", default=1, show_default=True, type=int, help="threads per worker")
+def serve(host, port, workers, threads):
+    """Run the web service under gunicorn."""
+    from bnpl.web.server import run
+
+    run(host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="do nothing (and succeed) when the database has data")
+def demo(if_empty):
+    """Fill an empty database with a believable demo and print where to look."""
+    from bnpl.demo import fill_demo
+
+    try:
+        click.echo(fill_demo(_services(), skip_if_not_empty=if_empty))
+    except DomainError as exc:
+        _fail(exc)
+
+
+@main.group()
+def merchants():
+    """Webshops and their API keys."""
+
+
+@merchants.command("create")
+@click.argument("name")
+@click.option("--test", "test_mode", is_flag=True, help="a test-mode key (bnpl_test_…)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--payout-iban")
+@click.option("--invoice-term-days", type=int)
+@click.option("--transit-days", type=int)
+@click.option("--order-limit", "order_limit_cents", type=int, help="in cents")
+def merchants_create(name, test_mode, as_json, **settings):
+    """Create a merchant and print its API key (shown this once only)."""
+    from bnpl.merchants import service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            created = service.create_merchant(uow, name=name, livemode=not test_mode, **settings)
+            merchant = created.merchant
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps({"id": merchant.id, "name": merchant.name, "livemode": not test_mode,
+                               "api_key": created.api_key}))
+    else:
+        click.echo(f"Merchant {merchant.name} ({merchant.id})\n"
+                   f"API key ({'test' if test_mode else 'live'} mode, shown once): {created.api_key}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

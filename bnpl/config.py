@@ -1,0 +1,103 @@
+"""Settings from ``BNPL_*`` environment variables, with safe defaults.
+
+Every business number (terms, limits, rates) is configuration, not code. The defaults
+are the Dutch policy; a deployment changes them through the environment.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_INSTANCE = Path.cwd() / "instance"
+
+
+# VAT rates a line may carry, per destination country, in basis points (21 % = 2100).
+DEFAULT_VAT_RATES = {
+    "NL": (0, 900, 2100),
+    "BE": (0, 600, 1200, 2100),
+    "DE": (0, 700, 1900),
+    "AT": (0, 1000, 1300, 2000),
+    "FR": (0, 210, 550, 1000, 2000),
+    "LU": (0, 300, 800, 1400, 1700),
+}
+
+
+def _vat_rates(raw: str | None) -> dict[str, tuple[int, ...]]:
+    """``NL:0,9,21;BE:0,6,12,21`` -> basis points per country."""
+    if not raw:
+        return DEFAULT_VAT_RATES
+    table = {}
+    for part in raw.split(";"):
+        country, _, rates = part.partition(":")
+        table[country.strip().upper()] = tuple(int(round(float(r) * 100)) for r in rates.split(","))
+    return table
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Amsterdam"
+    smtp_url: str | None = None
+    instance_path: Path = DEFAULT_INSTANCE
+    # The currencies this provider settles in; any other ISO 4217 code is refused.
+    currencies: tuple[str, ...] = ("EUR",)
+    # Defaults for new merchants; each merchant can change its own.
+    invoice_term_days: int = 14
+    transit_days: int = 2
+    order_limit_cents: int = 250_000
+    minimum_age: int = 18
+    vat_rates: dict = field(default_factory=lambda: DEFAULT_VAT_RATES)
+    max_body_bytes: int = 1024 * 1024
+    web_workers: int = 2
+    sql_echo: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("BNPL_INSTANCE_PATH") or DEFAULT_INSTANCE)
+        return cls(
+            database_url=env.get("BNPL_DATABASE_URL") or f"sqlite:///{instance / 'bnpl.sqlite3'}",
+            secret_key=env.get("BNPL_SECRET_KEY") or _dev_secret(instance),
+            base_url=(env.get("BNPL_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            timezone=env.get("BNPL_TIMEZONE") or "Europe/Amsterdam",
+            smtp_url=env.get("BNPL_SMTP_URL") or None,
+            instance_path=instance,
+            currencies=tuple(c.strip().upper() for c in (env.get("BNPL_CURRENCIES") or "EUR").split(",") if c.strip()),
+            invoice_term_days=_int(env, "BNPL_INVOICE_TERM_DAYS", 14),
+            transit_days=_int(env, "BNPL_TRANSIT_DAYS", 2),
+            order_limit_cents=_int(env, "BNPL_ORDER_LIMIT_CENTS", 250_000),
+            minimum_age=_int(env, "BNPL_MINIMUM_AGE", 18),
+            vat_rates=_vat_rates(env.get("BNPL_VAT_RATES")),
+            web_workers=_int(env, "BNPL_WEB_WORKERS", 2),
+            sql_echo=env.get("BNPL_SQL_ECHO") == "1",
+        )
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _dev_secret(instance: Path) -> str:
+    """A random secret kept under instance/, so a first run is safe without configuration."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,38 @@
+"""Record events and read them back in order."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from bnpl.errors import InvalidInput
+from bnpl.events.models import Event
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+
+def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: dict) -> None:
+    """Write one event in the caller's transaction; it commits or rolls back with the change."""
+    uow.session.execute(insert(Event).values(
+        merchant_id=scope.merchant_id, livemode=scope.livemode, type=type,
+        subject_id=subject_id, created_at=uow.now(), data=data,
+    ))
+
+
+def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
+                type: str | None = None) -> tuple[list[Event], str | None]:
+    """Events oldest first, after the cursor (an event id), for replay."""
+    query = select(Event).where(Event.merchant_id == scope.merchant_id, Event.livemode == scope.livemode)
+    if after:
+        query = query.where(Event.seq > _seq(after))
+    if type:
+        query = query.where(Event.type == type)
+    rows = list(uow.session.scalars(query.order_by(Event.seq).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def _seq(cursor: str) -> int:
+    try:
+        return int(cursor.removeprefix("evt_"))
+    except ValueError:
+        raise InvalidInput({"cursor": ["Not a cursor from a previous page."]}) from None

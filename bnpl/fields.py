@@ -1,0 +1,94 @@
+"""marshmallow fields shared by the feature schemas: money in cents, VAT rates, problems."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import Schema, fields, validate
+
+
+class Cents(fields.Integer):
+    """An amount in minor units. Floats and strings are refused, not rounded: 19.99 is
+    almost always a client sending euros where cents are meant."""
+
+    default_error_messages = {
+        "invalid": "Amounts are whole cents: send 1999 for 19.99.",
+        "negative": "Must not be negative.",
+    }
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        super().__init__(strict=True, **kwargs)
+        self.allow_negative = allow_negative
+        self.metadata.setdefault("description", "Amount in minor units (cents).")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        if value < 0 and not self.allow_negative:
+            raise self.make_error("negative")
+        return value
+
+
+class Quantity(fields.Integer):
+    default_error_messages = {"invalid": "A quantity is a whole number from 1 to 100000."}
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+            raise self.make_error("invalid")
+        return value
+
+
+class VatRate(fields.Field):
+    """A VAT percentage with at most two decimals (21, 9, 5.5); stored as basis points."""
+
+    default_error_messages = {"invalid": "A VAT rate is a percentage like 21 or 5.5, with at most two decimals."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(type="number", example=21)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.make_error("invalid")
+        try:
+            rate = Decimal(str(value))
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+        if not rate.is_finite() or rate.as_tuple().exponent < -2 or not 0 <= rate < 100:
+            raise self.make_error("invalid")
+        return int(rate * 100)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        rate = Decimal(value) / 100 if isinstance(value, int) else Decimal(value)
+        return int(rate) if rate == rate.to_integral_value() else float(rate)
+
+
+class VatBreakdownSchema(Schema):
+    rate = VatRate()
+    net = fields.Integer()
+    vat = fields.Integer()
+    gross = fields.Integer()
+
+
+def dump_vat_breakdown(vat_lines) -> list[dict]:
+    rate = VatRate()
+    return [{"rate": rate._serialize(v.rate, None, None), "net": v.net, "vat": v.vat, "gross": v.gross}
+            for v in vat_lines]
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                           metadata={"description": "1 to 200, default 50"})
+    cursor = fields.String(load_default=None, metadata={"description": "next_cursor of the previous page"})

@@ -1,0 +1,1 @@
+"""Invoices: issued per shipment, numbered without gaps, due a term after delivery."""

@@ -1,0 +1,1 @@
+"""Merchants (webshops): their settings and API keys."""

@@ -1,0 +1,113 @@
+"""Use cases for merchants: create one with its API key, change settings, authenticate."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import select
+
+from bnpl.errors import InvalidInput, NotFound, Unauthorized
+from bnpl.events import service as events
+from bnpl.merchants.models import ApiKey, Merchant
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+SETTINGS_BOUNDS = {
+    "invoice_term_days": (1, 120),
+    "transit_days": (0, 30),
+    "order_limit_cents": (1, 100_000_000),
+}
+
+
+@dataclass(frozen=True)
+class NewMerchant:
+    merchant: Merchant
+    api_key: str
+
+
+def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, **settings) -> NewMerchant:
+    """Create a merchant with the provider's default settings and one API key."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput({"name": ["A merchant needs a name."]})
+    cfg = uow.settings
+    merchant = Merchant(
+        name=name,
+        created_at=uow.now(),
+        invoice_term_days=cfg.invoice_term_days,
+        transit_days=cfg.transit_days,
+        order_limit_cents=cfg.order_limit_cents,
+    )
+    _apply_settings(merchant, settings)
+    uow.session.add(merchant)
+    key = issue_api_key(uow, merchant=merchant, livemode=livemode)
+    return NewMerchant(merchant=merchant, api_key=key)
+
+
+def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str:
+    """A new API key; the plain key is returned once and never stored."""
+    key = ApiKey.generate(livemode)
+    uow.session.add(ApiKey(merchant=merchant, livemode=livemode, key_hash=ApiKey.hash(key),
+                           prefix=key[:14], created_at=uow.now()))
+    return key
+
+
+def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> Merchant:
+    """Change a merchant's settings; every value is checked before anything changes."""
+    merchant = get_merchant(uow, merchant_id=scope.merchant_id)
+    _apply_settings(merchant, changes)
+    events.record(uow, scope=scope, type="merchant.updated", subject_id=merchant.id,
+                  data={"changed": sorted(changes)})
+    return merchant
+
+
+def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
+    merchant = uow.session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise NotFound(f"No merchant {merchant_id}.")
+    return merchant
+
+
+def find_merchant(uow: UnitOfWork, *, ref: str) -> Merchant:
+    """A merchant by id or exact name (for the command line)."""
+    merchant = uow.session.get(Merchant, ref) or uow.session.scalars(
+        select(Merchant).where(Merchant.name == ref)).first()
+    if merchant is None:
+        raise NotFound(f"No merchant with id or name {ref!r}.")
+    return merchant
+
+
+def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
+    """The merchant and mode an API key stands for."""
+    if not api_key or not api_key.startswith(("bnpl_test_", "bnpl_live_")):
+        raise Unauthorized("Send your API key as 'Authorization: Bearer bnpl_test_…' or 'bnpl_live_…'.")
+    row = uow.session.execute(
+        select(ApiKey.merchant_id, ApiKey.livemode)
+        .where(ApiKey.key_hash == ApiKey.hash(api_key), ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise Unauthorized("This API key is unknown or revoked.")
+    return Scope(merchant_id=row.merchant_id, livemode=row.livemode)
+
+
+def _apply_settings(merchant: Merchant, settings: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if name == "payout_iban":
+            try:
+                merchant.payout_iban = IBAN(value).compact
+            except SchwiftyException as exc:
+                errors[name] = [f"Not a valid IBAN: {exc}"]
+        elif name in SETTINGS_BOUNDS:
+            low, high = SETTINGS_BOUNDS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                errors[name] = [f"Must be a whole number from {low} to {high}."]
+            else:
+                setattr(merchant, name, value)
+        else:
+            errors[name] = ["Unknown setting."]
+    if errors:
+        raise InvalidInput(errors)

@@ -1,0 +1,1 @@
+"""Orders, their acceptance decision, cancellations and shipments."""

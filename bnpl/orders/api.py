@@ -1,0 +1,73 @@
+from bnpl.invoices import service as invoices
+from bnpl.orders import service
+from bnpl.orders.schemas import (CancellationCreateSchema, DeliveryCreateSchema, OrderCreateSchema,
+                                 OrderListArgsSchema, OrderPageSchema, OrderSchema,
+                                 ShipmentCreateSchema, ShipmentWithInvoice,
+                                 ShipmentWithInvoiceSchema)
+from bnpl.web.api import merchant_blueprint
+from bnpl.web.context import current_scope, current_uow
+from bnpl.web.idempotency import writes
+
+blp = merchant_blueprint("orders", __name__, "Orders, cancellations, shipments and deliveries.")
+
+
+@blp.route("/orders", methods=["POST"])
+@writes
+@blp.arguments(OrderCreateSchema)
+@blp.response(201, OrderSchema)
+def create_order(data):
+    """Create an order; the answer carries the accept/decline decision with its reasons."""
+    return service.create_order(current_uow(), scope=current_scope(), data=data)
+
+
+@blp.route("/orders", methods=["GET"])
+@blp.arguments(OrderListArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, OrderPageSchema)
+def list_orders(limit, cursor, **filters):
+    """Your orders, newest first."""
+    items, next_cursor = service.list_orders(current_uow(), scope=current_scope(), cursor=cursor,
+                                             limit=limit, **filters)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/orders/<order_id>", methods=["GET"])
+@blp.response(200, OrderSchema)
+def read_order(order_id):
+    """One order with its lines (shipped, cancelled, returned quantities) and shipments."""
+    return service.get_order(current_uow(), scope=current_scope(), order_id=order_id)
+
+
+@blp.route("/orders/<order_id>/cancellations", methods=["POST"])
+@writes
+@blp.arguments(CancellationCreateSchema)
+@blp.response(200, OrderSchema)
+def cancel_order(data, order_id):
+    """Cancel unshipped quantities; without lines, everything not yet shipped."""
+    return service.cancel_order(current_uow(), scope=current_scope(), order_id=order_id, data=data)
+
+
+@blp.route("/orders/<order_id>/shipments", methods=["POST"])
+@writes
+@blp.arguments(ShipmentCreateSchema)
+@blp.response(201, ShipmentWithInvoiceSchema)
+def ship_order(data, order_id):
+    """Ship lines (all that remain when none are named); issues the invoice for them."""
+    uow = current_uow()
+    shipment = service.ship_order(uow, scope=current_scope(), order_id=order_id, data=data)
+    return ShipmentWithInvoice(shipment, _invoice(uow, shipment.invoice_id))
+
+
+@blp.route("/shipments/<shipment_id>/delivery", methods=["POST"])
+@writes
+@blp.arguments(DeliveryCreateSchema)
+@blp.response(200, ShipmentWithInvoiceSchema)
+def report_delivery(data, shipment_id):
+    """Report the delivery date; the invoice's due date moves later, never earlier."""
+    uow = current_uow()
+    shipment = service.report_delivery(uow, scope=current_scope(), shipment_id=shipment_id,
+                                       delivered_at=data["delivered_at"])
+    return ShipmentWithInvoice(shipment, _invoice(uow, shipment.invoice_id))
+
+
+def _invoice(uow, invoice_id):
+    return invoices.get_invoice(uow, scope=current_scope(), invoice_id=invoice_id)

@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from stdnum.eu import vat as eu_vat
+
+from bnpl import geo
+from bnpl.invoices.schemas import InvoiceSchema
+from bnpl.fields import Cents, Quantity, VatBreakdownSchema, VatRate, dump_vat_breakdown
+
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
+Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
+
+
+class ConsumerSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Text(200, required=True)
+    phone = fields.String(validate=validate.Regexp(PHONE, error="Not a phone number; use +31 6 12345678."))
+    birth_date = fields.Date()
+    type = fields.String(load_default="person", validate=validate.OneOf(["person", "business"]))
+    company_name = Text(200)
+    vat_number = fields.String(validate=validate.Length(max=20))
+    language = fields.String(validate=validate.OneOf(["nl", "en", "de"]),
+                             metadata={"description": "preferred language for invoices and e-mail"})
+
+    @validates_schema
+    def _business(self, data, **kwargs):
+        if data.get("type") == "business" and not data.get("company_name"):
+            raise ValidationError("A business consumer needs a company_name.", "company_name")
+        vat_number = data.get("vat_number")
+        if vat_number and not eu_vat.is_valid(vat_number):
+            raise ValidationError("Not a valid EU VAT number (check the country prefix and digits).", "vat_number")
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        if data.get("vat_number"):
+            data["vat_number"] = eu_vat.compact(data["vat_number"])
+        return data
+
+
+class AddressSchema(Schema):
+    street = Text(200, required=True)
+    house_number = Text(20, required=True)
+    postal_code = Text(20, required=True)
+    city = Text(100, required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"})
+
+    @validates_schema
+    def _country_and_postcode(self, data, **kwargs):
+        country = (data.get("country") or "").upper()
+        if country not in geo.iso_countries():
+            raise ValidationError("Not an ISO 3166-1 alpha-2 country code, like NL or BE.", "country")
+        if data.get("postal_code"):
+            try:
+                geo.normalize_postal_code(country, data["postal_code"])
+            except ValueError as exc:
+                raise ValidationError(str(exc), "postal_code") from None
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        data["country"] = data["country"].upper()
+        data["postal_code"] = geo.normalize_postal_code(data["country"], data["postal_code"])
+        return data
+
+
+class LineSchema(Schema):
+    reference = Text(100, required=True)
+    description = Text(500, required=True)
+    quantity = Quantity(required=True)
+    unit_price = Cents(required=True, metadata={"description": "price of one unit including VAT, in cents"})
+    vat_rate = VatRate(required=True)
+    total = Cents(metadata={"description": "optional: your quantity × unit_price, checked by the server"})
+
+
+class OrderCreateSchema(Schema):
+    merchant_reference = Text(100, required=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code like EUR."))
+    consumer = fields.Nested(ConsumerSchema, required=True)
+    billing_address = fields.Nested(AddressSchema, required=True)
+    shipping_address = fields.Nested(AddressSchema)
+    lines = fields.List(fields.Nested(LineSchema), required=True,
+                        validate=validate.Length(min=1, max=200, error="An order has 1 to 200 lines."))
+    expected_total = Cents(metadata={"description": "optional: the total you computed; a mismatch is a 422"})
+
+
+class LineQuantitySchema(Schema):
+    reference = Text(100, required=True)
+    quantity = Quantity(required=True)
+
+
+class CancellationCreateSchema(Schema):
+    lines = fields.List(fields.Nested(LineQuantitySchema), validate=validate.Length(min=1, max=200),
+                        metadata={"description": "omit to cancel everything not shipped"})
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class ShipmentCreateSchema(Schema):
+    lines = fields.List(fields.Nested(LineQuantitySchema), validate=validate.Length(min=1, max=200),
+                        metadata={"description": "omit to ship everything that remains"})
+    shipped_at = fields.AwareDateTime(metadata={"description": "default: now"})
+    delivered_at = fields.AwareDateTime()
+    carrier = Text(60)
+    tracking_code = Text(100)
+
+
+class DeliveryCreateSchema(Schema):
+    delivered_at = fields.AwareDateTime(required=True)
+
+
+class OrderLineSchema(Schema):
+    reference = fields.String()
+    description = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer(attribute="unit_price_cents")
+    vat_rate = VatRate(attribute="vat_rate_bp")
+    total = fields.Integer(attribute="total_cents")
+    shipped_quantity = fields.Integer()
+    cancelled_quantity = fields.Integer()
+    returned_quantity = fields.Integer()
+    open_quantity = fields.Integer()
+
+
+class ShipmentLineSchema(Schema):
+    reference = fields.Function(lambda line: line.order_line.reference)
+    quantity = fields.Integer()
+
+
+class ShipmentSchema(Schema):
+    id = fields.String()
+    object = fields.Constant("shipment")
+    order_id = fields.String()
+    shipped_at = fields.DateTime()
+    delivered_at = fields.DateTime()
+    carrier = fields.String()
+    tracking_code = fields.String()
+    invoice_id = fields.String()
+    lines = fields.List(fields.Nested(ShipmentLineSchema))
+
+
+class ReasonSchema(Schema):
+    code = fields.String()
+    text = fields.String()
+
+
+class DecisionSchema(Schema):
+    outcome = fields.String()
+    reasons = fields.List(fields.Nested(ReasonSchema))
+
+
+class OrderSchema(Schema):
+    id = fields.String()
+    object = fields.Constant("order")
+    livemode = fields.Boolean()
+    merchant_reference = fields.String()
+    status = fields.String()
+    currency = fields.String()
+    total = fields.Integer(attribute="total_cents")
+    vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
+    consumer = fields.Dict()
+    billing_address = fields.Dict()
+    shipping_address = fields.Dict(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+    shipments = fields.List(fields.Nested(ShipmentSchema, exclude=("lines",)))
+    decision = fields.Nested(DecisionSchema)
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+
+    def _vat(self, order):
+        return dump_vat_breakdown(order.vat_breakdown())
+
+
+class ShipmentWithInvoiceSchema(ShipmentSchema):
+    invoice = fields.Nested(InvoiceSchema)
+
+
+class ShipmentWithInvoice:
+    """A shipment as the API answers it: with its invoice, which the invoices feature owns."""
+
+    def __init__(self, shipment, invoice):
+        self._shipment, self.invoice = shipment, invoice
+
+    def __getattr__(self, name):
+        return getattr(self._shipment, name)
+
+
+class OrderListArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None)
+    status = fields.String(load_default=None)
+    merchant_reference = fields.String(load_default=None)
+
+
+class OrderPageSchema(Schema):
+    items = fields.List(fields.Nested(OrderSchema))
+    next_cursor = fields.String(allow_none=True)

@@ -1,0 +1,243 @@
+"""Use cases for orders: create (with the acceptance decision), cancel, ship, deliver."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bnpl import pagination
+from bnpl.consumers import service as consumers
+from bnpl.db import new_id
+from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.events import service as events
+from bnpl.invoices import service as invoices
+from bnpl.merchants import service as merchants
+from bnpl.money import is_iso_currency
+from bnpl.orders import models, states
+from bnpl.orders.models import Order, OrderLine, Shipment, ShipmentLine
+from bnpl.orders.schemas import OrderSchema, ShipmentSchema
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+CLOCK_SKEW = timedelta(minutes=5)  # a webshop's clock may run a little ahead of ours
+_order_schema, _shipment_schema = OrderSchema(), ShipmentSchema()
+
+
+def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
+    """Check the order, compute its totals, decide to accept or decline, and store it."""
+    _check_currency(uow, data["currency"])
+    destination = (data.get("shipping_address") or data["billing_address"])["country"]
+    lines = _order_lines(uow, data["lines"], destination)
+    total = sum(line.total_cents for line in lines)
+    _check_expected_total(data, lines, total)
+    _check_new_reference(uow, scope, data["merchant_reference"])
+
+    merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
+    consumer = data["consumer"]
+    consumer_id = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
+    today = uow.today()
+    if consumer.get("birth_date") and consumer["birth_date"] > today:
+        raise InvalidInput({"consumer.birth_date": ["Lies in the future."]})
+    decision = models.decide(
+        total_cents=total, limit_cents=merchant.order_limit_cents, currency=data["currency"].upper(),
+        has_overdue=invoices.consumer_has_overdue(uow, consumer_id=consumer_id,
+                                                   livemode=scope.livemode, today=today),
+        birth_date=consumer.get("birth_date"), today=today, minimum_age=uow.settings.minimum_age,
+        is_business=consumer["type"] == "business",
+    )
+    order = Order(
+        merchant_id=scope.merchant_id, livemode=scope.livemode,
+        merchant_reference=data["merchant_reference"], consumer_id=consumer_id,
+        status=states.ACCEPTED if decision.outcome == "accepted" else states.DECLINED,
+        currency=data["currency"].upper(), total_cents=total, lines=lines,
+        consumer={**consumer, "birth_date": consumer["birth_date"].isoformat()} if consumer.get("birth_date") else consumer,
+        billing_address=data["billing_address"], shipping_address=data.get("shipping_address"),
+        decision=decision.as_dict(), created_at=uow.now(),
+    )
+    uow.session.add(order)
+    uow.session.flush()
+    events.record(uow, scope=scope, type=f"order.{decision.outcome}", subject_id=order.id,
+                  data=_order_schema.dump(order))
+    return order
+
+
+def cancel_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Order:
+    """Cancel the named open quantities, or everything not shipped when none are named."""
+    order = _load_for_update(uow, scope, order_id)
+    order.check_can("cancel")
+    picked = order.pick(data.get("lines"), purpose="cancel")
+    order.cancel(picked, at=uow.now())
+    events.record(uow, scope=scope, type="order.cancelled" if order.is_final_cancelled else "order.lines_cancelled",
+                  subject_id=order.id, data={
+                      "order_id": order.id, "status": order.status, "reason": data.get("reason"),
+                      "lines": [{"reference": line.reference, "quantity": qty} for line, qty in picked]})
+    return order
+
+
+def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Shipment:
+    """Ship the named quantities (or all that remain) and issue the invoice for them."""
+    order = _load_for_update(uow, scope, order_id)
+    order.check_can("ship")
+    picked = order.pick(data.get("lines"), purpose="ship")
+    now = uow.now()
+    shipped_at = data.get("shipped_at") or now
+    delivered_at = data.get("delivered_at")
+    _check_moments(now, shipped_at=shipped_at, delivered_at=delivered_at)
+
+    order.ship(picked)
+    shipment = Shipment(
+        order=order, merchant_id=scope.merchant_id, livemode=scope.livemode, shipped_at=shipped_at,
+        delivered_at=delivered_at, carrier=data.get("carrier"), tracking_code=data.get("tracking_code"),
+        created_at=now, invoice_id=new_id("inv"),
+        lines=[ShipmentLine(order_line=line, quantity=qty) for line, qty in picked],
+    )
+    uow.session.add(shipment)
+    uow.session.flush()
+    events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
+                  data=_shipment_schema.dump(shipment))
+    _issue_invoice(uow, scope, order, shipment, picked)
+    return shipment
+
+
+def _issue_invoice(uow, scope, order, shipment, picked) -> None:
+    merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
+    consumer = order.consumer
+    invoices.issue_invoice(
+        uow, scope=scope, invoice_id=shipment.invoice_id, order_id=order.id, shipment_id=shipment.id,
+        consumer_id=order.consumer_id, currency=order.currency,
+        billed_to={"name": consumer["name"], "email": consumer["email"], "type": consumer["type"],
+                   "company_name": consumer.get("company_name"), "vat_number": consumer.get("vat_number"),
+                   "language": consumer.get("language"), "address": order.billing_address},
+        lines=[invoices.LineToInvoice(reference=line.reference, description=line.description,
+                                      quantity=qty, unit_price_cents=line.unit_price_cents,
+                                      vat_rate_bp=line.vat_rate_bp) for line, qty in picked],
+        shipped_on=uow.local_date(shipment.shipped_at),
+        delivered_on=uow.local_date(shipment.delivered_at) if shipment.delivered_at else None,
+        transit_days=merchant.transit_days, term_days=merchant.invoice_term_days,
+    )
+
+
+def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivered_at: datetime) -> Shipment:
+    """Record when the goods arrived; the invoice's due date moves later if need be."""
+    shipment = uow.session.scalar(
+        select(Shipment).where(Shipment.id == shipment_id, Shipment.merchant_id == scope.merchant_id,
+                               Shipment.livemode == scope.livemode).with_for_update())
+    if shipment is None:
+        raise NotFound(f"No shipment {shipment_id}.")
+    _check_moments(uow.now(), shipped_at=shipment.shipped_at, delivered_at=delivered_at)
+    shipment.delivered_at = delivered_at
+    events.record(uow, scope=scope, type="shipment.delivered", subject_id=shipment.id,
+                  data=_shipment_schema.dump(shipment))
+    invoices.delivery_reported(uow, scope=scope, invoice_id=shipment.invoice_id,
+                               delivered_on=uow.local_date(delivered_at))
+    return shipment
+
+
+def get_order(uow: UnitOfWork, *, scope: Scope, order_id: str) -> Order:
+    order = uow.session.scalar(_scoped(scope).where(Order.id == order_id))
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def list_orders(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int,
+                status: str | None = None, merchant_reference: str | None = None):
+    """The merchant's orders, newest first."""
+    query = _scoped(scope)
+    if status:
+        query = query.where(Order.status == status)
+    if merchant_reference:
+        query = query.where(Order.merchant_reference == merchant_reference)
+    return pagination.page(uow.session, query, created_col=Order.created_at, id_col=Order.id,
+                           cursor=cursor, limit=limit)
+
+
+def _scoped(scope: Scope):
+    return (select(Order).options(selectinload(Order.lines), selectinload(Order.shipments))
+            .where(Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode))
+
+
+def _load_for_update(uow: UnitOfWork, scope: Scope, order_id: str) -> Order:
+    # The row lock serializes shipments and cancellations of one order, so two requests
+    # can never both take the last open quantity.
+    order = uow.session.scalar(_scoped(scope).where(Order.id == order_id).with_for_update(of=Order))
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def _check_currency(uow: UnitOfWork, currency: str) -> None:
+    code = currency.upper()
+    if not is_iso_currency(code):
+        raise InvalidInput({"currency": [f"{currency!r} is not an ISO 4217 currency code."]})
+    if code not in uow.settings.currencies:
+        raise InvalidInput({"currency": [f"{code} is not accepted here; use {', '.join(uow.settings.currencies)}."]})
+
+
+def _order_lines(uow: UnitOfWork, raw_lines: list[dict], country: str) -> list[OrderLine]:
+    allowed = uow.settings.vat_rates.get(country)
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    lines = []
+    for i, raw in enumerate(raw_lines):
+        if raw["reference"] in seen:
+            errors[f"lines.{i}.reference"] = [f"{raw['reference']!r} is used by another line; references must be unique."]
+        seen.add(raw["reference"])
+        if allowed is None:
+            errors[f"lines.{i}.vat_rate"] = [f"No VAT rates are configured for {country}; we cannot invoice there."]
+        elif raw["vat_rate"] not in allowed:
+            errors[f"lines.{i}.vat_rate"] = [
+                f"{_pct(raw['vat_rate'])} % is not a VAT rate in {country}; use one of "
+                f"{', '.join(_pct(r) for r in allowed)}."]
+        total = raw["unit_price"] * raw["quantity"]
+        if "total" in raw and raw["total"] != total:
+            errors[f"lines.{i}.total"] = [
+                f"Line {raw['reference']!r}: {raw['quantity']} × {raw['unit_price']} = {total}, "
+                f"you sent {raw['total']} (difference {raw['total'] - total})."]
+        lines.append(OrderLine(
+            position=i, reference=raw["reference"], description=raw["description"],
+            quantity=raw["quantity"], unit_price_cents=raw["unit_price"], vat_rate_bp=raw["vat_rate"],
+            total_cents=total, shipped_quantity=0, cancelled_quantity=0, returned_quantity=0))
+    if errors:
+        raise InvalidInput(errors)
+    return lines
+
+
+def _check_expected_total(data: dict, lines: list[OrderLine], total: int) -> None:
+    expected = data.get("expected_total")
+    if expected is None or expected == total:
+        return
+    diff = expected - total
+    message = f"expected_total {expected} differs from the computed total {total} by {diff}."
+    hint = models.explain_total_mismatch(lines, expected=expected, total=total)
+    raise InvalidInput(
+        {"expected_total": [f"{message} {hint}".strip()]}, difference=diff, computed_total=total,
+        lines=[{"reference": line.reference, "quantity": line.quantity, "unit_price": line.unit_price_cents,
+                "total": line.total_cents} for line in lines])
+
+
+def _check_new_reference(uow: UnitOfWork, scope: Scope, reference: str) -> None:
+    existing = uow.session.scalar(select(Order.id).where(
+        Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode,
+        Order.merchant_reference == reference))
+    if existing:
+        raise Conflict(f"You already created order {existing} with merchant_reference {reference!r}.",
+                       order_id=existing)
+
+
+def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetime | None) -> None:
+    errors = {}
+    if shipped_at > now + CLOCK_SKEW:
+        errors["shipped_at"] = ["Lies in the future."]
+    if delivered_at is not None:
+        if delivered_at > now + CLOCK_SKEW:
+            errors["delivered_at"] = ["Lies in the future."]
+        elif delivered_at < shipped_at:
+            errors["delivered_at"] = [f"Is before the shipment left ({shipped_at.isoformat()})."]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _pct(basis_points: int) -> str:
+    return f"{basis_points / 100:g}"

@@ -1,0 +1,46 @@
+"""The flask-smorest Api: OpenAPI from the marshmallow schemas, errors as problem+json."""
+from __future__ import annotations
+
+import flask_smorest
+
+from bnpl.errors import http_exception_problem
+from bnpl.fields import ProblemSchema
+from bnpl.web.context import authenticate
+
+API_PREFIX = "/api/v1"
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return http_exception_problem(error)
+
+
+def merchant_blueprint(name: str, import_name: str, description: str) -> flask_smorest.Blueprint:
+    """A blueprint under /api/v1 whose every request must carry a merchant API key."""
+    blp = flask_smorest.Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
+    blp.before_request(authenticate)
+    return blp
+
+
+OPENAPI_CONFIG = {
+    "API_TITLE": "bnpl merchant API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_REDOC_PATH": "docs",
+    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    "API_SPEC_OPTIONS": {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {
+            "type": "http", "scheme": "bearer",
+            "description": "Your API key: bnpl_test_… (test mode) or bnpl_live_… (live mode)."}}},
+        "info": {"description": (
+            "Money is in integer minor units (cents). A line's unit_price includes VAT. VAT is "
+            "computed per rate on the sum of the lines at that rate: vat = gross × rate / (100 + "
+            "rate), rounded half up to the cent; net = gross − vat. Every POST accepts an "
+            "Idempotency-Key header. Errors are RFC 9457 application/problem+json.")},
+    },
+}

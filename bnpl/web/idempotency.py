@@ -1,0 +1,108 @@
+"""Every write commits once, after the view succeeded; a POST with an ``Idempotency-Key``
+answers repeats with the first response.
+
+Concurrency: the key's row is inserted as the first statement of the request's
+transaction. A second request with the same key blocks on the unique index until the
+first commits (PostgreSQL) or waits for the write lock (SQLite), then finds the stored
+response and replays it. Failed requests store nothing, so a corrected retry may reuse
+the key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from flask import Response, make_response, request
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bnpl.errors import Conflict, DomainError
+from bnpl.web.context import current_scope, current_uow
+from bnpl.web.models import IdempotencyKey
+
+REPLAYED = "Idempotent-Replayed"
+
+
+class BadIdempotencyKey(DomainError):
+    status, slug, title = 400, "bad-idempotency-key", "Unusable Idempotency-Key"
+
+
+class UnsupportedMediaType(DomainError):
+    status, slug, title = 415, "unsupported-media-type", "Send JSON"
+
+
+def writes(view):
+    """Wrap a view that changes data: JSON only, one commit, idempotent POSTs."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _require_json()
+        key = request.headers.get("Idempotency-Key")
+        if request.method == "POST" and key is not None:
+            return _idempotent(key, view, args, kwargs)
+        response = make_response(view(*args, **kwargs))
+        _commit()
+        return response
+
+    return wrapper
+
+
+def _require_json() -> None:
+    if request.content_length or request.headers.get("Transfer-Encoding"):
+        if not request.is_json:
+            raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+
+
+def _idempotent(key: str, view, args, kwargs) -> Response:
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise BadIdempotencyKey("An Idempotency-Key is 1 to 255 printable characters, e.g. a UUID.")
+    uow, scope = current_uow(), current_scope()
+    fingerprint = _fingerprint()
+    try:
+        row_id = uow.session.execute(insert(IdempotencyKey).values(
+            merchant_id=scope.merchant_id, livemode=scope.livemode, key=key,
+            fingerprint=fingerprint, created_at=uow.now(),
+        ).returning(IdempotencyKey.id)).scalar_one()
+    except IntegrityError:
+        uow.rollback()
+        return _replay(key, fingerprint)
+    response = make_response(view(*args, **kwargs))
+    uow.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
+        status_code=response.status_code, content_type=response.content_type,
+        body=response.get_data(as_text=True)))
+    _commit()
+    return response
+
+
+def _replay(key: str, fingerprint: str) -> Response:
+    uow, scope = current_uow(), current_scope()
+    stored = uow.session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.merchant_id == scope.merchant_id, IdempotencyKey.livemode == scope.livemode,
+        IdempotencyKey.key == key))
+    if stored is None or stored.status_code is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment.")
+    if stored.fingerprint != fingerprint:
+        raise Conflict("This Idempotency-Key was used for a different request; use a new key for a new request.")
+    response = Response(stored.body, status=stored.status_code, content_type=stored.content_type)
+    response.headers[REPLAYED] = "true"
+    return response
+
+
+def _fingerprint() -> str:
+    """The request's method, path and body; JSON is compared by content, not by layout."""
+    raw = request.get_data()
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
+    except ValueError:
+        body = raw
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
+
+
+def _commit() -> None:
+    uow = current_uow()
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        raise Conflict("A concurrent request changed the same data; read it again and retry.") from None

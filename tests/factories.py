@@ -1,0 +1,35 @@
+"""Request bodies a webshop would send, with overrides for the case at hand."""
+from __future__ import annotations
+
+import itertools
+
+_refs = itertools.count(1)
+
+
+def line(reference="SKU-1", quantity=1, unit_price=1999, vat_rate=21, description=None, **extra):
+    return {"reference": reference, "description": description or f"Article {reference}",
+            "quantity": quantity, "unit_price": unit_price, "vat_rate": vat_rate, **extra}
+
+
+def address(**overrides):
+    return {"street": "Oudegracht", "house_number": "12a", "postal_code": "3511 AB",
+            "city": "Utrecht", "country": "NL", **overrides}
+
+
+def consumer(**overrides):
+    return {"email": "sanne.devries@example.nl", "name": "Sanne de Vries", "type": "person", **overrides}
+
+
+def order(lines=None, **overrides):
+    return {
+        "merchant_reference": f"WEB-{next(_refs):05d}",
+        "currency": "EUR",
+        "consumer": consumer(),
+        "billing_address": address(),
+        "lines": lines if lines is not None else [line()],
+        **overrides,
+    }
+
+
+def three_lines():
+    return [line("SKU-1", 1, 1999, 21), line("SKU-2", 2, 450, 9), line("SKU-3", 1, 2500, 21)]
