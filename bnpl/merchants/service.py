@@ -42,6 +42,7 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, **settings) -
     _apply_settings(merchant, settings)
     uow.session.add(merchant)
     key = issue_api_key(uow, merchant=merchant, livemode=livemode)
+    uow.session.flush()
     return NewMerchant(merchant=merchant, api_key=key)
 
 
