@@ -1,0 +1,35 @@
+"""What every deployment serves besides the merchant API."""
+
+
+def test_healthz_checks_the_database(app):
+    r = app.test_client().get("/healthz")
+    assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_documents_every_contract_path_with_bearer_auth(app):
+    spec = app.test_client().get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    for path in ["/api/v1/orders", "/api/v1/orders/{order_id}", "/api/v1/orders/{order_id}/cancellations",
+                 "/api/v1/orders/{order_id}/shipments", "/api/v1/shipments/{shipment_id}/delivery",
+                 "/api/v1/invoices", "/api/v1/invoices/{invoice_id}", "/api/v1/events"]:
+        assert path in spec["paths"], path
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    order_body = spec["components"]["schemas"]["OrderCreate"]
+    assert {"merchant_reference", "currency", "consumer", "billing_address", "lines"} <= set(order_body["required"])
+
+
+def test_docs_page_renders(app):
+    r = app.test_client().get("/docs")
+    assert r.status_code == 200 and b"openapi.json" in r.data
+
+
+def test_an_unexpected_error_is_a_problem_without_a_stack_trace(app, api, monkeypatch):
+    from bnpl.orders import service
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+    monkeypatch.setattr(service, "get_order", explode)
+    r = api.get("/orders/ord_x")
+    assert r.status_code == 500
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert "secret internals" not in r.get_data(as_text=True)
