@@ -91,7 +91,10 @@ def http_exception_problem(error: HTTPException) -> Response:
     messages = data.get("messages")
     status = error.code or 500
     if status == 422 and messages:
-        errors = flatten_messages(messages.get("json", messages))
+        errors: dict[str, list[str]] = {}
+        for location in ("json", "query", "view_args", "headers"):
+            errors.update(flatten_messages(messages.get(location, {})))
+        errors = errors or flatten_messages(messages)
         detail = "; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items())
         return problem(422, InvalidInput.title, detail, InvalidInput.slug, errors=errors)
     if status == 400 and messages:

@@ -6,6 +6,11 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, fields, validate
 
 
+# No consumer purchase comes near EUR 10 million; the bound keeps every sum of amounts
+# well inside the database's integer columns.
+MAX_AMOUNT_CENTS = 1_000_000_000
+
+
 class Cents(fields.Integer):
     """An amount in minor units. Floats and strings are refused, not rounded: 19.99 is
     almost always a client sending euros where cents are meant."""
@@ -13,11 +18,12 @@ class Cents(fields.Integer):
     default_error_messages = {
         "invalid": "Amounts are whole cents: send 1999 for 19.99.",
         "negative": "Must not be negative.",
+        "too_large": "At most {maximum} cents.",
     }
 
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
+    def __init__(self, *, allow_negative: bool = False, maximum: int = MAX_AMOUNT_CENTS, **kwargs):
         super().__init__(strict=True, **kwargs)
-        self.allow_negative = allow_negative
+        self.allow_negative, self.maximum = allow_negative, maximum
         self.metadata.setdefault("description", "Amount in minor units (cents).")
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -25,6 +31,8 @@ class Cents(fields.Integer):
             raise self.make_error("invalid")
         if value < 0 and not self.allow_negative:
             raise self.make_error("negative")
+        if abs(value) > self.maximum:
+            raise self.make_error("too_large", maximum=self.maximum)
         return value
 
 

@@ -11,6 +11,7 @@ from bnpl.consumers import service as consumers
 from bnpl.db import new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
+from bnpl.fields import MAX_AMOUNT_CENTS
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.money import is_iso_currency
@@ -30,6 +31,8 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
     destination = (data.get("shipping_address") or data["billing_address"])["country"]
     lines = _order_lines(uow, data["lines"], destination)
     total = sum(line.total_cents for line in lines)
+    if total > MAX_AMOUNT_CENTS:
+        raise InvalidInput({"lines": [f"The order total {total} is above the maximum of {MAX_AMOUNT_CENTS} cents."]})
     _check_expected_total(data, lines, total)
     _check_new_reference(uow, scope, data["merchant_reference"])
 
@@ -191,6 +194,8 @@ def _order_lines(uow: UnitOfWork, raw_lines: list[dict], country: str) -> list[O
                 f"{_pct(raw['vat_rate'])} % is not a VAT rate in {country}; use one of "
                 f"{', '.join(_pct(r) for r in allowed)}."]
         total = raw["unit_price"] * raw["quantity"]
+        if total > MAX_AMOUNT_CENTS:
+            errors[f"lines.{i}.quantity"] = [f"The line total {total} is above the maximum of {MAX_AMOUNT_CENTS} cents."]
         if "total" in raw and raw["total"] != total:
             errors[f"lines.{i}.total"] = [
                 f"Line {raw['reference']!r}: {raw['quantity']} × {raw['unit_price']} = {total}, "

@@ -221,3 +221,13 @@ def test_a_wrong_payout_iban_gets_schwiftys_reason(api):
     assert r.status_code == 422
     assert r.json["errors"]["payout_iban"] == ["Not a valid IBAN: Invalid checksum digits"]
     assert api.get("/merchant").json["payout_iban"] is None
+
+
+def test_amounts_beyond_ten_million_euro_are_refused_not_overflowed(api):
+    r = api.post("/orders", json=factories.order(lines=[factories.line(unit_price=1_000_000_001)]))
+    assert r.status_code == 422 and "lines.0.unit_price" in r.json["errors"]
+    r = api.post("/orders", json=factories.order(lines=[factories.line(quantity=100_000, unit_price=1_000_000)]))
+    assert r.status_code == 422 and "lines.0.quantity" in r.json["errors"]
+    many = [factories.line(f"SKU-{i}", quantity=1000, unit_price=999_999) for i in range(2)]
+    r = api.post("/orders", json=factories.order(lines=many))
+    assert r.status_code == 422 and "lines" in r.json["errors"]
