@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +55,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api = Api(app)
     for blueprint in (orders_api, invoices_api, events_api, merchants_api):
         api.register_blueprint(blueprint)
+
+    @app.before_request
+    def _refuse_nul():
+        # No identifier or filter contains NUL; PostgreSQL would fail on it deep inside a query.
+        if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
+            return errors.problem(400, "Bad request", "The address contains a NUL character.")
 
     @app.get("/healthz")
     def healthz():

@@ -1,9 +1,30 @@
 """marshmallow fields shared by the feature schemas: money in cents, VAT rates, problems."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, fields, validate
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """Text without control characters (PostgreSQL cannot store NUL; none belong on an invoice)."""
+
+    default_error_messages = {"control": "Contains a control character; send plain text."}
+
+    def __init__(self, max_length: int | None = None, **kwargs):
+        if max_length is not None:
+            kwargs["validate"] = validate.Length(min=1, max=max_length)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        return text
 
 
 # No consumer purchase comes near EUR 10 million; the bound keeps every sum of amounts
@@ -99,4 +120,4 @@ class ProblemSchema(Schema):
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
                            metadata={"description": "1 to 200, default 50"})
-    cursor = fields.String(load_default=None, metadata={"description": "next_cursor of the previous page"})
+    cursor = Text(load_default=None, metadata={"description": "next_cursor of the previous page"})

@@ -33,6 +33,9 @@ def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, last_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(last_id)
+        created = datetime.fromisoformat(created)
+        if created.tzinfo is None:
+            raise ValueError("naive")
+        return created, str(last_id)
     except (ValueError, TypeError):
         raise InvalidInput({"cursor": ["Not a cursor from a previous page."]}) from None

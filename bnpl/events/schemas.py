@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from bnpl.fields import Text
+
 
 class EventSchema(Schema):
     id = fields.String()
@@ -12,8 +14,8 @@ class EventSchema(Schema):
 
 class EventListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, metadata={"description": "an event id: list the events after it"})
-    type = fields.String(load_default=None)
+    cursor = Text(load_default=None, metadata={"description": "an event id: list the events after it"})
+    type = Text(load_default=None)
 
 
 class EventPageSchema(Schema):

@@ -32,7 +32,7 @@ def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
 
 
 def _seq(cursor: str) -> int:
-    try:
-        return int(cursor.removeprefix("evt_"))
-    except ValueError:
-        raise InvalidInput({"cursor": ["Not a cursor from a previous page."]}) from None
+    digits = cursor.removeprefix("evt_")
+    if not digits.isdigit() or int(digits) >= 2**63:
+        raise InvalidInput({"cursor": ["Not a cursor from a previous page."]})
+    return int(digits)

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import VatBreakdownSchema, VatRate, dump_vat_breakdown
+from bnpl.fields import Text, VatBreakdownSchema, VatRate, dump_vat_breakdown
 
 
 class InvoiceLineSchema(Schema):
@@ -43,9 +43,9 @@ class InvoiceSchema(Schema):
 
 class InvoiceListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None)
-    status = fields.String(load_default=None)
-    order_id = fields.String(load_default=None)
+    cursor = Text(load_default=None)
+    status = Text(load_default=None)
+    order_id = Text(load_default=None)
 
 
 class InvoicePageSchema(Schema):

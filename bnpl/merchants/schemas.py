@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from bnpl.fields import Text
+
 
 class MerchantSchema(Schema):
     id = fields.String()
@@ -17,4 +19,4 @@ class MerchantSettingsSchema(Schema):
     transit_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=30))
     order_limit = fields.Integer(strict=True, data_key="order_limit", attribute="order_limit_cents",
                                  validate=validate.Range(min=1))
-    payout_iban = fields.String(validate=validate.Length(max=42))
+    payout_iban = Text(42)

@@ -7,21 +7,20 @@ from stdnum.eu import vat as eu_vat
 
 from bnpl import geo
 from bnpl.invoices.schemas import InvoiceSchema
-from bnpl.fields import Cents, Quantity, VatBreakdownSchema, VatRate, dump_vat_breakdown
+from bnpl.fields import Cents, Quantity, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
-Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
 
 
 class ConsumerSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(200, required=True)
-    phone = fields.String(validate=validate.Regexp(PHONE, error="Not a phone number; use +31 6 12345678."))
+    phone = Text(validate=validate.Regexp(PHONE, error="Not a phone number; use +31 6 12345678."))
     birth_date = fields.Date()
-    type = fields.String(load_default="person", validate=validate.OneOf(["person", "business"]))
+    type = Text(load_default="person", validate=validate.OneOf(["person", "business"]))
     company_name = Text(200)
-    vat_number = fields.String(validate=validate.Length(max=20))
-    language = fields.String(validate=validate.OneOf(["nl", "en", "de"]),
+    vat_number = Text(20)
+    language = Text(validate=validate.OneOf(["nl", "en", "de"]),
                              metadata={"description": "preferred language for invoices and e-mail"})
 
     @validates_schema
@@ -44,7 +43,7 @@ class AddressSchema(Schema):
     house_number = Text(20, required=True)
     postal_code = Text(20, required=True)
     city = Text(100, required=True)
-    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"})
+    country = Text(2, required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"})
 
     @validates_schema
     def _country_and_postcode(self, data, **kwargs):
@@ -75,7 +74,7 @@ class LineSchema(Schema):
 
 class OrderCreateSchema(Schema):
     merchant_reference = Text(100, required=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code like EUR."))
+    currency = Text(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code like EUR."))
     consumer = fields.Nested(ConsumerSchema, required=True)
     billing_address = fields.Nested(AddressSchema, required=True)
     shipping_address = fields.Nested(AddressSchema)
@@ -92,7 +91,7 @@ class LineQuantitySchema(Schema):
 class CancellationCreateSchema(Schema):
     lines = fields.List(fields.Nested(LineQuantitySchema), validate=validate.Length(min=1, max=200),
                         metadata={"description": "omit to cancel everything not shipped"})
-    reason = fields.String(validate=validate.Length(max=500))
+    reason = Text(500)
 
 
 class ShipmentCreateSchema(Schema):
@@ -186,9 +185,9 @@ class ShipmentWithInvoice:
 
 class OrderListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None)
-    status = fields.String(load_default=None)
-    merchant_reference = fields.String(load_default=None)
+    cursor = Text(load_default=None)
+    status = Text(load_default=None)
+    merchant_reference = Text(load_default=None)
 
 
 class OrderPageSchema(Schema):
