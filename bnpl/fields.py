@@ -118,6 +118,15 @@ class ProblemSchema(Schema):
 
 
 class PageArgsSchema(Schema):
+    """?limit= and ?cursor= of every list; a list's own filters extend it."""
+
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
                            metadata={"description": "1 to 200, default 50"})
     cursor = Text(load_default=None, metadata={"description": "next_cursor of the previous page"})
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The answer of a list: ``{"items": [...], "next_cursor": ...}``."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)),
+                             "next_cursor": fields.String(allow_none=True)}, name=name)

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import Text
+from bnpl.fields import PageArgsSchema, Text, page_schema
 
 
 class EventSchema(Schema):
@@ -12,12 +12,8 @@ class EventSchema(Schema):
     data = fields.Dict()
 
 
-class EventListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = Text(load_default=None, metadata={"description": "an event id: list the events after it"})
+class EventListArgsSchema(PageArgsSchema):
     type = Text(load_default=None)
 
 
-class EventPageSchema(Schema):
-    items = fields.List(fields.Nested(EventSchema))
-    next_cursor = fields.String(allow_none=True)
+EventPageSchema = page_schema(EventSchema)

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import Text, VatBreakdownSchema, VatRate, dump_vat_breakdown
+from bnpl.fields import (PageArgsSchema, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown,
+                         page_schema)
 
 
 class InvoiceLineSchema(Schema):
@@ -41,13 +42,9 @@ class InvoiceSchema(Schema):
         return dump_vat_breakdown(invoice.vat_breakdown())
 
 
-class InvoiceListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = Text(load_default=None)
+class InvoiceListArgsSchema(PageArgsSchema):
     status = Text(load_default=None)
     order_id = Text(load_default=None)
 
 
-class InvoicePageSchema(Schema):
-    items = fields.List(fields.Nested(InvoiceSchema))
-    next_cursor = fields.String(allow_none=True)
+InvoicePageSchema = page_schema(InvoiceSchema)

@@ -7,7 +7,8 @@ from stdnum.eu import vat as eu_vat
 
 from bnpl import geo
 from bnpl.invoices.schemas import InvoiceSchema
-from bnpl.fields import Cents, Quantity, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown
+from bnpl.fields import (Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatRate,
+                         dump_vat_breakdown, page_schema)
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
 
@@ -183,13 +184,9 @@ class ShipmentWithInvoice:
         return getattr(self._shipment, name)
 
 
-class OrderListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = Text(load_default=None)
+class OrderListArgsSchema(PageArgsSchema):
     status = Text(load_default=None)
     merchant_reference = Text(load_default=None)
 
 
-class OrderPageSchema(Schema):
-    items = fields.List(fields.Nested(OrderSchema))
-    next_cursor = fields.String(allow_none=True)
+OrderPageSchema = page_schema(OrderSchema)
