@@ -41,7 +41,7 @@ def writes(view):
         key = request.headers.get("Idempotency-Key")
         if request.method == "POST" and key is not None:
             return _idempotent(key, view, args, kwargs)
-        response = make_response(view(*args, **kwargs))
+        response = _run(view, args, kwargs)
         _commit()
         return response
 
@@ -67,7 +67,7 @@ def _idempotent(key: str, view, args, kwargs) -> Response:
     except IntegrityError:
         uow.rollback()
         return _replay(key, fingerprint)
-    response = make_response(view(*args, **kwargs))
+    response = _run(view, args, kwargs)
     uow.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
         status_code=response.status_code, content_type=response.content_type,
         body=response.get_data(as_text=True)))
@@ -99,10 +99,23 @@ def _fingerprint() -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
+CONCURRENT_CHANGE = "A concurrent request created or changed the same data; nothing was changed. Retry to see the current state."
+
+
+def _run(view, args, kwargs) -> Response:
+    # A unique constraint that fires here lost a race that the service's own check could
+    # not see (e.g. two orders with one merchant_reference at the same instant).
+    try:
+        return make_response(view(*args, **kwargs))
+    except IntegrityError:
+        current_uow().rollback()
+        raise Conflict(CONCURRENT_CHANGE) from None
+
+
 def _commit() -> None:
     uow = current_uow()
     try:
         uow.commit()
     except IntegrityError:
         uow.rollback()
-        raise Conflict("A concurrent request changed the same data; read it again and retry.") from None
+        raise Conflict(CONCURRENT_CHANGE) from None

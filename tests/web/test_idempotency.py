@@ -1,5 +1,8 @@
 """Idempotency-Key: the same request twice is answered once; a reused key is a conflict."""
 import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from tests import factories
 
@@ -81,4 +84,20 @@ def test_two_simultaneous_requests_with_one_key_create_one_order(api):
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].json["id"] == answers[1].json["id"]
     assert sorted(a.headers.get("Idempotent-Replayed", "no") for a in answers) == ["no", "true"]
+    assert orders_count(api) == 1
+
+
+@pytest.mark.postgres
+def test_simultaneous_orders_with_one_merchant_reference_give_one_order_and_conflicts(api):
+    start = threading.Barrier(4)
+
+    def send(i):
+        body = factories.order(merchant_reference="WEB-SAME")
+        start.wait()
+        return api.post("/orders", json=body, headers={"Idempotency-Key": f"same-ref-{i}"})
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert all(a.headers["Content-Type"] == "application/problem+json" for a in answers if a.status_code == 409)
     assert orders_count(api) == 1
