@@ -58,7 +58,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # pool_recycle instead of pre-ping: a ping would cost a round trip on every request.
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
@@ -90,12 +91,14 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+def upsert(session: Session, table):
+    """An INSERT that knows ON CONFLICT, for the session's backend."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
 def insert_ignoring_conflicts(session: Session, table, values: dict, index_elements: list[str]):
     """INSERT … ON CONFLICT DO NOTHING on both backends; returns the result."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-    return session.execute(stmt)
+    return session.execute(upsert(session, table).values(**values).on_conflict_do_nothing(index_elements=index_elements))
 
 
 def alembic_config(url: str):

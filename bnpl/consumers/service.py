@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bnpl.consumers.models import Consumer, normalize_email
-from bnpl.db import insert_ignoring_conflicts, new_id
+from bnpl.db import new_id, upsert
 from bnpl.uow import UnitOfWork
 
 
@@ -15,9 +15,10 @@ def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> str:
     found = uow.session.scalar(query)
     if found:
         return found
-    insert_ignoring_conflicts(
-        uow.session, Consumer.__table__,
-        {"id": new_id("con"), "livemode": livemode, "email": email, "created_at": uow.now()},
-        index_elements=["livemode", "email"],
-    )
-    return uow.session.scalar(query)
+    # A no-op update on conflict makes RETURNING give the id that a concurrent request created.
+    return uow.session.execute(
+        upsert(uow.session, Consumer.__table__)
+        .values(id=new_id("con"), livemode=livemode, email=email, created_at=uow.now())
+        .on_conflict_do_update(index_elements=["livemode", "email"], set_={"email": email})
+        .returning(Consumer.__table__.c.id)
+    ).scalar_one()

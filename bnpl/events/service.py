@@ -9,12 +9,16 @@ from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
 
+# One statement object for every event: SQLAlchemy compiles it once and caches it.
+_INSERT_EVENT = insert(Event.__table__)
+
+
 def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: dict) -> None:
     """Write one event in the caller's transaction; it commits or rolls back with the change."""
-    uow.session.execute(insert(Event).values(
-        merchant_id=scope.merchant_id, livemode=scope.livemode, type=type,
-        subject_id=subject_id, created_at=uow.now(), data=data,
-    ))
+    # Core, not the ORM: an event is never read back in the same transaction.
+    uow.session.connection().execute(_INSERT_EVENT, {
+        "merchant_id": scope.merchant_id, "livemode": scope.livemode, "type": type,
+        "subject_id": subject_id, "created_at": uow.now(), "data": data})
 
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -62,12 +62,18 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
 
 def next_number(uow: UnitOfWork, *, series: str) -> int:
     """The next value of a gap-free series; the caller's transaction holds it until commit."""
-    insert_ignoring_conflicts(uow.session, NumberSeries.__table__, {"name": series, "last_value": 0},
-                              index_elements=["name"])
-    return uow.session.execute(
-        update(NumberSeries).where(NumberSeries.name == series)
-        .values(last_value=NumberSeries.last_value + 1).returning(NumberSeries.last_value)
-    ).scalar_one()
+    connection = uow.session.connection()
+    value = connection.execute(_INCREMENT, {"series": series}).scalar()
+    if value is None:  # the first number of a new year
+        insert_ignoring_conflicts(uow.session, NumberSeries.__table__, {"name": series, "last_value": 0},
+                                  index_elements=["name"])
+        value = connection.execute(_INCREMENT, {"series": series}).scalar_one()
+    return value
+
+
+_SERIES = NumberSeries.__table__
+_INCREMENT = (update(_SERIES).where(_SERIES.c.name == bindparam("series"))
+              .values(last_value=_SERIES.c.last_value + 1).returning(_SERIES.c.last_value))
 
 
 def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, delivered_on: date) -> Invoice:

@@ -83,13 +83,16 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
     """The merchant and mode an API key stands for."""
     if not api_key or not api_key.startswith(("bnpl_test_", "bnpl_live_")):
         raise Unauthorized("Send your API key as 'Authorization: Bearer bnpl_test_…' or 'bnpl_live_…'.")
+    # The session's identity map holds objects weakly; keeping the merchant in session.info
+    # lets get_merchant() answer from memory for the rest of the request.
     row = uow.session.execute(
-        select(ApiKey.merchant_id, ApiKey.livemode)
+        select(Merchant, ApiKey.livemode).join(ApiKey, ApiKey.merchant_id == Merchant.id)
         .where(ApiKey.key_hash == ApiKey.hash(api_key), ApiKey.revoked_at.is_(None))
     ).first()
     if row is None:
         raise Unauthorized("This API key is unknown or revoked.")
-    return Scope(merchant_id=row.merchant_id, livemode=row.livemode)
+    uow.session.info["merchant"] = row.Merchant
+    return Scope(merchant_id=row.Merchant.id, livemode=row.livemode)
 
 
 def _apply_settings(merchant: Merchant, settings: dict) -> None:

@@ -1,4 +1,3 @@
-from bnpl.invoices import service as invoices
 from bnpl.orders import service
 from bnpl.orders.schemas import (CancellationCreateSchema, DeliveryCreateSchema, OrderCreateSchema,
                                  OrderListArgsSchema, OrderPageSchema, OrderSchema,
@@ -52,9 +51,8 @@ def cancel_order(data, order_id):
 @blp.response(201, ShipmentWithInvoiceSchema)
 def ship_order(data, order_id):
     """Ship lines (all that remain when none are named); issues the invoice for them."""
-    uow = current_uow()
-    shipment = service.ship_order(uow, scope=current_scope(), order_id=order_id, data=data)
-    return ShipmentWithInvoice(shipment, _invoice(uow, shipment.invoice_id))
+    return ShipmentWithInvoice(*service.ship_order(current_uow(), scope=current_scope(),
+                                                   order_id=order_id, data=data))
 
 
 @blp.route("/shipments/<shipment_id>/delivery", methods=["POST"])
@@ -63,11 +61,6 @@ def ship_order(data, order_id):
 @blp.response(200, ShipmentWithInvoiceSchema)
 def report_delivery(data, shipment_id):
     """Report the delivery date; the invoice's due date moves later, never earlier."""
-    uow = current_uow()
-    shipment = service.report_delivery(uow, scope=current_scope(), shipment_id=shipment_id,
-                                       delivered_at=data["delivered_at"])
-    return ShipmentWithInvoice(shipment, _invoice(uow, shipment.invoice_id))
-
-
-def _invoice(uow, invoice_id):
-    return invoices.get_invoice(uow, scope=current_scope(), invoice_id=invoice_id)
+    return ShipmentWithInvoice(*service.report_delivery(current_uow(), scope=current_scope(),
+                                                        shipment_id=shipment_id,
+                                                        delivered_at=data["delivered_at"]))

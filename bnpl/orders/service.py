@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import MAX_AMOUNT_CENTS
 from bnpl.invoices import service as invoices
+from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
 from bnpl.money import is_iso_currency
 from bnpl.orders import models, states
@@ -56,7 +58,7 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
         currency=data["currency"].upper(), total_cents=total, lines=lines,
         consumer={**consumer, "birth_date": consumer["birth_date"].isoformat()} if consumer.get("birth_date") else consumer,
         billing_address=data["billing_address"], shipping_address=data.get("shipping_address"),
-        decision=decision.as_dict(), created_at=uow.now(),
+        decision=decision.as_dict(), created_at=uow.now(), shipments=[],
     )
     uow.session.add(order)
     uow.session.flush()
@@ -78,7 +80,12 @@ def cancel_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) ->
     return order
 
 
-def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Shipment:
+class Shipped(NamedTuple):
+    shipment: Shipment
+    invoice: Invoice
+
+
+def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Shipped:
     """Ship the named quantities (or all that remain) and issue the invoice for them."""
     order = _load_for_update(uow, scope, order_id)
     order.check_can("ship")
@@ -99,14 +106,13 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     uow.session.flush()
     events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
                   data=_shipment_schema.dump(shipment))
-    _issue_invoice(uow, scope, order, shipment, picked)
-    return shipment
+    return Shipped(shipment, _issue_invoice(uow, scope, order, shipment, picked))
 
 
-def _issue_invoice(uow, scope, order, shipment, picked) -> None:
+def _issue_invoice(uow, scope, order, shipment, picked) -> Invoice:
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = order.consumer
-    invoices.issue_invoice(
+    return invoices.issue_invoice(
         uow, scope=scope, invoice_id=shipment.invoice_id, order_id=order.id, shipment_id=shipment.id,
         consumer_id=order.consumer_id, currency=order.currency,
         billed_to={"name": consumer["name"], "email": consumer["email"], "type": consumer["type"],
@@ -121,7 +127,7 @@ def _issue_invoice(uow, scope, order, shipment, picked) -> None:
     )
 
 
-def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivered_at: datetime) -> Shipment:
+def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivered_at: datetime) -> Shipped:
     """Record when the goods arrived; the invoice's due date moves later if need be."""
     shipment = uow.session.scalar(
         select(Shipment).where(Shipment.id == shipment_id, Shipment.merchant_id == scope.merchant_id,
@@ -132,9 +138,9 @@ def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivere
     shipment.delivered_at = delivered_at
     events.record(uow, scope=scope, type="shipment.delivered", subject_id=shipment.id,
                   data=_shipment_schema.dump(shipment))
-    invoices.delivery_reported(uow, scope=scope, invoice_id=shipment.invoice_id,
-                               delivered_on=uow.local_date(delivered_at))
-    return shipment
+    invoice = invoices.delivery_reported(uow, scope=scope, invoice_id=shipment.invoice_id,
+                                         delivered_on=uow.local_date(delivered_at))
+    return Shipped(shipment, invoice)
 
 
 def get_order(uow: UnitOfWork, *, scope: Scope, order_id: str) -> Order:
@@ -164,7 +170,10 @@ def _scoped(scope: Scope):
 def _load_for_update(uow: UnitOfWork, scope: Scope, order_id: str) -> Order:
     # The row lock serializes shipments and cancellations of one order, so two requests
     # can never both take the last open quantity.
-    order = uow.session.scalar(_scoped(scope).where(Order.id == order_id).with_for_update(of=Order))
+    order = uow.session.scalar(
+        select(Order).options(selectinload(Order.lines))
+        .where(Order.id == order_id, Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode)
+        .with_for_update(of=Order))
     if order is None:
         raise NotFound(f"No order {order_id}.")
     return order

@@ -14,7 +14,7 @@ import json
 from functools import wraps
 
 from flask import Response, make_response, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bnpl.errors import Conflict, DomainError
@@ -22,6 +22,11 @@ from bnpl.web.context import current_scope, current_uow
 from bnpl.web.models import IdempotencyKey
 
 REPLAYED = "Idempotent-Replayed"
+_KEYS = IdempotencyKey.__table__
+_CLAIM = insert(_KEYS).returning(_KEYS.c.id)
+_STORE = (update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+          .values(status_code=bindparam("status_code"), content_type=bindparam("content_type"),
+                  body=bindparam("body")))
 
 
 class BadIdempotencyKey(DomainError):
@@ -59,18 +64,18 @@ def _idempotent(key: str, view, args, kwargs) -> Response:
         raise BadIdempotencyKey("An Idempotency-Key is 1 to 255 printable characters, e.g. a UUID.")
     uow, scope = current_uow(), current_scope()
     fingerprint = _fingerprint()
+    connection = uow.session.connection()
     try:
-        row_id = uow.session.execute(insert(IdempotencyKey).values(
-            merchant_id=scope.merchant_id, livemode=scope.livemode, key=key,
-            fingerprint=fingerprint, created_at=uow.now(),
-        ).returning(IdempotencyKey.id)).scalar_one()
+        row_id = connection.execute(_CLAIM, {
+            "merchant_id": scope.merchant_id, "livemode": scope.livemode, "key": key,
+            "fingerprint": fingerprint, "created_at": uow.now()}).scalar_one()
     except IntegrityError:
         uow.rollback()
         return _replay(key, fingerprint)
     response = _run(view, args, kwargs)
-    uow.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
-        status_code=response.status_code, content_type=response.content_type,
-        body=response.get_data(as_text=True)))
+    connection.execute(_STORE, {"row_id": row_id, "status_code": response.status_code,
+                                "content_type": response.content_type,
+                                "body": response.get_data(as_text=True)})
     _commit()
     return response
 
