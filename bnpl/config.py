@@ -59,6 +59,7 @@ class Settings:
     invoice_term_days: int = 14
     transit_days: int = 2
     order_limit_cents: int = 250_000
+    return_pause_days: int = 28
     minimum_age: int = 18
     vat_rates: dict = field(default_factory=lambda: DEFAULT_VAT_RATES)
     max_body_bytes: int = 1024 * 1024
@@ -80,6 +81,7 @@ class Settings:
             invoice_term_days=_int(env, "BNPL_INVOICE_TERM_DAYS", 14),
             transit_days=_int(env, "BNPL_TRANSIT_DAYS", 2),
             order_limit_cents=_int(env, "BNPL_ORDER_LIMIT_CENTS", 250_000),
+            return_pause_days=_int(env, "BNPL_RETURN_PAUSE_DAYS", 28),
             minimum_age=_int(env, "BNPL_MINIMUM_AGE", 18),
             vat_rates=_vat_rates(env.get("BNPL_VAT_RATES")),
             web_workers=_int(env, "BNPL_WEB_WORKERS", 2),

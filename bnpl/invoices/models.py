@@ -11,7 +11,8 @@ from stdnum import iso11649
 from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.money import vat_breakdown
 
-OPEN = "open"
+OPEN, PAUSED, PAID, CREDITED = "open", "paused", "paid", "credited"
+STATUSES = (OPEN, PAUSED, PAID, CREDITED)
 
 
 class Invoice(Base):
@@ -36,18 +37,99 @@ class Invoice(Base):
     term_days: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_date: Mapped[date] = mapped_column(Date)
+    # Start of the current paused stretch (several pauses may overlap); None when running.
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan")
+    credit_notes: Mapped[list["CreditNote"]] = relationship(
+        back_populates="invoice", order_by="CreditNote.issued_at", cascade="all, delete-orphan")
+    pauses: Mapped[list["InvoicePause"]] = relationship(
+        back_populates="invoice", order_by="InvoicePause.started_at", cascade="all, delete-orphan")
 
     def vat_breakdown(self):
         return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
 
+    # --- the money trail: every figure below is a sum of entries that are never changed ---
+
+    @property
+    def credited_cents(self) -> int:
+        return sum(note.total_cents for note in self.credit_notes)
+
+    @property
+    def paid_cents(self) -> int:
+        return 0  # payments arrive with the payments feature
+
+    @property
+    def _owed_cents(self) -> int:
+        return self.total_cents - self.credited_cents - self.paid_cents
+
     @property
     def balance_cents(self) -> int:
-        # Credits, payments, fees and interest join this sum as their features arrive.
-        return self.total_cents
+        """What the consumer still owes; never negative."""
+        return max(self._owed_cents, 0)
+
+    @property
+    def refund_owed_cents(self) -> int:
+        """What the consumer paid beyond what they owe after credits."""
+        return max(-self._owed_cents, 0)
+
+    @property
+    def creditable_cents(self) -> int:
+        """How much may still be credited: never more than was invoiced."""
+        return self.total_cents - self.credited_cents
+
+    @property
+    def open_pause(self) -> "InvoicePause | None":
+        return next((p for p in self.pauses if p.lifted_at is None), None)
+
+    def derive_status(self) -> str:
+        """The one place an invoice's status comes from; the column caches it for queries."""
+        if self.credited_cents and self.creditable_cents == 0:
+            return CREDITED
+        if self.balance_cents == 0:
+            return PAID
+        if self.open_pause is not None:
+            return PAUSED
+        return OPEN
+
+    def refresh_status(self) -> None:
+        self.status = self.derive_status()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (PAID, CREDITED)
+
+    def credited_per_rate(self) -> dict[int, int]:
+        per_rate: dict[int, int] = {}
+        for note in self.credit_notes:
+            for line in note.lines:
+                per_rate[line.vat_rate_bp] = per_rate.get(line.vat_rate_bp, 0) + line.total_cents
+        return per_rate
+
+    def pause(self, pause: "InvoicePause") -> bool:
+        """Add a pause; True when the invoice was running until now."""
+        was_running = self.open_pause is None
+        self.pauses.append(pause)
+        if was_running:
+            self.paused_since = pause.started_at
+        self.refresh_status()
+        return was_running
+
+    def lift(self, pause: "InvoicePause", *, at: datetime, by: str, tz: str) -> int | None:
+        """Lift a pause. When it was the last one, the due date moves by the paused calendar
+        days and that number is returned; None while other pauses keep the invoice paused."""
+        from bnpl.clock import local_date
+
+        pause.lifted_at, pause.lifted_by = at, by
+        if self.open_pause is not None:
+            return None
+        days = (local_date(at, tz) - local_date(self.paused_since, tz)).days
+        self.due_date += timedelta(days=days)
+        self.paused_since = None
+        self.refresh_status()
+        return days
 
     def move_due_date_for_delivery(self, delivered_on: date) -> bool:
         """A known delivery date moves the due date later, never earlier."""
@@ -78,6 +160,82 @@ class InvoiceLine(Base):
         return Decimal(self.vat_rate_bp) / 100
 
 
+class CreditNote(Base):
+    """A numbered, immutable reduction of an invoice, line by line with VAT per rate."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (Index("ix_credit_notes_scope_created", "merchant_id", "livemode", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("crn"))
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(20))  # "return" | "amount"
+    reason: Mapped[str] = mapped_column(String(500))
+    return_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="credit_notes")
+    lines: Mapped[list["CreditNoteLine"]] = relationship(
+        back_populates="credit_note", order_by="CreditNoteLine.position", cascade="all, delete-orphan")
+
+    def vat_breakdown(self):
+        return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
+
+
+class CreditNoteLine(Base):
+    __tablename__ = "credit_note_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credit_note_id: Mapped[str] = mapped_column(ForeignKey("credit_notes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
+
+    @property
+    def vat_rate(self) -> Decimal:
+        return Decimal(self.vat_rate_bp) / 100
+
+
+class InvoicePause(Base):
+    """One reason the invoice is on hold (a return, a dispute, an extension, a plan).
+    While any pause is open: no reminders, no fees, no interest."""
+
+    __tablename__ = "invoice_pauses"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pau"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    reference_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="pauses")
+
+
+def split_over_rates(amount: int, weights: dict[int, int]) -> dict[int, int]:
+    """Split an amount over VAT rates in proportion to the weights, in whole cents
+    (largest remainder), so an amount credit corrects each rate's VAT fairly."""
+    total = sum(weights.values())
+    shares = {rate: amount * w // total for rate, w in weights.items()}
+    rest = amount - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda r: (-(amount * weights[r] % total), -r))
+    for rate in by_remainder[:rest]:
+        shares[rate] += 1
+    return {rate: cents for rate, cents in shares.items() if cents}
+
+
 class NumberSeries(Base):
     """One row per series; the row lock taken by the increment makes numbers gap-free:
     a number is only used if the transaction that took it commits."""
@@ -98,9 +256,13 @@ def series_name(livemode: bool, year: int) -> str:
     return f"invoice:{'live' if livemode else 'test'}:{year}"
 
 
-def format_number(livemode: bool, year: int, value: int) -> str:
-    # Test-mode invoices have their own series so they never use up a live number.
-    return f"{'' if livemode else 'TEST-'}{year}-{value:06d}"
+def format_number(livemode: bool, year: int, value: int, prefix: str = "") -> str:
+    # Test-mode documents have their own series so they never use up a live number.
+    return f"{'' if livemode else 'TEST-'}{prefix}{year}-{value:06d}"
+
+
+def credit_note_series(livemode: bool, year: int) -> str:
+    return f"credit_note:{'live' if livemode else 'test'}:{year}"
 
 
 def rf_reference(number: str) -> str:

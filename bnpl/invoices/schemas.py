@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import (PageArgsSchema, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown,
+from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown,
                          page_schema)
 
 
@@ -24,22 +24,70 @@ class InvoiceSchema(Schema):
     currency = fields.String()
     issued_at = fields.DateTime()
     due_date = fields.Date()
-    paused = fields.Constant(False)
-    pause_reason = fields.Constant(None)
+    paused = fields.Function(lambda invoice: invoice.open_pause is not None)
+    pause_reason = fields.Function(lambda invoice: invoice.open_pause.reason if invoice.open_pause else None)
     billed_to = fields.Dict()
     lines = fields.List(fields.Nested(InvoiceLineSchema))
     vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
     total = fields.Integer(attribute="total_cents")
-    credited = fields.Constant(0)
-    paid = fields.Constant(0)
+    credited = fields.Integer(attribute="credited_cents")
+    paid = fields.Integer(attribute="paid_cents")
     fees = fields.Constant(0)
     interest = fields.Constant(0)
     balance = fields.Integer(attribute="balance_cents")
+    refund_owed = fields.Integer(attribute="refund_owed_cents")
     dunning_level = fields.Constant(0)
     payment_reference = fields.String()
+    credit_notes = fields.List(fields.Nested("CreditNoteSummarySchema"))
+    pauses = fields.List(fields.Nested("PauseSchema"))
 
     def _vat(self, invoice):
         return dump_vat_breakdown(invoice.vat_breakdown())
+
+
+class CreditNoteLineSchema(Schema):
+    reference = fields.String(allow_none=True)
+    description = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer(attribute="unit_price_cents")
+    vat_rate = VatRate(attribute="vat_rate_bp")
+    total = fields.Integer(attribute="total_cents")
+
+
+class CreditNoteSummarySchema(Schema):
+    id = fields.String()
+    number = fields.String()
+    kind = fields.String()
+    total = fields.Integer(attribute="total_cents")
+    issued_at = fields.DateTime()
+
+
+class CreditNoteSchema(CreditNoteSummarySchema):
+    object = fields.Constant("credit_note")
+    livemode = fields.Boolean()
+    invoice_id = fields.String()
+    return_id = fields.String(allow_none=True)
+    reason = fields.String()
+    lines = fields.List(fields.Nested(CreditNoteLineSchema))
+    vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
+
+    def _vat(self, note):
+        return dump_vat_breakdown(note.vat_breakdown())
+
+
+class PauseSchema(Schema):
+    id = fields.String()
+    reason = fields.String()
+    reference_id = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    lifted_at = fields.DateTime(allow_none=True)
+    lifted_by = fields.String(allow_none=True)
+
+
+class AmountCreditCreateSchema(Schema):
+    amount = Cents(required=True, validate=validate.Range(min=1, error="A credit is at least 1 cent."))
+    reason = Text(500, required=True)
 
 
 class InvoiceListArgsSchema(PageArgsSchema):

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
 from bnpl.db import insert_ignoring_conflicts
-from bnpl.errors import NotFound
+from bnpl.errors import Conflict, NotFound
 from bnpl.events import service as events
 from bnpl.invoices import models
-from bnpl.invoices.models import Invoice, InvoiceLine, NumberSeries
-from bnpl.invoices.schemas import InvoiceSchema
+from bnpl.invoices.models import (CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoicePause,
+                                  NumberSeries)
+from bnpl.invoices.schemas import CreditNoteSchema, InvoiceSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
-_invoice_schema = InvoiceSchema()
+_invoice_schema, _credit_note_schema = InvoiceSchema(), CreditNoteSchema()
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
         total_cents=sum(line.unit_price_cents * line.quantity for line in lines),
         due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
                                  transit_days=transit_days, term_days=term_days),
+        credit_notes=[], pauses=[],
         lines=[InvoiceLine(position=i, order_line_reference=line.reference,
                            description=line.description, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp,
@@ -87,21 +89,163 @@ def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, deliver
     return invoice
 
 
-def get_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> Invoice:
-    invoice = uow.session.scalar(
-        select(Invoice).options(selectinload(Invoice.lines))
-        .where(Invoice.id == invoice_id, Invoice.merchant_id == scope.merchant_id,
-               Invoice.livemode == scope.livemode))
+def get_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, for_update: bool = False) -> Invoice:
+    query = _with_entries(select(Invoice)).where(
+        Invoice.id == invoice_id, Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)
+    # The row lock serializes credits and pauses of one invoice.
+    invoice = uow.session.scalar(query.with_for_update(of=Invoice) if for_update else query)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}.")
     return invoice
 
 
+def _with_entries(query):
+    return query.options(selectinload(Invoice.lines),
+                         selectinload(Invoice.credit_notes).selectinload(CreditNote.lines),
+                         selectinload(Invoice.pauses))
+
+
+# --- pausing: one mechanism for returns, disputes, extensions and payment plans ----------
+
+def pause_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, reason: str,
+                  reference_id: str, max_days: int) -> InvoicePause | None:
+    """Put the invoice on hold for a reason; a closed invoice needs no pause (None)."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    if invoice.is_closed:
+        return None
+    now = uow.now()
+    pause = InvoicePause(reason=reason, reference_id=reference_id, started_at=now,
+                         ends_at=now + timedelta(days=max_days))
+    if invoice.pause(pause):
+        events.record(uow, scope=scope, type="invoice.paused", subject_id=invoice.id, data={
+            "invoice_id": invoice.id, "reason": reason, "reference_id": reference_id,
+            "ends_at": pause.ends_at.isoformat()})
+    return pause
+
+
+def lift_pauses(uow: UnitOfWork, *, scope: Scope, reference_id: str, by: str) -> None:
+    """Lift every open pause made for this reference (a return, a dispute…)."""
+    invoice_ids = uow.session.scalars(
+        select(InvoicePause.invoice_id).join(Invoice)
+        .where(InvoicePause.reference_id == reference_id, InvoicePause.lifted_at.is_(None),
+               Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)).all()
+    for invoice_id in invoice_ids:
+        invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+        for pause in [p for p in invoice.pauses if p.reference_id == reference_id and p.lifted_at is None]:
+            _lift(uow, scope, invoice, pause, by)
+
+
+def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str) -> None:
+    previous_due = invoice.due_date
+    days = invoice.lift(pause, at=uow.now(), by=by, tz=uow.settings.timezone)
+    if days is not None:
+        events.record(uow, scope=scope, type="invoice.resumed", subject_id=invoice.id, data={
+            "invoice_id": invoice.id, "lifted_by": by, "paused_days": days,
+            "previous_due_date": previous_due.isoformat(), "due_date": invoice.due_date.isoformat()})
+
+
+# --- credit notes -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LineToCredit:
+    reference: str | None
+    description: str
+    quantity: int
+    unit_price_cents: int
+    vat_rate_bp: int
+
+
+def credit_lines(uow: UnitOfWork, *, scope: Scope, invoice_id: str, lines: list[LineToCredit],
+                 reason: str, return_id: str | None = None) -> CreditNote:
+    """Credit invoiced lines (returned goods) with a numbered credit note."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    return _issue_credit_note(uow, scope, invoice, lines, kind="return", reason=reason, return_id=return_id)
+
+
+def credit_amount(uow: UnitOfWork, *, scope: Scope, invoice_id: str, amount: int, reason: str) -> CreditNote:
+    """Credit an amount not tied to lines (goodwill, a damaged item kept at a discount);
+    it is split over the VAT rates still on the invoice, in proportion."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    if amount > invoice.creditable_cents:
+        raise Conflict(f"At most {invoice.creditable_cents} cents of this invoice can still be credited; "
+                       f"you asked for {amount}.", creditable=invoice.creditable_cents)
+    credited = invoice.credited_per_rate()
+    remaining = {}
+    for line in invoice.lines:
+        remaining[line.vat_rate_bp] = remaining.get(line.vat_rate_bp, 0) + line.total_cents
+    remaining = {rate: gross - credited.get(rate, 0) for rate, gross in remaining.items()}
+    shares = models.split_over_rates(amount, {r: g for r, g in remaining.items() if g > 0})
+    lines = [LineToCredit(reference=None, description=reason, quantity=1, unit_price_cents=cents,
+                          vat_rate_bp=rate) for rate, cents in sorted(shares.items(), reverse=True)]
+    return _issue_credit_note(uow, scope, invoice, lines, kind="amount", reason=reason)
+
+
+def _issue_credit_note(uow, scope, invoice: Invoice, lines: list[LineToCredit], *, kind: str,
+                       reason: str, return_id: str | None = None) -> CreditNote:
+    total = sum(line.unit_price_cents * line.quantity for line in lines)
+    if total > invoice.creditable_cents:
+        raise Conflict(f"This credit of {total} cents is more than the {invoice.creditable_cents} "
+                       "cents that can still be credited.", creditable=invoice.creditable_cents)
+    now = uow.now()
+    note = CreditNote(merchant_id=scope.merchant_id, livemode=scope.livemode, kind=kind, reason=reason,
+                      return_id=return_id, total_cents=total, issued_at=now, created_at=now,
+                      lines=[CreditNoteLine(position=i, reference=line.reference, description=line.description,
+                                            quantity=line.quantity, unit_price_cents=line.unit_price_cents,
+                                            vat_rate_bp=line.vat_rate_bp,
+                                            total_cents=line.unit_price_cents * line.quantity)
+                             for i, line in enumerate(lines)])
+    year = uow.today().year
+    value = next_number(uow, series=models.credit_note_series(scope.livemode, year))
+    note.number = models.format_number(scope.livemode, year, value, prefix="CN-")
+    invoice.credit_notes.append(note)
+    invoice.refresh_status()
+    if invoice.is_closed:  # nothing is left to wait for
+        for pause in [p for p in invoice.pauses if p.lifted_at is None]:
+            _lift(uow, scope, invoice, pause, by="invoice closed")
+    uow.session.flush()
+    events.record(uow, scope=scope, type="credit_note.issued", subject_id=note.id,
+                  data=_credit_note_schema.dump(note))
+    return note
+
+
+def get_credit_note(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) -> CreditNote:
+    note = uow.session.scalar(
+        select(CreditNote).options(selectinload(CreditNote.lines))
+        .where(CreditNote.id == credit_note_id, CreditNote.merchant_id == scope.merchant_id,
+               CreditNote.livemode == scope.livemode))
+    if note is None:
+        raise NotFound(f"No credit note {credit_note_id}.")
+    return note
+
+
+@dataclass(frozen=True)
+class InvoicedLine:
+    invoice_id: str
+    reference: str
+    description: str
+    quantity: int
+    unit_price_cents: int
+    vat_rate_bp: int
+
+
+def invoiced_lines(uow: UnitOfWork, *, scope: Scope, order_id: str) -> list[InvoicedLine]:
+    """Every invoiced line of an order, oldest invoice first (returns are credited in that order)."""
+    rows = uow.session.execute(
+        select(Invoice.id, InvoiceLine).join(InvoiceLine)
+        .where(Invoice.order_id == order_id, Invoice.merchant_id == scope.merchant_id,
+               Invoice.livemode == scope.livemode)
+        .order_by(Invoice.issued_at, Invoice.number, InvoiceLine.position)).all()
+    return [InvoicedLine(invoice_id=invoice_id, reference=line.order_line_reference,
+                         description=line.description, quantity=line.quantity,
+                         unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp)
+            for invoice_id, line in rows]
+
+
 def list_invoices(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int,
                   status: str | None = None, order_id: str | None = None):
     """The merchant's invoices, newest first."""
-    query = (select(Invoice).options(selectinload(Invoice.lines))
-             .where(Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode))
+    query = _with_entries(select(Invoice)).where(
+        Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)
     if status:
         query = query.where(Invoice.status == status)
     if order_id:

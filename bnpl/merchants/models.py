@@ -22,6 +22,7 @@ class Merchant(Base):
     invoice_term_days: Mapped[int] = mapped_column(Integer)
     transit_days: Mapped[int] = mapped_column(Integer)
     order_limit_cents: Mapped[int] = mapped_column(Integer)
+    return_pause_days: Mapped[int] = mapped_column(Integer, server_default="28")
     payout_iban: Mapped[str | None] = mapped_column(String(34))
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="merchant")

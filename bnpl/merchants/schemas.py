@@ -11,6 +11,7 @@ class MerchantSchema(Schema):
     transit_days = fields.Integer()
     order_limit = fields.Integer(attribute="order_limit_cents")
     payout_iban = fields.String(allow_none=True)
+    return_pause_days = fields.Integer()
     created_at = fields.DateTime()
 
 
@@ -20,3 +21,5 @@ class MerchantSettingsSchema(Schema):
     order_limit = fields.Integer(strict=True, data_key="order_limit", attribute="order_limit_cents",
                                  validate=validate.Range(min=1))
     payout_iban = Text(42)
+    return_pause_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
+                                       metadata={"description": "how long an announced return pauses the invoice"})

@@ -17,6 +17,7 @@ SETTINGS_BOUNDS = {
     "invoice_term_days": (1, 120),
     "transit_days": (0, 30),
     "order_limit_cents": (1, 100_000_000),
+    "return_pause_days": (1, 90),
 }
 
 
@@ -38,6 +39,7 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, **settings) -
         invoice_term_days=cfg.invoice_term_days,
         transit_days=cfg.transit_days,
         order_limit_cents=cfg.order_limit_cents,
+        return_pause_days=cfg.return_pause_days,
     )
     _apply_settings(merchant, settings)
     uow.session.add(merchant)

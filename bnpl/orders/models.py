@@ -92,6 +92,34 @@ class Order(Base):
             open_lines=self.open_lines(),
         )
 
+    def reserve_return(self, requested: list[dict]) -> list[tuple["OrderLine", int]]:
+        """Count returned quantities (announced or received); never more than was shipped."""
+        by_ref = {line.reference: line for line in self.lines}
+        errors, picked = {}, []
+        for i, item in enumerate(requested):
+            line = by_ref.get(item["reference"])
+            if line is None:
+                errors[f"lines.{i}.reference"] = [f"This order has no line {item['reference']!r}."]
+            elif any(line is seen for seen, _ in picked):
+                errors[f"lines.{i}.reference"] = ["Named twice; name each line once."]
+            else:
+                picked.append((line, item["quantity"]))
+        if errors:
+            raise InvalidInput(errors)
+        for line, qty in picked:
+            if qty > line.returnable_quantity:
+                raise Conflict(
+                    f"Line {line.reference!r}: asked to return {qty}, but only {line.returnable_quantity} "
+                    f"can still be returned ({line.shipped_quantity} shipped, {line.returned_quantity} "
+                    "already returned or announced).", returnable_lines=self.returnable_lines())
+        for line, qty in picked:
+            line.returned_quantity += qty
+        return picked
+
+    def returnable_lines(self) -> list[dict]:
+        return [{"reference": line.reference, "quantity": line.returnable_quantity}
+                for line in self.lines if line.returnable_quantity]
+
     def open_lines(self) -> list[dict]:
         return [{"reference": line.reference, "quantity": line.open_quantity}
                 for line in self.lines if line.open_quantity]
@@ -127,6 +155,7 @@ class OrderLine(Base):
         UniqueConstraint("order_id", "reference"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("shipped_quantity + cancelled_quantity <= quantity", name="not_over_used"),
+        CheckConstraint("returned_quantity <= shipped_quantity", name="returned_not_above_shipped"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -151,6 +180,10 @@ class OrderLine(Base):
     @property
     def open_quantity(self) -> int:
         return self.quantity - self.shipped_quantity - self.cancelled_quantity
+
+    @property
+    def returnable_quantity(self) -> int:
+        return self.shipped_quantity - self.returned_quantity
 
 
 class Shipment(Base):

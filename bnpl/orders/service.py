@@ -143,6 +143,13 @@ def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivere
     return Shipped(shipment, invoice)
 
 
+def reserve_return(uow: UnitOfWork, *, scope: Scope, order_id: str, lines: list[dict]) -> Order:
+    """Count a return against the shipped quantities of an order's lines (409 beyond them)."""
+    order = _load_for_update(uow, scope, order_id)
+    order.reserve_return(lines)
+    return order
+
+
 def get_order(uow: UnitOfWork, *, scope: Scope, order_id: str) -> Order:
     order = uow.session.scalar(_scoped(scope).where(Order.id == order_id))
     if order is None:
