@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DEFAULT_INSTANCE = Path.cwd() / "instance"
 
 
 # VAT rates a line may carry, per destination country, in basis points (21 % = 2100).
@@ -31,7 +31,7 @@ def _vat_rates(raw: str | None) -> dict[str, tuple[int, ...]]:
     table = {}
     for part in raw.split(";"):
         country, _, rates = part.partition(":")
-        table[country.strip().upper()] = tuple(int(round(float(r) * 100)) for r in rates.split(","))
+        table[country.strip().upper()] = tuple(int(Decimal(r.strip()) * 100) for r in rates.split(","))
     return table
 
 
@@ -52,7 +52,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Amsterdam"
     smtp_url: str | None = None
-    instance_path: Path = DEFAULT_INSTANCE
+    instance_path: Path = Path("instance")
     # The currencies this provider settles in; any other ISO 4217 code is refused.
     currencies: tuple[str, ...] = ("EUR",)
     # Defaults for new merchants; each merchant can change its own.
@@ -69,7 +69,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
-        instance = Path(env.get("BNPL_INSTANCE_PATH") or DEFAULT_INSTANCE)
+        instance = Path(env.get("BNPL_INSTANCE_PATH") or Path.cwd() / "instance")
         return cls(
             database_url=env.get("BNPL_DATABASE_URL") or f"sqlite:///{instance / 'bnpl.sqlite3'}",
             secret_key=env.get("BNPL_SECRET_KEY") or _dev_secret(instance),

@@ -1,10 +1,12 @@
 """``bnpl demo``: two webshops with orders in several states, through the real services."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bnpl.clock import FixedClock
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
 from bnpl.orders import service as orders
@@ -47,15 +49,27 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
     return text
 
 
+@contextmanager
+def _days_ago(uow, days: int):
+    """Let the demo tell a story that started in the past, through the same services."""
+    real = uow.clock
+    uow.clock = FixedClock(real.now() - timedelta(days=days))
+    try:
+        yield
+    finally:
+        uow.clock = real
+
+
 def _bike_shop(uow, scope):
-    now = uow.now()
     home = _address("Oudegracht", "12a", "3511AB", "Utrecht")
-    # Delivered three weeks ago and never paid: overdue.
-    late = orders.create_order(uow, scope=scope, data=_order(
-        "DS-1001", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),
-        [("HELM-01", "Fietshelm Urban, maat M", 1, 5995, 21), ("BEL-02", "Fietsbel messing", 1, 1250, 21)]))
-    orders.ship_order(uow, scope=scope, order_id=late.id, data={
-        "shipped_at": now - timedelta(days=23), "delivered_at": now - timedelta(days=22), "carrier": "PostNL"})
+    # Ordered and delivered three weeks ago and never paid: overdue.
+    with _days_ago(uow, 23):
+        late = orders.create_order(uow, scope=scope, data=_order(
+            "DS-1001", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),
+            [("HELM-01", "Fietshelm Urban, maat M", 1, 5995, 21), ("BEL-02", "Fietsbel messing", 1, 1250, 21)]))
+        orders.ship_order(uow, scope=scope, order_id=late.id, data={"carrier": "PostNL"})
+    with _days_ago(uow, 22):
+        orders.report_delivery(uow, scope=scope, shipment_id=late.shipments[0].id, delivered_at=uow.now())
     # The same consumer again: declined because of the overdue invoice.
     orders.create_order(uow, scope=scope, data=_order(
         "DS-1002", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),

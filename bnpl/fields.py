@@ -7,7 +7,8 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, fields, validate
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters and lone UTF-16 surrogates: neither can be stored or printed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class Text(fields.String):
@@ -79,7 +80,7 @@ class VatRate(fields.Field):
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
         try:
             rate = Decimal(str(value))
@@ -101,12 +102,6 @@ class VatBreakdownSchema(Schema):
     net = fields.Integer()
     vat = fields.Integer()
     gross = fields.Integer()
-
-
-def dump_vat_breakdown(vat_lines) -> list[dict]:
-    rate = VatRate()
-    return [{"rate": rate._serialize(v.rate, None, None), "net": v.net, "vat": v.vat, "gross": v.gross}
-            for v in vat_lines]
 
 
 class ProblemSchema(Schema):

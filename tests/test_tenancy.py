@@ -9,8 +9,8 @@ from bnpl.uow import unit_of_work
 from tests import factories
 from tests.conftest import ApiClient
 
-SHIPPED_AT = "2026-11-22T10:00:00+00:00"  # a day before the test clock's now
-DELIVERED_AT = "2026-11-23T09:00:00+00:00"  # after SHIPPED_AT: valid for the owner
+SHIPPED_AT = "2026-11-23T10:00:00+00:00"  # the test clock's now, when the order is created
+DELIVERED_AT = "2026-11-23T10:03:00+00:00"  # after SHIPPED_AT, within the allowed clock skew
 
 
 def made_up(real_id: str) -> str:

@@ -1,6 +1,8 @@
 """Record events and read them back in order."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import insert, select
 
 from bnpl.errors import InvalidInput
@@ -37,6 +39,6 @@ def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
 
 def _seq(cursor: str) -> int:
     digits = cursor.removeprefix("evt_")
-    if not digits.isdigit() or int(digits) >= 2**63:
+    if not re.fullmatch(r"[0-9]{1,18}", digits):
         raise InvalidInput({"cursor": ["Not a cursor from a previous page."]})
     return int(digits)

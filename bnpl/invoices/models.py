@@ -48,6 +48,10 @@ class Invoice(Base):
     pauses: Mapped[list["InvoicePause"]] = relationship(
         back_populates="invoice", order_by="InvoicePause.started_at", cascade="all, delete-orphan")
 
+    @property
+    def vat_lines(self):
+        return self.vat_breakdown()
+
     def vat_breakdown(self):
         return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
 
@@ -181,6 +185,10 @@ class CreditNote(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="credit_notes")
     lines: Mapped[list["CreditNoteLine"]] = relationship(
         back_populates="credit_note", order_by="CreditNoteLine.position", cascade="all, delete-orphan")
+
+    @property
+    def vat_lines(self):
+        return self.vat_breakdown()
 
     def vat_breakdown(self):
         return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)

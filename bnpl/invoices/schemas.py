@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRate, dump_vat_breakdown,
+from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRate,
                          page_schema)
 
 
@@ -28,7 +28,7 @@ class InvoiceSchema(Schema):
     pause_reason = fields.Function(lambda invoice: invoice.open_pause.reason if invoice.open_pause else None)
     billed_to = fields.Dict()
     lines = fields.List(fields.Nested(InvoiceLineSchema))
-    vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
+    vat_breakdown = fields.List(fields.Nested(VatBreakdownSchema), attribute="vat_lines")
     total = fields.Integer(attribute="total_cents")
     credited = fields.Integer(attribute="credited_cents")
     paid = fields.Integer(attribute="paid_cents")
@@ -41,8 +41,6 @@ class InvoiceSchema(Schema):
     credit_notes = fields.List(fields.Nested("CreditNoteSummarySchema"))
     pauses = fields.List(fields.Nested("PauseSchema"))
 
-    def _vat(self, invoice):
-        return dump_vat_breakdown(invoice.vat_breakdown())
 
 
 class CreditNoteLineSchema(Schema):
@@ -69,10 +67,8 @@ class CreditNoteSchema(CreditNoteSummarySchema):
     return_id = fields.String(allow_none=True)
     reason = fields.String()
     lines = fields.List(fields.Nested(CreditNoteLineSchema))
-    vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
+    vat_breakdown = fields.List(fields.Nested(VatBreakdownSchema), attribute="vat_lines")
 
-    def _vat(self, note):
-        return dump_vat_breakdown(note.vat_breakdown())
 
 
 class PauseSchema(Schema):

@@ -157,8 +157,18 @@ class LineToCredit:
 
 def credit_lines(uow: UnitOfWork, *, scope: Scope, invoice_id: str, lines: list[LineToCredit],
                  reason: str, return_id: str | None = None) -> CreditNote:
-    """Credit invoiced lines (returned goods) with a numbered credit note."""
+    """Credit invoiced lines (returned goods) with a numbered credit note. When earlier amount
+    credits already took part of the invoice, a closing line deducts that part again, so
+    the invoice is never credited beyond what it billed."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    excess = sum(line.unit_price_cents * line.quantity for line in lines) - invoice.creditable_cents
+    if excess > 0:
+        per_rate: dict[int, int] = {}
+        for line in lines:
+            per_rate[line.vat_rate_bp] = per_rate.get(line.vat_rate_bp, 0) + line.unit_price_cents * line.quantity
+        lines = lines + [LineToCredit(reference=None, description="Less the amount credited before",
+                                      quantity=1, unit_price_cents=-cents, vat_rate_bp=rate)
+                         for rate, cents in sorted(models.split_over_rates(excess, per_rate).items(), reverse=True)]
     return _issue_credit_note(uow, scope, invoice, lines, kind="return", reason=reason, return_id=return_id)
 
 

@@ -50,6 +50,10 @@ class Order(Base):
         """True once the whole order is cancelled: nothing may reach this consumer about it."""
         return self.status == states.CANCELLED
 
+    @property
+    def vat_lines(self):
+        return self.vat_breakdown()
+
     def vat_breakdown(self):
         return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
 

@@ -8,7 +8,7 @@ from stdnum.eu import vat as eu_vat
 from bnpl import geo
 from bnpl.invoices.schemas import InvoiceSchema
 from bnpl.fields import (Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatRate,
-                         dump_vat_breakdown, page_schema)
+                         page_schema)
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
 
@@ -156,7 +156,7 @@ class OrderSchema(Schema):
     status = fields.String()
     currency = fields.String()
     total = fields.Integer(attribute="total_cents")
-    vat_breakdown = fields.Method("_vat", metadata={"type": "array", "items": VatBreakdownSchema})
+    vat_breakdown = fields.List(fields.Nested(VatBreakdownSchema), attribute="vat_lines")
     consumer = fields.Dict()
     billing_address = fields.Dict()
     shipping_address = fields.Dict(allow_none=True)
@@ -166,8 +166,6 @@ class OrderSchema(Schema):
     created_at = fields.DateTime()
     cancelled_at = fields.DateTime(allow_none=True)
 
-    def _vat(self, order):
-        return dump_vat_breakdown(order.vat_breakdown())
 
 
 class ShipmentWithInvoiceSchema(ShipmentSchema):

@@ -93,7 +93,7 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     now = uow.now()
     shipped_at = data.get("shipped_at") or now
     delivered_at = data.get("delivered_at")
-    _check_moments(now, shipped_at=shipped_at, delivered_at=delivered_at)
+    _check_moments(now, shipped_at=shipped_at, delivered_at=delivered_at, not_before=order.created_at)
 
     order.ship(picked)
     shipment = Shipment(
@@ -135,6 +135,9 @@ def report_delivery(uow: UnitOfWork, *, scope: Scope, shipment_id: str, delivere
     if shipment is None:
         raise NotFound(f"No shipment {shipment_id}.")
     _check_moments(uow.now(), shipped_at=shipment.shipped_at, delivered_at=delivered_at)
+    if shipment.delivered_at is not None and delivered_at < shipment.delivered_at:
+        raise Conflict(f"Delivery was already reported for {shipment.delivered_at.isoformat()}; "
+                       "a delivery date can only move later.", delivered_at=shipment.delivered_at.isoformat())
     shipment.delivered_at = delivered_at
     events.record(uow, scope=scope, type="shipment.delivered", subject_id=shipment.id,
                   data=_shipment_schema.dump(shipment))
@@ -247,10 +250,15 @@ def _check_new_reference(uow: UnitOfWork, scope: Scope, reference: str) -> None:
                        order_id=existing)
 
 
-def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetime | None) -> None:
+def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetime | None,
+                   not_before: datetime | None = None) -> None:
+    # A backdated shipment would make an invoice overdue at once and could get the consumer
+    # declined at every webshop, so nothing ships before the order existed.
     errors = {}
     if shipped_at > now + CLOCK_SKEW:
         errors["shipped_at"] = ["Lies in the future."]
+    elif not_before is not None and shipped_at < not_before - CLOCK_SKEW:
+        errors["shipped_at"] = [f"Is before the order was created ({not_before.isoformat()})."]
     if delivered_at is not None:
         if delivered_at > now + CLOCK_SKEW:
             errors["delivered_at"] = ["Lies in the future."]

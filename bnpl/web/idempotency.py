@@ -16,6 +16,7 @@ from functools import wraps
 from flask import Response, make_response, request
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest
 
 from bnpl.errors import Conflict, DomainError
 from bnpl.web.context import current_scope, current_uow
@@ -53,10 +54,18 @@ def writes(view):
     return wrapper
 
 
+class MalformedJson(DomainError):
+    status, slug, title = 400, "malformed-json", "Malformed JSON"
+
+
 def _require_json() -> None:
     if request.content_length or request.headers.get("Transfer-Encoding"):
         if not request.is_json:
             raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+        try:  # Flask caches the result for webargs; nesting or number limits must not become a 500
+            request.get_json()
+        except (BadRequest, ValueError, RecursionError):
+            raise MalformedJson("The body is not valid JSON (or is nested or sized beyond reason).") from None
 
 
 def _idempotent(key: str, view, args, kwargs) -> Response:
@@ -99,7 +108,7 @@ def _fingerprint() -> str:
     raw = request.get_data()
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
-    except ValueError:
+    except (ValueError, RecursionError):
         body = raw
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 

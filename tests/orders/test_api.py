@@ -102,11 +102,34 @@ def test_partial_shipments_each_get_their_own_invoice_with_the_next_number(api):
     assert [(line["shipped_quantity"], line["open_quantity"]) for line in lines] == [(1, 0), (2, 0), (1, 0)]
 
 
-def test_a_known_delivery_date_counts_the_term_from_delivery(api):
+def test_a_known_delivery_date_counts_the_term_from_delivery(api, clock):
     order = create(api)
-    invoice = ship(api, order["id"], shipped_at=(NOW - timedelta(days=1)).isoformat(),
-                   delivered_at=(NOW - timedelta(hours=1)).isoformat())["invoice"]
-    assert invoice["due_date"] == "2026-12-07"
+    clock.advance(days=2)  # the webshop reports shipment and delivery afterwards
+    invoice = ship(api, order["id"], shipped_at=NOW.isoformat(),
+                   delivered_at=(NOW + timedelta(days=1)).isoformat())["invoice"]
+    assert invoice["due_date"] == "2026-12-08"  # delivered 24 Nov + 14
+
+
+def test_a_shipment_cannot_be_dated_before_its_order(api):
+    order = create(api)
+    r = api.post(f"/orders/{order['id']}/shipments", json={"shipped_at": (NOW - timedelta(days=30)).isoformat()})
+    assert r.status_code == 422 and "before the order" in r.json["errors"]["shipped_at"][0]
+    assert api.get("/invoices").json["items"] == []
+
+
+def test_a_reported_delivery_date_can_move_later_but_not_earlier(api, clock):
+    shipment = ship(api, create(api)["id"])
+    clock.advance(days=3)
+    assert api.post(f"/shipments/{shipment['id']}/delivery", json={"delivered_at": clock.now().isoformat()}).status_code == 200
+    r = api.post(f"/shipments/{shipment['id']}/delivery", json={"delivered_at": (NOW + timedelta(days=1)).isoformat()})
+    assert r.status_code == 409 and r.json["delivered_at"].startswith("2026-11-26")
+
+
+def test_shipping_the_night_dst_ends_uses_the_amsterdam_date(api, clock):
+    clock.set(datetime(2026, 10, 24, 12, 0, tzinfo=timezone.utc))
+    order = create(api)
+    clock.set(datetime(2026, 10, 24, 22, 30, tzinfo=timezone.utc))  # 00:30 CEST on 25 Oct
+    assert ship(api, order["id"])["invoice"]["due_date"] == "2026-11-10"  # 25 Oct + 2 + 14
 
 
 def test_a_late_delivery_moves_the_due_date_later_but_an_early_one_never_earlier(api, clock):
@@ -119,15 +142,17 @@ def test_a_late_delivery_moves_the_due_date_later_but_an_early_one_never_earlier
     assert r.json["invoice"]["due_date"] == "2026-12-12"
     earlier = (NOW + timedelta(days=1)).isoformat()
     r = api.post(f"/shipments/{shipment['id']}/delivery", json={"delivered_at": earlier})
-    assert r.json["invoice"]["due_date"] == "2026-12-12"
+    assert r.status_code == 409
+    assert api.get(f"/invoices/{shipment['invoice']['id']}").json["due_date"] == "2026-12-12"
     assert event_types(api).count("invoice.due_date_changed") == 1
 
 
 def test_delivery_just_after_midnight_in_amsterdam_counts_as_that_day(api, clock):
-    clock.set(datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 12, 17, 8, 0, tzinfo=timezone.utc))
     order = create(api)
+    clock.set(datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc))
     shipment = ship(api, order["id"], shipped_at="2026-12-17T09:00:00+00:00")
-    # 23:30 UTC on 17 Dec is 00:30 on 18 Dec in Amsterdam.
+    # 23:30 UTC on 18 Dec is 00:30 on 19 Dec in Amsterdam: due 19 Dec + 14.
     r = api.post(f"/shipments/{shipment['id']}/delivery", json={"delivered_at": "2026-12-18T23:30:00Z"})
     assert r.json["invoice"]["due_date"] == "2027-01-02"
 

@@ -459,10 +459,12 @@ def test_a_declined_order_can_be_neither_shipped_nor_cancelled(api, verb):
 @pytest.mark.parametrize("fields, path", [
     ({"shipped_at": "2026-11-24T10:00:00+00:00"}, "shipped_at"),
     ({"delivered_at": "2026-11-24T10:00:00+00:00"}, "delivered_at"),
-    ({"shipped_at": "2026-11-22T10:00:00+00:00", "delivered_at": "2026-11-21T10:00:00+00:00"}, "delivered_at"),
+    ({"shipped_at": "2026-11-23T10:00:00+00:00", "delivered_at": "2026-11-23T09:00:00+00:00"}, "delivered_at"),
+    ({"shipped_at": "2026-11-22T10:00:00+00:00"}, "shipped_at"),  # before the order existed
     ({"shipped_at": "2026-11-22T10:00:00"}, "shipped_at"),
     ({"shipped_at": "yesterday"}, "shipped_at"),
-], ids=["shipped-in-future", "delivered-in-future", "delivered-before-shipped", "naive-timestamp",
+], ids=["shipped-in-future", "delivered-in-future", "delivered-before-shipped", "shipped-before-order",
+        "naive-timestamp",
         "not-a-timestamp"])
 def test_bad_shipment_moments_are_a_422(api, order, fields, path):
     before = snapshot(api)
@@ -471,10 +473,10 @@ def test_bad_shipment_moments_are_a_422(api, order, fields, path):
 
 
 def test_a_delivery_before_the_shipment_left_is_a_422(api, order):
-    ship = api.post(f"/orders/{order['id']}/shipments", json={"shipped_at": "2026-11-22T10:00:00+00:00"})
+    ship = api.post(f"/orders/{order['id']}/shipments", json={"shipped_at": "2026-11-23T10:00:00+00:00"})
     assert ship.status_code == 201, ship.json
     before = snapshot(api)
-    r = api.post(f"/shipments/{ship.json['id']}/delivery", json={"delivered_at": "2026-11-21T10:00:00+00:00"})
+    r = api.post(f"/shipments/{ship.json['id']}/delivery", json={"delivered_at": "2026-11-23T09:00:00+00:00"})
     assert_problem(r, 422, "delivered_at")
     assert snapshot(api) == before
 
@@ -522,3 +524,31 @@ def test_an_event_cursor_beyond_any_event_number_is_a_422(api):
 @pytest.mark.parametrize("limit", [1, 200])
 def test_limits_from_1_to_200_are_fine(api, path, limit):
     assert api.get(f"{path}?limit={limit}").status_code == 200
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000 + b"]" * 100_000,          # nested beyond the parser's recursion limit
+    b'{"expected_total": 1' + b"0" * 5000 + b"}",  # an integer literal beyond Python's limit
+])
+def test_pathological_json_is_a_400_not_a_500(api, raw):
+    r = api.client.post("/api/v1/orders", data=raw, content_type="application/json",
+                        headers={"Authorization": f"Bearer {api.key}"})
+    assert r.status_code == 400 and r.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("text", ["\ud800", "abc\udfff"])
+def test_lone_surrogates_are_refused(api, text):
+    from tests import factories
+    r = api.post("/orders", json=factories.order(merchant_reference=text))
+    assert r.status_code == 422 and "merchant_reference" in r.json["errors"]
+
+
+@pytest.mark.parametrize("cursor", ["evt_²", "evt_١٢", "evt_" + "9" * 19])
+def test_non_ascii_or_huge_event_cursors_are_a_422(api, cursor):
+    assert api.get(f"/events?cursor={cursor}").status_code == 422
+
+
+def test_a_vat_rate_as_a_string_is_refused(api):
+    from tests import factories
+    r = api.post("/orders", json=factories.order(lines=[factories.line(vat_rate="21")]))
+    assert r.status_code == 422 and "lines.0.vat_rate" in r.json["errors"]

@@ -1,32 +1,37 @@
-"""The order state machine, walked row by row."""
+"""The order state machine, walked row by row against the table written out here."""
 import pytest
 
 from bnpl.errors import IllegalTransition
 from bnpl.orders import states
 
+EXPECTED = {
+    ("accepted", "ship_part"): "partially_shipped",
+    ("accepted", "ship_rest"): "shipped",
+    ("accepted", "cancel_part"): "accepted",
+    ("accepted", "cancel_rest"): "cancelled",
+    ("partially_shipped", "ship_part"): "partially_shipped",
+    ("partially_shipped", "ship_rest"): "shipped",
+    ("partially_shipped", "cancel_part"): "partially_shipped",
+    ("partially_shipped", "cancel_rest"): "shipped",
+}
+STATES = ("accepted", "declined", "partially_shipped", "shipped", "cancelled")
 ACTIONS = ("ship_part", "ship_rest", "cancel_part", "cancel_rest")
 
 
-@pytest.mark.parametrize("move, target", sorted(states.TRANSITIONS.items()))
-def test_every_allowed_move(move, target):
-    state, action = move
-    assert states.next_state(state, action) == target
+def test_the_table_is_exactly_the_expected_one():
+    assert states.TRANSITIONS == EXPECTED
+    assert set(states.STATES) == set(STATES)
 
 
-ILLEGAL = [(s, a) for s in states.STATES for a in ACTIONS if (s, a) not in states.TRANSITIONS]
-
-
-@pytest.mark.parametrize("state, action", ILLEGAL)
-def test_every_other_move_raises(state, action):
-    with pytest.raises(IllegalTransition):
-        states.next_state(state, action)
-
-
-def test_declined_cancelled_and_shipped_orders_accept_no_ship_or_cancel():
-    assert {s for s, _ in ILLEGAL} == {states.DECLINED, states.CANCELLED, states.SHIPPED}
-    assert len(ILLEGAL) == 3 * len(ACTIONS)
+@pytest.mark.parametrize("state, action", [(s, a) for s in STATES for a in ACTIONS])
+def test_every_state_and_action(state, action):
+    if (state, action) in EXPECTED:
+        assert states.next_state(state, action) == EXPECTED[(state, action)]
+    else:
+        with pytest.raises(IllegalTransition):
+            states.next_state(state, action)
 
 
 def test_a_shipped_order_tells_how_to_handle_returned_goods():
     with pytest.raises(IllegalTransition, match="return"):
-        states.next_state(states.SHIPPED, "cancel_part")
+        states.next_state("shipped", "cancel_part")
