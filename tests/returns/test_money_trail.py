@@ -59,7 +59,7 @@ class MoneyTrail(RuleBasedStateMachine):
         with self.work() as uow:
             order = self._order(uow, lambda ids: data.draw(st.sampled_from(ids)))
             open_lines = [line for line in order.lines if line.open_quantity]
-            if not open_lines:
+            if not open_lines or order.status == "declined":  # declined: overdue invoices by now
                 return
             line = data.draw(st.sampled_from(open_lines))
             qty = data.draw(st.integers(1, line.open_quantity))
@@ -72,7 +72,7 @@ class MoneyTrail(RuleBasedStateMachine):
         with self.work() as uow:
             order = self._order(uow, lambda ids: data.draw(st.sampled_from(ids)))
             open_lines = [line for line in order.lines if line.open_quantity]
-            if not open_lines:
+            if not open_lines or order.status == "declined":  # declined: overdue invoices by now
                 return
             line = data.draw(st.sampled_from(open_lines))
             orders.cancel_order(uow, scope=self.scope, order_id=order.id,
