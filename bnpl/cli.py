@@ -93,6 +93,19 @@ def merchants_create(name, test_mode, as_json, **settings):
                    f"API key ({'test' if test_mode else 'live'} mode, shown once): {created.api_key}")
 
 
+@main.group()
+def returns():
+    """Returned goods."""
+
+
+@returns.command("flag-overdue")
+def returns_flag_overdue():
+    """Resume invoices of announced returns whose goods did not arrive in time (one pass)."""
+    from bnpl.returns.jobs import flag_overdue_returns
+
+    click.echo(f"{flag_overdue_returns(_services())} overdue return(s) flagged.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

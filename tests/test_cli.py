@@ -69,3 +69,8 @@ def test_demo_fills_an_empty_database_and_prints_where_to_look(run, app):
     assert {o["decision"]["reasons"][0]["code"] for o in declined} == {"overdue_invoices", "amount_above_limit"}
     again = run("demo", "--if-empty")
     assert again.exit_code == 0 and "already has data" in again.output
+
+
+def test_returns_flag_overdue_runs_one_pass(run):
+    result = run("returns", "flag-overdue")
+    assert result.exit_code == 0 and "0 overdue return(s) flagged." in result.output
