@@ -97,6 +97,18 @@ class VatRate(fields.Field):
         return int(rate) if rate == rate.to_integral_value() else float(rate)
 
 
+class WithRelated:
+    """An object as the API answers it, together with related objects another feature owns
+    (a shipment with its invoice, a return with its credit notes)."""
+
+    def __init__(self, obj, **related):
+        self._obj = obj
+        self.__dict__.update(related)
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+
 class VatBreakdownSchema(Schema):
     rate = VatRate()
     net = fields.Integer()

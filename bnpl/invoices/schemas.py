@@ -4,13 +4,18 @@ from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRat
                          page_schema)
 
 
-class InvoiceLineSchema(Schema):
-    reference = fields.String(attribute="order_line_reference")
+class _DocumentLineSchema(Schema):
+    """A line of an invoice or a credit note."""
+
     description = fields.String()
     quantity = fields.Integer()
     unit_price = fields.Integer(attribute="unit_price_cents")
     vat_rate = VatRate(attribute="vat_rate_bp")
     total = fields.Integer(attribute="total_cents")
+
+
+class InvoiceLineSchema(_DocumentLineSchema):
+    reference = fields.String(attribute="order_line_reference")
 
 
 class InvoiceSchema(Schema):
@@ -43,13 +48,8 @@ class InvoiceSchema(Schema):
 
 
 
-class CreditNoteLineSchema(Schema):
+class CreditNoteLineSchema(_DocumentLineSchema):
     reference = fields.String(allow_none=True)
-    description = fields.String()
-    quantity = fields.Integer()
-    unit_price = fields.Integer(attribute="unit_price_cents")
-    vat_rate = VatRate(attribute="vat_rate_bp")
-    total = fields.Integer(attribute="total_cents")
 
 
 class CreditNoteSummarySchema(Schema):

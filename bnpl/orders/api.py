@@ -1,8 +1,8 @@
+from bnpl.fields import WithRelated
 from bnpl.orders import service
 from bnpl.orders.schemas import (CancellationCreateSchema, DeliveryCreateSchema, OrderCreateSchema,
                                  OrderListArgsSchema, OrderPageSchema, OrderSchema,
-                                 ShipmentCreateSchema, ShipmentWithInvoice,
-                                 ShipmentWithInvoiceSchema)
+                                 ShipmentCreateSchema, ShipmentWithInvoiceSchema)
 from bnpl.web.api import merchant_blueprint
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.idempotency import writes
@@ -51,8 +51,8 @@ def cancel_order(data, order_id):
 @blp.response(201, ShipmentWithInvoiceSchema)
 def ship_order(data, order_id):
     """Ship lines (all that remain when none are named); issues the invoice for them."""
-    return ShipmentWithInvoice(*service.ship_order(current_uow(), scope=current_scope(),
-                                                   order_id=order_id, data=data))
+    shipped = service.ship_order(current_uow(), scope=current_scope(), order_id=order_id, data=data)
+    return WithRelated(shipped.shipment, invoice=shipped.invoice)
 
 
 @blp.route("/shipments/<shipment_id>/delivery", methods=["POST"])
@@ -61,6 +61,6 @@ def ship_order(data, order_id):
 @blp.response(200, ShipmentWithInvoiceSchema)
 def report_delivery(data, shipment_id):
     """Report the delivery date; the invoice's due date moves later, never earlier."""
-    return ShipmentWithInvoice(*service.report_delivery(current_uow(), scope=current_scope(),
-                                                        shipment_id=shipment_id,
-                                                        delivered_at=data["delivered_at"]))
+    delivered = service.report_delivery(current_uow(), scope=current_scope(), shipment_id=shipment_id,
+                                        delivered_at=data["delivered_at"])
+    return WithRelated(delivered.shipment, invoice=delivered.invoice)

@@ -172,15 +172,6 @@ class ShipmentWithInvoiceSchema(ShipmentSchema):
     invoice = fields.Nested(InvoiceSchema)
 
 
-class ShipmentWithInvoice:
-    """A shipment as the API answers it: with its invoice, which the invoices feature owns."""
-
-    def __init__(self, shipment, invoice):
-        self._shipment, self.invoice = shipment, invoice
-
-    def __getattr__(self, name):
-        return getattr(self._shipment, name)
-
 
 class OrderListArgsSchema(PageArgsSchema):
     status = Text(load_default=None)

@@ -1,5 +1,6 @@
 from bnpl.returns import service
-from bnpl.returns.schemas import HandledReturn, HandledReturnSchema, ReturnCreateSchema, ReturnSchema
+from bnpl.fields import WithRelated
+from bnpl.returns.schemas import HandledReturnSchema, ReturnCreateSchema, ReturnSchema
 from bnpl.web.api import merchant_blueprint
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.idempotency import writes
@@ -13,8 +14,8 @@ blp = merchant_blueprint("returns", __name__, "Returned goods: announced (invoic
 @blp.response(201, HandledReturnSchema)
 def register_return(data, order_id):
     """Register a return of shipped lines; 'received' credits at once, 'announced' pauses."""
-    return HandledReturn(*service.register_return(current_uow(), scope=current_scope(),
-                                                  order_id=order_id, data=data))
+    handled = service.register_return(current_uow(), scope=current_scope(), order_id=order_id, data=data)
+    return WithRelated(handled.return_, credit_notes=handled.credit_notes)
 
 
 @blp.route("/returns/<return_id>/receipt", methods=["POST"])
@@ -22,7 +23,8 @@ def register_return(data, order_id):
 @blp.response(200, HandledReturnSchema)
 def receive_return(return_id):
     """The goods arrived: credit notes are issued and the invoices resume."""
-    return HandledReturn(*service.receive_return(current_uow(), scope=current_scope(), return_id=return_id))
+    handled = service.receive_return(current_uow(), scope=current_scope(), return_id=return_id)
+    return WithRelated(handled.return_, credit_notes=handled.credit_notes)
 
 
 @blp.route("/returns/<return_id>", methods=["GET"])

@@ -40,12 +40,3 @@ class ReturnSchema(Schema):
 class HandledReturnSchema(ReturnSchema):
     credit_notes = fields.List(fields.Nested(CreditNoteSchema))
 
-
-class HandledReturn:
-    """A return as the API answers it: with the credit notes it caused, if any."""
-
-    def __init__(self, return_, credit_notes):
-        self._return, self.credit_notes = return_, credit_notes
-
-    def __getattr__(self, name):
-        return getattr(self._return, name)

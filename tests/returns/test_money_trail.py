@@ -54,29 +54,27 @@ class MoneyTrail(RuleBasedStateMachine):
     def _order(self, uow, pick):
         return orders.get_order(uow, scope=self.scope, order_id=pick(self.order_ids))
 
+    def _open_quantity(self, uow, data):
+        """An order and {lines: [one open line, a quantity of it]}, or None."""
+        order = self._order(uow, lambda ids: data.draw(st.sampled_from(ids)))
+        open_lines = [line for line in order.lines if line.open_quantity]
+        if not open_lines or order.status == "declined":  # declined: overdue invoices by now
+            return None
+        line = data.draw(st.sampled_from(open_lines))
+        return order, {"lines": [{"reference": line.reference, "quantity": data.draw(st.integers(1, line.open_quantity))}]}
+
     @rule(data=st.data())
     def ship(self, data):
         with self.work() as uow:
-            order = self._order(uow, lambda ids: data.draw(st.sampled_from(ids)))
-            open_lines = [line for line in order.lines if line.open_quantity]
-            if not open_lines or order.status == "declined":  # declined: overdue invoices by now
-                return
-            line = data.draw(st.sampled_from(open_lines))
-            qty = data.draw(st.integers(1, line.open_quantity))
-            shipped = orders.ship_order(uow, scope=self.scope, order_id=order.id,
-                                        data={"lines": [{"reference": line.reference, "quantity": qty}]})
-            self.original_due[shipped.invoice.id] = shipped.invoice.due_date
+            if picked := self._open_quantity(uow, data):
+                shipped = orders.ship_order(uow, scope=self.scope, order_id=picked[0].id, data=picked[1])
+                self.original_due[shipped.invoice.id] = shipped.invoice.due_date
 
     @rule(data=st.data())
     def cancel(self, data):
         with self.work() as uow:
-            order = self._order(uow, lambda ids: data.draw(st.sampled_from(ids)))
-            open_lines = [line for line in order.lines if line.open_quantity]
-            if not open_lines or order.status == "declined":  # declined: overdue invoices by now
-                return
-            line = data.draw(st.sampled_from(open_lines))
-            orders.cancel_order(uow, scope=self.scope, order_id=order.id,
-                                data={"lines": [{"reference": line.reference, "quantity": data.draw(st.integers(1, line.open_quantity))}]})
+            if picked := self._open_quantity(uow, data):
+                orders.cancel_order(uow, scope=self.scope, order_id=picked[0].id, data=picked[1])
 
     @rule(data=st.data(), received=st.booleans(), too_many=st.booleans())
     def register_return(self, data, received, too_many):
