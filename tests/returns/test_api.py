@@ -233,3 +233,21 @@ def test_a_return_after_an_amount_credit_credits_no_more_than_is_left(api, shipp
     assert [line["total"] for line in note["lines"][1:]] == [-2101]
     now = invoice(api, inv["id"])
     assert (now["status"], now["credited"], now["balance"]) == ("credited", 5399, 0)
+
+
+@pytest.mark.postgres
+def test_two_simultaneous_returns_of_the_last_unit_count_it_once(api, shipped):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    order, inv = shipped
+    start = threading.Barrier(4)
+
+    def send(_):
+        start.wait()
+        return ret(api, order["id"], [{"reference": "SKU-3", "quantity": 1}], status="received")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert invoice(api, inv["id"])["credited"] == 2500
