@@ -105,6 +105,12 @@ class Invoice(Base):
     def is_closed(self) -> bool:
         return self.status in (PAID, CREDITED)
 
+    @property
+    def may_be_chased(self) -> bool:
+        """Reminders, fees and interest are allowed only for an open invoice: never while
+        paused (return, dispute, extension, plan), never once paid or credited."""
+        return self.status == OPEN
+
     def credited_per_rate(self) -> dict[int, int]:
         per_rate: dict[int, int] = {}
         for note in self.credit_notes:

@@ -265,7 +265,8 @@ def list_invoices(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: i
 
 
 def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, today: date) -> bool:
-    """Whether the consumer has an open invoice past its due date, at any webshop."""
+    """Whether the consumer has an open invoice past its due date, at any webshop
+    (the SQL form of Invoice.may_be_chased: paused, paid and credited ones do not count)."""
     return uow.session.scalar(select(exists().where(
         Invoice.consumer_id == consumer_id, Invoice.livemode == livemode,
         Invoice.status == models.OPEN, Invoice.due_date < today)))

@@ -251,3 +251,22 @@ def test_two_simultaneous_returns_of_the_last_unit_count_it_once(api, shipped):
         answers = list(pool.map(send, range(4)))
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
     assert invoice(api, inv["id"])["credited"] == 2500
+
+
+def test_only_an_open_invoice_may_be_chased(api, shipped, services):
+    from bnpl.invoices import service as invoices
+    from bnpl.tenancy import Scope
+    from bnpl.uow import unit_of_work
+
+    def chaseable(invoice_id):
+        with unit_of_work(services) as uow:
+            return invoices.get_invoice(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id).may_be_chased
+
+    order, inv = shipped
+    assert chaseable(inv["id"])
+    announced = ret(api, order["id"], [{"reference": "SKU-1", "quantity": 1}]).json
+    assert not chaseable(inv["id"])  # paused by the return
+    api.post(f"/returns/{announced['id']}/receipt")
+    assert chaseable(inv["id"])
+    api.post(f"/invoices/{inv['id']}/credits", json={"amount": 3400, "reason": "kept at a discount"})
+    assert not chaseable(inv["id"])  # credited in full
