@@ -38,6 +38,3 @@ def local_date(instant: datetime, tz: str) -> date:
     """The calendar date of an instant in the business timezone (due dates live there)."""
     return instant.astimezone(ZoneInfo(tz)).date()
 
-
-def today(clock: Clock, tz: str) -> date:
-    return local_date(clock.now(), tz)

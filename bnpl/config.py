@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from decimal import Decimal
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -87,9 +87,6 @@ class Settings:
             web_workers=_int(env, "BNPL_WEB_WORKERS", 2),
             sql_echo=env.get("BNPL_SQL_ECHO") == "1",
         )
-
-    def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
 
 
 def _dev_secret(instance: Path) -> str:

@@ -51,10 +51,6 @@ class Money:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 
-    @classmethod
-    def zero(cls, currency: str) -> "Money":
-        return cls(0, currency)
-
     def format(self) -> str:
         exp = MINOR_UNITS.get(self.currency, 2)
         value = Decimal(self.cents).scaleb(-exp)

@@ -12,7 +12,6 @@ from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.money import vat_breakdown
 
 OPEN, PAUSED, PAID, CREDITED = "open", "paused", "paid", "credited"
-STATUSES = (OPEN, PAUSED, PAID, CREDITED)
 
 
 class Invoice(Base):
@@ -111,12 +110,11 @@ class Invoice(Base):
         paused (return, dispute, extension, plan), never once paid or credited."""
         return self.status == OPEN
 
-    def credited_per_rate(self) -> dict[int, int]:
-        per_rate: dict[int, int] = {}
-        for note in self.credit_notes:
-            for line in note.lines:
-                per_rate[line.vat_rate_bp] = per_rate.get(line.vat_rate_bp, 0) + line.total_cents
-        return per_rate
+    def creditable_per_rate(self) -> dict[int, int]:
+        """Gross still creditable per VAT rate (basis points), for splitting amount credits."""
+        invoiced = gross_per_rate(self.lines)
+        credited = gross_per_rate(line for note in self.credit_notes for line in note.lines)
+        return {rate: gross - credited.get(rate, 0) for rate, gross in invoiced.items()}
 
     def pause(self, pause: "InvoicePause") -> bool:
         """Add a pause; True when the invoice was running until now."""
@@ -236,6 +234,14 @@ class InvoicePause(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(100))
 
     invoice: Mapped[Invoice] = relationship(back_populates="pauses")
+
+
+def gross_per_rate(lines) -> dict[int, int]:
+    """Sum of line totals per VAT rate in basis points (invoice, credit-note or request lines)."""
+    per_rate: dict[int, int] = {}
+    for line in lines:
+        per_rate[line.vat_rate_bp] = per_rate.get(line.vat_rate_bp, 0) + line.unit_price_cents * line.quantity
+    return per_rate
 
 
 def split_over_rates(amount: int, weights: dict[int, int]) -> dict[int, int]:

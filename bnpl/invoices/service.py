@@ -161,11 +161,9 @@ def credit_lines(uow: UnitOfWork, *, scope: Scope, invoice_id: str, lines: list[
     credits already took part of the invoice, a closing line deducts that part again, so
     the invoice is never credited beyond what it billed."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
-    excess = sum(line.unit_price_cents * line.quantity for line in lines) - invoice.creditable_cents
+    per_rate = models.gross_per_rate(lines)
+    excess = sum(per_rate.values()) - invoice.creditable_cents
     if excess > 0:
-        per_rate: dict[int, int] = {}
-        for line in lines:
-            per_rate[line.vat_rate_bp] = per_rate.get(line.vat_rate_bp, 0) + line.unit_price_cents * line.quantity
         lines = lines + [LineToCredit(reference=None, description="Less the amount credited before",
                                       quantity=1, unit_price_cents=-cents, vat_rate_bp=rate)
                          for rate, cents in sorted(models.split_over_rates(excess, per_rate).items(), reverse=True)]
@@ -179,12 +177,8 @@ def credit_amount(uow: UnitOfWork, *, scope: Scope, invoice_id: str, amount: int
     if amount > invoice.creditable_cents:
         raise Conflict(f"At most {invoice.creditable_cents} cents of this invoice can still be credited; "
                        f"you asked for {amount}.", creditable=invoice.creditable_cents)
-    credited = invoice.credited_per_rate()
-    remaining = {}
-    for line in invoice.lines:
-        remaining[line.vat_rate_bp] = remaining.get(line.vat_rate_bp, 0) + line.total_cents
-    remaining = {rate: gross - credited.get(rate, 0) for rate, gross in remaining.items()}
-    shares = models.split_over_rates(amount, {r: g for r, g in remaining.items() if g > 0})
+    remaining = invoice.creditable_per_rate()
+    shares = models.split_over_rates(amount, {rate: gross for rate, gross in remaining.items() if gross > 0})
     lines = [LineToCredit(reference=None, description=reason, quantity=1, unit_price_cents=cents,
                           vat_rate_bp=rate) for rate, cents in sorted(shares.items(), reverse=True)]
     return _issue_credit_note(uow, scope, invoice, lines, kind="amount", reason=reason)

@@ -65,6 +65,12 @@ class Order(Base):
             if not picked:
                 raise Conflict(f"Nothing on this order is left to {purpose}.", open_lines=[])
             return picked
+        picked = self._resolve(requested)
+        self._check_open(picked, purpose)
+        return picked
+
+    def _resolve(self, requested: list[dict]) -> list[tuple["OrderLine", int]]:
+        """{reference, quantity} items -> (line, quantity); 422 for unknown or repeated lines."""
         by_ref = {line.reference: line for line in self.lines}
         errors: dict[str, list[str]] = {}
         picked, seen = [], set()
@@ -79,7 +85,6 @@ class Order(Base):
                 picked.append((line, item["quantity"]))
         if errors:
             raise InvalidInput(errors)
-        self._check_open(picked, purpose)
         return picked
 
     def _check_open(self, picked: list[tuple["OrderLine", int]], purpose: str) -> None:
@@ -98,18 +103,7 @@ class Order(Base):
 
     def reserve_return(self, requested: list[dict]) -> list[tuple["OrderLine", int]]:
         """Count returned quantities (announced or received); never more than was shipped."""
-        by_ref = {line.reference: line for line in self.lines}
-        errors, picked = {}, []
-        for i, item in enumerate(requested):
-            line = by_ref.get(item["reference"])
-            if line is None:
-                errors[f"lines.{i}.reference"] = [f"This order has no line {item['reference']!r}."]
-            elif any(line is seen for seen, _ in picked):
-                errors[f"lines.{i}.reference"] = ["Named twice; name each line once."]
-            else:
-                picked.append((line, item["quantity"]))
-        if errors:
-            raise InvalidInput(errors)
+        picked = self._resolve(requested)
         for line, qty in picked:
             if qty > line.returnable_quantity:
                 raise Conflict(

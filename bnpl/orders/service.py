@@ -172,18 +172,17 @@ def list_orders(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int
                            cursor=cursor, limit=limit)
 
 
-def _scoped(scope: Scope):
-    return (select(Order).options(selectinload(Order.lines), selectinload(Order.shipments))
-            .where(Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode))
+def _scoped(scope: Scope, *, with_shipments: bool = True):
+    loads = [selectinload(Order.lines)] + ([selectinload(Order.shipments)] if with_shipments else [])
+    return select(Order).options(*loads).where(Order.merchant_id == scope.merchant_id,
+                                               Order.livemode == scope.livemode)
 
 
 def _load_for_update(uow: UnitOfWork, scope: Scope, order_id: str) -> Order:
     # The row lock serializes shipments and cancellations of one order, so two requests
     # can never both take the last open quantity.
-    order = uow.session.scalar(
-        select(Order).options(selectinload(Order.lines))
-        .where(Order.id == order_id, Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode)
-        .with_for_update(of=Order))
+    order = uow.session.scalar(_scoped(scope, with_shipments=False).where(Order.id == order_id)
+                               .with_for_update(of=Order))
     if order is None:
         raise NotFound(f"No order {order_id}.")
     return order
