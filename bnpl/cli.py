@@ -106,6 +106,19 @@ def returns_flag_overdue():
     click.echo(f"{flag_overdue_returns(_services())} overdue return(s) flagged.")
 
 
+@main.group()
+def documents():
+    """Invoice and credit-note PDFs."""
+
+
+@documents.command("render")
+def documents_render():
+    """Render the PDFs that were requested and are not stored yet (one pass)."""
+    from bnpl.invoices.jobs import render_documents
+
+    click.echo(f"{render_documents(_services())} document request(s) handled.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from decimal import Decimal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -65,6 +65,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     web_workers: int = 2
     sql_echo: bool = False
+    provider: "Provider" = field(default_factory=lambda: Provider())
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -86,7 +87,36 @@ class Settings:
             vat_rates=_vat_rates(env.get("BNPL_VAT_RATES")),
             web_workers=_int(env, "BNPL_WEB_WORKERS", 2),
             sql_echo=env.get("BNPL_SQL_ECHO") == "1",
+            provider=Provider.from_env(env),
         )
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Who collects the invoices: printed on every document, and where consumers pay to.
+    The defaults are a demo identity; a deployment sets its own."""
+
+    name: str = "bnpl demo B.V."
+    address: str = "Herengracht 1, 1015 BA Amsterdam, NL"
+    country: str = "NL"
+    iban: str = "NL91ABNA0417164300"
+    bic: str = "ABNANL2A"
+    email: str = "support@bnpl.example"
+    vat_number: str = "NL001234567B01"
+    coc_number: str = "12345678"
+
+    @classmethod
+    def from_env(cls, env: dict) -> "Provider":
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+
+        fields = {name: env.get(f"BNPL_PROVIDER_{name.upper()}") for name in cls.__dataclass_fields__}
+        provider = cls(**{name: value.strip() for name, value in fields.items() if value})
+        try:  # a wrong IBAN on every invoice is the costliest typo there is: refuse to start
+            iban = IBAN(provider.iban)
+        except SchwiftyException as exc:
+            raise SystemExit(f"BNPL_PROVIDER_IBAN is not a valid IBAN: {exc}") from None
+        return replace(provider, iban=iban.compact, country=provider.country.upper())
 
 
 def _dev_secret(instance: Path) -> str:

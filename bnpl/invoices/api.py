@@ -1,3 +1,5 @@
+from flask import Response, request
+
 from bnpl.invoices import service
 from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, InvoiceListArgsSchema,
                                    InvoicePageSchema, InvoiceSchema)
@@ -39,3 +41,37 @@ def credit_amount(data, invoice_id):
 def read_credit_note(credit_note_id):
     """One credit note: number, the invoice it reduces, lines and VAT per rate."""
     return service.get_credit_note(current_uow(), scope=current_scope(), credit_note_id=credit_note_id)
+
+
+@blp.route("/invoices/<invoice_id>/pdf", methods=["GET"])
+@blp.response(200, content_type="application/pdf", description="The stored PDF; `ETag` is its SHA-256.")
+def invoice_pdf(invoice_id):
+    """The invoice as PDF, in the consumer's language (PDF/A-3 with Factur-X for businesses)."""
+    uow = current_uow()
+    return _pdf(uow, service.invoice_document(uow, scope=current_scope(), invoice_id=invoice_id))
+
+
+@blp.route("/credit-notes/<credit_note_id>/pdf", methods=["GET"])
+@blp.response(200, content_type="application/pdf", description="The stored PDF; `ETag` is its SHA-256.")
+def credit_note_pdf(credit_note_id):
+    """The credit note as PDF."""
+    uow = current_uow()
+    return _pdf(uow, service.credit_note_document(uow, scope=current_scope(), credit_note_id=credit_note_id))
+
+
+@blp.route("/invoices/<invoice_id>/ubl", methods=["GET"])
+@blp.response(200, content_type="application/xml", description="UBL 2.1, EN 16931.")
+def invoice_ubl(invoice_id):
+    """The invoice as a UBL 2.1 e-invoice (EN 16931) for bookkeeping software."""
+    xml = service.einvoice_ubl(current_uow(), scope=current_scope(), invoice_id=invoice_id)
+    return Response(xml, mimetype="application/xml")
+
+
+def _pdf(uow, document) -> Response:
+    # A rendered document is stored once; its hash is a strong validator for caches.
+    etag = f'"{document.sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate",
+               "Content-Disposition": f'inline; filename="{document.subject_type}-{document.subject_id}.pdf"'}
+    if etag in request.if_none_match.as_set(include_weak=False) or request.if_none_match.contains(document.sha256):
+        return Response(status=304, headers=headers)
+    return Response(service.document_pdf(uow, document), mimetype="application/pdf", headers=headers)

@@ -1,6 +1,7 @@
 """Use cases for invoices: issue one for a shipment, move its due date, read them."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,9 +12,10 @@ from bnpl import pagination
 from bnpl.db import insert_ignoring_conflicts
 from bnpl.errors import Conflict, NotFound
 from bnpl.events import service as events
-from bnpl.invoices import models
-from bnpl.invoices.models import (CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoicePause,
-                                  NumberSeries)
+from bnpl.merchants import service as merchants
+from bnpl.invoices import documents, models
+from bnpl.invoices.models import (CreditNote, CreditNoteLine, Document, DocumentRequest, Invoice,
+                                  InvoiceLine, InvoicePause, NumberSeries)
 from bnpl.invoices.schemas import CreditNoteSchema, InvoiceSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -31,7 +33,8 @@ class LineToInvoice:
 
 
 def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: str, shipment_id: str,
-                  consumer_id: str, currency: str, billed_to: dict, lines: list[LineToInvoice],
+                  consumer_id: str, currency: str, billed_to: dict, seller: dict, order_reference: str,
+                  lines: list[LineToInvoice],
                   shipped_on: date, delivered_on: date | None, transit_days: int,
                   term_days: int) -> Invoice:
     """Issue the invoice for one shipment: copied lines, next number, RF reference, due date."""
@@ -39,7 +42,8 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     invoice = Invoice(
         id=invoice_id, merchant_id=scope.merchant_id, livemode=scope.livemode, order_id=order_id,
         shipment_id=shipment_id, consumer_id=consumer_id, status=models.OPEN, currency=currency,
-        billed_to=billed_to, term_days=term_days, issued_at=now, created_at=now,
+        billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
+        issued_at=now, created_at=now,
         total_cents=sum(line.unit_price_cents * line.quantity for line in lines),
         due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
                                  transit_days=transit_days, term_days=term_days),
@@ -57,6 +61,7 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     invoice.payment_reference = models.rf_reference(invoice.number)
     uow.session.add(invoice)
     uow.session.flush()
+    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id,
                   data=_invoice_schema.dump(invoice))
     return invoice
@@ -207,6 +212,8 @@ def _issue_credit_note(uow, scope, invoice: Invoice, lines: list[LineToCredit], 
         for pause in [p for p in invoice.pauses if p.lifted_at is None]:
             _lift(uow, scope, invoice, pause, by="invoice closed")
     uow.session.flush()
+    documents.request_rendering(uow, subject_type="credit_note", subject_id=note.id)
+    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)  # its new balance
     events.record(uow, scope=scope, type="credit_note.issued", subject_id=note.id,
                   data=_credit_note_schema.dump(note))
     return note
@@ -264,3 +271,85 @@ def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, t
     return uow.session.scalar(select(exists().where(
         Invoice.consumer_id == consumer_id, Invoice.livemode == livemode,
         Invoice.status == models.OPEN, Invoice.due_date < today)))
+
+
+# --- documents ----------------------------------------------------------------------------
+
+def invoice_document(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> Document:
+    """The invoice's PDF as it stands now: stored, or rendered and stored."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
+    return _document(uow, invoice.merchant_id, lambda branding: documents.invoice_view(uow, invoice, branding=branding))
+
+
+def credit_note_document(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) -> Document:
+    """The credit note's PDF: stored, or rendered and stored."""
+    note = get_credit_note(uow, scope=scope, credit_note_id=credit_note_id)
+    return _document(uow, note.merchant_id, lambda branding: documents.credit_note_view(uow, note, branding=branding))
+
+
+def document_pdf(uow: UnitOfWork, document: Document) -> bytes:
+    return documents.pdf_bytes(uow, document)
+
+
+def einvoice_ubl(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> bytes:
+    """The invoice as UBL 2.1 (EN 16931), for a business customer's bookkeeping."""
+    from bnpl.invoices import einvoice
+
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
+    branding, _ = _branding(uow, invoice.merchant_id)
+    return einvoice.ubl_xml(documents.invoice_view(uow, invoice, branding=branding))
+
+
+def _document(uow, merchant_id: str, view_for) -> Document:
+    from bnpl.invoices import pdf
+
+    branding, logo = _branding(uow, merchant_id)
+    view = view_for(branding)
+    return documents.stored_document(uow, merchant_id=merchant_id, view=view,
+                                     render=lambda: pdf.render_pdf(view, logo=logo))
+
+
+def _branding(uow, merchant_id: str):
+    from bnpl.invoices.pdf import Logo
+
+    merchant = merchants.get_merchant(uow, merchant_id=merchant_id)
+    logo = Logo(media_type=merchant.logo_type, data=merchant.logo) if merchant.logo else None
+    return documents.Branding(colour=merchant.brand_colour,
+                              logo_sha256=hashlib.sha256(logo.data).hexdigest() if logo else None), logo
+
+
+def render_requested(uow: UnitOfWork, request: DocumentRequest) -> Document:
+    """Render the document a request asks for (the renderer's job calls this)."""
+    if request.subject_type == "invoice":
+        invoice = uow.session.get(Invoice, request.subject_id)
+        scope = Scope(merchant_id=invoice.merchant_id, livemode=invoice.livemode)
+        return invoice_document(uow, scope=scope, invoice_id=invoice.id)
+    note = uow.session.get(CreditNote, request.subject_id)
+    scope = Scope(merchant_id=note.merchant_id, livemode=note.livemode)
+    return credit_note_document(uow, scope=scope, credit_note_id=note.id)
+
+
+MAX_RENDER_ATTEMPTS = 5
+
+
+def render_next_requested(uow: UnitOfWork, *, skip: set[str]) -> str | None:
+    """Claim the oldest render request (SKIP LOCKED: workers share the queue) and render it.
+    The request is deleted in the same transaction the document is stored in; a failure is
+    recorded on the request, which is retried on the next run until MAX_RENDER_ATTEMPTS.
+    Returns the request id, or None when nothing is left."""
+    request = uow.session.scalar(
+        select(DocumentRequest)
+        .where(DocumentRequest.attempts < MAX_RENDER_ATTEMPTS, DocumentRequest.id.not_in(skip))
+        .order_by(DocumentRequest.requested_at, DocumentRequest.id).limit(1)
+        .with_for_update(skip_locked=True))
+    if request is None:
+        return None
+    try:
+        with uow.session.begin_nested():
+            render_requested(uow, request)
+    except Exception as exc:  # noqa: BLE001 - any failure is kept on the request for the operator
+        request.attempts += 1
+        request.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    else:
+        uow.session.delete(request)
+    return request.id

@@ -5,10 +5,10 @@ import secrets
 import string
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bnpl.db import Base, UTCDateTime, new_id
+from bnpl.db import Base, Json, UTCDateTime, new_id
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -24,8 +24,23 @@ class Merchant(Base):
     order_limit_cents: Mapped[int] = mapped_column(Integer)
     return_pause_days: Mapped[int] = mapped_column(Integer, server_default="28")
     payout_iban: Mapped[str | None] = mapped_column(String(34))
+    # Who sells: printed on every invoice (the law asks for it) and put in e-invoices.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[dict | None] = mapped_column(Json)
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    coc_number: Mapped[str | None] = mapped_column(String(20))
+    # Branding on documents: a checked PNG or JPEG (never a URL) and one accent colour.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # not on every API call
+    logo_type: Mapped[str | None] = mapped_column(String(20))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="merchant")
+
+    def seller_identity(self) -> dict:
+        """What an invoice records about its seller when it is issued; later changes to the
+        merchant's details do not rewrite invoices already sent."""
+        return {"name": self.name, "legal_name": self.legal_name or self.name, "address": self.address,
+                "vat_number": self.vat_number, "coc_number": self.coc_number}
 
 
 class ApiKey(Base):

@@ -118,6 +118,7 @@ def _issue_invoice(uow, scope, order, shipment, picked) -> Invoice:
         billed_to={"name": consumer["name"], "email": consumer["email"], "type": consumer["type"],
                    "company_name": consumer.get("company_name"), "vat_number": consumer.get("vat_number"),
                    "language": consumer.get("language"), "address": order.billing_address},
+        seller=merchant.seller_identity(), order_reference=order.merchant_reference,
         lines=[invoices.LineToInvoice(reference=line.reference, description=line.description,
                                       quantity=qty, unit_price_cents=line.unit_price_cents,
                                       vat_rate_bp=line.vat_rate_bp) for line, qty in picked],

@@ -1,0 +1,70 @@
+"""Languages, translations and number/date formatting for documents, e-mail and pages.
+
+Source strings are English; Dutch and German live in gettext catalogues under
+``bnpl/translations/<lang>/LC_MESSAGES/messages.po`` (edit them with any PO editor).
+Amounts and dates are formatted by Babel with the locale's own conventions.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from bnpl.money import MINOR_UNITS
+
+LANGUAGES = ("nl", "en", "de")
+DEFAULT_LANGUAGE = "en"
+# Whom we address in which language when they did not say: by billing country.
+_COUNTRY_LANGUAGE = {"NL": "nl", "BE": "nl", "SR": "nl", "AW": "nl", "CW": "nl", "SX": "nl",
+                     "DE": "de", "AT": "de", "CH": "de", "LI": "de", "LU": "de"}
+_LOCALES = {"nl": "nl_NL", "en": "en_IE", "de": "de_DE"}  # en_IE: euro amounts, day-month dates
+_CATALOGUES = Path(__file__).parent / "translations"
+
+
+def language_for(preference: str | None, country: str | None) -> str:
+    """The consumer's own choice first, else the language of the billing country."""
+    if preference in LANGUAGES:
+        return preference
+    return _COUNTRY_LANGUAGE.get((country or "").upper(), DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=None)
+def translations(language: str) -> NullTranslations:
+    """The compiled catalogue for a language (English is the source and needs none)."""
+    po = _CATALOGUES / language / "LC_MESSAGES" / "messages.po"
+    if language == "en" or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalogue)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+@lru_cache(maxsize=None)
+def locale(language: str) -> Locale:
+    return Locale.parse(_LOCALES.get(language, _LOCALES[DEFAULT_LANGUAGE]))
+
+
+def format_money(cents: int, currency: str, language: str) -> str:
+    """``€ 1.234,56`` (nl), ``€1,234.56`` (en), ``1.234,56 €`` (de)."""
+    amount = Decimal(cents).scaleb(-MINOR_UNITS.get(currency, 2))
+    return numbers.format_currency(amount, currency, locale=locale(language))
+
+
+def format_date(day: date, language: str) -> str:
+    """``7 december 2026``, ``7 December 2026``, ``7. Dezember 2026``."""
+    return dates.format_date(day, format="long", locale=locale(language))
+
+
+def format_percent(rate_bp: int, language: str) -> str:
+    """A VAT rate in basis points as ``21%``, ``9%`` or ``5,5%``."""
+    return numbers.format_decimal(Decimal(rate_bp).scaleb(-2), format="#,##0.##", locale=locale(language)) + "%"
