@@ -5,6 +5,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, fields, validate
+from stdnum.eu import vat as eu_vat
 
 
 # Control characters and lone UTF-16 surrogates: neither can be stored or printed.
@@ -26,6 +27,23 @@ class Text(fields.String):
         if _CONTROL.search(text):
             raise self.make_error("control")
         return text
+
+
+class VatNumber(Text):
+    """An EU VAT number, stored compact (NL123456789B01). python-stdnum would quietly
+    zero-pad a short number into a valid-looking one; a number must be whole as sent."""
+
+    default_error_messages = {"vat": "Not a valid EU VAT number (check the country prefix and digits)."}
+
+    def __init__(self, **kwargs):
+        super().__init__(20, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        as_sent = re.sub(r"[\s.-]", "", text).upper()
+        if not eu_vat.is_valid(text) or eu_vat.compact(text) != as_sent:
+            raise self.make_error("vat")
+        return as_sent
 
 
 # No consumer purchase comes near EUR 10 million; the bound keeps every sum of amounts

@@ -1,6 +1,12 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
-from bnpl.fields import Text
+from bnpl.fields import Text, VatNumber
+from bnpl.orders.schemas import AddressSchema
+
+
+class LogoInfoSchema(Schema):
+    media_type = fields.String(attribute="logo_type")
+    size = fields.Function(lambda merchant: len(merchant.logo))
 
 
 class MerchantSchema(Schema):
@@ -12,6 +18,13 @@ class MerchantSchema(Schema):
     order_limit = fields.Integer(attribute="order_limit_cents")
     payout_iban = fields.String(allow_none=True)
     return_pause_days = fields.Integer()
+    legal_name = fields.String(allow_none=True)
+    address = fields.Dict(allow_none=True)
+    vat_number = fields.String(allow_none=True)
+    coc_number = fields.String(allow_none=True)
+    brand_colour = fields.String(allow_none=True)
+    logo = fields.Function(lambda m: LogoInfoSchema().dump(m) if m.logo_type else None,
+                           metadata={"description": "the stored logo's type and size, or null"})
     created_at = fields.DateTime()
 
 
@@ -23,3 +36,18 @@ class MerchantSettingsSchema(Schema):
     payout_iban = Text(42)
     return_pause_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
                                        metadata={"description": "how long an announced return pauses the invoice"})
+    legal_name = Text(200, allow_none=True, metadata={"description": "registered name, printed as the seller"})
+    address = fields.Nested(AddressSchema, allow_none=True, metadata={"description": "the seller's address on invoices"})
+    vat_number = VatNumber(allow_none=True,
+                      metadata={"description": "EU VAT number, e.g. NL123456789B01"})
+    coc_number = Text(20, allow_none=True, metadata={"description": "chamber of commerce number (KvK)"})
+    brand_colour = Text(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour like #1F4E79."))
+    logo = fields.String(allow_none=True, validate=validate.Length(max=400_000),
+                         metadata={"description": "PNG or JPEG as a data URI (data:image/png;base64,…), "
+                                                  "at most 256 KB; null removes it"})
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        if data.get("brand_colour"):
+            data["brand_colour"] = data["brand_colour"].lower()
+        return data

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bnpl.errors import InvalidInput, NotFound, Unauthorized
 from bnpl.events import service as events
+from bnpl.merchants.logo import LogoError, check_logo
 from bnpl.merchants.models import ApiKey, Merchant
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -97,12 +98,30 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
     return Scope(merchant_id=row.Merchant.id, livemode=row.livemode)
 
 
+# Identity and branding: null removes what was set.
+CLEARABLE = ("legal_name", "address", "vat_number", "coc_number", "brand_colour", "logo")
+
+
 def _apply_settings(merchant: Merchant, settings: dict) -> None:
     errors: dict[str, list[str]] = {}
     for name, value in settings.items():
+        if value is None and name in CLEARABLE:
+            setattr(merchant, name, None)
+            if name == "logo":
+                merchant.logo_type = None
+            continue
         if value is None:
             continue
-        if name == "payout_iban":
+        if name == "logo":
+            try:
+                checked = check_logo(value)
+            except LogoError as exc:
+                errors[name] = [str(exc)]
+            else:
+                merchant.logo, merchant.logo_type = checked.data, checked.media_type
+        elif name in ("legal_name", "address", "vat_number", "coc_number", "brand_colour"):
+            setattr(merchant, name, value)  # checked by the schema
+        elif name == "payout_iban":
             try:
                 merchant.payout_iban = IBAN(value).compact
             except SchwiftyException as exc:

@@ -3,11 +3,10 @@ from __future__ import annotations
 import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
-from stdnum.eu import vat as eu_vat
 
 from bnpl import geo
 from bnpl.invoices.schemas import InvoiceSchema
-from bnpl.fields import (Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatRate,
+from bnpl.fields import (Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatNumber, VatRate,
                          page_schema)
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
@@ -20,7 +19,7 @@ class ConsumerSchema(Schema):
     birth_date = fields.Date()
     type = Text(load_default="person", validate=validate.OneOf(["person", "business"]))
     company_name = Text(200)
-    vat_number = Text(20)
+    vat_number = VatNumber()
     language = Text(validate=validate.OneOf(["nl", "en", "de"]),
                              metadata={"description": "preferred language for invoices and e-mail"})
 
@@ -28,15 +27,6 @@ class ConsumerSchema(Schema):
     def _business(self, data, **kwargs):
         if data.get("type") == "business" and not data.get("company_name"):
             raise ValidationError("A business consumer needs a company_name.", "company_name")
-        vat_number = data.get("vat_number")
-        if vat_number and not eu_vat.is_valid(vat_number):
-            raise ValidationError("Not a valid EU VAT number (check the country prefix and digits).", "vat_number")
-
-    @post_load
-    def _normalize(self, data, **kwargs):
-        if data.get("vat_number"):
-            data["vat_number"] = eu_vat.compact(data["vat_number"])
-        return data
 
 
 class AddressSchema(Schema):
