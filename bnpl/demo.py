@@ -1,16 +1,20 @@
 """``bnpl demo``: two webshops with orders in several states, through the real services."""
 from __future__ import annotations
 
+import base64
+import io
 from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bnpl.clock import FixedClock
+from bnpl.invoices.jobs import render_documents
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
 from bnpl.orders import service as orders
 from bnpl.orders.schemas import OrderCreateSchema
+from bnpl.returns import service as returns
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 
@@ -37,13 +41,20 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
             if skip_if_not_empty:
                 return "The database already has data; no demo added.\n" + (note.read_text() if note.exists() else "")
             raise SystemExit("bnpl demo fills an empty database; this one has data.")
-        shop = merchants.create_merchant(uow, name="Fietsenwinkel De Spaak", livemode=False,
-                                         payout_iban="NL91ABNA0417164300")
-        books = merchants.create_merchant(uow, name="Boekhandel Het Ezelsoor", livemode=False)
+        shop = merchants.create_merchant(
+            uow, name="Fietsenwinkel De Spaak", livemode=False, payout_iban="NL91ABNA0417164300",
+            legal_name="De Spaak Fietsen B.V.", vat_number="NL808661863B01", coc_number="30123456",
+            address=_address("Oudegracht", "101", "3511 AK", "Utrecht"), brand_colour="#0f766e",
+            logo=_logo("De Spaak", "#0f766e"))
+        books = merchants.create_merchant(
+            uow, name="Boekhandel Het Ezelsoor", livemode=False, legal_name="Het Ezelsoor V.O.F.",
+            vat_number="NL004495445B01", address=_address("Vismarkt", "44", "9711 KT", "Groningen"),
+            brand_colour="#9a3412")
         uow.session.flush()
         _bike_shop(uow, Scope(shop.merchant.id, False))
-        _book_shop(uow, Scope(books.merchant.id, False))
-    text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key)
+        example_invoice = _book_shop(uow, Scope(books.merchant.id, False))
+    render_documents(services)
+    text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key, example_invoice)
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(text)
     return text
@@ -87,14 +98,29 @@ def _bike_shop(uow, scope):
         [("RACE-9", "Racefiets carbon", 1, 349900, 21)]))
 
 
-def _book_shop(uow, scope):
+def _book_shop(uow, scope) -> str:
     home = _address("Vismarkt", "3", "9712CA", "Groningen")
     shipped = orders.create_order(uow, scope=scope, data=_order(
         "EZ-501", "sanne.devries@example.nl", "Sanne de Vries", home,
         [("9789021423333", "Max Havelaar (paperback)", 1, 1499, 9),
          ("9789044652925", "Het diner", 2, 1250, 9), ("BOEKENLEGGER", "Boekenlegger leer", 1, 495, 21)],
         birth_date="1991-04-17"))
-    orders.ship_order(uow, scope=scope, order_id=shipped.id, data={"carrier": "PostNL"})
+    invoice = orders.ship_order(uow, scope=scope, order_id=shipped.id, data={"carrier": "PostNL"}).invoice
+    # One copy of "Het diner" came back: a credit note, and the invoice shows what is left.
+    returns.register_return(uow, scope=scope, order_id=shipped.id, data={
+        "status": "received", "lines": [{"reference": "9789044652925", "quantity": 1}], "reason": "Dubbel besteld"})
+    # A business customer: its PDF carries Factur-X, and the invoice is also there as UBL.
+    office = orders.create_order(uow, scope=scope, data=_order(
+        "EZ-504", "inkoop@advocaten-dijkstra.example", "Mr. J. Dijkstra", _address("Herestraat", "88", "9711LM", "Groningen"),
+        [("9789013154849", "Burgerlijk Wetboek 2026-2027", 3, 4995, 9)],
+        type="business", company_name="Dijkstra Advocaten B.V.", vat_number="NL808661863B01"))
+    orders.ship_order(uow, scope=scope, order_id=office.id, data={"carrier": "DHL"})
+    # Across the border, in German VAT and the German language.
+    abroad = orders.create_order(uow, scope=scope, data=_order(
+        "EZ-505", "anna.weber@example.de", "Anna Weber",
+        {"street": "Hohe Straße", "house_number": "12", "postal_code": "50667", "city": "Köln", "country": "DE"},
+        [("9783446276147", "Niederländisch-Wörterbuch", 1, 2490, 7)]))
+    orders.ship_order(uow, scope=scope, order_id=abroad.id, data={"carrier": "DHL"})
     cancelled = orders.create_order(uow, scope=scope, data=_order(
         "EZ-502", "lotte.visser@example.nl", "Lotte Visser", _address("Nieuwstraat", "20", "2011HV", "Haarlem"),
         [("9789023479635", "De avond is ongemak", 1, 2299, 9)]))
@@ -102,9 +128,24 @@ def _book_shop(uow, scope):
     orders.create_order(uow, scope=scope, data=_order(
         "EZ-503", "lotte.visser@example.nl", "Lotte Visser", _address("Nieuwstraat", "20", "2011HV", "Haarlem"),
         [("9789025368227", "Tirza", 1, 2450, 9)]))
+    return invoice.id
 
 
-def _where_to_look(base: str, shop_key: str, books_key: str) -> str:
+def _logo(name: str, colour: str) -> str:
+    """A simple wordmark, drawn here so the demo needs no image files."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (520, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 10, 100, 110), radius=18, fill=colour)
+    draw.text((50, 60), name[:2].upper(), fill="white", anchor="mm", font=ImageFont.load_default(56))
+    draw.text((120, 60), name, fill=colour, anchor="lm", font=ImageFont.load_default(52))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _where_to_look(base: str, shop_key: str, books_key: str, invoice_id: str) -> str:
     return f"""Demo data is ready: two webshops in test mode.
 
   Fietsenwinkel De Spaak   API key {shop_key}
@@ -117,5 +158,6 @@ Where to look (after `bnpl serve`):
   Orders          curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/orders
   Invoices        curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/invoices
   Events          curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/events
+  An invoice PDF  curl -H 'Authorization: Bearer {books_key}' {base}/api/v1/invoices/{invoice_id}/pdf -o invoice.pdf
 (This text is also kept in instance/{NOTE_FILE}.)
 """
