@@ -28,6 +28,11 @@ _LOCALES = {"nl": "nl_NL", "en": "en_IE", "de": "de_DE"}  # en_IE: euro amounts,
 _CATALOGUES = Path(__file__).parent / "translations"
 
 
+def N_(message: str) -> str:
+    """Mark a text the system stores (a credit note's reason) for translation when shown."""
+    return message
+
+
 def language_for(preference: str | None, country: str | None) -> str:
     """The consumer's own choice first, else the language of the billing country."""
     if preference in LANGUAGES:

@@ -4,7 +4,7 @@ from bnpl.invoices import service
 from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, InvoiceListArgsSchema,
                                    InvoicePageSchema, InvoiceSchema)
 from bnpl.web.api import merchant_blueprint
-from bnpl.web.context import current_scope, current_uow
+from bnpl.web.context import current_scope, current_uow, stores
 from bnpl.web.idempotency import writes
 
 blp = merchant_blueprint("invoices", __name__, "Invoices issued for your shipments.")
@@ -44,6 +44,7 @@ def read_credit_note(credit_note_id):
 
 
 @blp.route("/invoices/<invoice_id>/pdf", methods=["GET"])
+@stores
 @blp.response(200, content_type="application/pdf", description="The stored PDF; `ETag` is its SHA-256.")
 def invoice_pdf(invoice_id):
     """The invoice as PDF, in the consumer's language (PDF/A-3 with Factur-X for businesses)."""
@@ -52,6 +53,7 @@ def invoice_pdf(invoice_id):
 
 
 @blp.route("/credit-notes/<credit_note_id>/pdf", methods=["GET"])
+@stores
 @blp.response(200, content_type="application/pdf", description="The stored PDF; `ETag` is its SHA-256.")
 def credit_note_pdf(credit_note_id):
     """The credit note as PDF."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -80,7 +80,7 @@ class DocumentView:
     language: str
     currency: str
     issue_date: date
-    due_date: date  # of the invoice (a credit note shows when the rest is due)
+    due_date: date | None  # of the invoice; None on a credit note, which must not change later
     order_reference: str
     invoice_number: str  # the invoice itself, or the one a credit note corrects
     invoice_issue_date: date
@@ -135,9 +135,12 @@ def invoice_view(uow: UnitOfWork, invoice: Invoice, *, branding: "Branding") -> 
 def credit_note_view(uow: UnitOfWork, note: CreditNote, *, branding: "Branding") -> DocumentView:
     """A credit note, and what was left to pay on its invoice right after it."""
     invoice = note.invoice
-    return _view(uow, invoice, branding, kind="credit_note", subject_id=note.id, number=note.number,
+    view = _view(uow, invoice, branding, kind="credit_note", subject_id=note.id, number=note.number,
                  issued_at=note.issued_at, lines=note.lines, vat_lines=note.vat_breakdown(),
-                 total_cents=note.total_cents, applied=_applied(uow, invoice, up_to=note), reason=note.reason)
+                 total_cents=note.total_cents, applied=_applied(uow, invoice, up_to=note))
+    # Reasons the system wrote (marked with i18n.N_) are translated; a merchant's own stay as sent.
+    reason = i18n.translations(view.language).gettext(note.reason)
+    return replace(view, due_date=None, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class Branding:
 
 
 def _view(uow, invoice: Invoice, branding: Branding, *, kind, subject_id, number, issued_at, lines,
-          vat_lines, total_cents, applied, reason=None) -> DocumentView:
+          vat_lines, total_cents, applied) -> DocumentView:
     billed, provider = invoice.billed_to, uow.settings.provider
     address = billed.get("address") or {}
     return DocumentView(
@@ -168,7 +171,7 @@ def _view(uow, invoice: Invoice, branding: Branding, *, kind, subject_id, number
         payee=Payee(name=provider.name, iban=provider.iban, bic=provider.bic, address=provider.address,
                     country=provider.country, email=provider.email, vat_number=provider.vat_number,
                     coc_number=provider.coc_number),
-        portal_url=f"{uow.settings.base_url}/portal", reason=reason,
+        portal_url=f"{uow.settings.base_url}/portal",
         brand_colour=branding.colour, logo_sha256=branding.logo_sha256,
     )
 

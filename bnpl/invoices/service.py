@@ -88,6 +88,7 @@ def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, deliver
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
     previous = invoice.due_date
     if invoice.move_due_date_for_delivery(delivered_on):
+        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
         events.record(uow, scope=scope, type="invoice.due_date_changed", subject_id=invoice.id,
                       data={"invoice_id": invoice.id, "previous_due_date": previous.isoformat(),
                             "due_date": invoice.due_date.isoformat(), "reason": "delivery"})
@@ -143,6 +144,8 @@ def lift_pauses(uow: UnitOfWork, *, scope: Scope, reference_id: str, by: str) ->
 def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str) -> None:
     previous_due = invoice.due_date
     days = invoice.lift(pause, at=uow.now(), by=by, tz=uow.settings.timezone)
+    if days:  # the due date moved: the consumer's PDF should say so
+        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
     if days is not None:
         events.record(uow, scope=scope, type="invoice.resumed", subject_id=invoice.id, data={
             "invoice_id": invoice.id, "lifted_by": by, "paused_days": days,

@@ -56,7 +56,13 @@ def _image_type(data: bytes) -> str:
             if not (MIN_LOGO_SIDE <= width <= MAX_LOGO_SIDE and MIN_LOGO_SIDE <= height <= MAX_LOGO_SIDE):
                 raise LogoError(f"The logo is {width}×{height} pixels; each side must be "
                                 f"{MIN_LOGO_SIDE} to {MAX_LOGO_SIDE}.")
-            image.load()  # a truncated or corrupt file fails here, not in a customer's PDF
+            if not data.rstrip(b"\x00").endswith(_END[kind]):
+                # WeasyPrint lets Pillow load cut-off images (process-wide): check the end marker.
+                raise LogoError("The logo file is cut off; send the whole image.")
+            image.load()  # a corrupt file fails here, not in a customer's PDF
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
         raise LogoError("This is not a PNG or JPEG image the renderer can read.") from None
     return _FORMATS[kind]
+
+
+_END = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from bnpl.errors import NotFound
 from bnpl.events import service as events
+from bnpl.i18n import N_
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import CreditNote
 from bnpl.merchants import service as merchants
@@ -69,7 +70,7 @@ def _receive(uow, scope, ret: Return, invoiced) -> list[CreditNote]:
                                        vat_rate_bp=billed[(invoice_id, line.reference)].vat_rate_bp)
                  for line in ret.lines if line.invoice_id == invoice_id]
         notes.append(invoices.credit_lines(uow, scope=scope, invoice_id=invoice_id, lines=lines,
-                                           reason="Returned goods", return_id=ret.id))
+                                           reason=N_("Returned goods"), return_id=ret.id))
     events.record(uow, scope=scope, type="return.received", subject_id=ret.id, data=_return_schema.dump(ret))
     return notes
 

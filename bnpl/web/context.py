@@ -1,6 +1,8 @@
 """The request's unit of work and the authenticated merchant scope."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, g, request
 
 from bnpl.merchants import service as merchants
@@ -23,6 +25,19 @@ def close_uow(_exc=None) -> None:
     uow = g.pop("uow", None)
     if uow is not None:
         uow.session.close()  # rolls back whatever was not committed
+
+
+def stores(view):
+    """A GET that may store what it computed (a PDF rendered on demand): commit after the
+    view succeeded, so the next request is served the stored copy."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = view(*args, **kwargs)
+        current_uow().commit()
+        return response
+
+    return wrapper
 
 
 def authenticate() -> None:

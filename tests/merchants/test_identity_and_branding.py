@@ -60,13 +60,20 @@ def test_null_removes_the_logo(api):
     ("data:image/png;base64,aGVsbG8gd29ybGQ=", "not a PNG or JPEG"),
     (image_uri("GIF"), "send a PNG or a JPEG"),
     (image_uri(size=(8, 8)), "each side must be"),
-    (image_uri()[:-40], "renderer can read"),
+    (image_uri()[:-40], "cut off"),
+    (image_uri("JPEG")[:-40], "cut off"),
 ])
 def test_a_bad_logo_is_refused_with_what_to_do(api, logo, says):
     answer = api.patch("/merchant", json={"logo": logo})
     assert answer.status_code == 422
     assert says in answer.get_json()["errors"]["logo"][0]
     assert api.get("/merchant").get_json()["logo"] is None
+
+
+def test_a_cut_off_logo_is_refused_even_after_the_renderer_relaxed_pillow(api):
+    import bnpl.invoices.pdf  # noqa: F401 - importing WeasyPrint sets LOAD_TRUNCATED_IMAGES
+    answer = api.patch("/merchant", json={"logo": image_uri()[:-40]})
+    assert "cut off" in answer.get_json()["errors"]["logo"][0]
 
 
 def test_a_logo_over_256_kb_is_refused(api):
