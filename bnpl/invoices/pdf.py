@@ -2,13 +2,16 @@
 
 Speed: WeasyPrint spends most of a naive render subsetting fonts. We ship Inter already
 cut down to Latin (templates/pdf/fonts, ~20 KB each compressed) and embed it whole
-(``full_fonts``), keep one font configuration and stylesheet per process, and give tables
-a fixed layout. Safety: the fetcher only knows ``data:`` and ``file:`` URLs, so nothing a
+(``full_fonts``), keep one font configuration and stylesheet per process, match elements
+against a small user-agent stylesheet of our own, hand images over in memory instead of as
+data URIs in the HTML, and keep the markup lean (see style.css).
+
+Safety: the fetcher serves our in-memory images and local files only, so nothing a
 merchant or consumer sent can make the renderer reach the network.
 """
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +23,7 @@ import segno.helpers
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bnpl import i18n
 from bnpl.invoices.documents import DocumentView
@@ -34,36 +37,67 @@ class Logo:
     media_type: str  # image/png | image/jpeg
     data: bytes
 
-    @property
-    def data_uri(self) -> str:
-        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode()}"
+
+class _Images(dict):
+    """This render's images by URL. The URL names the content's hash, so WeasyPrint's image
+    cache, shared by the process, can never hand one document another's QR code."""
+
+    def add(self, media_type: str, data: bytes) -> str:
+        url = f"{IMAGE_SCHEME}:{hashlib.sha256(data).hexdigest()}"
+        self[url] = (media_type, data)
+        return url
+
+
+IMAGE_SCHEME = "bnpl-image"
+
+
+class _Fetcher(URLFetcher):
+    def __init__(self, images: _Images):
+        super().__init__(allowed_protocols={"file"})
+        self._images = images
+
+    def fetch(self, url, headers=None):
+        if url.startswith(f"{IMAGE_SCHEME}:"):
+            media_type, data = self._images[url]
+            return URLFetcherResponse(url, data, {"Content-Type": media_type})
+        return super().fetch(url, headers)
+
+
+class _LeanHTML(HTML):
+    """Our documents with our own small user-agent stylesheet (templates/pdf/ua.css)."""
+
+    def _ua_stylesheets(self, forms=False):
+        return [_user_agent_stylesheet()]
 
 
 def render_pdf(view: DocumentView, *, logo: Logo | None = None) -> bytes:
     """The PDF of a document; for a business buyer a PDF/A-3 with its Factur-X XML inside."""
+    images = _Images()
     html = _template_env(view.language).get_template(f"pdf/{view.kind}.html").render(
-        doc=view, logo=logo.data_uri if logo else None, qr=epc_qr_png(view),
+        doc=view, logo=images.add(logo.media_type, logo.data) if logo else None,
+        qr=images.add("image/png", qr) if (qr := epc_qr_png(view)) else None,
         accent=view.brand_colour or DEFAULT_ACCENT)
     options = dict(stylesheets=[_stylesheet()], font_config=_fonts(), full_fonts=True,
                    pdf_identifier=view.fingerprint()[:32].encode(), cache=_image_cache())
     if view.is_business:
         options["pdf_variant"] = "pdf/a-3b"
-    pdf = HTML(string=html, base_url=str(PDF_TEMPLATES), url_fetcher=_fetcher()).write_pdf(**options)
+    document = _LeanHTML(string=html, base_url=str(PDF_TEMPLATES), url_fetcher=_Fetcher(images))
+    pdf = document.write_pdf(**options)
     return embed_factur_x(pdf, view) if view.is_business else pdf
 
 
 DEFAULT_ACCENT = "#1f4e79"
 
 
-def epc_qr_png(view: DocumentView) -> str | None:
-    """The EPC QR as a data URI: one pixel per module, scaled up crisply by the stylesheet
+def epc_qr_png(view: DocumentView) -> bytes | None:
+    """The EPC QR as a PNG of one pixel per module, scaled up crisply by the stylesheet
     (a PNG costs a fraction of what WeasyPrint spends parsing the same code as SVG)."""
     qr = _epc_qr(view)
     if qr is None:
         return None
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=1, border=0)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
 
 
 def _epc_qr(view: DocumentView):
@@ -106,14 +140,15 @@ def _fonts() -> FontConfiguration:
 
 @lru_cache(maxsize=1)
 def _stylesheet() -> CSS:
-    return CSS(filename=str(PDF_TEMPLATES / "style.css"), font_config=_fonts(), url_fetcher=_fetcher())
+    return CSS(filename=str(PDF_TEMPLATES / "style.css"), font_config=_fonts(),
+               url_fetcher=URLFetcher(allowed_protocols={"file"}))
+
+
+@lru_cache(maxsize=1)
+def _user_agent_stylesheet() -> CSS:
+    return CSS(filename=str(PDF_TEMPLATES / "ua.css"))
 
 
 @lru_cache(maxsize=1)
 def _image_cache() -> dict:
     return {}
-
-
-@lru_cache(maxsize=1)
-def _fetcher() -> URLFetcher:
-    return URLFetcher(allowed_protocols={"data", "file"})

@@ -128,6 +128,7 @@ def test_the_invoice_pdf_shows_number_due_date_amount_reference_and_iban_in_dutc
     assert invoice["payment_reference"] in text
     assert "NL91 ABNA 0417 1643 00" in text  # the provider's IBAN, grouped in fours
     assert "Factuur" in text and "Vervaldatum" in text
+    assert "KvK 12345678" in text  # the footer: who collects, with its registration
 
 
 @pytest.mark.parametrize("consumer, country, vat_rate, language, label", [
