@@ -330,3 +330,18 @@ def test_a_request_another_worker_holds_is_skipped_not_waited_for(api, services,
             assert service.render_next_requested(uow, skip={taken.id}) is None
     assert [r.id for r in requests(services)] == [held.id]
     assert [d.subject_id for d, _ in stored(services)] == [second["id"]]
+
+
+def test_a_business_pdf_declares_pdf_a_3_and_factur_x_and_stays_small(api, services):
+    invoice = shipped_invoice(api, consumer=factories.consumer(
+        type="business", company_name="Dijkstra Advocaten B.V.", vat_number="NL004495445B01"))
+    jobs.render_documents(services)
+    [(document, content)] = stored(services, invoice["id"])
+    reader = PdfReader(io.BytesIO(content))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+
+    assert document.profile == "factur-x en16931"
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
+    assert len(content) < 100_000
