@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.events.api import blp as events_api
     from bnpl.invoices.api import blp as invoices_api
     from bnpl.merchants.api import blp as merchants_api
+    from bnpl.notifications.api import blp as notifications_api
     from bnpl.orders.api import blp as orders_api
     from bnpl.returns.api import blp as returns_api
     from bnpl.web.api import OPENAPI_CONFIG, Api
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     errors.register(app)
 
     api = Api(app)
-    for blueprint in (orders_api, returns_api, invoices_api, events_api, merchants_api):
+    for blueprint in (orders_api, returns_api, invoices_api, events_api, merchants_api, notifications_api):
         api.register_blueprint(blueprint)
 
     @app.before_request

@@ -119,6 +119,51 @@ def documents_render():
     click.echo(f"{render_documents(_services())} document request(s) handled.")
 
 
+@main.group()
+def outbox():
+    """E-mails and webhooks waiting to go out."""
+
+
+@outbox.command("deliver")
+def outbox_deliver():
+    """Deliver what is due, once (the scheduler runs this every few seconds)."""
+    from bnpl.notifications.jobs import deliver_outbox
+
+    outcomes = deliver_outbox(_services())
+    click.echo(", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or "Nothing was due.")
+
+
+@outbox.command("list")
+@click.option("--status", default="dead", show_default=True,
+              type=click.Choice(["pending", "delivered", "dropped", "dead"]))
+@click.option("--limit", default=100, show_default=True)
+def outbox_list(status, limit):
+    """Messages by status: dead ones with their last error, dropped ones with the reason."""
+    from bnpl.notifications import service
+    from bnpl.uow import unit_of_work
+
+    with unit_of_work(_services()) as uow:
+        for m in service.list_messages(uow, status=status, limit=limit):
+            click.echo(f"{m.id}  {m.channel:7} {m.kind:24} {m.recipient:30} attempts={m.attempts}  "
+                       f"{m.last_error or m.outcome or ''}")
+
+
+@outbox.command("requeue")
+@click.argument("message_ids", nargs=-1, required=True)
+def outbox_requeue(message_ids):
+    """Give dead messages a fresh set of attempts."""
+    from bnpl.notifications import service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            for message_id in message_ids:
+                service.requeue(uow, message_id=message_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{len(message_ids)} message(s) queued again.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

@@ -66,6 +66,10 @@ class Settings:
     web_workers: int = 2
     sql_echo: bool = False
     provider: "Provider" = field(default_factory=lambda: Provider())
+    mail_from: str = "bnpl demo <no-reply@bnpl.example>"
+    # How long a worker's claim on outbox messages lasts; a killed worker's claim runs out.
+    outbox_lease_seconds: int = 120
+    webhook_timeout_seconds: int = 10
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -88,6 +92,9 @@ class Settings:
             web_workers=_int(env, "BNPL_WEB_WORKERS", 2),
             sql_echo=env.get("BNPL_SQL_ECHO") == "1",
             provider=Provider.from_env(env),
+            mail_from=env.get("BNPL_MAIL_FROM") or "bnpl demo <no-reply@bnpl.example>",
+            outbox_lease_seconds=_int(env, "BNPL_OUTBOX_LEASE_SECONDS", 120),
+            webhook_timeout_seconds=_int(env, "BNPL_WEBHOOK_TIMEOUT_SECONDS", 10),
         )
 
 

@@ -7,6 +7,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bnpl.db import Base, Json, UTCDateTime
 
+# Every event type there is; webhook endpoints subscribe to these (or to "*").
+EVENT_TYPES = frozenset({
+    "order.accepted", "order.declined", "order.cancelled", "order.lines_cancelled",
+    "shipment.created", "shipment.delivered",
+    "invoice.issued", "invoice.due_date_changed", "invoice.paused", "invoice.resumed",
+    "credit_note.issued",
+    "return.announced", "return.received", "return.overdue",
+    "merchant.updated",
+})
+
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 EventSeq = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -6,21 +6,26 @@ import re
 from sqlalchemy import insert, select
 
 from bnpl.errors import InvalidInput
-from bnpl.events.models import Event
+from bnpl.events.models import EVENT_TYPES, Event
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
 
 # One statement object for every event: SQLAlchemy compiles it once and caches it.
-_INSERT_EVENT = insert(Event.__table__)
+_INSERT_EVENT = insert(Event.__table__).returning(Event.__table__.c.seq)
 
 
 def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: dict) -> None:
-    """Write one event in the caller's transaction; it commits or rolls back with the change."""
+    """Write one event in the caller's transaction, and the messages it causes (webhooks,
+    the consumer's e-mail): all commit or roll back with the change."""
+    from bnpl.notifications import service as notifications
+
+    assert type in EVENT_TYPES, f"unknown event type {type}: add it to EVENT_TYPES"
     # Core, not the ORM: an event is never read back in the same transaction.
-    uow.session.connection().execute(_INSERT_EVENT, {
+    seq = uow.session.connection().execute(_INSERT_EVENT, {
         "merchant_id": scope.merchant_id, "livemode": scope.livemode, "type": type,
-        "subject_id": subject_id, "created_at": uow.now(), "data": data})
+        "subject_id": subject_id, "created_at": uow.now(), "data": data}).scalar_one()
+    notifications.on_event(uow, scope=scope, event_id=f"evt_{seq}", type=type, subject_id=subject_id, data=data)
 
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,

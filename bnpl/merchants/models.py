@@ -24,6 +24,7 @@ class Merchant(Base):
     order_limit_cents: Mapped[int] = mapped_column(Integer)
     return_pause_days: Mapped[int] = mapped_column(Integer, server_default="28")
     payout_iban: Mapped[str | None] = mapped_column(String(34))
+    email: Mapped[str | None] = mapped_column(String(254))  # where we tell the merchant of problems
     # Who sells: printed on every invoice (the law asks for it) and put in e-invoices.
     legal_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[dict | None] = mapped_column(Json)

@@ -18,6 +18,7 @@ class MerchantSchema(Schema):
     order_limit = fields.Integer(attribute="order_limit_cents")
     payout_iban = fields.String(allow_none=True)
     return_pause_days = fields.Integer()
+    email = fields.String(allow_none=True)
     legal_name = fields.String(allow_none=True)
     address = fields.Dict(allow_none=True)
     vat_number = fields.String(allow_none=True)
@@ -36,6 +37,8 @@ class MerchantSettingsSchema(Schema):
     payout_iban = Text(42)
     return_pause_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
                                        metadata={"description": "how long an announced return pauses the invoice"})
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254),
+                         metadata={"description": "where we tell you of problems, e.g. a webhook endpoint we switched off"})
     legal_name = Text(200, allow_none=True, metadata={"description": "registered name, printed as the seller"})
     address = fields.Nested(AddressSchema, allow_none=True, metadata={"description": "the seller's address on invoices"})
     vat_number = VatNumber(allow_none=True,

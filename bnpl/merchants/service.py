@@ -99,7 +99,7 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
 
 
 # Identity and branding: null removes what was set.
-CLEARABLE = ("legal_name", "address", "vat_number", "coc_number", "brand_colour", "logo")
+CLEARABLE = ("email", "legal_name", "address", "vat_number", "coc_number", "brand_colour", "logo")
 
 
 def _apply_settings(merchant: Merchant, settings: dict) -> None:
@@ -119,7 +119,7 @@ def _apply_settings(merchant: Merchant, settings: dict) -> None:
                 errors[name] = [str(exc)]
             else:
                 merchant.logo, merchant.logo_type = checked.data, checked.media_type
-        elif name in ("legal_name", "address", "vat_number", "coc_number", "brand_colour"):
+        elif name in ("email", "legal_name", "address", "vat_number", "coc_number", "brand_colour"):
             setattr(merchant, name, value)  # checked by the schema
         elif name == "payout_iban":
             try:

@@ -1,0 +1,38 @@
+"""The send-time gate: the one place that decides, right before a consumer e-mail leaves,
+whether it still should. Every consumer message passes it.
+
+- After an order is cancelled, nothing more reaches that consumer about it.
+- A message that asks for money (the invoice, "your invoice runs again") is dropped when
+  the invoice was paid, credited or paused in the meantime.
+- A message about a pause is dropped once the pause is over.
+Confirmations (a credit note, a payment, a registered return) go out regardless: they
+tell the consumer that they owe less, which is never wrong to hear.
+"""
+from __future__ import annotations
+
+from bnpl.invoices import service as invoices
+from bnpl.invoices.models import OPEN, PAUSED
+from bnpl.notifications.models import EMAIL, OutboxMessage
+from bnpl.orders import service as orders
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+ASKS_FOR_MONEY = {"invoice_issued", "invoice_resumed"}
+ABOUT_A_PAUSE = {"invoice_paused"}
+
+
+def reason_to_drop(uow: UnitOfWork, message: OutboxMessage) -> str | None:
+    """Why this message must not be sent now, or None to send it."""
+    if message.channel != EMAIL or message.order_id is None:
+        return None  # merchant notices and webhooks are not consumer messages
+    scope = Scope(message.merchant_id, message.livemode)
+    if orders.get_order(uow, scope=scope, order_id=message.order_id).is_final_cancelled:
+        return "order cancelled"
+    if message.invoice_id is None:
+        return None
+    status = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id).status
+    if message.kind in ASKS_FOR_MONEY and status != OPEN:
+        return f"invoice {status}"
+    if message.kind in ABOUT_A_PAUSE and status != PAUSED:
+        return f"invoice no longer paused ({status})"
+    return None

@@ -1,0 +1,56 @@
+"""Delivering the outbox: claim a batch, then per message check, send, record.
+
+No transaction is open while a message is on the wire: the claim (a lease) keeps other
+workers off it, and a worker that dies mid-batch leaves claims that run out, after which
+the next run sends those messages (again, if they had left: receivers drop the copy by
+its id). Nothing is lost; nothing goes to a consumer who should get nothing.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from bnpl.notifications import mail, service, webhooks
+from bnpl.uow import unit_of_work
+
+BATCH = 10  # small enough that a batch is sent well within one lease
+
+
+def deliver_outbox(services, *, limit: int = 10_000) -> Counter:
+    """One pass over what is due; returns how many were delivered, retried, dropped, dead."""
+    mailer = mail.mailer_for(services.settings)
+    outcomes: Counter = Counter()
+    while sum(outcomes.values()) < limit:
+        with unit_of_work(services) as uow:
+            claimed = service.claim_due(uow, limit=BATCH)
+        if not claimed:
+            break
+        for message_id in claimed:
+            outcomes[deliver_one(services, message_id, mailer)] += 1
+    return outcomes
+
+
+def deliver_one(services, message_id: str, mailer) -> str:
+    with unit_of_work(services) as uow:
+        prepared = service.prepare(uow, message_id=message_id)
+    if prepared is None:
+        return "skipped"
+    if prepared.drop_reason:
+        with unit_of_work(services) as uow:
+            service.record_drop(uow, message_id=message_id, reason=prepared.drop_reason)
+        return "dropped"
+    ok, detail, permanent = _send(services, prepared, mailer)
+    with unit_of_work(services) as uow:
+        return service.record_outcome(uow, message_id=message_id, ok=ok, detail=detail, permanent=permanent)
+
+
+def _send(services, prepared, mailer) -> tuple[bool, str, bool]:
+    if prepared.channel == "webhook":
+        sent = webhooks.post(prepared.url, prepared.body, secret=prepared.secret, timestamp=int(services.clock.now().timestamp()),
+                             timeout=services.settings.webhook_timeout_seconds, livemode=prepared.livemode)
+        return sent.ok, sent.detail, False
+    try:
+        return True, mailer.send(prepared.email), False
+    except mail.Permanent as exc:
+        return False, f"refused: {exc}", True
+    except Exception as exc:  # noqa: BLE001 - server down, timeout, TLS: all worth a retry
+        return False, f"{type(exc).__name__}: {exc}", False

@@ -1,0 +1,76 @@
+"""The outbox and where webhooks go.
+
+An outbox message is written in the transaction of the change that causes it, so a change
+and its messages commit together or not at all. A worker delivers it later, at least once;
+its id is the e-mail's Message-ID and the webhook's id, so receivers can drop duplicates.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bnpl.db import Base, Json, UTCDateTime, new_id
+from bnpl.notifications import states
+
+EMAIL, WEBHOOK = "email", "webhook"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'dropped', 'dead')", name="status"),
+        CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_scope_created", "merchant_id", "livemode", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("msg"))
+    channel: Mapped[str] = mapped_column(String(10))  # email | webhook
+    kind: Mapped[str] = mapped_column(String(60))  # the e-mail's template, or the event type
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    recipient: Mapped[str] = mapped_column(String(254))  # an e-mail address or a webhook endpoint id
+    language: Mapped[str | None] = mapped_column(String(5))
+    # What the message is about; the send-time gate looks at it again right before sending.
+    order_id: Mapped[str | None] = mapped_column(String(40))
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(40))
+    event_id: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(12), default=states.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A worker's claim: until then no other worker takes the message; a worker that died
+    # leaves a claim that simply runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    outcome: Mapped[str | None] = mapped_column(String(300))  # why dropped, or the receiver's answer
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def move(self, action: str) -> None:
+        self.status = states.next_state(self.status, action)
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_scope", "merchant_id", "livemode"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("we"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(String(200))
+    event_types: Mapped[list] = mapped_column(Json)  # ["*"] for every event
+    # Needed in the clear to sign; shown to the merchant once, when the endpoint is made.
+    secret: Mapped[str] = mapped_column(String(80))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types

@@ -1,0 +1,296 @@
+"""Use cases for notifications: what goes out when something happens, webhook endpoints,
+and delivering the outbox (claim, gate, send, record)."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from bnpl import i18n
+from bnpl.errors import InvalidInput, NotFound
+from bnpl.events.models import EVENT_TYPES
+from bnpl.invoices import service as invoices
+from bnpl.merchants import service as merchants
+from bnpl.notifications import gate, mail, states, webhooks
+from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage, WebhookEndpoint
+from bnpl.orders import service as orders
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+# The e-mail a consumer gets for an event. A paused invoice is announced by its own mail
+# except when a return paused it: the return mail already says so.
+CONSUMER_MAIL = {
+    "invoice.issued": "invoice_issued",
+    "credit_note.issued": "credit_note_issued",
+    "return.announced": "return_registered",
+    "invoice.paused": "invoice_paused",
+    "invoice.resumed": "invoice_resumed",
+    "payment.received": "payment_received",
+}
+# Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
+ATTEMPTS = {EMAIL: 10, WEBHOOK: 24}
+WEBHOOK_RETRY_FOR = timedelta(days=3)  # an endpoint failing this long is switched off
+FIRST_RETRY, LONGEST_WAIT = timedelta(seconds=30), timedelta(hours=6)
+
+
+# --- writing messages, in the transaction of the change ----------------------------------
+
+def on_event(uow: UnitOfWork, *, scope: Scope, event_id: str, type: str, subject_id: str, data: dict) -> None:
+    """Called for every recorded event: a webhook per interested endpoint, and the consumer's
+    e-mail where the event calls for one."""
+    _webhooks_for(uow, scope, event_id, type, data)
+    kind = CONSUMER_MAIL.get(type)
+    if kind and not (type == "invoice.paused" and data.get("reason") == "return"):
+        _consumer_mail(uow, scope, kind, subject_id, data, event_id)
+
+
+def _webhooks_for(uow, scope: Scope, event_id: str, type: str, data: dict) -> None:
+    endpoints = uow.session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.merchant_id == scope.merchant_id, WebhookEndpoint.livemode == scope.livemode,
+        WebhookEndpoint.enabled.is_(True))).all()
+    now = uow.now()
+    body = {"id": event_id, "type": type, "created_at": now.isoformat(), "livemode": scope.livemode, "data": data}
+    for endpoint in endpoints:
+        if endpoint.wants(type):
+            uow.session.add(_message(uow, scope, channel=WEBHOOK, kind=type, recipient=endpoint.id,
+                                     event_id=event_id, payload=body))
+
+
+def _consumer_mail(uow, scope: Scope, kind: str, subject_id: str, data: dict, event_id: str) -> None:
+    invoice_id = subject_id if subject_id.startswith("inv_") else data.get("invoice_id")
+    if kind == "return_registered":
+        order = orders.get_order(uow, scope=scope, order_id=data["order_id"])
+        person, order_id = {**order.consumer, "address": order.billing_address}, order.id
+    else:
+        invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id)
+        person, order_id = invoice.billed_to, invoice.order_id
+    language = i18n.language_for(person.get("language"), (person.get("address") or {}).get("country"))
+    uow.session.add(_message(uow, scope, channel=EMAIL, kind=kind, recipient=person["email"], language=language,
+                             order_id=order_id, invoice_id=invoice_id, subject_id=subject_id, event_id=event_id,
+                             payload={"name": person["name"], "data": data}))
+
+
+def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) -> None:
+    """An e-mail to the merchant's contact address (in English), if it has one."""
+    merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
+    uow.session.add(_message(uow, scope, channel=EMAIL, kind=kind, recipient=merchant.email or "",
+                             language="en", payload={"name": merchant.name, **payload}))
+
+
+def _message(uow, scope: Scope, **fields) -> OutboxMessage:
+    now = uow.now()
+    return OutboxMessage(merchant_id=scope.merchant_id, livemode=scope.livemode, status=states.PENDING,
+                         attempts=0, next_attempt_at=now, created_at=now, **fields)
+
+
+# --- webhook endpoints ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def create_endpoint(uow: UnitOfWork, *, scope: Scope, url: str, event_types: list[str],
+                    description: str | None = None) -> WebhookEndpoint:
+    """A place to send events; the answer is the only time the signing secret is shown."""
+    problem = webhooks.url_problem(url, livemode=scope.livemode)
+    if problem:
+        raise InvalidInput({"url": [problem]})
+    unknown = sorted(t for t in event_types if t != "*" and t not in EVENT_TYPES)
+    if unknown:
+        raise InvalidInput({"event_types": [f"Unknown event type(s): {', '.join(unknown)}. "
+                                            f"Use '*' or some of: {', '.join(sorted(EVENT_TYPES))}."]})
+    endpoint = WebhookEndpoint(merchant_id=scope.merchant_id, livemode=scope.livemode, url=url,
+                               description=description, event_types=sorted(set(event_types)) or ["*"],
+                               secret=webhooks.new_secret(), enabled=True, created_at=uow.now())
+    uow.session.add(endpoint)
+    uow.session.flush()
+    return endpoint
+
+
+def list_endpoints(uow: UnitOfWork, *, scope: Scope) -> list[WebhookEndpoint]:
+    return list(uow.session.scalars(_endpoints(scope).order_by(WebhookEndpoint.created_at)))
+
+
+def get_endpoint(uow: UnitOfWork, *, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = uow.session.scalar(_endpoints(scope).where(WebhookEndpoint.id == endpoint_id))
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+    return endpoint
+
+
+def delete_endpoint(uow: UnitOfWork, *, scope: Scope, endpoint_id: str) -> None:
+    """Stop sending there; what was still pending for it is dropped at send time."""
+    endpoint = get_endpoint(uow, scope=scope, endpoint_id=endpoint_id)
+    endpoint.enabled, endpoint.deleted_at, endpoint.disabled_reason = False, uow.now(), "deleted"
+
+
+def _endpoints(scope: Scope):
+    return select(WebhookEndpoint).where(WebhookEndpoint.merchant_id == scope.merchant_id,
+                                         WebhookEndpoint.livemode == scope.livemode,
+                                         WebhookEndpoint.deleted_at.is_(None))
+
+
+# --- delivering ----------------------------------------------------------------------------
+
+def claim_due(uow: UnitOfWork, *, limit: int) -> list[str]:
+    """Claim up to ``limit`` due messages for this worker until its lease runs out.
+    SKIP LOCKED lets workers claim side by side on PostgreSQL without waiting or overlap."""
+    now = uow.now()
+    ids = list(uow.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == states.PENDING, OutboxMessage.next_attempt_at <= now,
+               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True)))
+    if ids:
+        uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
+            claimed_until=now + timedelta(seconds=uow.settings.outbox_lease_seconds)))
+    return ids
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything needed to send, read in one short transaction before any network I/O."""
+
+    message_id: str
+    channel: str
+    drop_reason: str | None = None
+    email: object | None = None  # an EmailMessage
+    url: str | None = None
+    secret: str | None = None
+    body: bytes | None = None
+    livemode: bool = False
+
+
+def prepare(uow: UnitOfWork, *, message_id: str) -> Prepared | None:
+    """Load a claimed message and check it right before it goes out (the send-time gate).
+    None when it is no longer pending (another worker finished it after our lease ran out)."""
+    message = uow.session.get(OutboxMessage, message_id)
+    if message is None or message.status != states.PENDING:
+        return None
+    if message.channel == WEBHOOK:
+        return _prepare_webhook(uow, message)
+    reason = gate.reason_to_drop(uow, message)
+    if reason:
+        return Prepared(message.id, EMAIL, drop_reason=reason)
+    if not message.recipient:
+        return Prepared(message.id, EMAIL, drop_reason="no e-mail address to send to")
+    context, attachments = _mail_content(uow, message)
+    email = mail.compose(kind=message.kind, language=message.language or "en", to=message.recipient,
+                         sender=uow.settings.mail_from, message_id=message.id, context=context,
+                         attachments=attachments, sent_at=uow.now())
+    return Prepared(message.id, EMAIL, email=email)
+
+
+def _prepare_webhook(uow, message: OutboxMessage) -> Prepared:
+    endpoint = uow.session.get(WebhookEndpoint, message.recipient)
+    if endpoint is None or not endpoint.enabled:
+        reason = endpoint.disabled_reason if endpoint else "unknown endpoint"
+        return Prepared(message.id, WEBHOOK, drop_reason=f"endpoint {reason or 'disabled'}")
+    body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
+    return Prepared(message.id, WEBHOOK, url=endpoint.url, secret=endpoint.secret, body=body,
+                    livemode=message.livemode)
+
+
+def record_outcome(uow: UnitOfWork, *, message_id: str, ok: bool, detail: str, permanent: bool = False) -> str:
+    """After sending: delivered, or retried later with backoff, or dead after the last try.
+    Returns "delivered", "retrying" or "dead"."""
+    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != states.PENDING:
+        return "skipped"
+    now = uow.now()
+    message.attempts += 1
+    message.claimed_until = None
+    if ok:
+        message.move("deliver")
+        message.outcome, message.finished_at, message.last_error = detail[:300], now, None
+    elif permanent or message.attempts >= ATTEMPTS[message.channel]:
+        message.move("give_up")
+        message.last_error, message.finished_at = detail[:1000], now
+    else:
+        message.move("retry")
+        message.last_error, message.next_attempt_at = detail[:1000], now + backoff(message.attempts)
+    if message.channel == WEBHOOK:
+        _track_endpoint(uow, message, ok=ok, now=now)
+    return "retrying" if message.status == states.PENDING else message.status
+
+
+def record_drop(uow: UnitOfWork, *, message_id: str, reason: str) -> None:
+    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is not None and message.status == states.PENDING:
+        message.move("drop")
+        message.outcome, message.finished_at, message.claimed_until = reason[:300], uow.now(), None
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … doubling up to 6 hours, each ±20 % so that retries after an
+    outage do not all arrive at the same second."""
+    wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+    return wait * random.uniform(0.8, 1.2)
+
+
+def _track_endpoint(uow, message: OutboxMessage, *, ok: bool, now: datetime) -> None:
+    """An endpoint that has failed for three days is switched off, and its merchant told."""
+    endpoint = uow.session.get(WebhookEndpoint, message.recipient, with_for_update=True)
+    if endpoint is None or not endpoint.enabled:
+        return
+    if ok:
+        endpoint.failing_since = None
+        return
+    endpoint.failing_since = endpoint.failing_since or now
+    if now - endpoint.failing_since >= WEBHOOK_RETRY_FOR:
+        endpoint.enabled = False
+        endpoint.disabled_reason = f"failing since {endpoint.failing_since.isoformat()}: {message.last_error}"[:300]
+        notify_merchant(uow, scope=Scope(endpoint.merchant_id, endpoint.livemode), kind="webhook_disabled",
+                        payload={"endpoint_id": endpoint.id, "url": endpoint.url,
+                                 "failing_since": endpoint.failing_since.isoformat(),
+                                 "last_error": message.last_error})
+
+
+def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachment]]:
+    """The template's context from the subject as it is now, and the PDF to attach."""
+    scope = Scope(message.merchant_id, message.livemode)
+    merchant = merchants.get_merchant(uow, merchant_id=message.merchant_id)
+    context = {"name": message.payload.get("name"), "shop": merchant.name, "language": message.language, "data": message.payload.get("data", {}),
+               "payload": message.payload, "provider": uow.settings.provider,
+               "portal_url": f"{uow.settings.base_url}/portal"}
+    attachments: list[mail.Attachment] = []
+    if message.invoice_id:
+        invoice = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id)
+        context["invoice"] = invoice
+        if message.kind == "invoice_issued":
+            attachments.append(_pdf(uow, invoices.invoice_document(uow, scope=scope, invoice_id=invoice.id),
+                                    f"{invoice.number}.pdf"))
+    if message.kind == "credit_note_issued":
+        note = invoices.get_credit_note(uow, scope=scope, credit_note_id=message.subject_id)
+        context["credit_note"] = note
+        attachments.append(_pdf(uow, invoices.credit_note_document(uow, scope=scope, credit_note_id=note.id),
+                                f"{note.number}.pdf"))
+    return context, attachments
+
+
+def _pdf(uow, document, filename: str) -> mail.Attachment:
+    return mail.Attachment(filename=filename, media_type="application/pdf",
+                           data=invoices.document_pdf(uow, document))
+
+
+# --- operators: dead letters ---------------------------------------------------------------
+
+def list_messages(uow: UnitOfWork, *, status: str, limit: int = 100) -> list[OutboxMessage]:
+    return list(uow.session.scalars(select(OutboxMessage).where(OutboxMessage.status == status)
+                                    .order_by(OutboxMessage.created_at).limit(limit)))
+
+
+def requeue(uow: UnitOfWork, *, message_id: str) -> OutboxMessage:
+    """Give a dead message a fresh set of attempts, due now."""
+    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"No outbox message {message_id}.")
+    message.move("requeue")
+    message.attempts, message.next_attempt_at, message.finished_at = 0, uow.now(), None
+    return message
