@@ -22,10 +22,16 @@ EventSeq = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Event(Base):
+    """Read in (txid, seq) order. On PostgreSQL ``txid`` is the writing transaction's id
+    (a column default), and readers only see transactions older than every one still
+    running: a sequence number taken by a transaction that commits late can then never
+    appear behind a reader's cursor. SQLite runs one writer at a time; txid stays 0."""
+
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_scope_seq", "merchant_id", "livemode", "seq"),)
+    __table_args__ = (Index("ix_events_scope_txid_seq", "merchant_id", "livemode", "txid", "seq"),)
 
     seq: Mapped[int] = mapped_column(EventSeq, primary_key=True, autoincrement=True)
+    txid: Mapped[int] = mapped_column(BigInteger, server_default="0")
     merchant_id: Mapped[str] = mapped_column(String(40))
     livemode: Mapped[bool] = mapped_column(Boolean)
     type: Mapped[str] = mapped_column(String(60))

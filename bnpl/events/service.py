@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select, text, tuple_
 
 from bnpl.errors import InvalidInput
 from bnpl.events.models import EVENT_TYPES, Event
@@ -30,16 +30,25 @@ def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: d
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
                 type: str | None = None) -> tuple[list[Event], str | None]:
-    """Events oldest first, after the cursor (an event id), for replay."""
+    """Events oldest first, after the cursor (an event id), for replay. Only events of
+    transactions that are over are listed, in the order those committed to the log."""
     query = select(Event).where(Event.merchant_id == scope.merchant_id, Event.livemode == scope.livemode)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        query = query.where(Event.txid < _OLDEST_RUNNING)
     if after:
-        query = query.where(Event.seq > _seq(after))
+        seq = _seq(after)
+        txid = uow.session.scalar(select(Event.txid).where(Event.seq == seq)) or 0
+        query = query.where(tuple_(Event.txid, Event.seq) > tuple_(literal(txid), literal(seq)))
     if type:
         query = query.where(Event.type == type)
-    rows = list(uow.session.scalars(query.order_by(Event.seq).limit(limit + 1)))
+    rows = list(uow.session.scalars(query.order_by(Event.txid, Event.seq).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)
+
+
+# The oldest transaction still running (or the next to start): nothing older can still appear.
+_OLDEST_RUNNING = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 def _seq(cursor: str) -> int:
