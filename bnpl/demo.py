@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bnpl.clock import FixedClock
 from bnpl.invoices.jobs import render_documents
+from bnpl.notifications.jobs import deliver_outbox
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
 from bnpl.orders import service as orders
@@ -45,6 +46,7 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
             uow, name="Fietsenwinkel De Spaak", livemode=False, payout_iban="NL91ABNA0417164300",
             legal_name="De Spaak Fietsen B.V.", vat_number="NL808661863B01", coc_number="30123456",
             address=_address("Oudegracht", "101", "3511 AK", "Utrecht"), brand_colour="#0f766e",
+            email="webshop@despaak.example",
             logo=_logo("De Spaak", "#0f766e"))
         books = merchants.create_merchant(
             uow, name="Boekhandel Het Ezelsoor", livemode=False, legal_name="Het Ezelsoor V.O.F.",
@@ -54,6 +56,7 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
         _bike_shop(uow, Scope(shop.merchant.id, False))
         example_invoice = _book_shop(uow, Scope(books.merchant.id, False))
     render_documents(services)
+    deliver_outbox(services)  # the consumers' e-mails, as .eml files unless BNPL_SMTP_URL is set
     text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key, example_invoice)
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(text)
@@ -159,5 +162,6 @@ Where to look (after `bnpl serve`):
   Invoices        curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/invoices
   Events          curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/events
   An invoice PDF  curl -H 'Authorization: Bearer {books_key}' {base}/api/v1/invoices/{invoice_id}/pdf -o invoice.pdf
+  E-mails sent    instance/outbox/*.eml (open one in any mail program)
 (This text is also kept in instance/{NOTE_FILE}.)
 """
