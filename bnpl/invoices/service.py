@@ -105,6 +105,14 @@ def get_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, for_update: b
     return invoice
 
 
+def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, str]:
+    """Whom an invoice is addressed to, and its order; from memory when it was just issued."""
+    invoice = uow.session.get(Invoice, invoice_id)
+    if invoice is None or (invoice.merchant_id, invoice.livemode) != (scope.merchant_id, scope.livemode):
+        raise NotFound(f"No invoice {invoice_id}.")
+    return invoice.billed_to, invoice.order_id
+
+
 def _with_entries(query):
     return query.options(selectinload(Invoice.lines),
                          selectinload(Invoice.credit_notes).selectinload(CreditNote.lines),

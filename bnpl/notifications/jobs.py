@@ -30,8 +30,13 @@ def deliver_outbox(services, *, limit: int = 10_000) -> Counter:
 
 
 def deliver_one(services, message_id: str, mailer) -> str:
-    with unit_of_work(services) as uow:
-        prepared = service.prepare(uow, message_id=message_id)
+    try:
+        with unit_of_work(services) as uow:
+            prepared = service.prepare(uow, message_id=message_id)
+    except Exception as exc:  # noqa: BLE001 - one broken message must not stop the others
+        with unit_of_work(services) as uow:
+            return service.record_outcome(uow, message_id=message_id, ok=False,
+                                          detail=f"could not prepare: {type(exc).__name__}: {exc}")
     if prepared is None:
         return "skipped"
     if prepared.drop_reason:

@@ -59,14 +59,17 @@ def _webhooks_for(uow, scope: Scope, event_id: str, type: str, data: dict) -> No
                                      event_id=event_id, payload=body))
 
 
+# Which invoice a consumer e-mail is about: the event's subject, or named in its data.
+_INVOICE_IS_SUBJECT = {"invoice_issued", "invoice_paused", "invoice_resumed"}
+
+
 def _consumer_mail(uow, scope: Scope, kind: str, subject_id: str, data: dict, event_id: str) -> None:
-    invoice_id = subject_id if subject_id.startswith("inv_") else data.get("invoice_id")
-    if kind == "return_registered":
+    invoice_id = subject_id if kind in _INVOICE_IS_SUBJECT else data.get("invoice_id")
+    if invoice_id is None:  # a return: about the order
         order = orders.get_order(uow, scope=scope, order_id=data["order_id"])
         person, order_id = {**order.consumer, "address": order.billing_address}, order.id
     else:
-        invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id)
-        person, order_id = invoice.billed_to, invoice.order_id
+        person, order_id = invoices.billed_to(uow, scope=scope, invoice_id=invoice_id)
     language = i18n.language_for(person.get("language"), (person.get("address") or {}).get("country"))
     uow.session.add(_message(uow, scope, channel=EMAIL, kind=kind, recipient=person["email"], language=language,
                              order_id=order_id, invoice_id=invoice_id, subject_id=subject_id, event_id=event_id,
