@@ -345,3 +345,10 @@ def test_a_business_pdf_declares_pdf_a_3_and_factur_x_and_stays_small(api, servi
     assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
     assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
     assert len(content) < 100_000
+
+
+def test_a_central_european_name_is_printed_and_extractable_with_the_shipped_font(api, services):
+    name = "Łukasz Wójcik-Dvořák"
+    invoice = shipped_invoice(api, consumer=factories.consumer(name=name))
+    text = PdfReader(io.BytesIO(api.get(f"/invoices/{invoice['id']}/pdf").data)).pages[0].extract_text()
+    assert name in text
