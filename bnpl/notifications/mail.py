@@ -113,7 +113,10 @@ class SmtpMailer:
                 refused = smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise Permanent(_refusal(exc.recipients)) from None
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPDataError as exc:
+            # The server read this message and refused it for good: sending it again will not
+            # help. Other 5xx answers (a wrong password, a refused sender) are our configuration:
+            # they are retried, so that nothing is lost while an operator fixes it.
             if 500 <= exc.smtp_code < 600:
                 raise Permanent(f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from None
             raise

@@ -266,7 +266,9 @@ def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachme
     if message.invoice_id:
         invoice = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id)
         context["invoice"] = invoice
-        if message.kind == "invoice_issued":
+        # "Runs again" carries the invoice too: an invoice paused before its first mail left
+        # was held back by the gate, and this is then the consumer's first copy.
+        if message.kind in ("invoice_issued", "invoice_resumed"):
             attachments.append(_pdf(uow, invoices.invoice_document(uow, scope=scope, invoice_id=invoice.id),
                                     f"{invoice.number}.pdf"))
     if message.kind == "credit_note_issued":

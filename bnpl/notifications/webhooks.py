@@ -11,7 +11,9 @@ import hmac
 import ipaddress
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,7 +39,8 @@ def verify(secret: str, header: str, body: bytes, *, now: int, tolerance: int = 
     except (KeyError, ValueError):
         return False
     expected = signature(secret, timestamp, body).split("v1=")[1]
-    return abs(now - timestamp) <= tolerance and hmac.compare_digest(expected, parts.get("v1", ""))
+    given = parts.get("v1", "").encode("utf-8", "replace")  # bytes: any header text compares safely
+    return abs(now - timestamp) <= tolerance and hmac.compare_digest(expected.encode(), given)
 
 
 def url_problem(url: str, *, livemode: bool) -> str | None:
@@ -69,7 +72,10 @@ def _is_internal(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return host == "localhost" or host.endswith(".localhost") or host.endswith(".internal")
+        try:  # the forms inet_aton still accepts: 127.1, 2130706433, 0x7f000001
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return host == "localhost" or host.endswith(".localhost") or host.endswith(".internal")
     return not address.is_global
 
 
@@ -85,11 +91,28 @@ def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, 
         return Sent(False, "the host resolves to a private address")
     headers = {"Content-Type": "application/json", "User-Agent": "bnpl-webhooks/1",
                SIGNATURE_HEADER: signature(secret, timestamp, body)}
-    try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        return Sent(False, f"{type(exc).__name__}: {exc}"[:300])
-    return Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}")
+    outcome: list[Sent] = []
+
+    def send() -> None:
+        try:
+            response = _client().post(url, content=body, headers=headers, timeout=timeout)
+            outcome.append(Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}"))
+        except httpx.HTTPError as exc:
+            outcome.append(Sent(False, f"{type(exc).__name__}: {exc}"[:300]))
+
+    # httpx's timeout is per read; a receiver trickling one byte at a time would hold the
+    # worker past its lease. The whole exchange gets `timeout` seconds, then we move on.
+    request = threading.Thread(target=send, daemon=True)
+    request.start()
+    request.join(timeout)
+    return outcome[0] if outcome else Sent(False, f"Timeout: no complete answer within {timeout} s")
+
+
+@lru_cache(maxsize=1)
+def _client() -> httpx.Client:
+    """One client per process: its connection pool and TLS context are built once, not per
+    delivery (loading the CA bundle alone costs more than most deliveries)."""
+    return httpx.Client(follow_redirects=False)
 
 
 def _resolves_internal(url: str) -> bool:
