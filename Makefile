@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test test-postgres bench clean
 
 $(STAMP): setup.cfg pyproject.toml
+	scripts/system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
