@@ -164,6 +164,29 @@ def outbox_requeue(message_ids):
     click.echo(f"{len(message_ids)} message(s) queued again.")
 
 
+@main.group()
+def payments():
+    """Money in: bank statements."""
+
+
+@payments.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def payments_import(file):
+    """Book a CAMT.053 bank statement; importing it again books nothing new."""
+    from pathlib import Path
+
+    from bnpl.payments import service
+    from bnpl.payments.camt import StatementError
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            summary = service.import_statement(uow, data=Path(file).read_bytes())
+    except StatementError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    click.echo(str(summary))
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

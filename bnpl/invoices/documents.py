@@ -177,13 +177,17 @@ def _view(uow, invoice: Invoice, branding: Branding, *, kind, subject_id, number
 
 
 def _applied(uow, invoice: Invoice, *, up_to: CreditNote | None) -> tuple[Applied, ...]:
-    """Credits (and, with the payments feature, payments) in the order they happened; a
-    credit note's view stops at itself so that it reads the same whenever it is rendered."""
-    notes = sorted(invoice.credit_notes, key=lambda n: (n.issued_at, n.number))
+    """Credits and payments in the order they happened; a credit note's view stops at
+    itself so that it reads the same whenever it is rendered."""
+    entries = sorted([(n.issued_at, n.number, Applied(kind="credit_note", number=n.number,
+                                                     on=uow.local_date(n.issued_at), amount_cents=n.total_cents))
+                      for n in invoice.credit_notes] +
+                     [(p.booked_at, p.payment_id, Applied(kind="payment", number=p.payment_id, on=p.paid_on,
+                                                          amount_cents=p.amount_cents))
+                      for p in invoice.payments], key=lambda entry: entry[:2])
     if up_to is not None:
-        notes = notes[:notes.index(up_to) + 1]
-    return tuple(Applied(kind="credit_note", number=n.number, on=uow.local_date(n.issued_at),
-                         amount_cents=n.total_cents) for n in notes)
+        entries = [e for e in entries if (e[0], e[1]) <= (up_to.issued_at, up_to.number)]
+    return tuple(applied for _, _, applied in entries)
 
 
 def _seller(snapshot: dict) -> Party:

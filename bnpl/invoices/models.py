@@ -48,6 +48,8 @@ class Invoice(Base):
         back_populates="invoice", order_by="CreditNote.issued_at", cascade="all, delete-orphan")
     pauses: Mapped[list["InvoicePause"]] = relationship(
         back_populates="invoice", order_by="InvoicePause.started_at", cascade="all, delete-orphan")
+    payments: Mapped[list["InvoicePayment"]] = relationship(
+        back_populates="invoice", order_by="InvoicePayment.booked_at", cascade="all, delete-orphan")
 
     @property
     def vat_lines(self):
@@ -64,7 +66,7 @@ class Invoice(Base):
 
     @property
     def paid_cents(self) -> int:
-        return 0  # payments arrive with the payments feature
+        return sum(payment.amount_cents for payment in self.payments)
 
     @property
     def _owed_cents(self) -> int:
@@ -218,6 +220,24 @@ class CreditNoteLine(Base):
     @property
     def vat_rate(self) -> Decimal:
         return Decimal(self.vat_rate_bp) / 100
+
+
+class InvoicePayment(Base):
+    """Money applied to the invoice: a payment (or, negative, a payment the bank took back).
+    The payments feature keeps where the money came from; this row is the invoice's side."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (UniqueConstraint("payment_id", "invoice_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    payment_id: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
 
 
 class InvoicePause(Base):

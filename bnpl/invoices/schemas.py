@@ -45,6 +45,7 @@ class InvoiceSchema(Schema):
     payment_reference = fields.String()
     credit_notes = fields.List(fields.Nested("CreditNoteSummarySchema"))
     pauses = fields.List(fields.Nested("PauseSchema"))
+    payments = fields.List(fields.Nested("InvoicePaymentSchema"))
 
 
 
@@ -69,6 +70,13 @@ class CreditNoteSchema(CreditNoteSummarySchema):
     lines = fields.List(fields.Nested(CreditNoteLineSchema))
     vat_breakdown = fields.List(fields.Nested(VatBreakdownSchema), attribute="vat_lines")
 
+
+
+class InvoicePaymentSchema(Schema):
+    payment_id = fields.String()
+    method = fields.String()
+    amount = fields.Integer(attribute="amount_cents")
+    paid_on = fields.Date()
 
 
 class PauseSchema(Schema):

@@ -15,7 +15,7 @@ from bnpl.events import service as events
 from bnpl.merchants import service as merchants
 from bnpl.invoices import documents, models
 from bnpl.invoices.models import (CreditNote, CreditNoteLine, Document, DocumentRequest, Invoice,
-                                  InvoiceLine, InvoicePause, NumberSeries)
+                                  InvoiceLine, InvoicePause, InvoicePayment, NumberSeries)
 from bnpl.invoices.schemas import CreditNoteSchema, InvoiceSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -116,7 +116,7 @@ def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, 
 def _with_entries(query):
     return query.options(selectinload(Invoice.lines),
                          selectinload(Invoice.credit_notes).selectinload(CreditNote.lines),
-                         selectinload(Invoice.pauses))
+                         selectinload(Invoice.pauses), selectinload(Invoice.payments))
 
 
 # --- pausing: one mechanism for returns, disputes, extensions and payment plans ----------
@@ -158,6 +158,68 @@ def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str) -> None:
         events.record(uow, scope=scope, type="invoice.resumed", subject_id=invoice.id, data={
             "invoice_id": invoice.id, "lifted_by": by, "paused_days": days,
             "previous_due_date": previous_due.isoformat(), "due_date": invoice.due_date.isoformat()})
+
+
+# --- payments -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PayableInvoice:
+    id: str
+    scope: Scope
+    number: str
+    balance_cents: int
+    billed_name: str
+
+
+def find_payable(uow: UnitOfWork, *, payment_reference: str | None = None,
+                 number: str | None = None) -> PayableInvoice | None:
+    """The invoice a payment names, by its RF reference or its number (any merchant)."""
+    query = _with_entries(select(Invoice))
+    if payment_reference:
+        query = query.where(Invoice.payment_reference == payment_reference)
+    elif number:
+        query = query.where(Invoice.number == number)
+    else:
+        return None
+    invoice = uow.session.scalar(query)
+    return _payable(invoice) if invoice else None
+
+
+def payable_candidates(uow: UnitOfWork, *, balance: int, limit: int = 200) -> list[PayableInvoice]:
+    """Open invoices whose balance is exactly this amount: candidates for a person to confirm."""
+    invoices = uow.session.scalars(_with_entries(select(Invoice)).where(
+        Invoice.status.in_((models.OPEN, models.PAUSED)), Invoice.total_cents >= balance)
+        .order_by(Invoice.due_date).limit(limit))
+    return [_payable(i) for i in invoices if i.balance_cents == balance]
+
+
+def _payable(invoice: Invoice) -> PayableInvoice:
+    return PayableInvoice(id=invoice.id, scope=Scope(invoice.merchant_id, invoice.livemode), number=invoice.number,
+                          balance_cents=invoice.balance_cents, billed_name=invoice.billed_to.get("name", ""))
+
+
+def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id: str, method: str,
+                  amount: int, paid_on: date) -> Invoice:
+    """Apply money to the invoice. Paid in full closes it (its open pauses end, the send-time
+    gate holds back any "please pay"); more than owed becomes a refund owed. A negative
+    amount is money the bank took back (a returned direct debit): the invoice reopens."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    if any(p.payment_id == payment_id for p in invoice.payments):
+        return invoice  # the same payment reported again
+    invoice.payments.append(InvoicePayment(payment_id=payment_id, method=method, amount_cents=amount,
+                                           paid_on=paid_on, booked_at=uow.now()))
+    invoice.refresh_status()
+    if invoice.is_closed:
+        for pause in [p for p in invoice.pauses if p.lifted_at is None]:
+            _lift(uow, scope, invoice, pause, by="invoice paid")
+    uow.session.flush()
+    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    events.record(uow, scope=scope, type="payment.received" if amount > 0 else "payment.reversed",
+                  subject_id=payment_id, data={
+                      "payment_id": payment_id, "invoice_id": invoice.id, "amount": amount, "method": method,
+                      "paid_on": paid_on.isoformat(), "balance": invoice.balance_cents,
+                      "refund_owed": invoice.refund_owed_cents, "status": invoice.status})
+    return invoice
 
 
 # --- credit notes -------------------------------------------------------------------------

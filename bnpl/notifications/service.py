@@ -29,6 +29,7 @@ CONSUMER_MAIL = {
     "invoice.paused": "invoice_paused",
     "invoice.resumed": "invoice_resumed",
     "payment.received": "payment_received",
+    "payment.reversed": "payment_returned",
 }
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
 ATTEMPTS = {EMAIL: 10, WEBHOOK: 24}
