@@ -70,6 +70,11 @@ class Settings:
     # How long a worker's claim on outbox messages lasts; a killed worker's claim runs out.
     outbox_lease_seconds: int = 120
     webhook_timeout_seconds: int = 10
+    # Test-mode webhooks to this machine, for running bnpl beside a shop on one laptop.
+    webhooks_allow_loopback: bool = False
+    # Test-mode e-mail: "file" writes .eml files only (no test invoice reaches a real person,
+    # even with SMTP configured); "send" delivers them like live ones (a staging setup).
+    test_mode_mail: str = "file"
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -95,6 +100,8 @@ class Settings:
             mail_from=env.get("BNPL_MAIL_FROM") or "bnpl demo <no-reply@bnpl.example>",
             outbox_lease_seconds=_int(env, "BNPL_OUTBOX_LEASE_SECONDS", 120),
             webhook_timeout_seconds=_int(env, "BNPL_WEBHOOK_TIMEOUT_SECONDS", 10),
+            webhooks_allow_loopback=env.get("BNPL_WEBHOOKS_ALLOW_LOOPBACK") == "1",
+            test_mode_mail=_choice(env, "BNPL_TEST_MODE_MAIL", ("file", "send"), "file"),
         )
 
 
@@ -124,6 +131,13 @@ class Provider:
         except SchwiftyException as exc:
             raise SystemExit(f"BNPL_PROVIDER_IBAN is not a valid IBAN: {exc}") from None
         return replace(provider, iban=iban.compact, country=provider.country.upper())
+
+
+def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _dev_secret(instance: Path) -> str:

@@ -54,7 +54,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings.from_env({"BNPL_DATABASE_URL": database_url, "BNPL_SECRET_KEY": "test-secret",
-                              "BNPL_INSTANCE_PATH": str(tmp_path / "instance")})
+                              "BNPL_INSTANCE_PATH": str(tmp_path / "instance"),
+                              # The receivers and mail servers of the tests run on loopback.
+                              "BNPL_WEBHOOKS_ALLOW_LOOPBACK": "1", "BNPL_TEST_MODE_MAIL": "send"})
 
 
 @pytest.fixture

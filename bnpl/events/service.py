@@ -20,7 +20,8 @@ def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: d
     the consumer's e-mail): all commit or roll back with the change."""
     from bnpl.notifications import service as notifications
 
-    assert type in EVENT_TYPES, f"unknown event type {type}: add it to EVENT_TYPES"
+    if type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {type}: add it to EVENT_TYPES.")
     # Core, not the ORM: an event is never read back in the same transaction.
     seq = uow.session.connection().execute(_INSERT_EVENT, {
         "merchant_id": scope.merchant_id, "livemode": scope.livemode, "type": type,
@@ -37,7 +38,8 @@ def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
         query = query.where(Event.txid < _OLDEST_RUNNING)
     if after:
         seq = _seq(after)
-        txid = uow.session.scalar(select(Event.txid).where(Event.seq == seq)) or 0
+        txid = uow.session.scalar(select(Event.txid).where(
+            Event.seq == seq, Event.merchant_id == scope.merchant_id, Event.livemode == scope.livemode)) or 0
         query = query.where(tuple_(Event.txid, Event.seq) > tuple_(literal(txid), literal(seq)))
     if type:
         query = query.where(Event.type == type)

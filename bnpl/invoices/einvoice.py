@@ -158,12 +158,13 @@ def payment_instructions(view: DocumentView) -> dict:
 
 def document_totals(view: DocumentView) -> dict:
     """BG-22. Without document-level allowances or charges the line nets (BT-106) are the
-    total without VAT (BT-109). Credits and payments already on the invoice count as paid
-    (BT-113), so the amount due is what is still owed; a credit note is due in full."""
+    total without VAT (BT-109). Only payments count as paid (BT-113): a credit note is its
+    own document (type 381) that the buyer books too, so counting it here would book the
+    credit twice. A credit note is due in full."""
     net = sum(vat_line.net_cents for vat_line in view.vat_lines)
     vat = sum(vat_line.vat_cents for vat_line in view.vat_lines)
-    due = view.total_cents if view.is_credit_note else view.balance_cents
-    paid = view.total_cents - due
+    paid = 0 if view.is_credit_note else sum(a.amount_cents for a in view.applied if a.kind == "payment")
+    due = view.total_cents - paid
     return {
         "BT-106": _amount(view, net),
         "BT-109": _amount(view, net),

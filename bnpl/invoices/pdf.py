@@ -78,7 +78,7 @@ def render_pdf(view: DocumentView, *, logo: Logo | None = None) -> bytes:
         qr=images.add("image/png", qr) if (qr := epc_qr_png(view)) else None,
         accent=view.brand_colour or DEFAULT_ACCENT)
     options = dict(stylesheets=[_stylesheet()], font_config=_fonts(), full_fonts=True,
-                   pdf_identifier=view.fingerprint()[:32].encode(), cache=_image_cache())
+                   pdf_identifier=view.fingerprint()[:32].encode(), cache={})  # per render: QR codes never repeat
     if view.is_business:
         options.update(_factur_x(view, images))
     document = _LeanHTML(string=html, base_url=str(PDF_TEMPLATES), url_fetcher=_Fetcher(images))
@@ -157,8 +157,3 @@ def _stylesheet() -> CSS:
 @lru_cache(maxsize=1)
 def _user_agent_stylesheet() -> CSS:
     return CSS(filename=str(PDF_TEMPLATES / "ua.css"))
-
-
-@lru_cache(maxsize=1)
-def _image_cache() -> dict:
-    return {}

@@ -98,8 +98,11 @@ def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, deliver
 def get_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, for_update: bool = False) -> Invoice:
     query = _with_entries(select(Invoice)).where(
         Invoice.id == invoice_id, Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)
-    # The row lock serializes credits and pauses of one invoice.
-    invoice = uow.session.scalar(query.with_for_update(of=Invoice) if for_update else query)
+    # The row lock serializes credits, payments and pauses of one invoice; what was read
+    # before the lock is read again under it (populate_existing), never used stale.
+    if for_update:
+        query = query.with_for_update(of=Invoice).execution_options(populate_existing=True)
+    invoice = uow.session.scalar(query)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}.")
     return invoice
@@ -168,6 +171,7 @@ class PayableInvoice:
     scope: Scope
     number: str
     balance_cents: int
+    paid_cents: int
     billed_name: str
 
 
@@ -195,7 +199,8 @@ def payable_candidates(uow: UnitOfWork, *, balance: int, limit: int = 200) -> li
 
 def _payable(invoice: Invoice) -> PayableInvoice:
     return PayableInvoice(id=invoice.id, scope=Scope(invoice.merchant_id, invoice.livemode), number=invoice.number,
-                          balance_cents=invoice.balance_cents, billed_name=invoice.billed_to.get("name", ""))
+                          balance_cents=invoice.balance_cents, paid_cents=invoice.paid_cents,
+                          billed_name=invoice.billed_to.get("name", ""))
 
 
 def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id: str, method: str,

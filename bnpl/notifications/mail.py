@@ -112,7 +112,9 @@ class SmtpMailer:
                     smtp.login(self.username, self.password or "")
                 refused = smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise Permanent(_refusal(exc.recipients)) from None
+            if all(code >= 500 for code, _ in exc.recipients.values()):
+                raise Permanent(_refusal(exc.recipients)) from None
+            raise  # 4xx: greylisting or a full mailbox; it will likely work later
         except smtplib.SMTPDataError as exc:
             # The server read this message and refused it for good: sending it again will not
             # help. Other 5xx answers (a wrong password, a refused sender) are our configuration:

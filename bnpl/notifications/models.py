@@ -2,7 +2,8 @@
 
 An outbox message is written in the transaction of the change that causes it, so a change
 and its messages commit together or not at all. A worker delivers it later, at least once;
-its id is the e-mail's Message-ID and the webhook's id, so receivers can drop duplicates.
+the same e-mail always has the same Message-ID (the message's id) and a webhook carries its
+event's id, so receivers can drop duplicates.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class OutboxMessage(Base):
     # A worker's claim: until then no other worker takes the message; a worker that died
     # leaves a claim that simply runs out.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))  # the worker run holding the claim
     last_error: Mapped[str | None] = mapped_column(String(1000))
     outcome: Mapped[str | None] = mapped_column(String(300))  # why dropped, or the receiver's answer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -101,7 +101,7 @@ class NewEndpoint:
 def create_endpoint(uow: UnitOfWork, *, scope: Scope, url: str, event_types: list[str],
                     description: str | None = None) -> WebhookEndpoint:
     """A place to send events; the answer is the only time the signing secret is shown."""
-    problem = webhooks.url_problem(url, livemode=scope.livemode)
+    problem = webhooks.url_problem(url, livemode=scope.livemode, allow_loopback=uow.settings.webhooks_allow_loopback)
     if problem:
         raise InvalidInput({"url": [problem]})
     unknown = sorted(t for t in event_types if t != "*" and t not in EVENT_TYPES)
@@ -141,7 +141,7 @@ def _endpoints(scope: Scope):
 
 # --- delivering ----------------------------------------------------------------------------
 
-def claim_due(uow: UnitOfWork, *, limit: int) -> list[str]:
+def claim_due(uow: UnitOfWork, *, limit: int, worker: str) -> list[str]:
     """Claim up to ``limit`` due messages for this worker until its lease runs out.
     SKIP LOCKED lets workers claim side by side on PostgreSQL without waiting or overlap."""
     now = uow.now()
@@ -153,7 +153,7 @@ def claim_due(uow: UnitOfWork, *, limit: int) -> list[str]:
         .with_for_update(skip_locked=True)))
     if ids:
         uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-            claimed_until=now + timedelta(seconds=uow.settings.outbox_lease_seconds)))
+            claimed_by=worker, claimed_until=now + timedelta(seconds=uow.settings.outbox_lease_seconds)))
     return ids
 
 
@@ -171,12 +171,14 @@ class Prepared:
     livemode: bool = False
 
 
-def prepare(uow: UnitOfWork, *, message_id: str) -> Prepared | None:
-    """Load a claimed message and check it right before it goes out (the send-time gate).
-    None when it is no longer pending (another worker finished it after our lease ran out)."""
-    message = uow.session.get(OutboxMessage, message_id)
-    if message is None or message.status != states.PENDING:
+def prepare(uow: UnitOfWork, *, message_id: str, worker: str) -> Prepared | None:
+    """Load a claimed message, renew the claim for the time it takes to send, and check it
+    right before it goes out (the send-time gate). None when it is no longer ours: our
+    claim ran out and another worker took it, or it is finished."""
+    message = _claimed(uow, message_id, worker)
+    if message is None:
         return None
+    message.claimed_until = uow.now() + timedelta(seconds=uow.settings.outbox_lease_seconds)
     if message.channel == WEBHOOK:
         return _prepare_webhook(uow, message)
     reason = gate.reason_to_drop(uow, message)
@@ -188,7 +190,7 @@ def prepare(uow: UnitOfWork, *, message_id: str) -> Prepared | None:
     email = mail.compose(kind=message.kind, language=message.language or "en", to=message.recipient,
                          sender=uow.settings.mail_from, message_id=message.id, context=context,
                          attachments=attachments, sent_at=uow.now())
-    return Prepared(message.id, EMAIL, email=email)
+    return Prepared(message.id, EMAIL, email=email, livemode=message.livemode)
 
 
 def _prepare_webhook(uow, message: OutboxMessage) -> Prepared:
@@ -201,15 +203,16 @@ def _prepare_webhook(uow, message: OutboxMessage) -> Prepared:
                     livemode=message.livemode)
 
 
-def record_outcome(uow: UnitOfWork, *, message_id: str, ok: bool, detail: str, permanent: bool = False) -> str:
+def record_outcome(uow: UnitOfWork, *, message_id: str, worker: str, ok: bool, detail: str,
+                   permanent: bool = False) -> str:
     """After sending: delivered, or retried later with backoff, or dead after the last try.
-    Returns "delivered", "retrying" or "dead"."""
-    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.status != states.PENDING:
+    Returns "delivered", "retrying" or "dead" ("skipped" when the claim is no longer ours)."""
+    message = _claimed(uow, message_id, worker)
+    if message is None:
         return "skipped"
     now = uow.now()
     message.attempts += 1
-    message.claimed_until = None
+    message.claimed_until = message.claimed_by = None
     if ok:
         message.move("deliver")
         message.outcome, message.finished_at, message.last_error = detail[:300], now, None
@@ -224,11 +227,20 @@ def record_outcome(uow: UnitOfWork, *, message_id: str, ok: bool, detail: str, p
     return "retrying" if message.status == states.PENDING else message.status
 
 
-def record_drop(uow: UnitOfWork, *, message_id: str, reason: str) -> None:
-    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is not None and message.status == states.PENDING:
+def record_drop(uow: UnitOfWork, *, message_id: str, worker: str, reason: str) -> None:
+    message = _claimed(uow, message_id, worker)
+    if message is not None:
         message.move("drop")
-        message.outcome, message.finished_at, message.claimed_until = reason[:300], uow.now(), None
+        message.outcome, message.finished_at = reason[:300], uow.now()
+        message.claimed_until = message.claimed_by = None
+
+
+def _claimed(uow, message_id: str, worker: str) -> OutboxMessage | None:
+    """The message, locked, if it is still pending and this worker's claim."""
+    message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != states.PENDING or message.claimed_by != worker:
+        return None
+    return message
 
 
 def backoff(attempts: int) -> timedelta:

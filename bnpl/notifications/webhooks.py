@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import secrets
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,6 @@ from urllib.parse import urlsplit
 import httpx
 
 SIGNATURE_HEADER = "Bnpl-Signature"
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 def new_secret() -> str:
@@ -43,10 +43,11 @@ def verify(secret: str, header: str, body: bytes, *, now: int, tolerance: int = 
     return abs(now - timestamp) <= tolerance and hmac.compare_digest(expected.encode(), given)
 
 
-def url_problem(url: str, *, livemode: bool) -> str | None:
-    """Why a webhook URL is refused, or None. https only; plain http only to this machine in
-    test mode (for a receiver on a developer's laptop). Live endpoints may not point into
-    private networks: the provider's servers must not be a way in."""
+def url_problem(url: str, *, livemode: bool, allow_loopback: bool = False) -> str | None:
+    """Why a webhook URL is refused, or None. https only, and never into the provider's own
+    machine or private networks: the provider's servers must not be a way in. A developer
+    who runs bnpl beside their shop can allow loopback for test mode
+    (BNPL_WEBHOOKS_ALLOW_LOOPBACK=1); then plain http to loopback is accepted too."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -57,25 +58,35 @@ def url_problem(url: str, *, livemode: bool) -> str | None:
         return "Put no credentials in the URL; verify our signature instead."
     if not host:
         return "The URL needs a host."
-    if parts.scheme == "http":
-        if livemode or host not in LOOPBACK_NAMES:
-            return "Use https; plain http is accepted only for a loopback address in test mode."
-        return None
-    if parts.scheme != "https":
+    if parts.scheme not in ("http", "https"):
         return "Use an https:// URL."
-    if livemode and _is_internal(host):
-        return "Live webhooks cannot go to a loopback or private address."
+    loopback_ok = allow_loopback and not livemode and _is_loopback(host)
+    if parts.scheme == "http" and not loopback_ok:
+        return "Use https; plain http is accepted only for loopback in test mode when the operator allows it."
+    if _is_internal(host) and not loopback_ok:
+        return "Webhooks cannot go to a loopback or private address."
     return None
 
 
-def _is_internal(host: str) -> bool:
+def _address(host: str):
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         try:  # the forms inet_aton still accepts: 127.1, 2130706433, 0x7f000001
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
+            return ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError:
-            return host == "localhost" or host.endswith(".localhost") or host.endswith(".internal")
+            return None
+
+
+def _is_loopback(host: str) -> bool:
+    address = _address(host)
+    return host == "localhost" if address is None else address.is_loopback
+
+
+def _is_internal(host: str) -> bool:
+    address = _address(host)
+    if address is None:
+        return host == "localhost" or host.endswith((".localhost", ".internal"))
     return not address.is_global
 
 
@@ -85,40 +96,50 @@ class Sent:
     detail: str  # the status line, or what went wrong
 
 
-def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, livemode: bool) -> Sent:
-    """POST a signed body once. Only a 2xx answer counts; redirects are not followed."""
-    if livemode and _resolves_internal(url):
-        return Sent(False, "the host resolves to a private address")
+def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, livemode: bool,
+         allow_loopback: bool = False) -> Sent:
+    """POST a signed body once. Only a 2xx answer counts; redirects are not followed; the
+    answer's body is never read; the whole exchange, name lookup included, gets `timeout`."""
     headers = {"Content-Type": "application/json", "User-Agent": "bnpl-webhooks/1",
                SIGNATURE_HEADER: signature(secret, timestamp, body)}
+    client = httpx.Client(verify=_tls(), follow_redirects=False, timeout=timeout)
     outcome: list[Sent] = []
 
     def send() -> None:
         try:
-            response = _client().post(url, content=body, headers=headers, timeout=timeout)
-            outcome.append(Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}"))
-        except httpx.HTTPError as exc:
+            refusal = _refuse_internal(url, livemode=livemode, allow_loopback=allow_loopback)
+            if refusal:
+                outcome.append(Sent(False, refusal))
+                return
+            with client.stream("POST", url, content=body, headers=headers) as response:
+                outcome.append(Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}"))
+        except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: we closed the client
             outcome.append(Sent(False, f"{type(exc).__name__}: {exc}"[:300]))
 
-    # httpx's timeout is per read; a receiver trickling one byte at a time would hold the
-    # worker past its lease. The whole exchange gets `timeout` seconds, then we move on.
+    # httpx's timeout is per read: a receiver trickling one byte at a time would hold the
+    # worker past its lease. Past the deadline the client is closed, which ends the request.
     request = threading.Thread(target=send, daemon=True)
     request.start()
     request.join(timeout)
+    client.close()
     return outcome[0] if outcome else Sent(False, f"Timeout: no complete answer within {timeout} s")
 
 
 @lru_cache(maxsize=1)
-def _client() -> httpx.Client:
-    """One client per process: its connection pool and TLS context are built once, not per
-    delivery (loading the CA bundle alone costs more than most deliveries)."""
-    return httpx.Client(follow_redirects=False)
+def _tls():
+    """One TLS context per process: loading the CA bundle costs more than most deliveries."""
+    return ssl.create_default_context()
 
 
-def _resolves_internal(url: str) -> bool:
+def _refuse_internal(url: str, *, livemode: bool, allow_loopback: bool) -> str | None:
+    """Checked again at send time, on what the name resolves to now (it may have changed)."""
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
     except OSError:
-        return False  # the POST will fail and be retried
-    return any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+        return None  # the POST will fail and be retried
+    if allow_loopback and not livemode and all(a.is_loopback for a in addresses):
+        return None
+    if any(not a.is_global for a in addresses):
+        return "the host resolves to a private address"
+    return None

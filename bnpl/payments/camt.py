@@ -130,6 +130,6 @@ def _cents(value: str | None) -> int:
         amount = Decimal((value or "").strip())
     except InvalidOperation:
         raise StatementError(f"Not an amount: {value!r}.") from None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise StatementError(f"Not an amount in cents: {value!r}.")
     return int(amount * 100)

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from stdnum import iso11649
 
 from bnpl.errors import InvalidInput
 from bnpl.invoices import service as invoices
@@ -13,7 +14,8 @@ from bnpl.payments import camt
 from bnpl.payments.models import BOOKED, IGNORED, PROPOSED, UNMATCHED, Payment
 from bnpl.uow import UnitOfWork
 
-RF_IN_TEXT = re.compile(r"\bRF\d{2}[A-Z0-9]{1,21}\b")
+# An RF reference in free text, perhaps written in groups ("RF19 TEST 2026 0000 01").
+RF_IN_TEXT = re.compile(r"\bRF\s?\d{2}(?:\s?[A-Z0-9]){1,21}")
 NUMBER_IN_TEXT = re.compile(r"\b(?:TEST-)?\d{4}-\d{6}\b")
 
 
@@ -87,6 +89,8 @@ def _classify(uow, transaction: camt.Transaction):
     invoice, matched_by = _match(uow, transaction)
     if invoice is None:
         return UNMATCHED, "no invoice reference or number found", None, None
+    if transaction.amount_cents < 0 and invoice.paid_cents < -transaction.amount_cents:
+        return UNMATCHED, "a returned payment that was never booked on this invoice", None, None
     if matched_by == "amount_and_name":
         return PROPOSED, "same amount and name: a person confirms", invoice, matched_by
     return BOOKED, None, invoice, matched_by
@@ -98,9 +102,10 @@ def _match(uow, transaction: camt.Transaction):
     if reference and (invoice := invoices.find_payable(uow, payment_reference=reference)):
         return invoice, "reference"
     text = transaction.text.upper()
-    for found in RF_IN_TEXT.findall(_compact(text) or ""):
-        if invoice := invoices.find_payable(uow, payment_reference=found):
-            return invoice, "reference"
+    for found in RF_IN_TEXT.findall(text):
+        for candidate in _rf_candidates(_compact(found)):
+            if invoice := invoices.find_payable(uow, payment_reference=candidate):
+                return invoice, "reference"
     for found in NUMBER_IN_TEXT.findall(text):
         if invoice := invoices.find_payable(uow, number=found):
             return invoice, "invoice_number"
@@ -112,13 +117,19 @@ def _match(uow, transaction: camt.Transaction):
     return None, None
 
 
+def _rf_candidates(found: str) -> list[str]:
+    """The valid RF references a match can be, longest first: the grouped form can swallow
+    the next word ("RF19 TEST 2026 0000 01 BEDANKT"); the check digits tell where it ends."""
+    return [found[:end] for end in range(len(found), 4, -1) if iso11649.is_valid(found[:end])]
+
+
 def _compact(reference: str | None) -> str | None:
     return re.sub(r"\s", "", reference).upper() if reference else None
 
 
 def _same_name(billed: str, payer: str) -> bool:
-    """Loosely: every word of the billed name appears in the payer's name (banks add initials,
-    reorder, or write "DE VRIES S")."""
+    """Loosely: every word of the billed name appears in the payer's name, in any order
+    ("Sanne de Vries" matches "DE VRIES SANNE" and "S. Sanne de Vries", not "DE VRIES S")."""
     payer_words = set(re.findall(r"\w+", payer.lower()))
     return bool(payer_words) and all(word in payer_words for word in re.findall(r"\w+", billed.lower()) if len(word) > 1)
 

@@ -174,6 +174,26 @@ def test_a_recipient_refused_with_550_is_dead_at_once_and_can_be_requeued(api, s
     assert deliver_outbox(smtp_services) == {"delivered": 1}
 
 
+def test_by_default_test_mode_mail_never_leaves_the_machine(api, smtp_server, smtp_services, settings):
+    # A test order with a stranger's address must not put an invoice with our IBAN in their
+    # mailbox: unless the operator says "send", test-mode mail becomes .eml files.
+    file_only = dataclasses.replace(smtp_services, settings=dataclasses.replace(
+        smtp_services.settings, test_mode_mail="file"))
+    ship(api)
+    assert deliver_outbox(file_only) == {"delivered": 1}
+    assert smtp_server.messages == []
+    assert len(list((settings.instance_path / "outbox").glob("*.eml"))) == 1
+
+
+def test_a_greylisted_recipient_4xx_is_retried_not_given_up(api, smtp_server, smtp_services, clock):
+    smtp_server.refuse("sanne.devries@example.nl", "450 4.2.0 Greylisted, try again later")
+    ship(api)
+    assert deliver_outbox(smtp_services) == {"retrying": 1}
+    smtp_server.handler.refused.clear()
+    clock.advance(minutes=1)
+    assert deliver_outbox(smtp_services) == {"delivered": 1}
+
+
 def test_a_message_the_server_rejects_after_reading_it_is_dead_at_once(api, smtp_server, smtp_services):
     smtp_server.handler.data_replies.append("554 5.7.1 Message rejected as spam")
     ship(api)
@@ -220,9 +240,9 @@ def test_without_smtp_url_mail_is_written_as_an_eml_file_once_even_when_sent_twi
 
     # A worker sends and dies before it records the outcome …
     with unit_of_work(services) as uow:
-        [claimed] = service.claim_due(uow, limit=10)
+        [claimed] = service.claim_due(uow, limit=10, worker="wrk_dies")
     with unit_of_work(services) as uow:
-        prepared = service.prepare(uow, message_id=claimed)
+        prepared = service.prepare(uow, message_id=claimed, worker="wrk_dies")
     mail.mailer_for(services.settings).send(prepared.email)
     assert deliver_outbox(services) == {}  # its claim still holds
     # … so once the lease has run out the next run sends it again: same file.
@@ -231,6 +251,8 @@ def test_without_smtp_url_mail_is_written_as_an_eml_file_once_even_when_sent_twi
 
     row = one(services)
     assert [p.name for p in folder.iterdir()] == [f"{row.id}.eml"]  # no temporary file left either
+    with unit_of_work(services) as uow:  # the dead worker's late word changes nothing
+        assert service.record_outcome(uow, message_id=row.id, worker="wrk_dies", ok=False, detail="x") == "skipped"
     assert row.outcome == f"written to {folder / (row.id + '.eml')}"
     with (folder / f"{row.id}.eml").open("rb") as handle:
         written = email.message_from_binary_file(handle, policy=email.policy.default)
@@ -342,7 +364,8 @@ def test_smtp_to_a_non_loopback_host_without_starttls_is_refused_before_anything
 
 def test_the_cli_delivers_lists_and_requeues(api, services, settings, smtp_server):
     env = {"BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test",
-           "BNPL_INSTANCE_PATH": str(settings.instance_path), "BNPL_SMTP_URL": smtp_server.url}
+           "BNPL_INSTANCE_PATH": str(settings.instance_path), "BNPL_SMTP_URL": smtp_server.url,
+           "BNPL_TEST_MODE_MAIL": "send"}
 
     def run(*args):
         return CliRunner().invoke(main, ["outbox", *args], env=env, catch_exceptions=False)

@@ -143,6 +143,9 @@ def test_event_types_are_stored_sorted_without_repeats(api, receiver):
 @pytest.mark.parametrize("url", [
     "http://example.com/hooks",          # plain http to a host that is not this machine
     "http://10.0.0.1/hooks",
+    "https://10.0.0.1/hooks",            # private networks, even in test mode
+    "https://169.254.169.254/latest/meta-data",
+    "https://metadata.google.internal/computeMetadata/v1/",
     "ftp://example.com/hooks",           # not http(s)
     "https://user:pass@example.com/hooks",  # credentials in the URL
     "https://token@example.com/hooks",
@@ -163,7 +166,6 @@ def test_a_url_refused_in_test_mode_is_a_422_on_url(api, url):
     "http://127.0.0.1:8080/hooks",  # a receiver on the developer's own machine
     "http://localhost/hooks",
     "http://[::1]:8080/hooks",
-    "https://10.0.0.1/hooks",  # test mode may point into a private network
 ])
 def test_a_url_accepted_in_test_mode_is_a_201(api, url):
     assert create_endpoint(api, url)["url"] == url
@@ -235,3 +237,15 @@ def test_an_idempotency_key_reused_for_another_url_is_a_409(api, receiver):
     r = api.post(ENDPOINTS, json={"url": "https://example.com/other"}, headers=headers)
     assert r.status_code == 409
     assert len(api.get(ENDPOINTS).json["items"]) == 1
+
+
+def test_without_the_operators_consent_even_test_mode_cannot_point_at_this_machine(app, services):
+    # The test harness allows loopback (its receivers run there); a default deployment does not.
+    import dataclasses
+
+    services.settings = dataclasses.replace(services.settings, webhooks_allow_loopback=False)
+    _, key = make_merchant(services, "Kaashandel Gouda")
+    api = ApiClient(app.test_client(), key)
+    for url in ("http://127.0.0.1:8080/hooks", "https://localhost/hooks", "https://127.0.0.1:6379/"):
+        r = api.post(ENDPOINTS, json={"url": url})
+        assert r.status_code == 422, (url, r.json)

@@ -21,7 +21,8 @@ def settings(database_url, tmp_path) -> Settings:
     """As in tests/conftest.py, with a 1 s webhook timeout so that a slow receiver is quick to test."""
     return Settings.from_env({"BNPL_DATABASE_URL": database_url, "BNPL_SECRET_KEY": "test-secret",
                               "BNPL_INSTANCE_PATH": str(tmp_path / "instance"),
-                              "BNPL_WEBHOOK_TIMEOUT_SECONDS": "1"})
+                              "BNPL_WEBHOOK_TIMEOUT_SECONDS": "1", "BNPL_WEBHOOKS_ALLOW_LOOPBACK": "1",
+                              "BNPL_TEST_MODE_MAIL": "send"})
 
 
 def create_endpoint(api, url, **body):

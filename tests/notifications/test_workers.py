@@ -55,10 +55,8 @@ def worker_env(settings, tmp_path):
     def env(**extra):
         base = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
         return {**base, "BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test",
-                "BNPL_INSTANCE_PATH": str(tmp_path / "worker-instance"),
-                # webhooks.post builds a new httpx client per message, which loads the whole CA
-                # bundle every time (~25-40 ms, most of a delivery). The receiver is plain http,
-                # so point httpx at an empty certificate folder to keep these tests fast.
+                "BNPL_INSTANCE_PATH": str(tmp_path / "worker-instance"), "BNPL_WEBHOOKS_ALLOW_LOOPBACK": "1",
+                # The receiver is plain http: no need to load a CA bundle in each worker.
                 "SSL_CERT_DIR": str(no_certs), **extra}
     return env
 

@@ -1,0 +1,427 @@
+"""Importing a bank statement (bnpl/payments/service.py import_statement, and `bnpl payments
+import`): which invoice each credit pays, what is only proposed or left for a person, and what
+the consumer then gets (the invoice's figures, its PDF, the e-mails that go or are held back).
+
+Invoices come from shipping orders through the merchant API; statements are CAMT.053 files
+built by tests/payments/camt_files.py."""
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from bnpl import i18n
+from bnpl.cli import main
+from bnpl.notifications.jobs import deliver_outbox
+from bnpl.notifications.models import EMAIL, OutboxMessage
+from bnpl.payments import service
+from bnpl.payments.camt import StatementError
+from bnpl.payments.models import Payment
+from bnpl.uow import unit_of_work
+from tests import factories
+from tests.payments import camt_files as files
+
+PAID_ON = files.BOOKED_ON
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def ship(api, **order) -> dict:
+    """Create and ship an order whole; its invoice as the API returns it."""
+    created = api.post("/orders", json=factories.order(**order))
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "accepted", created.json["decision"]
+    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
+    assert shipment.status_code == 201, shipment.json
+    return shipment.json["invoice"]
+
+
+def invoice(api, invoice_id: str) -> dict:
+    r = api.get(f"/invoices/{invoice_id}")
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def import_(services, data: bytes) -> dict:
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
+    return {k: v for k, v in summary.counts.items() if v}
+
+
+def payments(services) -> list[Payment]:
+    with services.sessionmaker() as session:
+        return list(session.scalars(select(Payment).order_by(Payment.created_at, Payment.id)))
+
+
+def mails(services, **where) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.channel == EMAIL)
+    for column, value in where.items():
+        query = query.where(getattr(OutboxMessage, column) == value)
+    with services.sessionmaker() as session:
+        return list(session.scalars(query.order_by(OutboxMessage.created_at, OutboxMessage.id)))
+
+
+def figures(inv: dict) -> tuple:
+    return inv["status"], inv["paid"], inv["balance"], inv["refund_owed"]
+
+
+# --- booking by reference or number -------------------------------------------------------
+
+def test_the_structured_rf_reference_books_the_payment_and_the_invoice_is_paid(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    entry = files.payment(inv["total"], rf=inv["payment_reference"])
+
+    assert import_(services, files.statement(entry)) == {"booked": 1}
+
+    after = invoice(api, inv["id"])
+    assert figures(after) == ("paid", inv["total"], 0, 0)
+    [applied] = after["payments"]
+    assert (applied["amount"], applied["method"], applied["paid_on"]) == (inv["total"], "bank_transfer", "2026-11-23")
+    [payment] = payments(services)
+    assert (payment.external_id, payment.status, payment.matched_by, payment.invoice_id) == (
+        f"camt:{entry.transactions[0].reference}", "booked", "reference", inv["id"])
+    assert applied["payment_id"] == payment.id
+    assert (payment.payer_name, payment.payer_iban) == (files.PAYER_NAME, files.PAYER_IBAN)
+
+
+def test_the_invoice_number_in_the_free_text_books_the_payment(api, services):
+    inv = ship(api)
+    entry = files.payment(inv["total"], text=f"Factuur {inv['number']} bestelling fiets, dank u wel")
+
+    assert import_(services, files.statement(entry)) == {"booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", inv["total"], 0, 0)
+    assert payments(services)[0].matched_by == "invoice_number"
+
+
+def test_an_rf_reference_typed_in_the_free_text_in_groups_of_four_books_the_payment(api, services):
+    inv = ship(api)
+    entry = files.payment(inv["total"], text=files.spaced(inv["payment_reference"]))  # "RF19 TEST 2026 0000 01"
+
+    assert import_(services, files.statement(entry)) == {"booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", inv["total"], 0, 0)
+    assert payments(services)[0].matched_by == "reference"
+
+
+def test_an_rf_reference_with_spaces_inside_a_sentence_books_the_payment(api, services):
+    inv = ship(api)
+    entry = files.payment(inv["total"], text=f"Betaling {files.spaced(inv['payment_reference'])} bedankt")
+
+    assert import_(services, files.statement(entry)) == {"booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", inv["total"], 0, 0)
+
+
+def test_a_partial_payment_lowers_the_balance_and_the_invoice_stays_open(api, services):
+    inv = ship(api, lines=factories.three_lines())
+
+    assert import_(services, files.statement(files.payment(2000, rf=inv["payment_reference"]))) == {"booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("open", 2000, inv["total"] - 2000, 0)
+
+
+def test_two_partial_payments_on_one_statement_add_up_to_paid(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    first, rest = 2000, inv["total"] - 2000
+    data = files.statement(files.payment(first, rf=inv["payment_reference"]),
+                           files.payment(rest, text=f"restant {inv['number']}"))
+
+    assert import_(services, data) == {"booked": 2}
+
+    after = invoice(api, inv["id"])
+    assert figures(after) == ("paid", inv["total"], 0, 0)
+    assert sorted(p["amount"] for p in after["payments"]) == sorted([first, rest])
+
+
+def test_paying_too_much_closes_the_invoice_and_leaves_a_refund_owed(api, services):
+    inv = ship(api)
+
+    assert import_(services, files.statement(files.payment(inv["total"] + 1000, rf=inv["payment_reference"]))) == {
+        "booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", inv["total"] + 1000, 0, 1000)
+
+
+def test_a_payment_for_an_invoice_of_another_merchant_books_on_that_invoice(api, other_api, services):
+    mine, theirs = ship(api), ship(other_api)
+
+    assert import_(services, files.statement(files.payment(theirs["total"], rf=theirs["payment_reference"]))) == {
+        "booked": 1}
+
+    assert invoice(other_api, theirs["id"])["status"] == "paid"
+    assert invoice(api, mine["id"])["status"] == "open"
+    assert payments(services)[0].merchant_id == other_api.merchant_id
+
+
+# --- proposals and what is left over ------------------------------------------------------
+
+def test_same_amount_and_name_is_only_proposed_and_the_invoice_keeps_its_balance(api, services):
+    inv = ship(api)
+    entry = files.payment(inv["total"], text="bestelling fiets", name="SANNE DE VRIES")
+
+    assert import_(services, files.statement(entry)) == {"proposed": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
+    assert invoice(api, inv["id"])["payments"] == []
+    [payment] = payments(services)
+    assert (payment.status, payment.matched_by, payment.invoice_id) == ("proposed", "amount_and_name", inv["id"])
+
+
+def test_two_invoices_with_the_same_name_and_amount_leave_the_payment_unmatched(api, services):
+    first, second = ship(api), ship(api)
+    assert first["total"] == second["total"] and first["billed_to"]["name"] == second["billed_to"]["name"]
+    entry = files.payment(first["total"], text="bestelling", name="Sanne de Vries")
+
+    assert import_(services, files.statement(entry)) == {"unmatched": 1}
+
+    assert [invoice(api, i["id"])["balance"] for i in (first, second)] == [first["total"], second["total"]]
+    [payment] = payments(services)
+    assert (payment.status, payment.invoice_id) == ("unmatched", None)
+
+
+def test_a_payment_that_names_nothing_known_is_unmatched(api, services):
+    inv = ship(api)
+    entry = files.payment(1234, text="cadeau verjaardag", name="J. Jansen", iban="NL69INGB0123456789")
+
+    assert import_(services, files.statement(entry)) == {"unmatched": 1}
+
+    assert invoice(api, inv["id"])["balance"] == inv["total"]
+    [payment] = payments(services)
+    assert (payment.status, payment.invoice_id, payment.amount_cents, payment.remittance) == (
+        "unmatched", None, 1234, "cadeau verjaardag")
+
+
+def test_money_out_is_ignored(api, services):
+    inv = ship(api)
+    entry = files.debit(inv["total"], text=f"Terugbetaling {inv['number']}")
+
+    assert import_(services, files.statement(entry)) == {"ignored": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
+    [payment] = payments(services)
+    assert (payment.status, payment.amount_cents, payment.invoice_id) == ("ignored", -inv["total"], None)
+
+
+def test_one_statement_sorts_each_entry_on_its_own(api, services):
+    paid, proposed = ship(api), ship(api, consumer=factories.consumer(name="Jan Jansen", email="jan@example.nl"),
+                                      lines=[factories.line(unit_price=4250)])
+    data = files.statement(
+        files.payment(paid["total"], rf=paid["payment_reference"]),
+        files.payment(proposed["total"], name="Jan Jansen"),
+        files.payment(999, text="onbekend", name="Iemand Anders"),
+        files.debit(5000),
+        files.payment(100, text="nog onderweg", status="PDNG"))
+
+    assert import_(services, data) == {"booked": 1, "proposed": 1, "unmatched": 1, "ignored": 1}
+
+
+# --- importing again, and files that are refused -----------------------------------------
+
+def test_importing_the_same_statement_again_books_nothing_new(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    data = files.statement(files.payment(2000, rf=inv["payment_reference"]), files.payment(777, text="onbekend"))
+    assert import_(services, data) == {"booked": 1, "unmatched": 1}
+    before = invoice(api, inv["id"])
+
+    assert import_(services, data) == {"already imported": 2}
+
+    assert invoice(api, inv["id"]) == before
+    assert figures(before) == ("open", 2000, inv["total"] - 2000, 0)
+    assert len(payments(services)) == 2
+
+
+def test_a_statement_in_another_currency_is_refused_and_nothing_is_stored(api, services):
+    inv = ship(api)
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"], currency="USD"),
+                           currency="USD")
+
+    with pytest.raises(StatementError, match="USD"):
+        import_(services, data)
+
+    assert payments(services) == []
+    assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
+
+
+def test_an_entry_in_another_currency_on_a_euro_account_is_refused(api, services):
+    inv = ship(api)
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]),
+                           files.payment(2500, text="from abroad", currency="USD"))
+
+    with pytest.raises(StatementError, match="USD"):
+        import_(services, data)
+
+    assert payments(services) == []
+
+
+def test_an_entry_the_bank_repeats_within_one_statement_books_once(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    entry = files.payment(2000, rf=inv["payment_reference"])
+
+    assert import_(services, files.statement(entry, entry)) == {"booked": 1, "already imported": 1}
+
+    assert invoice(api, inv["id"])["paid"] == 2000
+
+
+def test_a_bad_file_books_none_of_its_good_entries(api, services):
+    inv = ship(api)
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]), files.payment("12.345"))
+
+    with pytest.raises(StatementError):
+        import_(services, data)
+
+    assert payments(services) == []
+    assert invoice(api, inv["id"])["balance"] == inv["total"]
+
+
+# --- direct debit returns -----------------------------------------------------------------
+
+def test_a_returned_direct_debit_reopens_the_invoice_and_asks_the_consumer_to_pay_again(api, services):
+    inv = ship(api)
+    rf = inv["payment_reference"]
+    assert import_(services, files.statement(files.collected(inv["total"], rf=rf))) == {"booked": 1}
+    assert invoice(api, inv["id"])["status"] == "paid"
+
+    assert import_(services, files.statement(files.returned(inv["total"], rf=rf, reason="MD06"))) == {"booked": 1}
+
+    after = invoice(api, inv["id"])
+    assert figures(after) == ("open", 0, inv["total"], 0)
+    assert sorted(p["amount"] for p in after["payments"]) == [-inv["total"], inv["total"]]
+    assert {p["method"] for p in after["payments"] if p["amount"] < 0} == {"direct_debit"}
+    [returned] = mails(services, kind="payment_returned")
+    assert (returned.status, returned.invoice_id, returned.recipient) == ("pending", inv["id"],
+                                                                          "sanne.devries@example.nl")
+    assert returned.payload["data"]["amount"] == -inv["total"]
+
+    deliver_outbox(services)
+
+    [returned] = mails(services, kind="payment_returned")
+    assert returned.status == "delivered", (returned.outcome, returned.last_error)
+
+
+def test_a_return_of_a_collection_that_was_never_booked_does_not_raise_what_is_owed(api, services):
+    inv = ship(api)  # its collection was not booked here (left unmatched, or collected elsewhere)
+
+    import_(services, files.statement(files.returned(inv["total"], rf=inv["payment_reference"])))
+
+    after = invoice(api, inv["id"])
+    assert (after["balance"], after["paid"]) == (inv["total"], 0)
+    assert mails(services, kind="payment_returned") == []
+
+
+# --- what the consumer gets ---------------------------------------------------------------
+
+def test_the_payment_is_confirmed_and_the_invoice_mail_not_yet_sent_is_held_back(api, services):
+    inv = ship(api)
+    [pending] = mails(services)
+    assert (pending.kind, pending.status) == ("invoice_issued", "pending")
+    import_(services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+    [confirmation] = mails(services, kind="payment_received")
+    assert (confirmation.status, confirmation.invoice_id) == ("pending", inv["id"])
+
+    assert deliver_outbox(services) == {"dropped": 1, "delivered": 1}
+
+    [issued] = mails(services, kind="invoice_issued")
+    assert (issued.status, issued.outcome) == ("dropped", "invoice paid")
+    [confirmation] = mails(services, kind="payment_received")
+    assert confirmation.status == "delivered", (confirmation.outcome, confirmation.last_error)
+
+
+def test_the_invoice_pdf_after_payment_shows_the_payment_and_that_nothing_is_left_to_pay(api, services):
+    inv = ship(api)
+    import_(services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+
+    r = api.get(f"/invoices/{inv['id']}/pdf")
+
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = PdfReader(io.BytesIO(r.data)).pages[0].extract_text().replace("\xa0", " ")
+    paid_line = f"Betaald op {i18n.format_date(PAID_ON, 'nl')}"  # "Betaald op 23 november 2026"
+    assert paid_line in text
+    assert i18n.format_money(-inv["total"], "EUR", "nl").replace("\xa0", " ") in text
+    assert "Er staat niets meer open" in text
+    assert "Te betalen" not in text
+
+
+# --- the command ----------------------------------------------------------------------------
+
+@pytest.fixture
+def run(services, settings):
+    env = {"BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test",
+           "BNPL_INSTANCE_PATH": str(settings.instance_path)}
+
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return invoke
+
+
+def test_the_command_books_a_statement_and_prints_the_summary(api, services, run, tmp_path):
+    inv = ship(api)
+    path = tmp_path / "camt053.xml"
+    path.write_bytes(files.statement(files.payment(inv["total"], rf=inv["payment_reference"]),
+                                     files.payment(500, text="onbekend", name="Iemand"),
+                                     statement_id="STMT-20261123"))
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("Statement STMT-20261123: 1 booked, 0 proposed, 1 unmatched, 0 ignored, "
+                                     "0 already imported")
+    assert invoice(api, inv["id"])["status"] == "paid"
+    again = run("payments", "import", str(path))
+    assert again.exit_code == 0 and "0 booked" in again.output and "2 already imported" in again.output
+
+
+def test_the_command_refuses_a_bad_file_with_the_reason_and_books_nothing(api, services, run, tmp_path):
+    inv = ship(api)
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]))
+    path = tmp_path / "camt053.xml"
+    path.write_bytes(data[: len(data) // 2])
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code != 0
+    assert "Not well-formed XML" in result.output and str(path) in result.output
+    assert payments(services) == []
+    assert invoice(api, inv["id"])["status"] == "open"
+
+
+# --- two imports at once (PostgreSQL) -------------------------------------------------------
+
+@pytest.mark.postgres
+def test_two_statements_imported_at_once_that_together_pay_an_invoice_leave_it_paid(api, services, monkeypatch):
+    """Two imports (say the nightly job and an operator) each book half of one invoice. Both
+    look the invoice up before either has booked; the row lock in apply_payment must then
+    make the second one see the first one's payment."""
+    from bnpl.invoices import service as invoices
+
+    inv = ship(api, lines=[factories.line(unit_price=5000)])
+    halves = [files.statement(files.payment(2500, rf=inv["payment_reference"])),
+              files.statement(files.payment(2500, text=f"Factuur {inv['number']} deel 2"))]
+    both_looked, find_payable, errors = threading.Barrier(2), invoices.find_payable, []
+
+    def find_then_wait(uow, **kw):
+        found = find_payable(uow, **kw)
+        both_looked.wait(timeout=10)  # neither has booked yet
+        return found
+
+    monkeypatch.setattr(invoices, "find_payable", find_then_wait)
+
+    def run_import(data):
+        try:
+            assert import_(services, data) == {"booked": 1}
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_import, args=(data,)) for data in halves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert figures(invoice(api, inv["id"])) == ("paid", 5000, 0, 0)
+
