@@ -16,6 +16,8 @@ class Consumer(Base):
     livemode: Mapped[bool] = mapped_column(Boolean)
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Offered first next time: the method they used last, not a country's default.
+    last_payment_method: Mapped[str | None] = mapped_column(String(20))
 
 
 def normalize_email(email: str) -> str:

@@ -23,6 +23,8 @@ class Merchant(Base):
     transit_days: Mapped[int] = mapped_column(Integer)
     order_limit_cents: Mapped[int] = mapped_column(Integer)
     return_pause_days: Mapped[int] = mapped_column(Integer, server_default="28")
+    # The provider's fee on what the merchant invoices, in basis points (150 = 1.5 %).
+    fee_bp: Mapped[int] = mapped_column(Integer, server_default="0")
     payout_iban: Mapped[str | None] = mapped_column(String(34))
     email: Mapped[str | None] = mapped_column(String(254))  # where we tell the merchant of problems
     # Who sells: printed on every invoice (the law asks for it) and put in e-invoices.
