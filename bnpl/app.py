@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.merchants.api import blp as merchants_api
     from bnpl.notifications.api import blp as notifications_api
     from bnpl.orders.api import blp as orders_api
+    from bnpl.payments.api import blp as checkouts_api, pages as payment_pages
     from bnpl.returns.api import blp as returns_api
+    from bnpl.settlements.api import blp as settlements_api
     from bnpl.web.api import OPENAPI_CONFIG, Api
     from bnpl.web.context import close_uow
 
@@ -55,8 +57,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     errors.register(app)
 
     api = Api(app)
-    for blueprint in (orders_api, returns_api, invoices_api, events_api, merchants_api, notifications_api):
+    for blueprint in (orders_api, returns_api, invoices_api, events_api, merchants_api, notifications_api,
+                      settlements_api):
         api.register_blueprint(blueprint)
+    api.register_blueprint(checkouts_api)
+    app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
 
     @app.before_request
     def _refuse_nul():

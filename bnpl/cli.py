@@ -187,6 +187,92 @@ def payments_import(file):
     click.echo(str(summary))
 
 
+@main.group()
+def sepa():
+    """SEPA files for the bank: direct debits (pain.008) and refunds (pain.001)."""
+
+
+@sepa.command("export-debits")
+@click.option("--collection-date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="when the money is collected (default: a week from today)")
+@click.option("--test", "test_mode", is_flag=True, help="test-mode invoices (never mixed with live ones)")
+@click.option("--output", type=click.Path(dir_okay=False), help="the file to write (default: instance/sepa/<id>.xml)")
+def sepa_export_debits(collection_date, test_mode, output):
+    """Collect every due, open invoice with an active mandate, once."""
+    from datetime import timedelta
+
+    from bnpl.payments import service
+    from bnpl.uow import unit_of_work
+
+    services = _services()
+    with unit_of_work(services) as uow:
+        day = collection_date.date() if collection_date else uow.today() + timedelta(days=7)
+        exported = service.export_debits(uow, collection_date=day, livemode=not test_mode)
+        _write_sepa(services, exported, output, f"{exported.count if exported else 0} debit(s) to collect on {day}")
+
+
+@sepa.command("export-refunds")
+@click.option("--test", "test_mode", is_flag=True, help="test-mode invoices (never mixed with live ones)")
+@click.option("--output", type=click.Path(dir_okay=False), help="the file to write (default: instance/sepa/<id>.xml)")
+def sepa_export_refunds(test_mode, output):
+    """Pay back what consumers paid beyond what they owe."""
+    from bnpl.payments import service
+    from bnpl.uow import unit_of_work
+
+    services = _services()
+    with unit_of_work(services) as uow:
+        exported = service.export_refunds(uow, execution_date=uow.today(), livemode=not test_mode)
+        _write_sepa(services, exported, output, f"{exported.count if exported else 0} refund(s)")
+
+
+def _write_sepa(services, exported, output, what: str) -> None:
+    """Written before the transaction commits: a file that could not be written marks nothing."""
+    from pathlib import Path
+
+    from bnpl.money import Money
+
+    if exported is None:
+        click.echo(f"Nothing to do: {what}.")
+        return
+    path = Path(output) if output else services.settings.instance_path / "sepa" / f"{exported.message_id}.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(exported.xml)
+    click.echo(f"{what}, {Money(exported.total_cents, 'EUR').format()} in all: {path}")
+
+
+@main.group()
+def settlements():
+    """Payouts to webshops: invoiced − credited − the provider's fee, per month."""
+
+
+@settlements.command("run")
+@click.option("--month", metavar="YYYY-MM", help="the calendar month to settle (default: the previous month)")
+def settlements_run(month):
+    """Settle a finished month for every merchant, once; running it again changes nothing."""
+    from bnpl.money import Money
+    from bnpl.settlements import service
+    from bnpl.uow import unit_of_work
+
+    year = number = None
+    if month:
+        try:
+            year, number = (int(part) for part in month.split("-"))
+        except ValueError:
+            raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from None
+    try:
+        with unit_of_work(_services()) as uow:
+            run = service.settle_month(uow, year=year, month=number)
+    except DomainError as exc:
+        _fail(exc)
+    period = f"{run.period_start:%Y-%m}"
+    if not run.settled:
+        click.echo(f"Nothing to settle for {period}: no invoices or credit notes.")
+    for s, name in run.settled:
+        amounts = "  ".join(f"{label} {Money(cents, s.currency).format()}" for label, cents in (
+            ("invoiced", s.invoiced_cents), ("credited", s.credited_cents), ("fee", s.fee_cents),
+            ("payable", s.payable_cents)))
+        click.echo(f"{period}  {name} ({s.merchant_id}, {'live' if s.livemode else 'test'})  {amounts}  {s.id}")
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

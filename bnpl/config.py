@@ -75,6 +75,7 @@ class Settings:
     # Test-mode e-mail: "file" writes .eml files only (no test invoice reaches a real person,
     # even with SMTP configured); "send" delivers them like live ones (a staging setup).
     test_mode_mail: str = "file"
+    payment_provider: str = "local"  # who starts checkouts: bnpl/payments/provider.py PROVIDERS
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -102,6 +103,7 @@ class Settings:
             webhook_timeout_seconds=_int(env, "BNPL_WEBHOOK_TIMEOUT_SECONDS", 10),
             webhooks_allow_loopback=env.get("BNPL_WEBHOOKS_ALLOW_LOOPBACK") == "1",
             test_mode_mail=_choice(env, "BNPL_TEST_MODE_MAIL", ("file", "send"), "file"),
+            payment_provider=_choice(env, "BNPL_PAYMENT_PROVIDER", ("local",), "local"),
         )
 
 
@@ -118,6 +120,8 @@ class Provider:
     email: str = "support@bnpl.example"
     vat_number: str = "NL001234567B01"
     coc_number: str = "12345678"
+    # SEPA Creditor Identifier, on every direct debit (NL: from the Dutch central bank).
+    creditor_id: str = "NL98ZZZ999999999999"
 
     @classmethod
     def from_env(cls, env: dict) -> "Provider":

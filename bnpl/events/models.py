@@ -13,7 +13,7 @@ EVENT_TYPES = frozenset({
     "shipment.created", "shipment.delivered",
     "invoice.issued", "invoice.due_date_changed", "invoice.paused", "invoice.resumed",
     "credit_note.issued",
-    "payment.received", "payment.reversed",
+    "payment.received", "payment.reversed", "refund.paid",
     "return.announced", "return.received", "return.overdue",
     "merchant.updated",
 })

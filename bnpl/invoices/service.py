@@ -170,8 +170,11 @@ class PayableInvoice:
     id: str
     scope: Scope
     number: str
+    consumer_id: str
+    payment_reference: str
     balance_cents: int
     paid_cents: int
+    refund_owed_cents: int
     billed_name: str
 
 
@@ -197,9 +200,32 @@ def payable_candidates(uow: UnitOfWork, *, balance: int, limit: int = 200) -> li
     return [_payable(i) for i in invoices if i.balance_cents == balance]
 
 
+def open_due_invoices(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool,
+                      due_by: date) -> list[PayableInvoice]:
+    """Open invoices (not paused, not closed) of these consumers, due on or before a date."""
+    if not consumer_ids:
+        return []
+    rows = uow.session.scalars(_with_entries(select(Invoice)).where(
+        Invoice.consumer_id.in_(consumer_ids), Invoice.livemode == livemode,
+        Invoice.status == models.OPEN, Invoice.due_date <= due_by).order_by(Invoice.due_date, Invoice.number))
+    return [_payable(invoice) for invoice in rows]
+
+
+def overpaid_invoices(uow: UnitOfWork, *, invoice_ids: list[str]) -> list[PayableInvoice]:
+    """Of these invoices, those paid beyond what they owe (a refund is owed)."""
+    found = []
+    for start in range(0, len(invoice_ids), 1000):
+        rows = uow.session.scalars(_with_entries(select(Invoice)).where(
+            Invoice.id.in_(invoice_ids[start:start + 1000]), Invoice.status.in_((models.PAID, models.CREDITED))))
+        found += [_payable(invoice) for invoice in rows if invoice.refund_owed_cents > 0]
+    return found
+
+
 def _payable(invoice: Invoice) -> PayableInvoice:
     return PayableInvoice(id=invoice.id, scope=Scope(invoice.merchant_id, invoice.livemode), number=invoice.number,
+                          consumer_id=invoice.consumer_id, payment_reference=invoice.payment_reference,
                           balance_cents=invoice.balance_cents, paid_cents=invoice.paid_cents,
+                          refund_owed_cents=invoice.refund_owed_cents,
                           billed_name=invoice.billed_to.get("name", ""))
 
 
@@ -219,12 +245,18 @@ def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id:
             _lift(uow, scope, invoice, pause, by="invoice paid")
     uow.session.flush()
     documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
-    events.record(uow, scope=scope, type="payment.received" if amount > 0 else "payment.reversed",
+    events.record(uow, scope=scope, type=_payment_event(method, amount),
                   subject_id=payment_id, data={
                       "payment_id": payment_id, "invoice_id": invoice.id, "amount": amount, "method": method,
                       "paid_on": paid_on.isoformat(), "balance": invoice.balance_cents,
                       "refund_owed": invoice.refund_owed_cents, "status": invoice.status})
     return invoice
+
+
+def _payment_event(method: str, amount: int) -> str:
+    if amount > 0:
+        return "payment.received"
+    return "refund.paid" if method == "refund" else "payment.reversed"
 
 
 # --- credit notes -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Transaction:
     text: str
     is_return: bool  # a direct debit the payer's bank sent back (an R-transaction)
     return_reason: str | None = None
+    end_to_end_id: str | None = None  # ours, on our own debits and transfers
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,12 @@ def _transaction(entry, detail, ns, booked_on: date, *, batch: bool, reference: 
         payer_iban=_text(detail, f"{account}/c:Id/c:IBAN", ns),
         structured_reference=_text(detail, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns),
         text=" ".join(t.text.strip() for t in detail.findall("c:RmtInf/c:Ustrd", ns) if t.text),
-        is_return=is_return, return_reason=_text(detail, "c:RtrInf/c:Rsn/c:Cd", ns))
+        is_return=is_return, return_reason=_text(detail, "c:RtrInf/c:Rsn/c:Cd", ns),
+        end_to_end_id=_end_to_end(_text(detail, "c:Refs/c:EndToEndId", ns)))
+
+
+def _end_to_end(value: str | None) -> str | None:
+    return None if value in (None, "", "NOTPROVIDED") else value  # banks write NOTPROVIDED for none
 
 
 def _text(node, path: str, ns, length: int | None = None) -> str | None:

@@ -30,7 +30,8 @@ def test_a_credit_transfer_with_a_structured_reference():
     assert parsed.transactions == [camt.Transaction(
         reference=entry.transactions[0].reference, amount_cents=1999, currency="EUR",
         booked_on=date(2026, 11, 20), payer_name=files.PAYER_NAME, payer_iban=files.PAYER_IBAN,
-        structured_reference=RF, text="", is_return=False, return_reason=None)]
+        structured_reference=RF, text="", is_return=False, return_reason=None,
+        end_to_end_id=entry.transactions[0].end_to_end)]
 
 
 def test_a_credit_transfer_with_free_text_split_over_several_lines():

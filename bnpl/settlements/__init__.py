@@ -1,0 +1,1 @@
+"""Settlements: what the provider pays each webshop per period for the invoices it issued."""
