@@ -187,6 +187,37 @@ def payments_import(file):
     click.echo(str(summary))
 
 
+@payments.command("list")
+@click.option("--status", default="proposed", show_default=True,
+              type=click.Choice(["booked", "proposed", "unmatched", "ignored"]))
+def payments_list(status):
+    """Payments by status: proposals to confirm, money nobody could match."""
+    from bnpl.money import Money
+    from bnpl.payments import service
+    from bnpl.uow import unit_of_work
+
+    with unit_of_work(_services()) as uow:
+        for p in service.list_payments(uow, status=status):
+            click.echo(f"{p.id}  {p.booked_on}  {Money(p.amount_cents, p.currency).format():>14}  "
+                       f"{(p.payer_name or '')[:30]:30}  {p.invoice_id or '':30}  {p.remittance or p.note or ''}")
+
+
+@payments.command("confirm")
+@click.argument("payment_id")
+@click.option("--reject", is_flag=True, help="the proposed invoice is not the right one")
+def payments_confirm(payment_id, reject):
+    """Book a proposed match (same amount and name), or reject it."""
+    from bnpl.payments import service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            (service.reject_proposal if reject else service.confirm_proposal)(uow, payment_id=payment_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{payment_id} {'rejected' if reject else 'booked'}.")
+
+
 @main.group()
 def sepa():
     """SEPA files for the bank: direct debits (pain.008) and refunds (pain.001)."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from stdnum import iso11649
 
 from bnpl.db import new_id
-from bnpl.errors import Conflict, InvalidInput
+from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.payments import camt, sepa
 from bnpl.payments.models import BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund
@@ -173,6 +173,30 @@ def _same_name(billed: str, payer: str) -> bool:
     ("Sanne de Vries" matches "DE VRIES SANNE" and "S. Sanne de Vries", not "DE VRIES S")."""
     payer_words = set(re.findall(r"\w+", payer.lower()))
     return bool(payer_words) and all(word in payer_words for word in re.findall(r"\w+", billed.lower()) if len(word) > 1)
+
+
+def confirm_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
+    """A person agrees with a proposed match (same amount and name): book it."""
+    payment = uow.session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound(f"No payment {payment_id}.")
+    if payment.status != PROPOSED:
+        raise Conflict(f"Payment {payment_id} is {payment.status}, not proposed.")
+    payment.status = BOOKED
+    invoices.apply_payment(uow, scope=Scope(payment.merchant_id, payment.livemode), invoice_id=payment.invoice_id,
+                           payment_id=payment.id, method=payment.method, amount=payment.amount_cents,
+                           paid_on=payment.booked_on)
+    return payment
+
+
+def reject_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
+    """A person disagrees with a proposed match: the payment waits, unmatched, for another."""
+    payment = uow.session.get(Payment, payment_id, with_for_update=True)
+    if payment is None or payment.status != PROPOSED:
+        raise Conflict(f"Payment {payment_id} is not a proposal.")
+    payment.status, payment.note = UNMATCHED, "proposal rejected"
+    payment.invoice_id = payment.merchant_id = payment.livemode = payment.matched_by = None
+    return payment
 
 
 def list_payments(uow: UnitOfWork, *, status: str, limit: int = 100) -> list[Payment]:

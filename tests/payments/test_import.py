@@ -425,3 +425,27 @@ def test_two_statements_imported_at_once_that_together_pay_an_invoice_leave_it_p
     assert errors == []
     assert figures(invoice(api, inv["id"])) == ("paid", 5000, 0, 0)
 
+
+
+def test_a_person_confirms_a_proposed_match_and_it_is_booked(api, services):
+    invoice = ship(api)
+    with unit_of_work(services) as uow:
+        service.import_statement(uow, data=files.statement(files.payment(invoice["total"], text="bestelling")))
+    with unit_of_work(services) as uow:
+        [proposal] = service.list_payments(uow, status="proposed")
+        service.confirm_proposal(uow, payment_id=proposal.id)
+    assert api.get(f"/invoices/{invoice['id']}").json["status"] == "paid"
+    with unit_of_work(services) as uow, pytest.raises(Exception):
+        service.confirm_proposal(uow, payment_id=proposal.id)  # booked once
+
+
+def test_a_rejected_proposal_waits_unmatched(api, services):
+    invoice = ship(api)
+    with unit_of_work(services) as uow:
+        service.import_statement(uow, data=files.statement(files.payment(invoice["total"], text="bestelling")))
+    with unit_of_work(services) as uow:
+        [proposal] = service.list_payments(uow, status="proposed")
+        service.reject_proposal(uow, payment_id=proposal.id)
+    with unit_of_work(services) as uow:
+        assert [p.id for p in service.list_payments(uow, status="unmatched")] == [proposal.id]
+    assert api.get(f"/invoices/{invoice['id']}").json["status"] == "open"
