@@ -175,13 +175,11 @@ def payments_import(file):
     """Book a CAMT.053 bank statement; importing it again books nothing new."""
     from pathlib import Path
 
-    from bnpl.payments import service
     from bnpl.payments.camt import StatementError
-    from bnpl.uow import unit_of_work
+    from bnpl.payments.jobs import import_statement_file
 
     try:
-        with unit_of_work(_services()) as uow:
-            summary = service.import_statement(uow, data=Path(file).read_bytes())
+        summary = import_statement_file(_services(), Path(file).read_bytes())
     except StatementError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     click.echo(str(summary))

@@ -36,21 +36,35 @@ class ImportSummary:
 
 
 def import_statement(uow: UnitOfWork, *, data: bytes) -> ImportSummary:
-    """Book a CAMT.053 statement: match each credit to its invoice (RF reference, then the
-    invoice number in the text), propose a match by amount and name for a person to confirm,
-    keep the rest as unmatched. Raises camt.StatementError (nothing booked) on a bad file."""
+    """Book a CAMT.053 statement in the caller's transaction (jobs.import_statement_file
+    books a large one in chunks). Raises camt.StatementError, booking nothing, on a bad file."""
+    statement = read_statement(uow, data=data)
+    return ImportSummary(statement.id, book_transactions(uow, statement=statement,
+                                                         transactions=statement.transactions))
+
+
+def read_statement(uow: UnitOfWork, *, data: bytes) -> camt.Statement:
+    """Parse and check a whole statement before anything of it is booked."""
     statement = camt.parse(data)
     _check_currency(uow, statement)
+    return statement
+
+
+def book_transactions(uow: UnitOfWork, *, statement: camt.Statement,
+                      transactions: list[camt.Transaction]) -> Counter:
+    """Match each credit to its invoice (RF reference, then the invoice number in the text),
+    propose a match by amount and name for a person to confirm, keep the rest unmatched;
+    what was imported before is recognised by its bank reference and booked no second time."""
     counts: Counter = Counter()
-    seen = _already_imported(uow, [f"camt:{t.reference}" for t in statement.transactions])
-    for transaction in statement.transactions:
+    seen = _already_imported(uow, [f"camt:{t.reference}" for t in transactions])
+    for transaction in transactions:
         external_id = f"camt:{transaction.reference}"
         if external_id in seen:
             counts["already imported"] += 1
             continue
         seen.add(external_id)
         counts[_book(uow, transaction, external_id, statement.id)] += 1
-    return ImportSummary(statement.id, counts)
+    return counts
 
 
 def _check_currency(uow, statement: camt.Statement) -> None:

@@ -449,3 +449,15 @@ def test_a_rejected_proposal_waits_unmatched(api, services):
     with unit_of_work(services) as uow:
         assert [p.id for p in service.list_payments(uow, status="unmatched")] == [proposal.id]
     assert api.get(f"/invoices/{invoice['id']}").json["status"] == "open"
+
+
+def test_a_large_statement_is_booked_in_chunks_and_a_second_import_books_nothing(api, services, monkeypatch):
+    from bnpl.payments import jobs
+
+    monkeypatch.setattr(jobs, "CHUNK", 2)  # five entries: three transactions
+    invoices = [ship(api) for _ in range(5)]
+    data = files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in invoices])
+
+    assert jobs.import_statement_file(services, data).counts == {"booked": 5}
+    assert jobs.import_statement_file(services, data).counts == {"already imported": 5}
+    assert {api.get(f"/invoices/{i['id']}").json["status"] for i in invoices} == {"paid"}
