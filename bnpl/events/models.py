@@ -24,9 +24,9 @@ EventSeq = BigInteger().with_variant(Integer(), "sqlite")
 
 class Event(Base):
     """Read in (txid, seq) order. On PostgreSQL ``txid`` is the writing transaction's id
-    (a column default), and readers only see transactions older than every one still
-    running: a sequence number taken by a transaction that commits late can then never
-    appear behind a reader's cursor. SQLite runs one writer at a time; txid stays 0."""
+    (a column default), and readers only see transactions older than every one of this
+    database still writing: a sequence number taken by a transaction that commits late can
+    then never appear behind a reader's cursor. SQLite runs one writer at a time; txid is 0."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_scope_txid_seq", "merchant_id", "livemode", "txid", "seq"),)

@@ -49,8 +49,17 @@ def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,
     return rows, (rows[-1].id if more else None)
 
 
-# The oldest transaction still running (or the next to start): nothing older can still appear.
-_OLDEST_RUNNING = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# The oldest transaction of this database that is still writing (or the next to start, if
+# none is): no event older than that can still appear. Only this database's backends count,
+# so a long transaction elsewhere on the cluster does not hold the feed back. backend_xid is
+# 32 bits; the epoch of the snapshot's next id makes it comparable with the stored txid.
+_OLDEST_RUNNING = text("""(
+    SELECT coalesce(min(CASE WHEN a.xid <= s.next % 4294967296 THEN s.next / 4294967296 * 4294967296 + a.xid
+                             ELSE (s.next / 4294967296 - 1) * 4294967296 + a.xid END), s.next)
+    FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next) AS s
+    LEFT JOIN (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+               WHERE datname = current_database() AND backend_xid IS NOT NULL) AS a ON true
+    GROUP BY s.next)""")
 
 
 def _seq(cursor: str) -> int:

@@ -51,3 +51,21 @@ def test_replay_continues_after_a_cursor_without_repeats(api, services):
     rest = api.get(f"/events?cursor={page['next_cursor']}").get_json()
     ids = [e["id"] for e in page["items"]] + [e["id"] for e in rest["items"]]
     assert len(ids) == len(set(ids)) == 3
+
+
+@pytest.mark.postgres
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back(services):
+    from sqlalchemy import create_engine, make_url, text
+
+    merchant_id, _ = make_merchant(services, "Fietsenwinkel Utrecht")
+    scope = Scope(merchant_id, False)
+    elsewhere = create_engine(make_url(services.settings.database_url).set(database="postgres"))
+    with elsewhere.connect() as other:
+        other.execute(text("SELECT pg_current_xact_id()"))  # holds an id, open, on the same cluster
+        work = open_work(services)
+        events.record(work, scope=scope, type="merchant.updated", subject_id="now", data={})
+        work.commit()
+        work.session.close()
+        assert replay(services, scope) == ["now"]
+        other.rollback()
+    elsewhere.dispose()
