@@ -1,7 +1,7 @@
 """Find or create the consumer behind an e-mail address."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bnpl.consumers.models import Consumer, normalize_email
 from bnpl.db import new_id, upsert
@@ -22,3 +22,13 @@ def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> str:
         .on_conflict_do_update(index_elements=["livemode", "email"], set_={"email": email})
         .returning(Consumer.__table__.c.id)
     ).scalar_one()
+
+
+def last_payment_method(uow: UnitOfWork, *, consumer_id: str) -> str | None:
+    """How the consumer paid last (offered first next time)."""
+    return uow.session.scalar(select(Consumer.last_payment_method).where(Consumer.id == consumer_id))
+
+
+def remember_payment_method(uow: UnitOfWork, *, consumer_id: str, method: str) -> None:
+    """Note how the consumer just paid."""
+    uow.session.execute(update(Consumer).where(Consumer.id == consumer_id).values(last_payment_method=method))

@@ -101,6 +101,11 @@ class DocumentView:
     logo_sha256: str | None = None
 
     @property
+    def net_cents(self) -> int:
+        """The document's total without VAT (VAT was rounded per rate on the gross sums)."""
+        return sum(vat_line.net_cents for vat_line in self.vat_lines)
+
+    @property
     def is_credit_note(self) -> bool:
         return self.kind == "credit_note"
 

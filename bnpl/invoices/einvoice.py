@@ -161,8 +161,8 @@ def document_totals(view: DocumentView) -> dict:
     total without VAT (BT-109). Only payments count as paid (BT-113): a credit note is its
     own document (type 381) that the buyer books too, so counting it here would book the
     credit twice. A credit note is due in full."""
-    net = sum(vat_line.net_cents for vat_line in view.vat_lines)
-    vat = sum(vat_line.vat_cents for vat_line in view.vat_lines)
+    net = view.net_cents
+    vat = view.total_cents - net
     paid = 0 if view.is_credit_note else sum(a.amount_cents for a in view.applied if a.kind == "payment")
     due = view.total_cents - paid
     return {

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -463,3 +463,37 @@ def render_next_requested(uow: UnitOfWork, *, skip: set[str]) -> str | None:
     else:
         uow.session.delete(request)
     return request.id
+
+
+# --- what was issued when (settlements) ---------------------------------------------------
+
+def issued_totals(uow: UnitOfWork, *, since: datetime, until: datetime):
+    """Per merchant, mode and currency: invoice totals and credit-note totals issued in
+    [since, until). Two lists of (merchant_id, livemode, currency, cents)."""
+    invoiced = uow.session.execute(
+        select(Invoice.merchant_id, Invoice.livemode, Invoice.currency, func.sum(Invoice.total_cents))
+        .where(Invoice.issued_at >= since, Invoice.issued_at < until)
+        .group_by(Invoice.merchant_id, Invoice.livemode, Invoice.currency)).all()
+    credited = uow.session.execute(
+        select(CreditNote.merchant_id, CreditNote.livemode, Invoice.currency, func.sum(CreditNote.total_cents))
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(CreditNote.issued_at >= since, CreditNote.issued_at < until)
+        .group_by(CreditNote.merchant_id, CreditNote.livemode, Invoice.currency)).all()
+    return invoiced, credited
+
+
+def issued_documents(uow: UnitOfWork, *, scope: Scope, since: datetime, until: datetime):
+    """The merchant's invoices (number, issued_at, total) and credit notes (number,
+    issued_at, total, invoice number) issued in [since, until)."""
+    issued = uow.session.execute(
+        select(Invoice.number, Invoice.issued_at, Invoice.total_cents)
+        .where(Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode,
+               Invoice.issued_at >= since, Invoice.issued_at < until)
+        .order_by(Invoice.issued_at, Invoice.number)).all()
+    notes = uow.session.execute(
+        select(CreditNote.number, CreditNote.issued_at, CreditNote.total_cents, Invoice.number)
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(CreditNote.merchant_id == scope.merchant_id, CreditNote.livemode == scope.livemode,
+               CreditNote.issued_at >= since, CreditNote.issued_at < until)
+        .order_by(CreditNote.issued_at, CreditNote.number)).all()
+    return issued, notes

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from bnpl.consumers.models import Consumer
+from bnpl.consumers import service as consumers
 from bnpl.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
@@ -123,13 +123,12 @@ def _book(uow: UnitOfWork, checkout: Checkout) -> str:
 
 def default_method(uow: UnitOfWork, *, consumer_id: str) -> str:
     """The method to offer first: the one the consumer paid with last, else iDEAL."""
-    last = uow.session.scalar(select(Consumer.last_payment_method).where(Consumer.id == consumer_id))
+    last = consumers.last_payment_method(uow, consumer_id=consumer_id)
     return last if last in METHODS else DEFAULT_METHOD
 
 
 def _remember_method(uow: UnitOfWork, *, consumer_id: str, method: str) -> None:
-    # TODO(consumers): move to bnpl.consumers.service once it offers this use case.
-    uow.session.execute(update(Consumer).where(Consumer.id == consumer_id).values(last_payment_method=method))
+    consumers.remember_payment_method(uow, consumer_id=consumer_id, method=method)
 
 
 # --- the local provider's pages: the simulated bank ---------------------------------------

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, not_, select
 
 from bnpl import pagination
 from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.payments.models import Settlement
 from bnpl.tenancy import Scope
@@ -137,8 +138,9 @@ def settlement_entries(uow: UnitOfWork, *, scope: Scope, settlement_id: str) -> 
     """The invoices, credit notes and fee behind a settlement; they sum to its payable amount."""
     settlement = get_settlement(uow, scope=scope, settlement_id=settlement_id)
     start, end = _utc_range(uow, settlement.period_start, settlement.period_end)
-    invoices, notes = _issued(uow, start, end, scope=Scope(settlement.merchant_id, settlement.livemode))
-    entries = [Entry(INVOICE, number, uow.local_date(at), total) for number, at, total in invoices]
+    issued, notes = invoices.issued_documents(uow, scope=Scope(settlement.merchant_id, settlement.livemode),
+                                              since=start, until=end)
+    entries = [Entry(INVOICE, number, uow.local_date(at), total) for number, at, total in issued]
     entries += [Entry(CREDIT_NOTE, number, uow.local_date(at), -total, invoice_number)
                 for number, at, total, invoice_number in notes]
     entries.append(Entry(FEE, "", settlement.period_end, -settlement.fee_cents))
@@ -180,18 +182,8 @@ def _utc_range(uow: UnitOfWork, start: date, end: date) -> tuple[datetime, datet
 
 def _totals(uow: UnitOfWork, start: date, end: date) -> dict[tuple[str, bool], tuple[str, int, int]]:
     """(currency, invoiced, credited) per merchant and mode that issued anything in the period."""
-    from bnpl.invoices.models import CreditNote, Invoice  # read only: issued documents never change
-
     lo, hi = _utc_range(uow, start, end)
-    invoiced = uow.session.execute(
-        select(Invoice.merchant_id, Invoice.livemode, Invoice.currency, func.sum(Invoice.total_cents))
-        .where(Invoice.issued_at >= lo, Invoice.issued_at < hi)
-        .group_by(Invoice.merchant_id, Invoice.livemode, Invoice.currency)).all()
-    credited = uow.session.execute(
-        select(CreditNote.merchant_id, CreditNote.livemode, Invoice.currency, func.sum(CreditNote.total_cents))
-        .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .where(CreditNote.issued_at >= lo, CreditNote.issued_at < hi)
-        .group_by(CreditNote.merchant_id, CreditNote.livemode, Invoice.currency)).all()
+    invoiced, credited = invoices.issued_totals(uow, since=lo, until=hi)
     totals: dict[tuple[str, bool], tuple[str, int, int]] = {}
     for rows, position in ((invoiced, 1), (credited, 2)):
         for merchant_id, livemode, currency, cents in rows:
@@ -206,21 +198,3 @@ def _totals(uow: UnitOfWork, start: date, end: date) -> dict[tuple[str, bool], t
             totals[key] = tuple(figures)
     return totals
 
-
-def _issued(uow: UnitOfWork, lo: datetime, hi: datetime, *, scope: Scope):
-    """The merchant's invoices (number, issued_at, total) and credit notes (number,
-    issued_at, total, invoice number) issued in [lo, hi)."""
-    from bnpl.invoices.models import CreditNote, Invoice
-
-    invoices = uow.session.execute(
-        select(Invoice.number, Invoice.issued_at, Invoice.total_cents)
-        .where(Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode,
-               Invoice.issued_at >= lo, Invoice.issued_at < hi)
-        .order_by(Invoice.issued_at, Invoice.number)).all()
-    notes = uow.session.execute(
-        select(CreditNote.number, CreditNote.issued_at, CreditNote.total_cents, Invoice.number)
-        .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .where(CreditNote.merchant_id == scope.merchant_id, CreditNote.livemode == scope.livemode,
-               CreditNote.issued_at >= lo, CreditNote.issued_at < hi)
-        .order_by(CreditNote.issued_at, CreditNote.number)).all()
-    return invoices, notes

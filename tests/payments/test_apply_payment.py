@@ -14,23 +14,11 @@ from bnpl.invoices import service as invoices
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.payments.flows import invoice, ship
 
 PAID_ON = date(2026, 11, 23)
 
 
-def ship(api, **order) -> dict:
-    created = api.post("/orders", json=factories.order(**order))
-    assert created.status_code == 201, created.json
-    assert created.json["status"] == "accepted", created.json["decision"]
-    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
-    assert shipment.status_code == 201, shipment.json
-    return shipment.json["invoice"]
-
-
-def invoice(api, invoice_id: str) -> dict:
-    r = api.get(f"/invoices/{invoice_id}")
-    assert r.status_code == 200, r.json
-    return r.json
 
 
 def apply(services, api, invoice_id: str, payment_id: str, amount: int, method: str = "bank_transfer") -> None:

@@ -19,21 +19,13 @@ from bnpl.payments.models import Checkout, Payment
 from bnpl.payments.provider import LocalProvider
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.payments.flows import ship
 from tests.conftest import ApiClient, make_merchant
 
 RETURN_URL = "https://fietsenwinkel.example/bedankt?order=WEB-1"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def ship(api, **order) -> dict:
-    """Create and ship an order whole; its invoice as the API returns it."""
-    created = api.post("/orders", json=factories.order(**order))
-    assert created.status_code == 201, created.json
-    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
-    assert shipment.status_code == 201, shipment.json
-    return shipment.json["invoice"]
-
 
 def start(api, invoice_id: str, **body) -> dict:
     r = api.post(f"/invoices/{invoice_id}/checkouts", json={"return_url": RETURN_URL, **body})

@@ -23,27 +23,10 @@ from bnpl.payments.camt import StatementError
 from bnpl.payments.models import Payment
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.payments.flows import invoice, ship
 from tests.payments import camt_files as files
 
 PAID_ON = files.BOOKED_ON
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-def ship(api, **order) -> dict:
-    """Create and ship an order whole; its invoice as the API returns it."""
-    created = api.post("/orders", json=factories.order(**order))
-    assert created.status_code == 201, created.json
-    assert created.json["status"] == "accepted", created.json["decision"]
-    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
-    assert shipment.status_code == 201, shipment.json
-    return shipment.json["invoice"]
-
-
-def invoice(api, invoice_id: str) -> dict:
-    r = api.get(f"/invoices/{invoice_id}")
-    assert r.status_code == 200, r.json
-    return r.json
 
 
 def import_(services, data: bytes) -> dict:

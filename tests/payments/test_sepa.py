@@ -15,15 +15,11 @@ from bnpl.payments.models import DirectDebit, Refund
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.payments.flows import ship
 from tests.payments import camt_files as files
 
 SCHEMAS = Path(sepaxml.__file__).parent / "schemas"
 COLLECT_ON = date(2026, 12, 31)  # after the invoices' due dates (9 December)
-
-
-def ship(api, **order) -> dict:
-    created = api.post("/orders", json=factories.order(**order)).json
-    return api.post(f"/orders/{created['id']}/shipments", json={}).json["invoice"]
 
 
 def mandate(services, api, invoice, iban="NL91 ABNA 0417 1643 00", signed_on=date(2026, 11, 23)):

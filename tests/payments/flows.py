@@ -1,0 +1,20 @@
+"""What the payment tests do through the merchant API before money arrives."""
+from __future__ import annotations
+
+from tests import factories
+
+
+def ship(api, **order) -> dict:
+    """Create and ship an order whole; its invoice as the API returns it."""
+    created = api.post("/orders", json=factories.order(**order))
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "accepted", created.json["decision"]
+    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
+    assert shipment.status_code == 201, shipment.json
+    return shipment.json["invoice"]
+
+
+def invoice(api, invoice_id: str) -> dict:
+    r = api.get(f"/invoices/{invoice_id}")
+    assert r.status_code == 200, r.json
+    return r.json
