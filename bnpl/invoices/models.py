@@ -19,6 +19,7 @@ class Invoice(Base):
     __table_args__ = (
         Index("ix_invoices_scope_created", "merchant_id", "livemode", "created_at", "id"),
         Index("ix_invoices_consumer_due", "consumer_id", "livemode", "due_date"),
+        Index("ix_invoices_owed_status", "owed_cents", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("inv"))
@@ -32,6 +33,9 @@ class Invoice(Base):
     status: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int] = mapped_column(Integer)
+    # What is owed after credits and payments (negative: paid too much). Like status, a cache
+    # of the money trail that refresh_status keeps, so queries can find invoices by amount.
+    owed_cents: Mapped[int] = mapped_column(Integer, server_default="0")
     billed_to: Mapped[dict] = mapped_column(Json)
     seller: Mapped[dict] = mapped_column(Json)  # the merchant's identity as it was at issue
     order_reference: Mapped[str] = mapped_column(String(100))
@@ -69,18 +73,18 @@ class Invoice(Base):
         return sum(payment.amount_cents for payment in self.payments)
 
     @property
-    def _owed_cents(self) -> int:
+    def owed_by_entries(self) -> int:
         return self.total_cents - self.credited_cents - self.paid_cents
 
     @property
     def balance_cents(self) -> int:
         """What the consumer still owes; never negative."""
-        return max(self._owed_cents, 0)
+        return max(self.owed_by_entries, 0)
 
     @property
     def refund_owed_cents(self) -> int:
         """What the consumer paid beyond what they owe after credits."""
-        return max(-self._owed_cents, 0)
+        return max(-self.owed_by_entries, 0)
 
     @property
     def creditable_cents(self) -> int:
@@ -102,7 +106,9 @@ class Invoice(Base):
         return OPEN
 
     def refresh_status(self) -> None:
+        """Write the derived figures the columns cache: status and what is owed."""
         self.status = self.derive_status()
+        self.owed_cents = self.owed_by_entries
 
     @property
     def is_closed(self) -> bool:

@@ -39,12 +39,13 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
                   term_days: int) -> Invoice:
     """Issue the invoice for one shipment: copied lines, next number, RF reference, due date."""
     now = uow.now()
+    total = sum(line.unit_price_cents * line.quantity for line in lines)
     invoice = Invoice(
         id=invoice_id, merchant_id=scope.merchant_id, livemode=scope.livemode, order_id=order_id,
         shipment_id=shipment_id, consumer_id=consumer_id, status=models.OPEN, currency=currency,
         billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
         issued_at=now, created_at=now,
-        total_cents=sum(line.unit_price_cents * line.quantity for line in lines),
+        total_cents=total, owed_cents=total,
         due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
                                  transit_days=transit_days, term_days=term_days),
         credit_notes=[], pauses=[],

@@ -147,6 +147,7 @@ class MoneyTrail(RuleBasedStateMachine):
                 assert invoice.balance_cents == invoice.total_cents - credited >= 0
                 assert invoice.refund_owed_cents == 0  # no payments exist to overpay
                 assert invoice.status == invoice.derive_status()
+                assert invoice.owed_cents == invoice.owed_by_entries  # the cache queries use
 
     @invariant()
     def credit_note_numbers_have_no_gaps_within_a_year(self):
