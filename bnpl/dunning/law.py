@@ -251,7 +251,7 @@ _RECEIPT_DELAY = {"email": timedelta(days=1), "post": timedelta(days=2)}
 
 
 def receipt_date(sent_on: date, channel: str) -> date:
-    """The day a reminder sent on ``sent_on`` by ``channel`` ("email" or "post") counts as received."""
+    """The day a reminder sent on ``sent_on`` counts as received; channel is "email" or "post"."""
     try:
         return sent_on + _RECEIPT_DELAY[channel]
     except KeyError:
@@ -273,7 +273,7 @@ def letter_deadline(sent_on: date, channel: str) -> date:
 
 
 def easter_sunday(year: int) -> date:
-    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
     a = year % 19
     b, c = divmod(year, 100)
     d, e = divmod(b, 4)
@@ -301,6 +301,7 @@ def public_holidays(year: int) -> frozenset[date]:
         kings_day = date(year, 4, 26)  # Besluit: celebrated on the 26th when the 27th is a Sunday
     return frozenset({
         date(year, 1, 1),               # Nieuwjaarsdag
+        easter - timedelta(days=2),     # Goede Vrijdag (art. 3 lid 2 Atw)
         easter + timedelta(days=1),     # Tweede Paasdag
         kings_day,                      # Koningsdag
         date(year, 5, 5),               # Bevrijdingsdag ("de vijfde mei")

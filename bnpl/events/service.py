@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import insert, literal, select, text, tuple_
 
@@ -11,22 +12,39 @@ from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
 
-# One statement object for every event: SQLAlchemy compiles it once and caches it.
-_INSERT_EVENT = insert(Event.__table__).returning(Event.__table__.c.seq)
+@dataclass(frozen=True)
+class NewEvent:
+    scope: Scope
+    type: str
+    subject_id: str
+    data: dict
+
+
+# One statement object for every event: SQLAlchemy compiles it once and caches it. Several
+# events go in one round trip; their sequence numbers come back in the order given.
+_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 
 
 def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: dict) -> None:
     """Write one event in the caller's transaction, and the messages it causes (webhooks,
     the consumer's e-mail): all commit or roll back with the change."""
+    record_many(uow, [NewEvent(scope, type, subject_id, data)])
+
+
+def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
     from bnpl.notifications import service as notifications
 
-    if type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {type}: add it to EVENT_TYPES.")
+    if not new_events:
+        return
+    unknown = sorted({event.type for event in new_events} - EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event type(s) {', '.join(unknown)}: add them to EVENT_TYPES.")
+    now = uow.now()
     # Core, not the ORM: an event is never read back in the same transaction.
-    seq = uow.session.connection().execute(_INSERT_EVENT, {
-        "merchant_id": scope.merchant_id, "livemode": scope.livemode, "type": type,
-        "subject_id": subject_id, "created_at": uow.now(), "data": data}).scalar_one()
-    notifications.on_event(uow, scope=scope, event_id=f"evt_{seq}", type=type, subject_id=subject_id, data=data)
+    seqs = uow.session.connection().execute(_INSERT_EVENTS, [{
+        "merchant_id": event.scope.merchant_id, "livemode": event.scope.livemode, "type": event.type,
+        "subject_id": event.subject_id, "created_at": now, "data": event.data} for event in new_events]).scalars()
+    notifications.on_events(uow, [(f"evt_{seq}", event) for seq, event in zip(seqs, new_events)])
 
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bnpl import i18n
 from bnpl.db import insert_ignoring_conflicts, new_id
@@ -209,8 +209,15 @@ def _buyer(billed: dict) -> Party:
 
 def request_rendering(uow: UnitOfWork, *, subject_type: str, subject_id: str) -> None:
     """Ask the renderer for this document, in the caller's transaction (off the request path)."""
-    uow.session.add(DocumentRequest(subject_type=subject_type, subject_id=subject_id,
-                                    requested_at=uow.now(), attempts=0))
+    request_renderings(uow, subject_type=subject_type, subject_ids=[subject_id])
+
+
+def request_renderings(uow: UnitOfWork, *, subject_type: str, subject_ids: list[str]) -> None:
+    if subject_ids:
+        now = uow.now()
+        uow.session.execute(insert(DocumentRequest.__table__), [
+            dict(subject_type=subject_type, subject_id=subject_id, requested_at=now, attempts=0)
+            for subject_id in subject_ids])
 
 
 def stored_document(uow: UnitOfWork, *, merchant_id: str, view: DocumentView, render) -> Document:

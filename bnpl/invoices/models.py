@@ -12,6 +12,7 @@ from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.money import vat_breakdown
 
 OPEN, PAUSED, PAID, CREDITED = "open", "paused", "paid", "credited"
+COLLECTION_COSTS, INTEREST = "collection_costs", "interest"  # the kinds of InvoiceFee
 
 
 class Invoice(Base):
@@ -20,6 +21,7 @@ class Invoice(Base):
         Index("ix_invoices_scope_created", "merchant_id", "livemode", "created_at", "id"),
         Index("ix_invoices_consumer_due", "consumer_id", "livemode", "due_date"),
         Index("ix_invoices_owed_status", "owed_cents", "status"),
+        Index("ix_invoices_status_due", "status", "due_date"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("inv"))
@@ -42,6 +44,8 @@ class Invoice(Base):
     term_days: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_date: Mapped[date] = mapped_column(Date)
+    # The last dunning level reached (0: none); the dunning feature moves it, never back.
+    dunning_level: Mapped[int] = mapped_column(Integer, server_default="0")
     # Start of the current paused stretch (several pauses may overlap); None when running.
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -54,6 +58,8 @@ class Invoice(Base):
         back_populates="invoice", order_by="InvoicePause.started_at", cascade="all, delete-orphan")
     payments: Mapped[list["InvoicePayment"]] = relationship(
         back_populates="invoice", order_by="InvoicePayment.booked_at", cascade="all, delete-orphan")
+    fees: Mapped[list["InvoiceFee"]] = relationship(
+        back_populates="invoice", order_by="InvoiceFee.charged_at", cascade="all, delete-orphan")
 
     @property
     def vat_lines(self):
@@ -73,8 +79,17 @@ class Invoice(Base):
         return sum(payment.amount_cents for payment in self.payments)
 
     @property
+    def fees_cents(self) -> int:
+        """Collection costs charged and not waived."""
+        return sum(fee.amount_cents for fee in self.fees if fee.kind == COLLECTION_COSTS and fee.waived_at is None)
+
+    @property
+    def interest_cents(self) -> int:
+        return sum(fee.amount_cents for fee in self.fees if fee.kind == INTEREST and fee.waived_at is None)
+
+    @property
     def owed_by_entries(self) -> int:
-        return self.total_cents - self.credited_cents - self.paid_cents
+        return self.total_cents + self.fees_cents + self.interest_cents - self.credited_cents - self.paid_cents
 
     @property
     def balance_cents(self) -> int:
@@ -246,6 +261,28 @@ class InvoicePayment(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
 
 
+class InvoiceFee(Base):
+    """A charge for paying late (collection costs, statutory interest), on top of what was
+    invoiced. Itemised with how it was computed, since fees may only cover costs; a
+    merchant can waive it, which keeps the row and takes it off the balance."""
+
+    __tablename__ = "invoice_fees"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("fee"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # collection_costs | interest
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(300))  # e.g. "WIK scale on 120.00" or "4.00 % ..."
+    period_start: Mapped[date | None] = mapped_column(Date)  # interest: the days it covers
+    period_end: Mapped[date | None] = mapped_column(Date)
+    dunning_level: Mapped[int | None] = mapped_column(Integer)
+    charged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiver_reason: Mapped[str | None] = mapped_column(String(300))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="fees")
+
+
 class InvoicePause(Base):
     """One reason the invoice is on hold (a return, a dispute, an extension, a plan).
     While any pause is open: no reminders, no fees, no interest."""
@@ -359,3 +396,4 @@ class DocumentRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    payload: Mapped[dict | None] = mapped_column(Json)  # what a letter states (subject_type letter)

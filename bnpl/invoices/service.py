@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter
+from typing import Iterable
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -15,7 +17,7 @@ from bnpl.events import service as events
 from bnpl.merchants import service as merchants
 from bnpl.invoices import documents, models
 from bnpl.invoices.models import (CreditNote, CreditNoteLine, Document, DocumentRequest, Invoice,
-                                  InvoiceLine, InvoicePause, InvoicePayment, NumberSeries)
+                                  InvoiceFee, InvoiceLine, InvoicePause, InvoicePayment, NumberSeries)
 from bnpl.invoices.schemas import CreditNoteSchema, InvoiceSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -117,10 +119,24 @@ def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, 
     return invoice.billed_to, invoice.order_id
 
 
+def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> dict[str, tuple[dict, str]]:
+    """billed_to for many invoices (id, the scope it must belong to) in one read."""
+    found = {}
+    for chunk in _chunks(sorted({invoice_id for invoice_id, _ in invoice_ids})):
+        found.update((row.id, row) for row in uow.session.execute(
+            select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.billed_to,
+                   _INVOICES.c.order_id).where(_INVOICES.c.id.in_(chunk))))
+    for invoice_id, scope in invoice_ids:
+        row = found.get(invoice_id)
+        if row is None or (row.merchant_id, row.livemode) != (scope.merchant_id, scope.livemode):
+            raise NotFound(f"No invoice {invoice_id}.")
+    return {row.id: (row.billed_to, row.order_id) for row in found.values()}
+
+
 def _with_entries(query):
     return query.options(selectinload(Invoice.lines),
                          selectinload(Invoice.credit_notes).selectinload(CreditNote.lines),
-                         selectinload(Invoice.pauses), selectinload(Invoice.payments))
+                         selectinload(Invoice.pauses), selectinload(Invoice.payments), selectinload(Invoice.fees))
 
 
 # --- pausing: one mechanism for returns, disputes, extensions and payment plans ----------
@@ -173,61 +189,87 @@ class PayableInvoice:
     number: str
     consumer_id: str
     payment_reference: str
+    due_date: date
     balance_cents: int
     paid_cents: int
     refund_owed_cents: int
     billed_name: str
 
 
+def payable_invoices(uow: UnitOfWork, *, references: Iterable[str] = (),
+                     numbers: Iterable[str] = ()) -> dict[str, PayableInvoice]:
+    """The invoices payments name (any merchant), keyed by the RF reference or number named."""
+    found: dict[str, PayableInvoice] = {}
+    for column, keys, key_of in ((Invoice.payment_reference, references, attrgetter("payment_reference")),
+                                 (Invoice.number, numbers, attrgetter("number"))):
+        for chunk in _chunks(sorted(set(keys))):
+            found.update((key_of(p), p) for p in _payable(uow, column.in_(chunk)))
+    return found
+
+
 def find_payable(uow: UnitOfWork, *, payment_reference: str | None = None,
                  number: str | None = None) -> PayableInvoice | None:
     """The invoice a payment names, by its RF reference or its number (any merchant)."""
-    query = _with_entries(select(Invoice))
-    if payment_reference:
-        query = query.where(Invoice.payment_reference == payment_reference)
-    elif number:
-        query = query.where(Invoice.number == number)
-    else:
+    key = payment_reference or number
+    if not key:
         return None
-    invoice = uow.session.scalar(query)
-    return _payable(invoice) if invoice else None
+    found = payable_invoices(uow, references=[payment_reference] if payment_reference else [],
+                             numbers=[number] if number and not payment_reference else [])
+    return found.get(key)
 
 
-def payable_candidates(uow: UnitOfWork, *, balance: int, limit: int = 200) -> list[PayableInvoice]:
-    """Open invoices whose balance is exactly this amount: candidates for a person to confirm."""
-    invoices = uow.session.scalars(_with_entries(select(Invoice)).where(
-        Invoice.status.in_((models.OPEN, models.PAUSED)), Invoice.total_cents >= balance)
-        .order_by(Invoice.due_date).limit(limit))
-    return [_payable(i) for i in invoices if i.balance_cents == balance]
+def payable_by_amount(uow: UnitOfWork, *, amounts: Iterable[int]) -> list[PayableInvoice]:
+    """Open or paused invoices whose balance is exactly one of these amounts: candidates for
+    a match that a person confirms."""
+    found = []
+    for chunk in _chunks(sorted({a for a in amounts if a > 0})):
+        found += _payable(uow, Invoice.owed_cents.in_(chunk), Invoice.status.in_((models.OPEN, models.PAUSED)))
+    return found
 
 
 def open_due_invoices(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool,
                       due_by: date) -> list[PayableInvoice]:
     """Open invoices (not paused, not closed) of these consumers, due on or before a date."""
-    if not consumer_ids:
-        return []
-    rows = uow.session.scalars(_with_entries(select(Invoice)).where(
-        Invoice.consumer_id.in_(consumer_ids), Invoice.livemode == livemode,
-        Invoice.status == models.OPEN, Invoice.due_date <= due_by).order_by(Invoice.due_date, Invoice.number))
-    return [_payable(invoice) for invoice in rows]
+    found = []
+    for chunk in _chunks(consumer_ids):
+        found += _payable(uow, Invoice.consumer_id.in_(chunk), Invoice.livemode == livemode,
+                          Invoice.status == models.OPEN, Invoice.due_date <= due_by)
+    return sorted(found, key=lambda p: (p.due_date, p.number))
 
 
 def overpaid_invoices(uow: UnitOfWork, *, invoice_ids: list[str]) -> list[PayableInvoice]:
     """Of these invoices, those paid beyond what they owe (a refund is owed)."""
     found = []
-    for start in range(0, len(invoice_ids), 1000):
-        rows = uow.session.scalars(_with_entries(select(Invoice)).where(
-            Invoice.id.in_(invoice_ids[start:start + 1000]), Invoice.status.in_((models.PAID, models.CREDITED))))
-        found += [_payable(invoice) for invoice in rows if invoice.refund_owed_cents > 0]
+    for chunk in _chunks(invoice_ids):
+        found += _payable(uow, Invoice.id.in_(chunk), Invoice.status.in_((models.PAID, models.CREDITED)),
+                          Invoice.owed_cents < 0)
     return found
 
 
-def _payable(invoice: Invoice) -> PayableInvoice:
-    return PayableInvoice(id=invoice.id, scope=Scope(invoice.merchant_id, invoice.livemode), number=invoice.number,
-                          consumer_id=invoice.consumer_id, payment_reference=invoice.payment_reference,
-                          balance_cents=invoice.balance_cents, paid_cents=invoice.paid_cents,
-                          refund_owed_cents=invoice.refund_owed_cents,
-                          billed_name=invoice.billed_to.get("name", ""))
+def _chunks(values: list, size: int = 1000):
+    return (values[start:start + size] for start in range(0, len(values), size))
+
+
+# The figures of a payable invoice summed from its entries (invoiced and charged, credited,
+# paid), not read from the cache.
+_CREDITED = (select(func.coalesce(func.sum(CreditNote.total_cents), 0))
+             .where(CreditNote.invoice_id == Invoice.id).scalar_subquery())
+_PAID = (select(func.coalesce(func.sum(InvoicePayment.amount_cents), 0))
+         .where(InvoicePayment.invoice_id == Invoice.id).scalar_subquery())
+_CHARGED = (select(func.coalesce(func.sum(InvoiceFee.amount_cents), 0))
+            .where(InvoiceFee.invoice_id == Invoice.id, InvoiceFee.waived_at.is_(None)).scalar_subquery())
+_PAYABLE = select(Invoice.id, Invoice.merchant_id, Invoice.livemode, Invoice.number, Invoice.consumer_id,
+                  Invoice.payment_reference, (Invoice.total_cents + _CHARGED).label("owed_in_all"),
+                  Invoice.due_date, Invoice.billed_to, _CREDITED.label("credited"), _PAID.label("paid"))
+
+
+def _payable(uow, *where) -> list[PayableInvoice]:
+    return [PayableInvoice(id=row.id, scope=Scope(row.merchant_id, row.livemode), number=row.number,
+                           consumer_id=row.consumer_id, payment_reference=row.payment_reference,
+                           due_date=row.due_date, balance_cents=max(row.owed_in_all - row.credited - row.paid, 0),
+                           paid_cents=row.paid, refund_owed_cents=max(row.credited + row.paid - row.owed_in_all, 0),
+                           billed_name=row.billed_to.get("name", ""))
+            for row in uow.session.execute(_PAYABLE.where(*where))]
 
 
 def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id: str, method: str,
@@ -245,13 +287,106 @@ def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id:
         for pause in [p for p in invoice.pauses if p.lifted_at is None]:
             _lift(uow, scope, invoice, pause, by="invoice paid")
     uow.session.flush()
-    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
-    events.record(uow, scope=scope, type=_payment_event(method, amount),
-                  subject_id=payment_id, data={
-                      "payment_id": payment_id, "invoice_id": invoice.id, "amount": amount, "method": method,
-                      "paid_on": paid_on.isoformat(), "balance": invoice.balance_cents,
-                      "refund_owed": invoice.refund_owed_cents, "status": invoice.status})
+    payment = PaymentToApply(invoice_id, payment_id, method, amount, paid_on)
+    _after_payments(uow, [(scope, payment, invoice.owed_cents, invoice.status)])
     return invoice
+
+
+@dataclass(frozen=True)
+class PaymentToApply:
+    invoice_id: str
+    payment_id: str  # new: apply_payments does not look for the same payment reported twice
+    method: str
+    amount: int
+    paid_on: date
+
+
+def apply_payments(uow: UnitOfWork, *, payments: list[PaymentToApply]) -> None:
+    """apply_payment for a batch of new payments (a bank statement), in the caller's
+    transaction. The bulk of it, money coming in on a running invoice, takes one lock, one
+    insert and one update for the whole batch; the rest (a paused or closed invoice, money
+    taken back) goes through apply_payment one by one."""
+    by_invoice: dict[str, list[PaymentToApply]] = {}
+    for payment in payments:
+        by_invoice.setdefault(payment.invoice_id, []).append(payment)
+    running = _lock_running(uow, list(by_invoice))
+    one_by_one = {invoice_id for invoice_id, applied in by_invoice.items()
+                  if invoice_id not in running or any(p.amount <= 0 for p in applied)}
+    for invoice_id in one_by_one:
+        held = running.pop(invoice_id, None)
+        scope = Scope(held[0], held[1]) if held else _scope_of(uow, invoice_id)
+        for p in by_invoice[invoice_id]:
+            apply_payment(uow, scope=scope, invoice_id=invoice_id, payment_id=p.payment_id, method=p.method,
+                          amount=p.amount, paid_on=p.paid_on)
+    _apply_to_running(uow, [p for p in payments if p.invoice_id not in one_by_one], running)
+
+
+_INVOICES = Invoice.__table__
+
+
+def _lock_running(uow, invoice_ids: list[str]) -> dict[str, tuple]:
+    """Lock the invoices (in id order, so two imports cannot deadlock); of those running
+    (open: not paused, not closed) return (merchant, livemode, owed)."""
+    running = {}
+    for chunk in _chunks(sorted(invoice_ids)):
+        rows = uow.session.execute(
+            select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.status,
+                   _INVOICES.c.owed_cents).where(_INVOICES.c.id.in_(chunk)).order_by(_INVOICES.c.id).with_for_update())
+        running.update((r.id, (r.merchant_id, r.livemode, r.owed_cents)) for r in rows if r.status == models.OPEN)
+    return running
+
+
+def _scope_of(uow, invoice_id: str) -> Scope:
+    row = uow.session.execute(select(_INVOICES.c.merchant_id, _INVOICES.c.livemode)
+                              .where(_INVOICES.c.id == invoice_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return Scope(row.merchant_id, row.livemode)
+
+
+_UPDATE_RUNNING = (update(_INVOICES).where(_INVOICES.c.id == bindparam("b_id"))
+                   .values(status=bindparam("b_status"), owed_cents=bindparam("b_owed")))
+
+
+def _apply_to_running(uow, payments: list[PaymentToApply], running: dict[str, tuple]) -> None:
+    """Money in on open invoices: what Invoice.refresh_status derives, from the cached figure.
+    An open invoice has no open pause and is not fully credited, so what is owed alone
+    decides: nothing left, paid; else still open."""
+    if not payments:
+        return
+    now, entries, applied, owed_now = uow.now(), [], [], {}
+    for payment in payments:
+        merchant_id, livemode, owed = running[payment.invoice_id]
+        owed = owed_now[payment.invoice_id] = owed_now.get(payment.invoice_id, owed) - payment.amount
+        entries.append(dict(invoice_id=payment.invoice_id, payment_id=payment.payment_id, method=payment.method,
+                            amount_cents=payment.amount, paid_on=payment.paid_on, booked_at=now))
+        applied.append((Scope(merchant_id, livemode), payment, owed, _running_status(owed)))
+    uow.session.execute(insert(InvoicePayment.__table__), entries)
+    uow.session.execute(_UPDATE_RUNNING, [dict(b_id=invoice_id, b_owed=owed, b_status=_running_status(owed))
+                                          for invoice_id, owed in owed_now.items()])
+    _expire_invoices(uow, set(owed_now))
+    _after_payments(uow, applied)
+
+
+def _running_status(owed: int) -> str:
+    return models.PAID if owed <= 0 else models.OPEN
+
+
+def _expire_invoices(uow, invoice_ids: set[str]) -> None:
+    """Invoices the session holds were changed behind its back: read them again when used."""
+    for held in [o for o in uow.session.identity_map.values() if isinstance(o, Invoice) and o.id in invoice_ids]:
+        uow.session.expire(held)
+
+
+def _after_payments(uow, applied: list[tuple[Scope, PaymentToApply, int, str]]) -> None:
+    """The events of applied payments; a new PDF where money is still owed (the consumer
+    pays the rest from it), while a closed invoice's is rendered when someone asks for it."""
+    documents.request_renderings(uow, subject_type="invoice", subject_ids=sorted(
+        {payment.invoice_id for _, payment, owed, _ in applied if owed > 0}))
+    events.record_many(uow, [events.NewEvent(scope, _payment_event(p.method, p.amount), p.payment_id, {
+        "payment_id": p.payment_id, "invoice_id": p.invoice_id, "amount": p.amount, "method": p.method,
+        "paid_on": p.paid_on.isoformat(), "balance": max(owed, 0), "refund_owed": max(-owed, 0), "status": status})
+        for scope, p, owed, status in applied])
 
 
 def _payment_event(method: str, amount: int) -> str:

@@ -7,10 +7,12 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from bnpl import i18n
+from bnpl.db import new_id
 from bnpl.errors import InvalidInput, NotFound
+from bnpl.events.service import NewEvent
 from bnpl.events.models import EVENT_TYPES
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
@@ -39,42 +41,67 @@ FIRST_RETRY, LONGEST_WAIT = timedelta(seconds=30), timedelta(hours=6)
 
 # --- writing messages, in the transaction of the change ----------------------------------
 
-def on_event(uow: UnitOfWork, *, scope: Scope, event_id: str, type: str, subject_id: str, data: dict) -> None:
-    """Called for every recorded event: a webhook per interested endpoint, and the consumer's
-    e-mail where the event calls for one."""
-    _webhooks_for(uow, scope, event_id, type, data)
-    kind = CONSUMER_MAIL.get(type)
-    if kind and not (type == "invoice.paused" and data.get("reason") == "return"):
-        _consumer_mail(uow, scope, kind, subject_id, data, event_id)
+def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
+    """Called for recorded events (id, event): a webhook per interested endpoint, and the
+    consumer's e-mail where the event calls for one; written with one insert."""
+    endpoints = _Endpoints(uow)
+    mails = [(event_id, event, kind) for event_id, event in recorded
+             if (kind := CONSUMER_MAIL.get(event.type))
+             and not (event.type == "invoice.paused" and event.data.get("reason") == "return")]
+    people = _people(uow, mails)
+    rows = [row for event_id, event in recorded for row in _webhooks(uow, endpoints, event_id, event)]
+    rows += [_consumer_mail(uow, people, event_id, event, kind) for event_id, event, kind in mails]
+    if rows:
+        uow.session.execute(insert(OutboxMessage.__table__), rows)
 
 
-def _webhooks_for(uow, scope: Scope, event_id: str, type: str, data: dict) -> None:
-    endpoints = uow.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.merchant_id == scope.merchant_id, WebhookEndpoint.livemode == scope.livemode,
-        WebhookEndpoint.enabled.is_(True))).all()
-    now = uow.now()
-    body = {"id": event_id, "type": type, "created_at": now.isoformat(), "livemode": scope.livemode, "data": data}
-    for endpoint in endpoints:
-        if endpoint.wants(type):
-            uow.session.add(_message(uow, scope, channel=WEBHOOK, kind=type, recipient=endpoint.id,
-                                     event_id=event_id, payload=body))
+class _Endpoints:
+    """The enabled webhook endpoints of each scope, read once per batch of events."""
+
+    def __init__(self, uow):
+        self.uow, self.known = uow, {}
+
+    def of(self, scope: Scope) -> list[WebhookEndpoint]:
+        if scope not in self.known:
+            self.known[scope] = self.uow.session.scalars(select(WebhookEndpoint).where(
+                WebhookEndpoint.merchant_id == scope.merchant_id, WebhookEndpoint.livemode == scope.livemode,
+                WebhookEndpoint.enabled.is_(True))).all()
+        return self.known[scope]
+
+
+def _webhooks(uow, endpoints: _Endpoints, event_id: str, event) -> list[dict]:
+    body = {"id": event_id, "type": event.type, "created_at": uow.now().isoformat(),
+            "livemode": event.scope.livemode, "data": event.data}
+    return [_message_row(uow, event.scope, channel=WEBHOOK, kind=event.type, recipient=endpoint.id,
+                         event_id=event_id, payload=body)
+            for endpoint in endpoints.of(event.scope) if endpoint.wants(event.type)]
 
 
 # Which invoice a consumer e-mail is about: the event's subject, or named in its data.
 _INVOICE_IS_SUBJECT = {"invoice_issued", "invoice_paused", "invoice_resumed"}
 
 
-def _consumer_mail(uow, scope: Scope, kind: str, subject_id: str, data: dict, event_id: str) -> None:
-    invoice_id = subject_id if kind in _INVOICE_IS_SUBJECT else data.get("invoice_id")
+def _invoice_of(kind: str, event) -> str | None:
+    return event.subject_id if kind in _INVOICE_IS_SUBJECT else event.data.get("invoice_id")
+
+
+def _people(uow, mails) -> dict[str, tuple[dict, str]]:
+    """Whom each invoice is billed to, and its order: one read for the whole batch."""
+    wanted = {(invoice_id, event.scope) for _, event, kind in mails if (invoice_id := _invoice_of(kind, event))}
+    return invoices.billed_to_many(uow, invoice_ids=wanted)
+
+
+def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:
+    invoice_id = _invoice_of(kind, event)
     if invoice_id is None:  # a return: about the order
-        order = orders.get_order(uow, scope=scope, order_id=data["order_id"])
+        order = orders.get_order(uow, scope=event.scope, order_id=event.data["order_id"])
         person, order_id = {**order.consumer, "address": order.billing_address}, order.id
     else:
-        person, order_id = invoices.billed_to(uow, scope=scope, invoice_id=invoice_id)
+        person, order_id = people[invoice_id]
     language = i18n.language_for(person.get("language"), (person.get("address") or {}).get("country"))
-    uow.session.add(_message(uow, scope, channel=EMAIL, kind=kind, recipient=person["email"], language=language,
-                             order_id=order_id, invoice_id=invoice_id, subject_id=subject_id, event_id=event_id,
-                             payload={"name": person["name"], "data": data}))
+    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=person["email"], language=language,
+                        order_id=order_id, invoice_id=invoice_id, subject_id=event.subject_id, event_id=event_id,
+                        payload={"name": person["name"], "data": event.data})
 
 
 def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) -> None:
@@ -85,9 +112,15 @@ def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) 
 
 
 def _message(uow, scope: Scope, **fields) -> OutboxMessage:
+    return OutboxMessage(**_message_row(uow, scope, **fields))
+
+
+def _message_row(uow, scope: Scope, **fields) -> dict:
     now = uow.now()
-    return OutboxMessage(merchant_id=scope.merchant_id, livemode=scope.livemode, status=states.PENDING,
-                         attempts=0, next_attempt_at=now, created_at=now, **fields)
+    # Every key in every row: rows written together share one statement.
+    return dict(id=new_id("msg"), merchant_id=scope.merchant_id, livemode=scope.livemode, status=states.PENDING,
+                attempts=0, next_attempt_at=now, created_at=now, language=None, order_id=None, invoice_id=None,
+                subject_id=None, event_id=None) | fields
 
 
 # --- webhook endpoints ---------------------------------------------------------------------

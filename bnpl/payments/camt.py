@@ -49,72 +49,52 @@ class Statement:
 def parse(data: bytes) -> Statement:
     """Read the first statement of the file. Entries are read as the parser reaches them and
     then dropped from the tree, so a statement of 100,000 entries never sits in memory whole."""
-    reader = _StatementReader()
+    entries = etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}Ntry", resolve_entities=False,
+                              no_network=True, huge_tree=True)
+    statement, transactions = None, []
     try:
-        for event, element in etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False,
-                                              no_network=True, huge_tree=True):
-            reader.feed(event, element)
+        for _, entry in entries:
+            if statement is None:
+                statement = _statement(entry.getroottree().getroot())
+            if entry.getparent() is statement.element:
+                transactions += _entry(entry, statement.ns)
+            _drop(entry)
     except etree.XMLSyntaxError as exc:
         raise StatementError(f"Not well-formed XML: {exc}") from None
-    return reader.statement()
+    statement = statement or _statement(entries.root)
+    currency = statement.currency or (transactions[0].currency if transactions else "EUR")
+    return Statement(id=statement.id, account_iban=statement.account_iban, currency=currency,
+                     transactions=transactions)
 
 
-class _StatementReader:
-    def __init__(self):
-        self.ns: dict[str, str] | None = None
-        self.depth = 0  # depth of the element being read: 1 document, 2 BkToCstmrStmt, 3 Stmt
-        self.statements = 0
-        self.id, self.account_iban, self.currency = "", None, None
-        self.transactions: list[Transaction] = []
-
-    def feed(self, event: str, element) -> None:
-        if event == "start":
-            self.depth += 1
-            if self.ns is None:
-                self._root(element)
-            elif self.depth == 3 and element.tag == self._tag("Stmt"):
-                self.statements += 1
-            return
-        self.depth -= 1
-        if self.depth == 3 and self.statements == 1:  # a child of the first Stmt, now complete
-            self._statement_part(element)
-        if self.depth <= 3:
-            _drop(element)
-
-    def _root(self, element) -> None:
-        namespace = etree.QName(element).namespace or ""
-        if not NAMESPACE.match(namespace):
-            raise StatementError(f"Not a CAMT.053 statement (namespace {namespace or 'none'}).")
-        self.ns = {"c": namespace}
-
-    def _tag(self, name: str) -> str:
-        return f"{{{self.ns['c']}}}{name}"
-
-    def _statement_part(self, element) -> None:
-        tag = etree.QName(element).localname
-        if tag == "Ntry":
-            self.transactions += _entry(element, self.ns)
-        elif tag == "Id":
-            self.id = (element.text or "").strip()
-        elif tag == "Acct":
-            self.currency = _text(element, "c:Ccy", self.ns)
-            self.account_iban = _text(element, "c:Id/c:IBAN", self.ns)
-
-    def statement(self) -> Statement:
-        if not self.statements:
-            raise StatementError("The file has no statement (BkToCstmrStmt/Stmt).")
-        currency = self.currency or (self.transactions[0].currency if self.transactions else "EUR")
-        return Statement(id=self.id, account_iban=self.account_iban, currency=currency,
-                         transactions=self.transactions)
+@dataclass(frozen=True)
+class _Header:
+    element: object  # the first Stmt: entries of any later one are not read
+    ns: dict
+    id: str
+    account_iban: str | None
+    currency: str | None
 
 
-def _drop(element) -> None:
-    """Free what was read: the element's content, and the siblings read before it."""
-    element.clear()
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
+def _statement(root) -> _Header:
+    """The statement's own fields, read when its first entry is complete (they come before it)."""
+    namespace = etree.QName(root).namespace or ""
+    if not NAMESPACE.match(namespace):
+        raise StatementError(f"Not a CAMT.053 statement (namespace {namespace or 'none'}).")
+    ns = {"c": namespace}
+    statement = root.find("c:BkToCstmrStmt/c:Stmt", ns)
+    if statement is None:
+        raise StatementError("The file has no statement (BkToCstmrStmt/Stmt).")
+    return _Header(element=statement, ns=ns, id=_text(statement, "c:Id", ns) or "",
+                   account_iban=_text(statement, "c:Acct/c:Id/c:IBAN", ns), currency=_text(statement, "c:Acct/c:Ccy", ns))
+
+
+def _drop(entry) -> None:
+    """Free what was read: the entry's content, and the entries read before it."""
+    entry.clear()
+    parent = entry.getparent()
+    while entry.getprevious() is not None:
+        del parent[0]
 
 
 def _entry(entry, ns) -> list[Transaction]:

@@ -20,4 +20,6 @@ def import_statement_file(services, data: bytes) -> service.ImportSummary:
         with unit_of_work(services) as uow:
             counts += service.book_transactions(uow, statement=statement,
                                                 transactions=statement.transactions[start:start + CHUNK])
+    with unit_of_work(services) as uow:
+        service.record_import(uow, statement=statement)
     return service.ImportSummary(statement.id, counts)

@@ -148,3 +148,16 @@ class Settlement(Base):
     payable_cents: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StatementImport(Base):
+    """A bank statement read in: dunning refuses to remind when the newest is too old, since
+    a reminder that crosses a payment is the complaint dunning gets most."""
+
+    __tablename__ = "statement_imports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("stm"))
+    statement_id: Mapped[str] = mapped_column(String(140))
+    entries: Mapped[int] = mapped_column(Integer)
+    latest_booking_on: Mapped[date | None] = mapped_column(Date)  # the newest day the bank reported
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

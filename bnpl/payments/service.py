@@ -9,14 +9,16 @@ from datetime import date
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from stdnum import iso11649
 
+from bnpl.clock import local_date
 from bnpl.db import new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.payments import camt, sepa
-from bnpl.payments.models import BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund
+from bnpl.payments.models import (BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund,
+                                  StatementImport)
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -39,8 +41,24 @@ def import_statement(uow: UnitOfWork, *, data: bytes) -> ImportSummary:
     """Book a CAMT.053 statement in the caller's transaction (jobs.import_statement_file
     books a large one in chunks). Raises camt.StatementError, booking nothing, on a bad file."""
     statement = read_statement(uow, data=data)
-    return ImportSummary(statement.id, book_transactions(uow, statement=statement,
-                                                         transactions=statement.transactions))
+    counts = book_transactions(uow, statement=statement, transactions=statement.transactions)
+    record_import(uow, statement=statement)
+    return ImportSummary(statement.id, counts)
+
+
+def record_import(uow: UnitOfWork, *, statement: camt.Statement) -> None:
+    """Note that a statement was read in full (dunning checks how recent the newest is)."""
+    uow.session.add(StatementImport(statement_id=statement.id, entries=len(statement.transactions),
+                                    latest_booking_on=max((t.booked_on for t in statement.transactions), default=None),
+                                    imported_at=uow.now()))
+
+
+def statements_known_through(uow: UnitOfWork) -> date | None:
+    """The newest day a bank statement covers (its latest booking, else the day it was read)."""
+    latest = uow.session.execute(select(func.max(StatementImport.latest_booking_on),
+                                        func.max(StatementImport.imported_at))).one()
+    days = [latest[0], latest[1] and local_date(latest[1], uow.settings.timezone)]
+    return max((d for d in days if d), default=None)
 
 
 def read_statement(uow: UnitOfWork, *, data: bytes) -> camt.Statement:
@@ -54,17 +72,31 @@ def book_transactions(uow: UnitOfWork, *, statement: camt.Statement,
                       transactions: list[camt.Transaction]) -> Counter:
     """Match each credit to its invoice (RF reference, then the invoice number in the text),
     propose a match by amount and name for a person to confirm, keep the rest unmatched;
-    what was imported before is recognised by its bank reference and booked no second time."""
+    what was imported before is recognised by its bank reference and booked no second time.
+    Lookups and writes go per batch, not per entry: a statement has 100,000 of them."""
     counts: Counter = Counter()
-    seen = _already_imported(uow, [f"camt:{t.reference}" for t in transactions])
-    for transaction in transactions:
-        external_id = f"camt:{transaction.reference}"
-        if external_id in seen:
-            counts["already imported"] += 1
-            continue
-        seen.add(external_id)
-        counts[_book(uow, transaction, external_id, statement.id)] += 1
+    fresh = _not_yet_imported(uow, transactions, counts)
+    batch = _Batch(uow, statement.id, fresh)
+    for transaction in fresh:
+        counts[batch.book(transaction)] += 1
+    batch.write()
     return counts
+
+
+def _not_yet_imported(uow, transactions: list[camt.Transaction], counts: Counter) -> list[camt.Transaction]:
+    seen = _already_imported(uow, [_external_id(t) for t in transactions])
+    fresh = []
+    for transaction in transactions:
+        if _external_id(transaction) in seen:
+            counts["already imported"] += 1
+        else:
+            seen.add(_external_id(transaction))
+            fresh.append(transaction)
+    return fresh
+
+
+def _external_id(transaction: camt.Transaction) -> str:
+    return f"camt:{transaction.reference}"
 
 
 def _check_currency(uow, statement: camt.Statement) -> None:
@@ -83,93 +115,135 @@ def _already_imported(uow, external_ids: list[str]) -> set[str]:
     return found
 
 
-def _book(uow, transaction: camt.Transaction, external_id: str, statement_id: str) -> str:
-    if transaction.amount_cents < 0 and not transaction.is_return:
-        return _book_money_out(uow, transaction, external_id, statement_id)
-    status, note, invoice, matched_by = _classify(uow, transaction)
-    payment = Payment(external_id=external_id, method="bank_transfer", amount_cents=transaction.amount_cents,
-                      currency=transaction.currency, booked_on=transaction.booked_on,
-                      payer_name=transaction.payer_name, payer_iban=transaction.payer_iban,
-                      remittance=(transaction.structured_reference or transaction.text or None),
-                      statement_id=statement_id, created_at=uow.now(), status=status, note=note,
-                      matched_by=matched_by, invoice_id=invoice.id if invoice else None,
-                      merchant_id=invoice.scope.merchant_id if invoice else None,
-                      livemode=invoice.scope.livemode if invoice else None)
-    uow.session.add(payment)
-    if status == BOOKED:
-        uow.session.flush()
-        debit = _our_debit(uow, transaction)
-        if debit is not None:  # our own collection coming in, or its payer's bank sending it back
-            debit.status = "returned" if transaction.is_return else "collected"
-        method = "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
-        payment.method = method
-        invoices.apply_payment(uow, scope=invoice.scope, invoice_id=invoice.id, payment_id=payment.id,
-                               method=method, amount=transaction.amount_cents, paid_on=transaction.booked_on)
-    return status
+class _Batch:
+    """Booking a batch of transactions: everything they may match is read up front, and the
+    payments written, applied and announced together at the end."""
+
+    def __init__(self, uow, statement_id: str, transactions: list[camt.Transaction]):
+        self.uow, self.statement_id, self.now = uow, statement_id, uow.now()
+        money_in = [t for t in transactions if t.amount_cents > 0 or t.is_return]
+        self.matches = _Matches(uow, money_in)
+        end_to_end = sorted({t.end_to_end_id for t in transactions if t.end_to_end_id})
+        self.debits = {d.end_to_end_id: d for d in _in_chunks(uow, DirectDebit, DirectDebit.end_to_end_id, end_to_end)}
+        self.refunds = {r.end_to_end_id: r for r in _in_chunks(uow, Refund, Refund.end_to_end_id, end_to_end)
+                        if r.status == "submitted"}
+        self.payments: list[dict] = []
+        self.to_apply: list[invoices.PaymentToApply] = []
+
+    def _paid(self, invoice) -> int:
+        """Paid on the invoice so far, this batch included (a collection and its return
+        can be on one statement)."""
+        return invoice.paid_cents + sum(p.amount for p in self.to_apply if p.invoice_id == invoice.id)
+
+    def book(self, transaction: camt.Transaction) -> str:
+        if transaction.amount_cents < 0 and not transaction.is_return:
+            return self._money_out(transaction)
+        status, note, invoice, matched_by = self._classify(transaction)
+        method = "bank_transfer"
+        if status == BOOKED:
+            debit = self.debits.get(transaction.end_to_end_id)
+            if debit is not None:  # our own collection coming in, or its payer's bank sending it back
+                debit.status = "returned" if transaction.is_return else "collected"
+            method = "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
+        self._payment(transaction, status=status, note=note, invoice=invoice, matched_by=matched_by,
+                      method=method, remittance=transaction.structured_reference or transaction.text or None)
+        return status
+
+    def _classify(self, transaction: camt.Transaction):
+        """(status, note, invoice, matched_by) for one transaction of a statement."""
+        invoice, matched_by = self.matches.of(transaction)
+        if invoice is None:
+            return UNMATCHED, "no invoice reference or number found", None, None
+        if transaction.amount_cents < 0 and self._paid(invoice) < -transaction.amount_cents:
+            return UNMATCHED, "a returned payment that was never booked on this invoice", None, None
+        if matched_by == "amount_and_name":
+            return PROPOSED, "same amount and name: a person confirms", invoice, matched_by
+        return BOOKED, None, invoice, matched_by
+
+    def _money_out(self, transaction: camt.Transaction) -> str:
+        """Money leaving the provider's account: a refund we sent is now paid; anything else
+        (a payout, bank costs) is not a consumer's payment and is kept as ignored."""
+        refund = self.refunds.pop(transaction.end_to_end_id, None)
+        if refund is None:
+            self._payment(transaction, status=IGNORED, method="bank_transfer", remittance=transaction.text or None,
+                          note="money out (a payout or bank costs), not a consumer payment")
+            return IGNORED
+        refund.status, refund.paid_at = "paid", self.now
+        self._payment(transaction, status=BOOKED, method="refund", matched_by="refund",
+                      remittance=transaction.text or None, invoice_id=refund.invoice_id,
+                      scope=Scope(refund.merchant_id, refund.livemode))
+        return BOOKED
+
+    def _payment(self, transaction: camt.Transaction, *, status: str, method: str, remittance: str | None,
+                 note: str | None = None, matched_by: str | None = None, invoice=None,
+                 invoice_id: str | None = None, scope: Scope | None = None) -> None:
+        invoice_id, scope = (invoice.id, invoice.scope) if invoice else (invoice_id, scope)
+        payment_id = new_id("pay")
+        self.payments.append(dict(
+            id=payment_id, external_id=_external_id(transaction), method=method,
+            amount_cents=transaction.amount_cents, currency=transaction.currency, booked_on=transaction.booked_on,
+            payer_name=transaction.payer_name, payer_iban=transaction.payer_iban, remittance=remittance,
+            statement_id=self.statement_id, created_at=self.now, status=status, note=note, matched_by=matched_by,
+            invoice_id=invoice_id, merchant_id=scope.merchant_id if scope else None,
+            livemode=scope.livemode if scope else None))
+        if status == BOOKED:
+            self.to_apply.append(invoices.PaymentToApply(invoice_id, payment_id, method, transaction.amount_cents,
+                                                         transaction.booked_on))
+
+    def write(self) -> None:
+        if self.payments:
+            self.uow.session.execute(insert(Payment.__table__), self.payments)
+        self.uow.session.flush()  # the debits and refunds marked
+        invoices.apply_payments(self.uow, payments=self.to_apply)
 
 
-def _our_debit(uow, transaction: camt.Transaction) -> DirectDebit | None:
-    if not transaction.end_to_end_id:
-        return None
-    return uow.session.scalar(select(DirectDebit).where(DirectDebit.end_to_end_id == transaction.end_to_end_id))
+def _in_chunks(uow, model, column, values: list):
+    for start in range(0, len(values), 1000):
+        yield from uow.session.scalars(select(model).where(column.in_(values[start:start + 1000])))
 
 
-def _book_money_out(uow, transaction: camt.Transaction, external_id: str, statement_id: str) -> str:
-    """Money leaving the provider's account: a refund we sent is now paid; anything else
-    (a payout, bank costs) is not a consumer's payment and is kept as ignored."""
-    refund = transaction.end_to_end_id and uow.session.scalar(
-        select(Refund).where(Refund.end_to_end_id == transaction.end_to_end_id, Refund.status == "submitted"))
-    payment = Payment(external_id=external_id, method="refund" if refund else "bank_transfer",
-                      amount_cents=transaction.amount_cents, currency=transaction.currency,
-                      booked_on=transaction.booked_on, payer_name=transaction.payer_name,
-                      payer_iban=transaction.payer_iban, remittance=transaction.text or None,
-                      statement_id=statement_id, created_at=uow.now(),
-                      status=BOOKED if refund else IGNORED, matched_by="refund" if refund else None,
-                      invoice_id=refund.invoice_id if refund else None,
-                      merchant_id=refund.merchant_id if refund else None, livemode=refund.livemode if refund else None,
-                      note=None if refund else "money out (a payout or bank costs), not a consumer payment")
-    uow.session.add(payment)
-    if not refund:
-        return IGNORED
-    uow.session.flush()
-    refund.status, refund.paid_at = "paid", uow.now()
-    invoices.apply_payment(uow, scope=Scope(refund.merchant_id, refund.livemode), invoice_id=refund.invoice_id,
-                           payment_id=payment.id, method="refund", amount=transaction.amount_cents,
-                           paid_on=transaction.booked_on)
-    return BOOKED
+class _Matches:
+    """The invoice each transaction pays, and how we know: its RF reference, else an RF
+    reference or invoice number in its text, else a proposal by amount and name. Every
+    invoice they name is read at once."""
+
+    def __init__(self, uow, transactions: list[camt.Transaction]):
+        self.references = {t.reference: _references_in(t) for t in transactions}
+        self.numbers = {t.reference: NUMBER_IN_TEXT.findall(t.text.upper()) for t in transactions}
+        self.named = invoices.payable_invoices(
+            uow, references=[r for found in self.references.values() for r in found],
+            numbers=[n for found in self.numbers.values() for n in found])
+        unnamed = [t for t in transactions if not self._named(t)[0] and t.amount_cents > 0 and t.payer_name]
+        self.by_amount: dict[int, list] = {}
+        for candidate in invoices.payable_by_amount(uow, amounts=[t.amount_cents for t in unnamed]):
+            self.by_amount.setdefault(candidate.balance_cents, []).append(candidate)
+
+    def of(self, transaction: camt.Transaction):
+        invoice, matched_by = self._named(transaction)
+        if invoice is None and transaction.amount_cents > 0 and transaction.payer_name:
+            named = [c for c in self.by_amount.get(transaction.amount_cents, [])
+                     if _same_name(c.billed_name, transaction.payer_name)]
+            if len(named) == 1:
+                return named[0], "amount_and_name"
+        return invoice, matched_by
+
+    def _named(self, transaction: camt.Transaction):
+        for reference in self.references[transaction.reference]:
+            if reference in self.named:
+                return self.named[reference], "reference"
+        for number in self.numbers[transaction.reference]:
+            if number in self.named:
+                return self.named[number], "invoice_number"
+        return None, None
 
 
-def _classify(uow, transaction: camt.Transaction):
-    """(status, note, invoice, matched_by) for one transaction of a statement."""
-    invoice, matched_by = _match(uow, transaction)
-    if invoice is None:
-        return UNMATCHED, "no invoice reference or number found", None, None
-    if transaction.amount_cents < 0 and invoice.paid_cents < -transaction.amount_cents:
-        return UNMATCHED, "a returned payment that was never booked on this invoice", None, None
-    if matched_by == "amount_and_name":
-        return PROPOSED, "same amount and name: a person confirms", invoice, matched_by
-    return BOOKED, None, invoice, matched_by
-
-
-def _match(uow, transaction: camt.Transaction):
-    """The invoice a transaction pays, and how we know: reference, number, or a proposal."""
-    reference = _compact(transaction.structured_reference)
-    if reference and (invoice := invoices.find_payable(uow, payment_reference=reference)):
-        return invoice, "reference"
-    text = transaction.text.upper()
-    for found in RF_IN_TEXT.findall(text):
-        for candidate in _rf_candidates(_compact(found)):
-            if invoice := invoices.find_payable(uow, payment_reference=candidate):
-                return invoice, "reference"
-    for found in NUMBER_IN_TEXT.findall(text):
-        if invoice := invoices.find_payable(uow, number=found):
-            return invoice, "invoice_number"
-    if transaction.amount_cents > 0 and transaction.payer_name:
-        named = [c for c in invoices.payable_candidates(uow, balance=transaction.amount_cents)
-                 if _same_name(c.billed_name, transaction.payer_name)]
-        if len(named) == 1:
-            return named[0], "amount_and_name"
-    return None, None
+def _references_in(transaction: camt.Transaction) -> list[str]:
+    """The RF references a transaction may carry, in order of trust: the structured one,
+    then those written in its text."""
+    found = [_compact(transaction.structured_reference)] if transaction.structured_reference else []
+    for written in RF_IN_TEXT.findall(transaction.text.upper()):
+        found += _rf_candidates(_compact(written))
+    return found
 
 
 def _rf_candidates(found: str) -> list[str]:

@@ -296,6 +296,41 @@ def test_a_return_of_a_collection_that_was_never_booked_does_not_raise_what_is_o
     assert mails(services, kind="payment_returned") == []
 
 
+def test_a_collection_and_its_return_on_one_statement_leave_the_invoice_open(api, services):
+    inv = ship(api)
+    rf = inv["payment_reference"]
+
+    data = files.statement(files.collected(inv["total"], rf=rf), files.returned(inv["total"], rf=rf))
+
+    assert import_(services, data) == {"booked": 2}
+    assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
+    assert len(mails(services, kind="payment_returned")) == 1
+
+
+def test_a_statement_books_the_same_figures_and_events_as_payments_booked_one_by_one(api, services):
+    """The batch path (one lock, insert and update for running invoices) must end where
+    apply_payment one by one ends: partly paid, paid, overpaid, two payments on one invoice."""
+    from bnpl.events.models import Event
+
+    invs = [ship(api, lines=[factories.line(unit_price=price)]) for price in (5000, 5000, 5000, 5000)]
+    entries = [files.payment(2000, rf=invs[0]["payment_reference"]),
+               files.payment(5000, rf=invs[1]["payment_reference"]),
+               files.payment(7000, rf=invs[2]["payment_reference"]),
+               files.payment(3000, rf=invs[3]["payment_reference"]),
+               files.payment(2000, text=f"rest {invs[3]['number']}")]
+
+    assert import_(services, files.statement(*entries)) == {"booked": 5}
+
+    assert [figures(invoice(api, inv["id"])) for inv in invs] == [
+        ("open", 2000, 3000, 0), ("paid", 5000, 0, 0), ("paid", 7000, 0, 2000), ("paid", 5000, 0, 0)]
+    with services.sessionmaker() as session:
+        received = session.scalars(select(Event).where(Event.type == "payment.received").order_by(Event.seq)).all()
+    assert [(e.data["invoice_id"], e.data["balance"], e.data["refund_owed"], e.data["status"]) for e in received] == [
+        (invs[0]["id"], 3000, 0, "open"), (invs[1]["id"], 0, 0, "paid"), (invs[2]["id"], 0, 2000, "paid"),
+        (invs[3]["id"], 2000, 0, "open"), (invs[3]["id"], 0, 0, "paid")]
+    assert len(mails(services, kind="payment_received")) == 5
+
+
 # --- what the consumer gets ---------------------------------------------------------------
 
 def test_the_payment_is_confirmed_and_the_invoice_mail_not_yet_sent_is_held_back(api, services):
@@ -384,14 +419,14 @@ def test_two_statements_imported_at_once_that_together_pay_an_invoice_leave_it_p
     inv = ship(api, lines=[factories.line(unit_price=5000)])
     halves = [files.statement(files.payment(2500, rf=inv["payment_reference"])),
               files.statement(files.payment(2500, text=f"Factuur {inv['number']} deel 2"))]
-    both_looked, find_payable, errors = threading.Barrier(2), invoices.find_payable, []
+    both_looked, payable_invoices, errors = threading.Barrier(2), invoices.payable_invoices, []
 
     def find_then_wait(uow, **kw):
-        found = find_payable(uow, **kw)
+        found = payable_invoices(uow, **kw)
         both_looked.wait(timeout=10)  # neither has booked yet
         return found
 
-    monkeypatch.setattr(invoices, "find_payable", find_then_wait)
+    monkeypatch.setattr(invoices, "payable_invoices", find_then_wait)
 
     def run_import(data):
         try:
