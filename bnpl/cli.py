@@ -107,6 +107,25 @@ def returns_flag_overdue():
 
 
 @main.group()
+def dunning():
+    """Reminders, the 14-day letter, collection costs and the hand-over."""
+
+
+@dunning.command("run")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="the day to run for (default today)")
+@click.option("--stale-statements", type=click.Choice(["refuse", "warn"]),
+              help="when the newest bank statement is too old (default BNPL_STALE_STATEMENTS)")
+def dunning_run(as_of, stale_statements):
+    """One dunning pass: the next level for every overdue invoice that is due for one."""
+    from bnpl.dunning.jobs import run_dunning
+
+    summary = run_dunning(_services(), as_of=as_of.date() if as_of else None, stale_statements=stale_statements)
+    click.echo(str(summary))
+    if summary.refused:
+        sys.exit(1)
+
+
+@main.group()
 def documents():
     """Invoice and credit-note PDFs."""
 

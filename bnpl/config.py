@@ -76,6 +76,11 @@ class Settings:
     # even with SMTP configured); "send" delivers them like live ones (a staging setup).
     test_mode_mail: str = "file"
     payment_provider: str = "local"  # who starts checkouts: bnpl/payments/provider.py PROVIDERS
+    # Dunning reconciles first: with no bank statement newer than this many working days,
+    # a run warns, and with stale_statements "refuse" it sends nothing (a reminder must never
+    # cross a payment that already arrived).
+    statement_max_age_working_days: int = 2
+    stale_statements: str = "refuse"  # refuse | warn
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -104,6 +109,8 @@ class Settings:
             webhooks_allow_loopback=env.get("BNPL_WEBHOOKS_ALLOW_LOOPBACK") == "1",
             test_mode_mail=_choice(env, "BNPL_TEST_MODE_MAIL", ("file", "send"), "file"),
             payment_provider=_choice(env, "BNPL_PAYMENT_PROVIDER", ("local",), "local"),
+            statement_max_age_working_days=_int(env, "BNPL_STATEMENT_MAX_AGE_WORKING_DAYS", 2),
+            stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
         )
 
 

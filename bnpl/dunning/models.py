@@ -27,6 +27,8 @@ class DunningStep(Base):
     channel: Mapped[str] = mapped_column(String(10))  # email | post
     template: Mapped[str | None] = mapped_column(String(60))  # the consumer's e-mail, if any
     sent_on: Mapped[date] = mapped_column(Date)  # the real day it went out: deadlines count from it
+    # The invoice's due date then: when a pause later moves it, the next level moves as much.
+    due_date: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date | None] = mapped_column(Date)  # a letter's last day to pay without costs
     balance_cents: Mapped[int] = mapped_column(Integer)  # what it asked for
     costs_cents: Mapped[int] = mapped_column(Integer, server_default="0")  # stated (a letter) or charged

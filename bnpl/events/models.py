@@ -16,6 +16,8 @@ EVENT_TYPES = frozenset({
     "payment.received", "payment.reversed", "refund.paid",
     "return.announced", "return.received", "return.overdue",
     "merchant.updated",
+    "dunning.level_reached", "invoice.fees_waived",
+    "payment_plan.started", "payment_plan.completed", "payment_plan.ended",
 })
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.

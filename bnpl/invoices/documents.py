@@ -212,12 +212,14 @@ def request_rendering(uow: UnitOfWork, *, subject_type: str, subject_id: str) ->
     request_renderings(uow, subject_type=subject_type, subject_ids=[subject_id])
 
 
-def request_renderings(uow: UnitOfWork, *, subject_type: str, subject_ids: list[str]) -> None:
+def request_renderings(uow: UnitOfWork, *, subject_type: str, subject_ids: list[str],
+                       payloads: list[dict] | None = None) -> None:
+    """Several at once; a letter's request carries what the letter states (its payload)."""
     if subject_ids:
         now = uow.now()
         uow.session.execute(insert(DocumentRequest.__table__), [
-            dict(subject_type=subject_type, subject_id=subject_id, requested_at=now, attempts=0)
-            for subject_id in subject_ids])
+            dict(subject_type=subject_type, subject_id=subject_id, requested_at=now, attempts=0, payload=payload)
+            for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))])
 
 
 def stored_document(uow: UnitOfWork, *, merchant_id: str, view: DocumentView, render) -> Document:

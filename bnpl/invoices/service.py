@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
-from bnpl.db import insert_ignoring_conflicts
+from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, NotFound
 from bnpl.events import service as events
 from bnpl.merchants import service as merchants
@@ -633,3 +633,89 @@ def issued_documents(uow: UnitOfWork, *, scope: Scope, since: datetime, until: d
                CreditNote.issued_at >= since, CreditNote.issued_at < until)
         .order_by(CreditNote.issued_at, CreditNote.number)).all()
     return issued, notes
+
+
+# --- dunning: the invoices it looks at, and the levels and fees it adds ---------------------
+
+@dataclass(frozen=True)
+class DunningCandidate:
+    id: str
+    scope: Scope
+    number: str
+    currency: str
+    due_date: date
+    owed_cents: int  # fees included
+    dunning_level: int
+    customer_type: str  # consumer | business
+    billed_to: dict
+    order_id: str
+
+
+def dunning_candidates(uow: UnitOfWork, *, due_by: date, after: str, limit: int) -> list[DunningCandidate]:
+    """Open invoices due on or before a date, in id order after `after`, locked for this
+    transaction; rows another run holds are skipped (it is dealing with them)."""
+    rows = uow.session.execute(
+        select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
+               _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
+               _INVOICES.c.billed_to, _INVOICES.c.order_id)
+        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date <= due_by, _INVOICES.c.id > after)
+        .order_by(_INVOICES.c.id).limit(limit).with_for_update(skip_locked=True))
+    return [DunningCandidate(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
+                             due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
+                             customer_type="business" if r.billed_to.get("type") == "business" else "consumer",
+                             billed_to=r.billed_to, order_id=r.order_id) for r in rows]
+
+
+@dataclass(frozen=True)
+class ChargedSoFar:
+    fees_cents: int  # collection costs and interest, not waived
+    interest_through: date | None  # the last day interest was charged for
+
+
+def charged_so_far(uow: UnitOfWork, *, invoice_ids: list[str]) -> dict[str, ChargedSoFar]:
+    """What dunning has charged each of these invoices (those with nothing are left out)."""
+    fee = InvoiceFee.__table__.c
+    found = {}
+    for chunk in _chunks(invoice_ids):
+        rows = uow.session.execute(
+            select(fee.invoice_id, func.sum(fee.amount_cents).label("fees"), func.max(fee.period_end).label("through"))
+            .where(fee.invoice_id.in_(chunk), fee.waived_at.is_(None)).group_by(fee.invoice_id))
+        found.update((r.invoice_id, ChargedSoFar(r.fees, r.through)) for r in rows)
+    return found
+
+
+@dataclass(frozen=True)
+class NewFee:
+    kind: str  # collection_costs | interest
+    amount_cents: int
+    basis: str
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+@dataclass(frozen=True)
+class LevelReached:
+    invoice_id: str
+    level: int
+    fees: tuple[NewFee, ...] = ()
+
+
+_REACH_LEVEL = (update(_INVOICES).where(_INVOICES.c.id == bindparam("b_id"))
+                .values(dunning_level=bindparam("b_level"), owed_cents=_INVOICES.c.owed_cents + bindparam("b_fees")))
+
+
+def reach_dunning_levels(uow: UnitOfWork, *, reached: list[LevelReached]) -> None:
+    """Record the level each invoice reached and the fees it adds, for invoices the caller
+    locked (dunning_candidates). They stay open: a fee only raises what is owed."""
+    if not reached:
+        return
+    now = uow.now()
+    fees = [dict(id=new_id("fee"), invoice_id=r.invoice_id, kind=f.kind, amount_cents=f.amount_cents, basis=f.basis,
+                 period_start=f.period_start, period_end=f.period_end, dunning_level=r.level, charged_at=now)
+            for r in reached for f in r.fees if f.amount_cents > 0]
+    if fees:
+        uow.session.execute(insert(InvoiceFee.__table__), fees)
+    uow.session.execute(_REACH_LEVEL, [dict(b_id=r.invoice_id, b_level=r.level,
+                                            b_fees=sum(f.amount_cents for f in r.fees if f.amount_cents > 0))
+                                       for r in reached])
+    _expire_invoices(uow, {r.invoice_id for r in reached})

@@ -32,6 +32,7 @@ CONSUMER_MAIL = {
     "invoice.resumed": "invoice_resumed",
     "payment.received": "payment_received",
     "payment.reversed": "payment_returned",
+    "dunning.level_reached": None,  # the level's own template, named in the event (template)
 }
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
 ATTEMPTS = {EMAIL: 10, WEBHOOK: 24}
@@ -45,14 +46,20 @@ def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
     """Called for recorded events (id, event): a webhook per interested endpoint, and the
     consumer's e-mail where the event calls for one; written with one insert."""
     endpoints = _Endpoints(uow)
-    mails = [(event_id, event, kind) for event_id, event in recorded
-             if (kind := CONSUMER_MAIL.get(event.type))
-             and not (event.type == "invoice.paused" and event.data.get("reason") == "return")]
+    mails = [(event_id, event, kind) for event_id, event in recorded if (kind := _mail_kind(event))]
     people = _people(uow, mails)
     rows = [row for event_id, event in recorded for row in _webhooks(uow, endpoints, event_id, event)]
     rows += [_consumer_mail(uow, people, event_id, event, kind) for event_id, event, kind in mails]
     if rows:
         uow.session.execute(insert(OutboxMessage.__table__), rows)
+
+
+def _mail_kind(event) -> str | None:
+    if event.type == "invoice.paused" and event.data.get("reason") == "return":
+        return None  # the return's own mail already says so
+    if event.type not in CONSUMER_MAIL:
+        return None
+    return CONSUMER_MAIL[event.type] or event.data.get("template")
 
 
 class _Endpoints:

@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('template', sa.String(length=60), nullable=True),
     sa.Column('sent_on', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('deadline', sa.Date(), nullable=True),
     sa.Column('balance_cents', sa.Integer(), nullable=False),
     sa.Column('costs_cents', sa.Integer(), server_default='0', nullable=False),

@@ -1,0 +1,47 @@
+"""The dunning run as a job: reconcile first, then batch after batch, each its own transaction."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from bnpl.dunning import service
+from bnpl.uow import unit_of_work
+
+
+@dataclass
+class RunSummary:
+    as_of: date
+    examined: int = 0
+    taken: Counter = field(default_factory=Counter)
+    warning: str | None = None  # statements too old (sent anyway: stale_statements = warn)
+    refused: str | None = None  # statements too old: nothing sent
+
+    def __str__(self) -> str:
+        if self.refused:
+            return f"Dunning {self.as_of}: refused. {self.refused}"
+        levels = ", ".join(f"{n} {name}" for name, n in sorted(self.taken.items())) or "no step due"
+        warning = f" Warning: {self.warning}" if self.warning else ""
+        return f"Dunning {self.as_of}: {self.examined} overdue invoices examined; {levels}.{warning}"
+
+
+def run_dunning(services, *, as_of: date | None = None, stale_statements: str | None = None) -> RunSummary:
+    """One pass as of a date (default: today). Batches commit one by one, so a run stopped
+    halfway keeps what it did and the next run takes the rest; each invoice is locked while
+    decided, and each (invoice, level) is taken once, so two runs at once send nothing twice."""
+    with unit_of_work(services) as uow:
+        as_of = as_of or uow.today()
+        problem = service.stale_statements(uow, as_of=as_of)
+    summary = RunSummary(as_of)
+    if problem and (stale_statements or services.settings.stale_statements) == "refuse":
+        summary.refused = problem
+        return summary
+    summary.warning = problem
+    policies, after = service.Policies(), ""
+    while after is not None:
+        with unit_of_work(services) as uow:
+            batch = service.run_batch(uow, as_of=as_of, after=after, policies=policies)
+        summary.examined += batch.examined
+        summary.taken += batch.taken
+        after = batch.last_id
+    return summary
