@@ -21,7 +21,8 @@ What it does:
 4. Probe: imports a small statement and rolls it back, to estimate the full import. When the
    estimate is above --budget, the timed import uses fewer entries (same database) and the
    full-size figures are extrapolated from it, clearly labelled as such.
-5. Import: import_statement inside bnpl.uow.unit_of_work (commit included), in a child
+5. Import: bnpl.payments.jobs.import_statement_file, what `bnpl payments import` runs (the
+   whole file read and checked first, then booked 1,000 entries per transaction), in a child
    process, --runs times, each on a freshly emptied and filled database.
 
 Every child reports wall time, its CPU time, PostgreSQL's CPU time (this database's backends
@@ -521,6 +522,7 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
     from bnpl.app import build_services
     from bnpl.config import Settings
     from bnpl.db import load_models
+    from bnpl.payments.jobs import import_statement_file
     from bnpl.payments.service import import_statement
     from bnpl.uow import unit_of_work
 
@@ -564,19 +566,23 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
     counts: dict = {}
     rss_booked = 0.0
     with Meter(database_name(url)) as meter:
-        try:
-            with unit_of_work(services) as uow:
-                if profiler:
-                    profiler.enable()
-                summary = import_statement(uow, data=data)
-                if profiler:
-                    profiler.disable()
-                counts = dict(summary.counts)
-                rss_booked = _rss_mb()  # before the commit
-                if rollback:
+        if rollback:  # the probe and the profile: one transaction, rolled back
+            try:
+                with unit_of_work(services) as uow:
+                    if profiler:
+                        profiler.enable()
+                    summary = import_statement(uow, data=data)
+                    if profiler:
+                        profiler.disable()
+                    counts = dict(summary.counts)
+                    rss_booked = _rss_mb()
                     raise _RollBack
-        except _RollBack:
-            pass
+            except _RollBack:
+                pass
+        else:  # what `bnpl payments import` runs: read the whole file, book 1,000 per transaction
+            summary = import_statement_file(services, data)
+            counts = dict(summary.counts)
+            rss_booked = _rss_mb()
     services.engine.dispose()
     shutil.rmtree(instance, ignore_errors=True)
     out = {**meter.as_dict(), "counts": counts, "rolled_back": rollback, "rss_before_mb": rss_before,

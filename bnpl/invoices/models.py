@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from stdnum import iso11649
 
@@ -13,6 +13,7 @@ from bnpl.money import vat_breakdown
 
 OPEN, PAUSED, PAID, CREDITED = "open", "paused", "paid", "credited"
 COLLECTION_COSTS, INTEREST = "collection_costs", "interest"  # the kinds of InvoiceFee
+_STILL_OWING = text("status IN ('open', 'paused')")
 
 
 class Invoice(Base):
@@ -20,8 +21,12 @@ class Invoice(Base):
     __table_args__ = (
         Index("ix_invoices_scope_created", "merchant_id", "livemode", "created_at", "id"),
         Index("ix_invoices_consumer_due", "consumer_id", "livemode", "due_date"),
-        Index("ix_invoices_owed_status", "owed_cents", "status"),
-        Index("ix_invoices_status_due", "status", "due_date"),
+        # Partial: only invoices still owing are looked up by amount (statement matching) or
+        # by due date (dunning), and an invoice leaving them costs no index entry.
+        Index("ix_invoices_owed_status", "owed_cents", "status", postgresql_where=_STILL_OWING,
+              sqlite_where=_STILL_OWING),
+        Index("ix_invoices_status_due", "status", "due_date", postgresql_where=_STILL_OWING,
+              sqlite_where=_STILL_OWING),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("inv"))

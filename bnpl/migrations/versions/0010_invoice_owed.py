@@ -7,6 +7,7 @@ Create Date: 2026-11-23 19:40:00
 from alembic import op
 import sqlalchemy as sa
 
+STILL_OWING = sa.text("status IN ('open', 'paused')")
 
 revision = '0010'
 down_revision = '0009'
@@ -24,7 +25,8 @@ def upgrade() -> None:
           - COALESCE((SELECT SUM(p.amount_cents) FROM invoice_payments p WHERE p.invoice_id = invoices.id), 0)
     """)
     with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.create_index('ix_invoices_owed_status', ['owed_cents', 'status'], unique=False)
+        batch_op.create_index('ix_invoices_owed_status', ['owed_cents', 'status'], unique=False,
+                              postgresql_where=STILL_OWING, sqlite_where=STILL_OWING)
 
 
 def downgrade() -> None:

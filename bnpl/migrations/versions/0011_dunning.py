@@ -8,6 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 import bnpl.db
 from sqlalchemy.dialects import postgresql
+STILL_OWING = sa.text("status IN ('open', 'paused')")
 
 revision = '0011'
 down_revision = '0010'
@@ -97,7 +98,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dunning_level', sa.Integer(), server_default='0', nullable=False))
-        batch_op.create_index('ix_invoices_status_due', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_invoices_status_due', ['status', 'due_date'], unique=False,
+                              postgresql_where=STILL_OWING, sqlite_where=STILL_OWING)
 
 
 
