@@ -106,6 +106,15 @@ def returns_flag_overdue():
     click.echo(f"{flag_overdue_returns(_services())} overdue return(s) flagged.")
 
 
+@main.command()
+def scheduler():
+    """Run the one scheduler process: dunning daily at 07:00, the outbox every few seconds,
+    PDFs, and the hourly deadline checks. Start one per installation; web processes never do."""
+    from bnpl.scheduler import run_scheduler
+
+    run_scheduler(_services())
+
+
 @main.group()
 def dunning():
     """Reminders, the 14-day letter, collection costs and the hand-over."""
@@ -123,6 +132,25 @@ def dunning_run(as_of, stale_statements):
     click.echo(str(summary))
     if summary.refused:
         sys.exit(1)
+
+
+@dunning.command("export-handovers")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="the CSV file to write")
+@click.option("--test", "test_mode", is_flag=True, help="test-mode invoices instead of live ones")
+def dunning_export_handovers(output, test_mode):
+    """Write the hand-overs not yet sent to the collection agency as CSV, and mark them sent."""
+    import csv
+
+    from bnpl.dunning.service import HANDOVER_COLUMNS, export_handovers
+    from bnpl.uow import unit_of_work
+
+    with unit_of_work(_services()) as uow:
+        rows = export_handovers(uow, livemode=not test_mode)
+        with open(output, "w", newline="", encoding="utf-8") as f:  # written before the commit
+            writer = csv.DictWriter(f, fieldnames=HANDOVER_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    click.echo(f"{len(rows)} hand-over(s) written to {output}.")
 
 
 @main.group()

@@ -47,6 +47,10 @@ def decide(state: InvoiceState, policy: Policy, as_of: date) -> Step | None:
     only the next level in order; its own deadline then counts from `as_of`, the real send day."""
     if state.status != OPEN or state.balance_cents < policy.minimum_balance_cents:
         return None
+    if state.last_step and as_of <= state.last_step.sent_on:
+        # One step per invoice a day: the same pass again (a rerun after a crash, a second
+        # scheduler process) takes nothing the first did not, even when the next level is due.
+        return None
     number = state.last_step.level + 1 if state.last_step else 1
     level = policy.level(number)
     if level is None or as_of < due_on(state, level):
@@ -80,7 +84,13 @@ def _interest(state: InvoiceState, policy: Policy, level: Level, as_of: date):
     between lowers it, so this is never more than owed."""
     if "interest" not in level.charges:
         return None, None, 0
-    start = max(state.due_date, state.interest_paid_through or state.due_date)
+    # No interest runs while paused: a pause before any interest moved the due date, and a
+    # pause since the last step (after what that step charged) moves the charged-through day.
+    # (A pause between an interest-charging step and a later step that charged none is not
+    # known here and still earns interest; the default policies have no such level.)
+    charged = state.interest_paid_through and state.interest_paid_through + timedelta(
+        days=state.paused_days_since_last_step)
+    start = max(state.due_date, charged or state.due_date)
     if as_of <= start:
         return None, None, 0
     amount = law.interest_cents(state.principal_cents, start, as_of, policy.interest_table)

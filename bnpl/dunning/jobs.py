@@ -45,3 +45,23 @@ def run_dunning(services, *, as_of: date | None = None, stale_statements: str | 
         summary.taken += batch.taken
         after = batch.last_id
     return summary
+
+
+def check_payment_plans(services, as_of: date | None = None) -> dict[str, int]:
+    """The hourly deadline check of payment plans: those paid in full are completed, those
+    with an instalment missed beyond its grace end (dunning resumes). Batch by batch, each
+    its own transaction; plans another worker holds are skipped and seen on the next pass."""
+    with unit_of_work(services) as uow:
+        as_of = as_of or uow.today()
+    completed = _batches(services, lambda uow, after: service.complete_paid_plans(uow, after=after))
+    ended = _batches(services, lambda uow, after: service.end_missed_plans(uow, as_of=as_of, after=after))
+    return {"completed": completed, "ended": ended}
+
+
+def _batches(services, settle) -> int:
+    changed, after = 0, ""
+    while after is not None:
+        with unit_of_work(services) as uow:
+            batch = settle(uow, after)
+        changed, after = changed + batch.changed, batch.last_id
+    return changed

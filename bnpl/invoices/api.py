@@ -1,8 +1,8 @@
 from flask import Response, request
 
 from bnpl.invoices import service
-from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, InvoiceListArgsSchema,
-                                   InvoicePageSchema, InvoiceSchema)
+from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, FeeWaiverCreateSchema,
+                                   InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
 from bnpl.web.api import merchant_blueprint
 from bnpl.web.context import current_scope, current_uow, stores
 from bnpl.web.idempotency import writes
@@ -34,6 +34,17 @@ def read_invoice(invoice_id):
 def credit_amount(data, invoice_id):
     """Credit an amount not tied to lines (goodwill, a discount for a damaged item kept)."""
     return service.credit_amount(current_uow(), scope=current_scope(), invoice_id=invoice_id, **data)
+
+
+@blp.route("/invoices/<invoice_id>/fee-waivers", methods=["POST"])
+@writes
+@blp.arguments(FeeWaiverCreateSchema)
+@blp.response(200, InvoiceSchema)
+def waive_fees(data, invoice_id):
+    """Waive collection costs or interest (by default every fee not yet waived). The fees stay
+    listed under `charges` with `waived_at` and the reason; the balance drops by their amount."""
+    return service.waive_fees(current_uow(), scope=current_scope(), invoice_id=invoice_id,
+                              fee_ids=data.get("fees"), reason=data["reason"])
 
 
 @blp.route("/credit-notes/<credit_note_id>", methods=["GET"])

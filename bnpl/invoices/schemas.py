@@ -37,15 +37,19 @@ class InvoiceSchema(Schema):
     total = fields.Integer(attribute="total_cents")
     credited = fields.Integer(attribute="credited_cents")
     paid = fields.Integer(attribute="paid_cents")
-    fees = fields.Constant(0)
-    interest = fields.Constant(0)
+    fees = fields.Integer(attribute="fees_cents",
+                          metadata={"description": "collection costs charged and not waived, in cents"})
+    interest = fields.Integer(attribute="interest_cents",
+                              metadata={"description": "statutory or commercial interest charged and not waived"})
     balance = fields.Integer(attribute="balance_cents")
     refund_owed = fields.Integer(attribute="refund_owed_cents")
-    dunning_level = fields.Constant(0)
+    dunning_level = fields.Integer(metadata={"description": "the last dunning level reached; 0: none"})
     payment_reference = fields.String()
     credit_notes = fields.List(fields.Nested("CreditNoteSummarySchema"))
     pauses = fields.List(fields.Nested("PauseSchema"))
     payments = fields.List(fields.Nested("InvoicePaymentSchema"))
+    charges = fields.List(fields.Nested("FeeSchema"), attribute="fees",
+                          metadata={"description": "every fee charged, itemised, waived ones included"})
 
 
 
@@ -79,6 +83,21 @@ class InvoicePaymentSchema(Schema):
     paid_on = fields.Date()
 
 
+class FeeSchema(Schema):
+    """A fee for paying late, with how it was computed (fees may only cover costs)."""
+
+    id = fields.String()
+    kind = fields.String(metadata={"description": "collection_costs | interest"})
+    amount = fields.Integer(attribute="amount_cents")
+    basis = fields.String()
+    period_start = fields.Date(allow_none=True, metadata={"description": "interest: the first day it covers"})
+    period_end = fields.Date(allow_none=True, metadata={"description": "interest: the last day it covers"})
+    dunning_level = fields.Integer(allow_none=True)
+    charged_at = fields.DateTime()
+    waived_at = fields.DateTime(allow_none=True)
+    waiver_reason = fields.String(allow_none=True)
+
+
 class PauseSchema(Schema):
     id = fields.String()
     reason = fields.String()
@@ -92,6 +111,13 @@ class PauseSchema(Schema):
 class AmountCreditCreateSchema(Schema):
     amount = Cents(required=True, validate=validate.Range(min=1, error="A credit is at least 1 cent."))
     reason = Text(500, required=True)
+
+
+class FeeWaiverCreateSchema(Schema):
+    fees = fields.List(Text(40), validate=validate.Length(min=1, max=100, error="Name 1 to 100 fees, or leave "
+                                                          "'fees' out to waive every fee not yet waived."),
+                       metadata={"description": "ids of the fees to waive; default: every fee not yet waived"})
+    reason = Text(300, required=True, metadata={"description": "why, for the consumer and the audit trail"})
 
 
 class InvoiceListArgsSchema(PageArgsSchema):

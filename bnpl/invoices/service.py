@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
 from bnpl.db import insert_ignoring_conflicts, new_id
-from bnpl.errors import Conflict, NotFound
+from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.merchants import service as merchants
 from bnpl.invoices import documents, models
@@ -465,6 +465,58 @@ def _issue_credit_note(uow, scope, invoice: Invoice, lines: list[LineToCredit], 
     return note
 
 
+# --- fee waivers ----------------------------------------------------------------------------
+
+def waive_fees(uow: UnitOfWork, *, scope: Scope, invoice_id: str, fee_ids: list[str] | None,
+               reason: str) -> Invoice:
+    """Waive collection costs or interest (default: every fee not yet waived). The rows stay,
+    with when and why; their amounts leave the balance, which may close the invoice."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    fees = _fees_to_waive(invoice, fee_ids)
+    now = uow.now()
+    for fee in fees:
+        fee.waived_at, fee.waiver_reason = now, reason
+    invoice.refresh_status()
+    if invoice.is_closed:  # nothing is left to wait for, as when paid
+        for pause in [p for p in invoice.pauses if p.lifted_at is None]:
+            _lift(uow, scope, invoice, pause, by="fees waived")
+    if invoice.balance_cents > 0:  # the consumer pays the rest from the PDF: it must show the new amount
+        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    events.record(uow, scope=scope, type="invoice.fees_waived", subject_id=invoice.id, data={
+        "invoice_id": invoice.id, "reason": reason, "waived": sum(fee.amount_cents for fee in fees),
+        "fees": [{"id": fee.id, "kind": fee.kind, "amount": fee.amount_cents} for fee in fees],
+        "balance": invoice.balance_cents, "refund_owed": invoice.refund_owed_cents, "status": invoice.status})
+    return invoice
+
+
+def _fees_to_waive(invoice: Invoice, fee_ids: list[str] | None) -> list[InvoiceFee]:
+    if not invoice.fees:
+        raise Conflict(f"Invoice {invoice.id} has no fees to waive.")
+    if fee_ids is None:
+        fees = [fee for fee in invoice.fees if fee.waived_at is None]
+        if not fees:
+            raise Conflict(f"Every fee on invoice {invoice.id} is already waived.")
+        return fees
+    _check_named_fees(invoice, fee_ids)
+    fees = [next(fee for fee in invoice.fees if fee.id == fee_id) for fee_id in fee_ids]
+    waived = [fee.id for fee in fees if fee.waived_at is not None]
+    if waived:
+        raise Conflict(f"Already waived: {', '.join(waived)}; nothing was changed.", waived=waived)
+    return fees
+
+
+def _check_named_fees(invoice: Invoice, fee_ids: list[str]) -> None:
+    """Every id names a fee of this invoice, once. Another invoice's fee is unknown here."""
+    known, errors = {fee.id for fee in invoice.fees}, {}
+    for position, fee_id in enumerate(fee_ids):
+        if fee_id not in known:
+            errors[f"fees.{position}"] = [f"Invoice {invoice.id} has no fee {fee_id}."]
+        elif fee_id in fee_ids[:position]:
+            errors[f"fees.{position}"] = [f"Fee {fee_id} is named twice."]
+    if errors:
+        raise InvalidInput(errors)
+
+
 def get_credit_note(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) -> CreditNote:
     note = uow.session.scalar(
         select(CreditNote).options(selectinload(CreditNote.lines))
@@ -535,6 +587,15 @@ def credit_note_document(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) 
 
 def document_pdf(uow: UnitOfWork, document: Document) -> bytes:
     return documents.pdf_bytes(uow, document)
+
+
+def letters_stored(uow: UnitOfWork, *, step_ids: list[str]) -> set[str]:
+    """Of these dunning steps, those whose letter PDF is stored (the renderer made it)."""
+    stored: set[str] = set()
+    for chunk in _chunks(sorted(set(step_ids))):
+        stored.update(uow.session.scalars(select(Document.subject_id).where(
+            Document.subject_type == "letter", Document.subject_id.in_(chunk))))
+    return stored
 
 
 def einvoice_ubl(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> bytes:
@@ -667,6 +728,31 @@ def dunning_candidates(uow: UnitOfWork, *, due_by: date, after: str, limit: int)
 
 
 @dataclass(frozen=True)
+class OwedNow:
+    """An invoice's status and what it owes, as the cached columns say (no lock, no entries)."""
+
+    status: str
+    owed_cents: int
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (models.PAID, models.CREDITED)
+
+    @property
+    def balance_cents(self) -> int:
+        return max(self.owed_cents, 0)
+
+
+def owed_now(uow: UnitOfWork, *, invoice_ids: list[str]) -> dict[str, OwedNow]:
+    """OwedNow of many invoices in one read: a cheap first look before locking any of them."""
+    found = {}
+    for chunk in _chunks(sorted(set(invoice_ids))):
+        found.update((row.id, OwedNow(row.status, row.owed_cents)) for row in uow.session.execute(
+            select(_INVOICES.c.id, _INVOICES.c.status, _INVOICES.c.owed_cents).where(_INVOICES.c.id.in_(chunk))))
+    return found
+
+
+@dataclass(frozen=True)
 class ChargedSoFar:
     fees_cents: int  # collection costs and interest, not waived
     interest_through: date | None  # the last day interest was charged for
@@ -677,9 +763,11 @@ def charged_so_far(uow: UnitOfWork, *, invoice_ids: list[str]) -> dict[str, Char
     fee = InvoiceFee.__table__.c
     found = {}
     for chunk in _chunks(invoice_ids):
+        # A waived interest charge still covers its days: they are forgiven, not charged again.
+        unwaived = case((fee.waived_at.is_(None), fee.amount_cents), else_=0)
         rows = uow.session.execute(
-            select(fee.invoice_id, func.sum(fee.amount_cents).label("fees"), func.max(fee.period_end).label("through"))
-            .where(fee.invoice_id.in_(chunk), fee.waived_at.is_(None)).group_by(fee.invoice_id))
+            select(fee.invoice_id, func.sum(unwaived).label("fees"), func.max(fee.period_end).label("through"))
+            .where(fee.invoice_id.in_(chunk)).group_by(fee.invoice_id))
         found.update((r.invoice_id, ChargedSoFar(r.fees, r.through)) for r in rows)
     return found
 

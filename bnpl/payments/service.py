@@ -54,10 +54,12 @@ def record_import(uow: UnitOfWork, *, statement: camt.Statement) -> None:
 
 
 def statements_known_through(uow: UnitOfWork) -> date | None:
-    """The newest day a bank statement covers (its latest booking, else the day it was read)."""
-    latest = uow.session.execute(select(func.max(StatementImport.latest_booking_on),
-                                        func.max(StatementImport.imported_at))).one()
-    days = [latest[0], latest[1] and local_date(latest[1], uow.settings.timezone)]
+    """The newest day a bank statement covers: its latest booking, or for a statement without
+    bookings the day it was read. An old statement read today says nothing about today."""
+    booked = uow.session.scalar(select(func.max(StatementImport.latest_booking_on)))
+    empty_read = uow.session.scalar(select(func.max(StatementImport.imported_at))
+                                    .where(StatementImport.latest_booking_on.is_(None)))
+    days = [booked, empty_read and local_date(empty_read, uow.settings.timezone)]
     return max((d for d in days if d), default=None)
 
 

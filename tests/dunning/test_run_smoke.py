@@ -32,3 +32,31 @@ def test_an_unpaid_invoice_walks_the_default_consumer_levels(api, services):
         kinds = [m.kind for m in session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
                                                  .order_by(OutboxMessage.created_at))]
     assert kinds[-3:] == ["dunning_reminder", "dunning_letter", "dunning_costs"]
+
+
+def test_the_hand_over_is_exported_once_with_what_the_agency_needs(api, services, tmp_path, monkeypatch):
+    import csv
+
+    from click.testing import CliRunner
+
+    from bnpl.cli import main
+
+    inv = ship(api)
+    due = date.fromisoformat(inv["due_date"])
+    for day in range(0, 80):  # the scheduler's daily pass, every day for 80 days
+        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+    after = invoice(api, inv["id"])
+    assert after["dunning_level"] == 4
+    monkeypatch.setattr("bnpl.cli._services", lambda: services)
+    out = tmp_path / "handover.csv"
+
+    first = CliRunner().invoke(main, ["dunning", "export-handovers", "--test", "-o", str(out)])
+    [row] = list(csv.DictReader(out.open()))
+    second = CliRunner().invoke(main, ["dunning", "export-handovers", "--test", "-o", str(out)])
+
+    assert first.exit_code == 0 and "1 hand-over(s)" in first.output, first.output
+    assert row["invoice_number"] == inv["number"] and row["letter_deadline"] and row["reminder_sent_on"]
+    assert int(row["balance"]) == after["balance"] == int(row["principal"]) + int(row["collection_costs"]) + int(
+        row["interest"])
+    assert int(row["collection_costs"]) == 4000  # WIK minimum: 15 % of a small principal is less
+    assert "0 hand-over(s)" in second.output and list(csv.DictReader(out.open())) == []

@@ -1,0 +1,67 @@
+"""The one scheduler (bnpl/scheduler.py, `bnpl scheduler`): which passes it runs when, that
+it really runs them, and that web processes never start it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bnpl.scheduler import build_scheduler
+from tests.payments.flows import ship
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def test_it_runs_dunning_daily_the_outbox_every_few_seconds_and_deadlines_hourly(services):
+    jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
+
+    assert set(jobs) == {"dunning", "outbox", "documents", "deadlines"}
+    assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
+    assert jobs["outbox"].trigger.interval.total_seconds() == 5
+    assert isinstance(jobs["deadlines"].trigger, CronTrigger)
+    assert str(jobs["deadlines"].trigger.fields[6]) == "5"  # minute 5 of every hour
+
+
+def test_dunning_runs_at_seven_in_amsterdam_also_on_the_day_the_clocks_change(services):
+    dunning = next(job for job in build_scheduler(services).get_jobs() if job.id == "dunning").trigger
+
+    before_dst = dunning.get_next_fire_time(None, datetime(2026, 3, 28, 8, 0, tzinfo=AMSTERDAM))
+    after_dst = dunning.get_next_fire_time(None, datetime(2026, 10, 25, 1, 0, tzinfo=AMSTERDAM))
+
+    assert before_dst.isoformat() == "2026-03-29T07:00:00+02:00"  # summer time began that night
+    assert after_dst.isoformat() == "2026-10-25T07:00:00+01:00"  # winter time began that night
+
+
+def test_the_scheduler_process_delivers_what_is_waiting(api, services, settings):
+    ship(api)  # the consumer's invoice e-mail waits in the outbox
+    outbox = settings.instance_path / "outbox"
+    env = {**os.environ, "BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test-secret",
+           "BNPL_INSTANCE_PATH": str(settings.instance_path), "BNPL_OUTBOX_INTERVAL_SECONDS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "bnpl.cli", "scheduler"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list(outbox.glob("*.eml")):
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=20)[0]
+
+    assert len(list(outbox.glob("*.eml"))) == 1, output
+    assert "scheduler started with jobs: dunning, outbox, documents, deadlines" in output
+
+
+def test_a_web_process_never_starts_a_scheduler(settings):
+    code = ("from bnpl.app import create_app; from bnpl.config import Settings; import sys; "
+            f"create_app(Settings.from_env({{'BNPL_DATABASE_URL': {settings.database_url!r}, "
+            "'BNPL_SECRET_KEY': 'x'})); print(sorted(m for m in sys.modules if m.startswith('apscheduler')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
