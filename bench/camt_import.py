@@ -268,11 +268,11 @@ def fill(url: str, invoices: int) -> dict:
         # Random-looking ids like bnpl.db.new_id (24 characters after the prefix).
         conn.execute(f"""
             INSERT INTO invoices (id, number, payment_reference, merchant_id, livemode, order_id, shipment_id,
-                                  consumer_id, status, currency, total_cents, billed_to, seller, order_reference,
-                                  term_days, issued_at, due_date, created_at, paused_since)
+                                  consumer_id, status, currency, total_cents, owed_cents, billed_to, seller,
+                                  order_reference, term_days, issued_at, due_date, created_at, paused_since)
             SELECT 'inv_' || substr(md5('i' || s.i), 1, 24), s.number, s.reference, %(merchant)s, true,
                    'ord_' || substr(md5('o' || s.i), 1, 24), 'shp_' || substr(md5('s' || s.i), 1, 24),
-                   %(consumer)s, 'open', 'EUR', {TOTAL_SQL},
+                   %(consumer)s, 'open', 'EUR', {TOTAL_SQL}, {TOTAL_SQL},
                    jsonb_build_object('name', (%(names)s::text[])[1 + s.i %% %(n_names)s],
                                       'email', 'shopper@example.nl', 'type', 'person', 'company_name', null,
                                       'vat_number', null, 'language', 'nl', 'address', %(address)s::jsonb),

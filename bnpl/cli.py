@@ -153,6 +153,25 @@ def dunning_export_handovers(output, test_mode):
     click.echo(f"{len(rows)} hand-over(s) written to {output}.")
 
 
+@dunning.command("letter")
+@click.argument("step_id")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="the PDF file to write")
+def dunning_letter(step_id, output):
+    """Write the stored PDF of a 14-day letter (rendered now if the renderer has not yet)."""
+    from pathlib import Path
+
+    from bnpl.invoices.service import render_letter
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            pdf = render_letter(uow, step_id=step_id)
+    except DomainError as exc:
+        _fail(exc)
+    Path(output).write_bytes(pdf)
+    click.echo(f"Letter {step_id} written to {output} ({len(pdf)} bytes).")
+
+
 @main.group()
 def documents():
     """Invoice and credit-note PDFs."""

@@ -37,13 +37,13 @@ def run_dunning(services, *, as_of: date | None = None, stale_statements: str | 
         summary.refused = problem
         return summary
     summary.warning = problem
-    policies, after = service.Policies(), ""
+    policies, after = service.Policies(), service.START
     while after is not None:
         with unit_of_work(services) as uow:
             batch = service.run_batch(uow, as_of=as_of, after=after, policies=policies)
         summary.examined += batch.examined
         summary.taken += batch.taken
-        after = batch.last_id
+        after = batch.cursor
     return summary
 
 

@@ -21,7 +21,6 @@ from bnpl.events import service as events
 from bnpl.fields import WithRelated
 from bnpl.invoices import service as invoices
 from bnpl.invoices.documents import request_renderings
-from bnpl.invoices.models import Document
 from bnpl.payments import service as payments
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -61,16 +60,20 @@ class Policies:
         return self.known[key]
 
 
+START = (date.min, "")  # the cursor before the first overdue invoice
+
+
 @dataclass(frozen=True)
 class Batch:
-    last_id: str | None  # where the next batch starts; None: nothing was left
+    cursor: tuple[date, str] | None  # (due date, id) the next batch starts after; None: nothing left
     examined: int
     taken: Counter  # level name -> invoices that reached it
 
 
-def run_batch(uow: UnitOfWork, *, as_of: date, after: str, policies: Policies, limit: int = BATCH) -> Batch:
+def run_batch(uow: UnitOfWork, *, as_of: date, after: tuple[date, str], policies: Policies,
+              limit: int = BATCH) -> Batch:
     """Decide and take the next step for up to `limit` open, overdue invoices after `after`
-    (in id order, each locked for this transaction). At most one step per invoice."""
+    (in due date and id order, each locked for this transaction). At most one step each."""
     candidates = invoices.dunning_candidates(uow, due_by=as_of, after=after, limit=limit)
     if not candidates:
         return Batch(None, 0, Counter())
@@ -79,7 +82,8 @@ def run_batch(uow: UnitOfWork, *, as_of: date, after: str, policies: Policies, l
                if (step := decide(states[candidate.id], policies.of(uow, candidate.scope.merchant_id,
                                                                     candidate.customer_type), as_of))]
     taken = _take(uow, as_of, decided)
-    return Batch(candidates[-1].id, len(candidates), Counter(step.level.name for _, _, step in taken))
+    last = candidates[-1]
+    return Batch((last.due_date, last.id), len(candidates), Counter(step.level.name for _, _, step in taken))
 
 
 def _states(uow, candidates: list[invoices.DunningCandidate]) -> dict[str, InvoiceState]:
@@ -305,21 +309,10 @@ def letter_pdf(uow: UnitOfWork, *, scope: Scope, invoice_id: str, step_id: str) 
         raise NotFound(f"Invoice {invoice_id} has no dunning step {step_id}.")
     if not _is_letter(step):
         raise NotFound(f"Step {step_id} is a {step.name} ({step.channel}), not a letter: only letters are kept as PDF.")
-    pdf = _stored_letter(uow, step.id)
+    pdf = invoices.letter_pdf(uow, step_id=step.id)
     if pdf is None:
         raise LetterNotRendered(f"The letter of step {step_id} is not rendered yet; it will be within minutes.")
     return pdf
-
-
-def _stored_letter(uow, step_id: str) -> bytes | None:
-    # The renderer's side, invoices.letter_pdf, is being added beside this feature; until it
-    # is there, the newest stored document of the letter is read here.
-    if hasattr(invoices, "letter_pdf"):
-        return invoices.letter_pdf(uow, step_id=step_id)
-    document = uow.session.scalars(select(Document).where(
-        Document.subject_type == "letter", Document.subject_id == step_id)
-        .order_by(Document.created_at.desc(), Document.id.desc()).limit(1)).first()
-    return invoices.document_pdf(uow, document) if document else None
 
 
 def _is_letter(step: DunningStep) -> bool:

@@ -25,7 +25,7 @@ class Invoice(Base):
         # by due date (dunning), and an invoice leaving them costs no index entry.
         Index("ix_invoices_owed_status", "owed_cents", "status", postgresql_where=_STILL_OWING,
               sqlite_where=_STILL_OWING),
-        Index("ix_invoices_status_due", "status", "due_date", postgresql_where=_STILL_OWING,
+        Index("ix_invoices_status_due", "status", "due_date", "id", postgresql_where=_STILL_OWING,
               sqlite_where=_STILL_OWING),
     )
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from sqlalchemy import bindparam, case, exists, func, insert, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -627,6 +627,8 @@ def _branding(uow, merchant_id: str):
 
 def render_requested(uow: UnitOfWork, request: DocumentRequest) -> Document:
     """Render the document a request asks for (the renderer's job calls this)."""
+    if request.subject_type == "letter":
+        return _letter_document(uow, step_id=request.subject_id, stated=request.payload)
     if request.subject_type == "invoice":
         invoice = uow.session.get(Invoice, request.subject_id)
         scope = Scope(merchant_id=invoice.merchant_id, livemode=invoice.livemode)
@@ -634,6 +636,74 @@ def render_requested(uow: UnitOfWork, request: DocumentRequest) -> Document:
     note = uow.session.get(CreditNote, request.subject_id)
     scope = Scope(merchant_id=note.merchant_id, livemode=note.livemode)
     return credit_note_document(uow, scope=scope, credit_note_id=note.id)
+
+
+# --- dunning letters: the 14-day letter kept as a PDF, the proof of what it stated -----------
+
+@dataclass(frozen=True)
+class LetterView(documents.DocumentView):
+    """A dunning letter: the invoice it chases, and what the dunning step stated (its
+    payload). The pay box asks for `balance_cents` by `due_date`, which is the deadline."""
+
+    sent_on: date | None = None
+    deadline: date | None = None  # the last day to pay without collection costs
+    costs_cents: int = 0  # charged if it is not paid by the deadline (art. 6:96 lid 6 BW)
+    interest_cents: int = 0  # charged with this step
+    invoice_due_date: date | None = None
+
+
+def letter_pdf(uow: UnitOfWork, *, step_id: str) -> bytes | None:
+    """The stored PDF of a dunning step's letter, or None when it is not rendered yet."""
+    document = _stored_letter(uow, step_id)
+    return document_pdf(uow, document) if document else None
+
+
+def render_letter(uow: UnitOfWork, *, step_id: str) -> bytes:
+    """The letter's PDF for staff: the stored one, or rendered and stored now from its
+    pending render request (which says what the letter states)."""
+    pdf = letter_pdf(uow, step_id=step_id)
+    if pdf is not None:
+        return pdf
+    request = uow.session.scalar(select(DocumentRequest).where(
+        DocumentRequest.subject_type == "letter", DocumentRequest.subject_id == step_id).limit(1))
+    if request is None:
+        raise NotFound(f"No letter {step_id}: dunning sent no letter under this step id.")
+    return document_pdf(uow, render_requested(uow, request))
+
+
+def _stored_letter(uow, step_id: str) -> Document | None:
+    # The first stored: a letter is rendered once, from what it stated when it went out.
+    return uow.session.scalars(select(Document).where(
+        Document.subject_type == "letter", Document.subject_id == step_id)
+        .order_by(Document.created_at, Document.id).limit(1)).first()
+
+
+def _letter_document(uow, *, step_id: str, stated: dict) -> Document:
+    from dataclasses import replace
+
+    from bnpl.invoices import pdf
+
+    invoice = uow.session.get(Invoice, stated["invoice_id"])
+    branding, logo = _branding(uow, invoice.merchant_id)
+    view = _letter_view(uow, invoice, branding, step_id=step_id, stated=stated)
+    # Stored as a "letter" (what dunning and staff look up), drawn by pdf/dunning_letter.html.
+    return documents.stored_document(uow, merchant_id=invoice.merchant_id, view=view,
+                                     render=lambda: pdf.render_pdf(replace(view, kind="dunning_letter"), logo=logo))
+
+
+def _letter_view(uow, invoice: Invoice, branding, *, step_id: str, stated: dict) -> LetterView:
+    """The invoice's parties and facts, with the amounts and dates the step stated. No lines,
+    credits or payments: what the letter shows must not change after it was sent."""
+    from dataclasses import fields
+
+    base = documents.invoice_view(uow, invoice, branding=branding)
+    sent_on, deadline = date.fromisoformat(stated["sent_on"]), date.fromisoformat(stated["deadline"])
+    return LetterView(**{field.name: getattr(base, field.name) for field in fields(base)} | dict(
+        kind="letter", subject_id=step_id, issue_date=sent_on, due_date=deadline,
+        lines=(), vat_lines=(), applied=(), balance_cents=stated["balance"],
+        is_business=False,  # a letter is not an invoice: no Factur-X inside
+        sent_on=sent_on, deadline=deadline, costs_cents=stated["costs"],
+        interest_cents=stated["interest"], invoice_due_date=invoice.due_date))
 
 
 MAX_RENDER_ATTEMPTS = 5
@@ -712,15 +782,18 @@ class DunningCandidate:
     order_id: str
 
 
-def dunning_candidates(uow: UnitOfWork, *, due_by: date, after: str, limit: int) -> list[DunningCandidate]:
-    """Open invoices due on or before a date, in id order after `after`, locked for this
-    transaction; rows another run holds are skipped (it is dealing with them)."""
+def dunning_candidates(uow: UnitOfWork, *, due_by: date, after: tuple[date, str], limit: int) -> list[DunningCandidate]:
+    """Open invoices due on or before a date, in (due date, id) order after `after`, locked
+    for this transaction; rows another run holds are skipped (it is dealing with them). The
+    order is the partial index's, so a batch reads just its own rows."""
+    key = tuple_(_INVOICES.c.due_date, _INVOICES.c.id)
     rows = uow.session.execute(
         select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
                _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
                _INVOICES.c.billed_to, _INVOICES.c.order_id)
-        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date <= due_by, _INVOICES.c.id > after)
-        .order_by(_INVOICES.c.id).limit(limit).with_for_update(skip_locked=True))
+        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date <= due_by,
+               key > tuple_(literal(after[0]), literal(after[1])))
+        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit).with_for_update(skip_locked=True))
     return [DunningCandidate(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
                              due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
                              customer_type="business" if r.billed_to.get("type") == "business" else "consumer",

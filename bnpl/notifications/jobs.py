@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 from bnpl.db import new_id
+from bnpl.invoices import service as invoices
 from bnpl.notifications import mail, service, webhooks
+from bnpl.notifications.models import OutboxMessage
 from bnpl.uow import unit_of_work
 
 BATCH = 10  # small enough that a batch is sent well within one lease
@@ -35,6 +37,7 @@ def deliver_one(services, message_id: str, mailer, worker: str) -> str:
     try:
         with unit_of_work(services) as uow:
             prepared = service.prepare(uow, message_id=message_id, worker=worker)
+            _attach_letter(uow, message_id, prepared)
     except Exception as exc:  # noqa: BLE001 - one broken message must not stop the others
         with unit_of_work(services) as uow:
             return service.record_outcome(uow, message_id=message_id, worker=worker, ok=False,
@@ -49,6 +52,24 @@ def deliver_one(services, message_id: str, mailer, worker: str) -> str:
     with unit_of_work(services) as uow:
         return service.record_outcome(uow, message_id=message_id, worker=worker, ok=ok, detail=detail,
                                       permanent=permanent)
+
+
+# The e-mails that carry the stored PDF of their dunning letter (the message's subject is the step).
+LETTER_ATTACHED = {"dunning_letter"}
+
+
+def _attach_letter(uow, message_id: str, prepared) -> None:
+    """Attach the letter's PDF if the renderer has stored it already. The mail never waits
+    for it: its text states all the letter states, and the PDF stays on file for staff."""
+    if prepared is None or prepared.email is None:
+        return
+    message = uow.session.get(OutboxMessage, message_id)
+    if message.kind not in LETTER_ATTACHED or not message.subject_id:
+        return
+    pdf = invoices.letter_pdf(uow, step_id=message.subject_id)
+    if pdf is not None:
+        number = message.payload.get("data", {}).get("number") or message.subject_id
+        prepared.email.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}-letter.pdf")
 
 
 def _send(services, prepared, mailer) -> tuple[bool, str, bool]:

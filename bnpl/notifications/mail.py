@@ -10,6 +10,7 @@ import os
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -157,7 +158,9 @@ def _env(language: str) -> Environment:
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(i18n.translations(language), newstyle=True)
     env.filters["money"] = lambda cents, currency="EUR": i18n.format_money(cents, currency, language)
-    env.filters["date"] = lambda day: i18n.format_date(day, language)
+    # Event data carries dates as ISO text (a dunning letter's deadline); models carry dates.
+    env.filters["date"] = lambda day: i18n.format_date(date.fromisoformat(day) if isinstance(day, str) else day,
+                                                       language)
     env.filters["iban"] = lambda iban: " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
     return env
 

@@ -98,7 +98,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dunning_level', sa.Integer(), server_default='0', nullable=False))
-        batch_op.create_index('ix_invoices_status_due', ['status', 'due_date'], unique=False,
+        batch_op.create_index('ix_invoices_status_due', ['status', 'due_date', 'id'], unique=False,
                               postgresql_where=STILL_OWING, sqlite_where=STILL_OWING)
 
 
