@@ -58,7 +58,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -127,95 +126,7 @@ def invoice_total(i: int) -> int:
     return 995 + (i * 7919) % 49000
 
 
-# --- machine CPU accounting (Linux /proc), as in bench/camt_import.py ------------------------
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy() -> float:
-    """Busy CPU seconds of all cores since boot (0 where there is no /proc)."""
-    try:
-        with open("/proc/stat") as f:
-            parts = [int(x) for x in f.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(parts) - parts[3] - (parts[4] if len(parts) > 4 else 0)) / _TICKS
-
-
-def _process_cpu(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
-    except (OSError, IndexError):
-        return 0.0
-
-
-def _postgres_pids(dbname: str) -> list[int]:
-    """PostgreSQL's own processes and the backends of `dbname` (not other databases')."""
-    pids = []
-    for entry in (os.listdir("/proc") if os.path.isdir("/proc") else []):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as f:
-                if f.read().strip() != "postgres":
-                    continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                words = f.read().replace(b"\0", b" ").decode(errors="replace").split()
-        except OSError:
-            continue
-        hosts = [i for i, w in enumerate(words) if w.endswith(")") and "(" in w or w == "[local]"]
-        if hosts and hosts[0] >= 2 and words[hosts[0] - 1] != dbname:
-            continue
-        pids.append(int(entry))
-    return pids
-
-
-class Meter:
-    """Wall and CPU seconds of a phase: this process, PostgreSQL (dbname), the rest."""
-
-    def __init__(self, dbname: str | None = None):
-        self.dbname = dbname
-
-    def __enter__(self):
-        self.pg0 = {pid: _process_cpu(pid) for pid in _postgres_pids(self.dbname)} if self.dbname else {}
-        self.machine0, self.cpu0, self.t0 = _machine_busy(), time.process_time(), time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.t0
-        self.cpu = time.process_time() - self.cpu0
-        pids = _postgres_pids(self.dbname) if self.dbname else []
-        self.pg = sum(max(0.0, _process_cpu(pid) - self.pg0.get(pid, 0.0)) for pid in pids)
-        self.other = max(0.0, _machine_busy() - self.machine0 - self.cpu - self.pg)
-        return False
-
-    def as_dict(self) -> dict:
-        return {"wall_s": self.wall, "cpu_s": self.cpu, "pg_cpu_s": self.pg, "other_cpu_s": self.other,
-                "other_cores": self.other / self.wall if self.wall else 0.0}
-
-
-def _status_mb(field: str) -> float:
-    """A /proc/self/status memory figure (kB) in MB (10^6 bytes)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024 / 1e6
-    return 0.0
-
-
-def _rss_mb() -> float:
-    return _status_mb("VmRSS")
-
-
-def _peak_mb() -> float:
-    """This process's own peak RSS (VmHWM); see bench/camt_import.py for why not ru_maxrss."""
-    return _status_mb("VmHWM")
-
-
-def _ru_maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
+from measure import Meter, peak_mb as _peak_mb, rss_mb as _rss_mb, ru_maxrss_mb as _ru_maxrss_mb
 
 
 # --- database preparation -------------------------------------------------------------------

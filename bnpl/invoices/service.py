@@ -120,9 +120,11 @@ def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, 
 
 
 def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> dict[str, tuple[dict, str]]:
-    """billed_to for many invoices (id, the scope it must belong to) in one read."""
-    found = {}
-    for chunk in _chunks(sorted({invoice_id for invoice_id, _ in invoice_ids})):
+    """billed_to for many invoices (id, the scope it must belong to) in one read; what this
+    transaction already read under the invoice's lock (dunning_candidates) is not read again."""
+    held = _locked_billing(uow)
+    found = {invoice_id: held[invoice_id] for invoice_id, _ in invoice_ids if invoice_id in held}
+    for chunk in _chunks(sorted({invoice_id for invoice_id, _ in invoice_ids} - set(found))):
         found.update((row.id, row) for row in uow.session.execute(
             select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.billed_to,
                    _INVOICES.c.order_id).where(_INVOICES.c.id.in_(chunk))))
@@ -130,7 +132,17 @@ def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> d
         row = found.get(invoice_id)
         if row is None or (row.merchant_id, row.livemode) != (scope.merchant_id, scope.livemode):
             raise NotFound(f"No invoice {invoice_id}.")
-    return {row.id: (row.billed_to, row.order_id) for row in found.values()}
+    return {invoice_id: (row.billed_to, row.order_id) for invoice_id, row in found.items()}
+
+
+def _locked_billing(uow) -> dict:
+    """This transaction's invoice rows read under lock (id -> row); a new transaction starts
+    empty, since the lock ended with the old one."""
+    transaction = uow.session.get_transaction()
+    held = uow.session.info.get("bnpl.invoices.locked_billing")
+    if held is None or held[0] is not transaction:
+        held = uow.session.info["bnpl.invoices.locked_billing"] = (transaction, {})
+    return held[1]
 
 
 def _with_entries(query):
@@ -793,7 +805,8 @@ def dunning_candidates(uow: UnitOfWork, *, due_by: date, after: tuple[date, str]
                _INVOICES.c.billed_to, _INVOICES.c.order_id)
         .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date <= due_by,
                key > tuple_(literal(after[0]), literal(after[1])))
-        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit).with_for_update(skip_locked=True))
+        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit).with_for_update(skip_locked=True)).all()
+    _locked_billing(uow).update((r.id, r) for r in rows)
     return [DunningCandidate(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
                              due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
                              customer_type="business" if r.billed_to.get("type") == "business" else "consumer",
