@@ -7,6 +7,7 @@ it only makes the passes race for the same work.
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -80,10 +81,19 @@ def _logged(job: Job, services):
 
 
 def run_scheduler(services) -> None:
+    """Run until SIGINT or SIGTERM; a pass running then is finished first (it is one short
+    transaction at a time), so stopping loses nothing."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    signal.signal(signal.SIGTERM, _stop)
     scheduler = build_scheduler(services)
     log.info("scheduler started with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopping: waiting for the passes running now")
+        scheduler.shutdown(wait=True)
         log.info("scheduler stopped")
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)

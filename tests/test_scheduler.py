@@ -51,10 +51,15 @@ def test_the_scheduler_process_delivers_what_is_waiting(api, services, settings)
         while time.monotonic() < deadline and not list(outbox.glob("*.eml")):
             time.sleep(0.2)
     finally:
-        process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=20)[0]
+        process.send_signal(signal.SIGTERM)  # what a supervisor sends: the pass running ends first
+        try:
+            output = process.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = "did not stop within 60 s of SIGTERM:\n" + process.communicate()[0]
 
     assert len(list(outbox.glob("*.eml"))) == 1, output
+    assert process.returncode == 0 and "scheduler stopped" in output, output
     assert "scheduler started with jobs: dunning, outbox, documents, deadlines" in output
 
 
