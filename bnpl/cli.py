@@ -126,9 +126,14 @@ def dunning():
               help="when the newest bank statement is too old (default BNPL_STALE_STATEMENTS)")
 def dunning_run(as_of, stale_statements):
     """One dunning pass: the next level for every overdue invoice that is due for one."""
+    from bnpl.clock import local_date
     from bnpl.dunning.jobs import run_dunning
 
-    summary = run_dunning(_services(), as_of=as_of.date() if as_of else None, stale_statements=stale_statements)
+    services = _services()
+    today = local_date(services.clock.now(), services.settings.timezone)
+    if as_of and as_of.date() > today:  # interest for days not yet passed, deadlines not yet over
+        raise click.BadParameter(f"a run cannot be for a day after today ({today.isoformat()})", param_hint="--as-of")
+    summary = run_dunning(services, as_of=as_of.date() if as_of else None, stale_statements=stale_statements)
     click.echo(str(summary))
     if summary.refused:
         sys.exit(1)

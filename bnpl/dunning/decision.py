@@ -16,6 +16,8 @@ class LastStep:
     level: int
     sent_on: date
     deadline: date | None  # a letter's
+    stated_costs_cents: int | None = None  # a letter's: the costs that follow are never more
+    reached_consumer: bool = True  # False: its e-mail was dropped or died undelivered (or has not left yet)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ def decide(state: InvoiceState, policy: Policy, as_of: date) -> Step | None:
         return None
     number = state.last_step.level + 1 if state.last_step else 1
     level = policy.level(number)
-    if level is None or as_of < due_on(state, level):
+    if level is None or not _may_follow(state.last_step, level):
+        return None
+    start = due_on(state, level)
+    if start is None or as_of < start:
         return None
     interest_from, interest_through, interest = _interest(state, policy, level, as_of)
     return Step(number=number, level=level,
@@ -62,20 +67,32 @@ def decide(state: InvoiceState, policy: Policy, as_of: date) -> Step | None:
                 interest_from=interest_from, interest_through=interest_through)
 
 
-def due_on(state: InvoiceState, level: Level) -> date:
-    """The first day this level may go out."""
+def _may_follow(last: LastStep | None, level: Level) -> bool:
+    """Costs after a letter only once that letter reached the consumer (art. 6:96 lid 6 BW:
+    the term runs from receipt); a letter that never left leaves the invoice where it is."""
+    letter = last is not None and last.deadline is not None
+    return not (letter and "collection_costs" in level.charges and not last.reached_consumer)
+
+
+def due_on(state: InvoiceState, level: Level) -> date | None:
+    """The first day this level may go out; None when it counts from a deadline that the
+    previous step did not set (a policy changed under the invoice)."""
     if level.counts_from == "due":
         return state.due_date + timedelta(days=level.after_days)
     last = state.last_step
     start = last.deadline if level.counts_from == "deadline" else last.sent_on
+    if start is None:
+        return None
     return start + timedelta(days=level.after_days + state.paused_days_since_last_step)
 
 
 def _costs(state: InvoiceState, policy: Policy, level: Level) -> int:
     """A letter states the costs that would follow; a level that charges them charges them."""
-    if level.letter or "collection_costs" in level.charges:
-        return policy.costs_for(state.principal_cents)
-    return 0
+    if not (level.letter or "collection_costs" in level.charges):
+        return 0
+    costs = policy.costs_for(state.principal_cents)
+    stated = state.last_step.stated_costs_cents if state.last_step else None
+    return costs if level.letter or stated is None else min(costs, stated)
 
 
 def _interest(state: InvoiceState, policy: Policy, level: Level, as_of: date):

@@ -110,6 +110,29 @@ def collection_costs(principal_cents: int, scale: CostScale = WIK) -> int:
                scale.maximum_cents)
 
 
+def scale_within(scale: CostScale, limit: CostScale = WIK) -> bool:
+    """Whether a scale never asks more than `limit` (a merchant may ask less than WIK, never
+    more). Both are linear between their band bounds and the principals where the floor or the
+    cap takes over, so comparing at those points (and far above them) decides it."""
+    points = {1, 10**13}
+    for s in (scale, limit):
+        points |= {bound for bound, _ in s.bands if bound is not None}
+        points |= {p + d for amount in (s.minimum_cents, s.maximum_cents) for d in (-1, 0)
+                   if (p := _principal_reaching(s, amount)) is not None}
+    return all(collection_costs(p, scale) <= collection_costs(p, limit) for p in sorted(points) if p > 0)
+
+
+def _principal_reaching(scale: CostScale, amount: int) -> int | None:
+    """The smallest principal whose scale amount (before floor and cap) reaches `amount`."""
+    low, high = 0, 10**13
+    if _scale_amount(high, scale) < amount:
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if _scale_amount(middle, scale) < amount else (low, middle)
+    return low
+
+
 def _scale_amount(principal_cents: int, scale: CostScale) -> Fraction:
     # Each band's rate applies only to the slice of the principal that falls inside the band.
     total, lower = Fraction(0), 0

@@ -71,6 +71,25 @@ class Policy:
                 "minimum_balance_cents": self.minimum_balance_cents, "cost_scale": self.cost_scale.to_dict()}
 
 
+def check_lawful_for(policy: Policy, customer_type: str) -> None:
+    """What a merchant's own consumer policy may not change, because the law fixes it
+    (art. 6:96 lid 6 BW, 6:119 BW); ValueError says which rule a policy breaks."""
+    if customer_type != "consumer":
+        return
+    if policy.cost_rule != "wik" or policy.interest != "statutory":
+        raise ValueError("Consumers owe collection costs on the WIK scale and statutory interest only.")
+    if not law.scale_within(policy.cost_scale, law.WIK):
+        raise ValueError("A consumer's collection costs may be lower than the WIK scale, never higher.")
+    if sum("collection_costs" in level.charges for level in policy.levels) > 1:
+        raise ValueError("Collection costs are charged once.")
+    for number, level in enumerate(policy.levels, start=1):
+        if level.letter and (level.template is None and level.channel == "email"):
+            raise ValueError(f"Level {number} ({level.name}): a 14-day letter by e-mail needs its template.")
+        if (level.letter or "collection_costs" in level.charges) and level.after_days < 1:
+            raise ValueError(f"Level {number} ({level.name}): the 14-day letter goes out after the due date, and "
+                             "costs only after its deadline has passed: after_days is at least 1.")
+
+
 def _level(item) -> Level:
     if not isinstance(item, dict):
         raise ValueError("Each level is an object.")

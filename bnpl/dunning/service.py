@@ -10,17 +10,18 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bnpl import pagination
-from bnpl.db import new_id, upsert
+from bnpl.db import insert_ignoring_conflicts, new_id, upsert
 from bnpl.dunning import law
 from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
-from bnpl.dunning.policy import DEFAULTS, Policy
+from bnpl.dunning.policy import DEFAULTS, Policy, check_lawful_for
 from bnpl.dunning.schemas import PaymentPlanSchema
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import WithRelated
 from bnpl.invoices import service as invoices
 from bnpl.invoices.documents import request_renderings
+from bnpl.notifications import service as notifications
 from bnpl.payments import service as payments
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -78,7 +79,9 @@ def run_batch(uow: UnitOfWork, *, as_of: date, after: tuple[date, str], policies
     if not candidates:
         return Batch(None, 0, Counter())
     states = _states(uow, candidates)
-    decided = [(candidate, states[candidate.id], step) for candidate in candidates
+    # Money that came in and waits for a person to confirm its match: no reminder crosses it.
+    awaiting = payments.invoices_with_proposals(uow, invoice_ids=[c.id for c in candidates])
+    decided = [(candidate, states[candidate.id], step) for candidate in candidates if candidate.id not in awaiting
                if (step := decide(states[candidate.id], policies.of(uow, candidate.scope.merchant_id,
                                                                     candidate.customer_type), as_of))]
     taken = _take(uow, as_of, decided)
@@ -90,17 +93,25 @@ def _states(uow, candidates: list[invoices.DunningCandidate]) -> dict[str, Invoi
     chased = [c.id for c in candidates if c.dunning_level > 0]
     last_steps = _last_steps(uow, chased)
     charged = invoices.charged_so_far(uow, invoice_ids=chased)
-    return {c.id: _state(c, last_steps.get(c.id), charged.get(c.id)) for c in candidates}
+    delivered = notifications.delivered(uow, subject_ids=[
+        step.id for step in last_steps.values() if step.deadline is not None and step.channel == "email"])
+    return {c.id: _state(c, last_steps.get(c.id), charged.get(c.id), delivered) for c in candidates}
 
 
-def _state(candidate, last: DunningStep | None, charged) -> InvoiceState:
+def _state(candidate, last: DunningStep | None, charged, delivered: set[str]) -> InvoiceState:
     fees = charged.fees_cents if charged else 0
     return InvoiceState(
         status="open", due_date=candidate.due_date, balance_cents=max(candidate.owed_cents, 0),
         principal_cents=max(candidate.owed_cents - fees, 0),
-        last_step=LastStep(last.level, last.sent_on, last.deadline) if last else None,
+        last_step=_last_step(last, delivered) if last else None,
         paused_days_since_last_step=max((candidate.due_date - last.due_date).days, 0) if last else 0,
         interest_paid_through=charged.interest_through if charged else None)
+
+
+def _last_step(step: DunningStep, delivered: set[str]) -> LastStep:
+    letter = step.deadline is not None
+    return LastStep(step.level, step.sent_on, step.deadline, stated_costs_cents=step.costs_cents if letter else None,
+                    reached_consumer=not letter or step.channel != "email" or step.id in delivered)
 
 
 def _last_steps(uow, invoice_ids: list[str]) -> dict[str, DunningStep]:
@@ -190,9 +201,11 @@ def export_handovers(uow: UnitOfWork, *, livemode: bool = True) -> list[dict]:
     earlier = _earlier_steps(uow, [step.invoice_id for step in steps])
     rows = []
     for step in steps:
-        invoice = invoices.get_invoice(uow, scope=Scope(step.merchant_id, step.livemode), invoice_id=step.invoice_id)
-        rows.append(_handover_row(step, invoice, earlier.get(step.invoice_id, {})))
-        step.exported_at = uow.now()
+        invoice = invoices.get_invoice(uow, scope=Scope(step.merchant_id, step.livemode), invoice_id=step.invoice_id,
+                                       for_update=True)
+        if invoice.may_be_chased:  # paid (or paused, credited) since the hand-over: not the agency's
+            rows.append(_handover_row(step, invoice, earlier.get(step.invoice_id, {})))
+            step.exported_at = uow.now()
     return rows
 
 
@@ -253,12 +266,15 @@ def set_policy(uow: UnitOfWork, *, scope: Scope, customer_type: str, data: dict)
     The next dunning run follows it (the steps already taken stay as they were)."""
     try:
         checked = Policy.from_dict(data)
+        check_lawful_for(checked, customer_type)
     except ValueError as exc:
         raise InvalidInput({"_schema": [str(exc)]}, detail=f"This policy cannot be used: {exc}") from None
-    own = uow.session.get(DunningPolicy, (scope.merchant_id, customer_type), with_for_update=True)
-    if own is None:
-        own = DunningPolicy(merchant_id=scope.merchant_id, customer_type=customer_type)
-        uow.session.add(own)
+    # Two first PUTs at once: the row is created once, then both update it in turn.
+    insert_ignoring_conflicts(uow.session, DunningPolicy.__table__, dict(
+        merchant_id=scope.merchant_id, customer_type=customer_type, data=checked.to_dict(), updated_at=uow.now()),
+        index_elements=["merchant_id", "customer_type"])
+    own = uow.session.get(DunningPolicy, (scope.merchant_id, customer_type), with_for_update=True,
+                          populate_existing=True)
     own.data, own.updated_at = checked.to_dict(), uow.now()
     uow.session.flush()
     return PolicyInEffect(customer_type, checked, False, own.updated_at)
@@ -451,7 +467,8 @@ def _settle_plans(uow, after: str, limit: int, outcome: str, applies) -> PlanBat
         return PlanBatch(None, 0)
     owed = invoices.owed_now(uow, invoice_ids=[plan.invoice_id for plan in plans])
     changed = 0
-    for plan in [plan for plan in plans if applies(plan, owed[plan.invoice_id])]:
+    # Invoices locked in id order, as apply_payments locks them: the two cannot deadlock.
+    for plan in sorted((p for p in plans if applies(p, owed[p.invoice_id])), key=lambda p: p.invoice_id):
         scope = Scope(plan.merchant_id, plan.livemode)
         if applies(plan, invoices.get_invoice(uow, scope=scope, invoice_id=plan.invoice_id, for_update=True)):
             _close_plan(uow, scope, plan, outcome)

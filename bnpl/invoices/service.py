@@ -465,6 +465,9 @@ def _issue_credit_note(uow, scope, invoice: Invoice, lines: list[LineToCredit], 
     value = next_number(uow, series=models.credit_note_series(scope.livemode, year))
     note.number = models.format_number(scope.livemode, year, value, prefix="CN-")
     invoice.credit_notes.append(note)
+    if invoice.creditable_cents == 0:  # nothing was kept: no costs or interest for paying it late
+        for fee in [fee for fee in invoice.fees if fee.waived_at is None]:
+            fee.waived_at, fee.waiver_reason = now, "invoice fully credited"
     invoice.refresh_status()
     if invoice.is_closed:  # nothing is left to wait for
         for pause in [p for p in invoice.pauses if p.lifted_at is None]:

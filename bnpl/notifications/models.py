@@ -37,7 +37,7 @@ class OutboxMessage(Base):
     # What the message is about; the send-time gate looks at it again right before sending.
     order_id: Mapped[str | None] = mapped_column(String(40))
     invoice_id: Mapped[str | None] = mapped_column(String(40))
-    subject_id: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(40), index=True)
     event_id: Mapped[str | None] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(Json)
     status: Mapped[str] = mapped_column(String(12), default=states.PENDING)

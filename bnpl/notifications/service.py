@@ -111,6 +111,16 @@ def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:
                         payload={"name": person["name"], "data": event.data})
 
 
+def delivered(uow: UnitOfWork, *, subject_ids: list[str]) -> set[str]:
+    """Of these subjects (a dunning letter's step, say), those whose consumer e-mail was delivered."""
+    found: set[str] = set()
+    for start in range(0, len(subject_ids), 1000):
+        found.update(uow.session.scalars(select(OutboxMessage.subject_id).where(
+            OutboxMessage.subject_id.in_(subject_ids[start:start + 1000]), OutboxMessage.channel == EMAIL,
+            OutboxMessage.status == states.DELIVERED)))
+    return found
+
+
 def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) -> None:
     """An e-mail to the merchant's contact address (in English), if it has one."""
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)

@@ -63,6 +63,15 @@ def statements_known_through(uow: UnitOfWork) -> date | None:
     return max((d for d in days if d), default=None)
 
 
+def invoices_with_proposals(uow: UnitOfWork, *, invoice_ids: list[str]) -> set[str]:
+    """Of these invoices, those a received payment is proposed for (waiting for a person)."""
+    found: set[str] = set()
+    for start in range(0, len(invoice_ids), 1000):
+        found.update(uow.session.scalars(select(Payment.invoice_id).where(
+            Payment.invoice_id.in_(invoice_ids[start:start + 1000]), Payment.status == PROPOSED)))
+    return found
+
+
 def read_statement(uow: UnitOfWork, *, data: bytes) -> camt.Statement:
     """Parse and check a whole statement before anything of it is booked."""
     statement = camt.parse(data)

@@ -15,6 +15,7 @@ from bnpl.invoices.models import Document
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.payments.flows import invoice, ship
+from tests.dunning.passes import daily
 
 FAKE_PDF = b"%PDF-1.7\n% a letter\n%%EOF\n"
 
@@ -31,7 +32,7 @@ def walk(services, inv: dict, days: int) -> None:
     """Dunning every day from the due date for `days` days."""
     due = date.fromisoformat(inv["due_date"])
     for day in range(days + 1):
-        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+        daily(services, due + timedelta(days=day))
 
 
 def store_letter(services, step: dict, merchant_id: str) -> None:

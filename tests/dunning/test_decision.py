@@ -318,3 +318,33 @@ def test_the_first_day_each_level_may_go_out():
 ])
 def test_costs_and_interest(policy, invoice, as_of, expected):
     check(policy, invoice, as_of, expected)
+
+
+# --- the 14-day letter must have reached the consumer, and binds the costs ------------------------
+
+def test_no_costs_while_the_letters_email_has_not_reached_the_consumer():
+    undelivered = InvoiceState(status="open", due_date=D("2026-06-01"), balance_cents=40_000,
+                               principal_cents=40_000,
+                               last_step=LastStep(2, D("2026-06-15"), D("2026-06-30"), stated_costs_cents=6_000,
+                                                  reached_consumer=False))
+
+    assert decide(undelivered, CONSUMER, D("2026-07-01")) is None
+    assert decide(undelivered, CONSUMER, D("2026-09-01")) is None
+
+
+def test_the_costs_charged_are_never_more_than_the_letter_stated():
+    # The letter stated 50.00 (on a smaller principal); a returned payment raised it since.
+    after_letter = InvoiceState(status="open", due_date=D("2026-06-01"), balance_cents=40_000,
+                                principal_cents=40_000,
+                                last_step=LastStep(2, D("2026-06-15"), D("2026-06-30"), stated_costs_cents=5_000))
+
+    assert decide(after_letter, CONSUMER, D("2026-07-01")).costs_cents == 5_000  # WIK on 400.00 would be 60.00
+
+
+def test_a_level_counting_from_a_deadline_the_last_step_did_not_set_waits_instead_of_failing():
+    # The merchant changed its policy: level 2 now counts from a deadline, but level 1 set none.
+    policy = Policy(levels=(LETTER, COSTS))
+    reminded = state("2026-06-01", last=(1, "2026-06-04", None))
+
+    assert decide(reminded, Policy(levels=(REMINDER, LETTER, COSTS)), D("2026-06-15")).level == LETTER
+    assert decide(state("2026-06-01", last=(1, "2026-06-15", None)), policy, D("2026-08-01")) is None

@@ -185,6 +185,7 @@ def test_the_costs_email_names_the_costs_the_interest_and_the_new_balance(api, s
                                                                           smtp_services):
     inv = ship(api)
     step = walk_to_letter(services, inv)
+    deliver_outbox(smtp_services)  # the letter reaches the consumer: only then can costs follow
     run_dunning(services, as_of=step.deadline + timedelta(days=1), stale_statements="warn")
     with services.sessionmaker() as session:
         costs = session.scalar(select(DunningStep).where(DunningStep.invoice_id == inv["id"],

@@ -18,6 +18,7 @@ from bnpl.invoices import service as invoices
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests.payments.flows import invoice, ship
+from tests.dunning.passes import daily
 
 TODAY = date(2026, 11, 23)  # tests.conftest.NOW
 
@@ -44,7 +45,7 @@ def move_to(clock, day: date) -> None:
 
 
 def dunning(services, day: date) -> dict:
-    return dict(run_dunning(services, as_of=day, stale_statements="warn").taken)
+    return dict(daily(services, day).taken)
 
 
 def event_types(services) -> list[str]:

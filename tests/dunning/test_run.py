@@ -177,6 +177,7 @@ def test_a_pause_after_the_costs_moves_the_handover_and_earns_no_interest(api, s
     order, inv = ship_order(api, lines=[factories.line("SKU-1", quantity=2, unit_price=20_000)])
     assert run(services, REMINDER_DAY).taken == {"reminder": 1}
     assert run(services, DUE + timedelta(days=14)).taken == {"fourteen_day_letter": 1}  # deadline Thu 7 Jan 2027
+    deliver_outbox(services)  # the letter reaches the consumer
     assert run(services, date(2027, 1, 8)).taken == {"collection_costs": 1}
     # WIK 15 % of 400.00 = 60.00; 10 Dec - 8 Jan, 30 days at 4 %: 1,600 x 30 / 365 = 1.32.
     assert fees(services, inv["id"]) == [
@@ -276,6 +277,7 @@ def test_after_a_partial_payment_the_reminder_asks_for_the_rest_and_costs_are_on
     assert (reminder.balance_cents, mail.payload["data"]["balance"], mail.kind) == (30_000, 30_000, "dunning_reminder")
 
     assert run(services, DUE + timedelta(days=14)).taken == {"fourteen_day_letter": 1}
+    deliver_outbox(services)  # the letter reaches the consumer
     letter = steps(services)[-1]
     # Wed 23 Dec: received Thu 24, ends Thu 7 Jan 2027; WIK 15 % of 300.00 = 45.00 stated.
     assert (letter.deadline, letter.balance_cents, letter.costs_cents) == (date(2027, 1, 7), 30_000, 4_500)
@@ -346,17 +348,18 @@ def test_an_old_statement_read_late_does_not_count_as_recent(api, services, cloc
 
 
 @pytest.fixture
-def cli(services, settings):
-    env = {"BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test",
-           "BNPL_INSTANCE_PATH": str(settings.instance_path)}
+def cli(services, monkeypatch):
+    """The `bnpl` command on the test's services: its clock says what today is."""
+    monkeypatch.setattr("bnpl.cli._services", lambda: services)
 
     def invoke(*args):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
     return invoke
 
 
-def test_the_command_refuses_with_exit_1_and_says_why(api, services, cli):
+def test_the_command_refuses_with_exit_1_and_says_why(api, services, clock, cli):
     ship(api)
+    clock.set(local(date(2026, 12, 12), 6, 30, utc_offset=1))
 
     result = cli("dunning", "run", "--as-of", "2026-12-12")
 
@@ -366,9 +369,16 @@ def test_the_command_refuses_with_exit_1_and_says_why(api, services, cli):
     assert steps(services) == []
 
 
+def test_the_command_refuses_a_day_after_today(api, services, cli):
+    result = cli("dunning", "run", "--as-of", "2026-11-24")  # the clock says 23 Nov
+
+    assert result.exit_code == 2 and "a run cannot be for a day after today (2026-11-23)" in result.output
+    assert steps(services) == []
+
+
 def test_the_command_runs_and_prints_the_summary(api, services, clock, cli):
     inv = ship(api)
-    clock.set(local(date(2026, 12, 11), 6, 30, utc_offset=1))
+    clock.set(local(date(2026, 12, 12), 6, 30, utc_offset=1))
     import_statement(services)
 
     result = cli("dunning", "run", "--as-of", "2026-12-12")

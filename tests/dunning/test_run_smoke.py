@@ -9,6 +9,7 @@ from bnpl.dunning.jobs import run_dunning
 from bnpl.dunning.models import DunningStep
 from bnpl.notifications.models import OutboxMessage
 from tests.payments.flows import invoice, ship
+from tests.dunning.passes import daily
 
 
 def test_an_unpaid_invoice_walks_the_default_consumer_levels(api, services):
@@ -16,7 +17,7 @@ def test_an_unpaid_invoice_walks_the_default_consumer_levels(api, services):
     due = date.fromisoformat(inv["due_date"])
 
     def run(day):
-        return run_dunning(services, as_of=day, stale_statements="warn")
+        return daily(services, day)
 
     assert run(due + timedelta(days=2)).taken == {}
     assert run(due + timedelta(days=3)).taken == {"reminder": 1}
@@ -44,7 +45,7 @@ def test_the_hand_over_is_exported_once_with_what_the_agency_needs(api, services
     inv = ship(api)
     due = date.fromisoformat(inv["due_date"])
     for day in range(0, 80):  # the scheduler's daily pass, every day for 80 days
-        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+        daily(services, due + timedelta(days=day))
     after = invoice(api, inv["id"])
     assert after["dunning_level"] == 4
     monkeypatch.setattr("bnpl.cli._services", lambda: services)
@@ -60,3 +61,70 @@ def test_the_hand_over_is_exported_once_with_what_the_agency_needs(api, services
         row["interest"])
     assert int(row["collection_costs"]) == 4000  # WIK minimum: 15 % of a small principal is less
     assert "0 hand-over(s)" in second.output and list(csv.DictReader(out.open())) == []
+
+
+def _to_costs(api, services, **order):
+    inv = ship(api, **order) if order else ship(api)
+    due = date.fromisoformat(inv["due_date"])
+    for day in range(31):
+        daily(services, due + timedelta(days=day))
+    assert invoice(api, inv["id"])["dunning_level"] == 3
+    return inv, due
+
+
+def test_a_letter_whose_email_never_left_is_not_followed_by_costs(api, services):
+    inv = ship(api)
+    due = date.fromisoformat(inv["due_date"])
+    for day in range(60):  # the passes run, but the outbox is never delivered
+        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+
+    after = invoice(api, inv["id"])
+    assert (after["dunning_level"], after["fees"], after["balance"]) == (2, 0, inv["total"])
+
+
+def test_no_reminder_while_a_received_payment_waits_to_be_confirmed(api, services):
+    from bnpl.payments import service as payments
+    from bnpl.uow import unit_of_work
+    from tests.payments import camt_files as files
+
+    inv = ship(api)
+    with unit_of_work(services) as uow:  # same amount and name, no reference: only proposed
+        payments.import_statement(uow, data=files.statement(files.payment(inv["total"], text="bestelling")))
+
+    due = date.fromisoformat(inv["due_date"])
+    assert daily(services, due + timedelta(days=3)).taken == {}
+
+
+def test_a_paid_hand_over_is_not_exported_to_the_agency(api, services):
+    from bnpl.dunning.service import export_handovers
+    from bnpl.invoices import service as invoices
+    from bnpl.tenancy import Scope
+    from bnpl.uow import unit_of_work
+
+    inv, due = _to_costs(api, services)
+    for day in range(31, 50):
+        daily(services, due + timedelta(days=day))
+    owed = invoice(api, inv["id"])
+    assert owed["dunning_level"] == 4
+    with unit_of_work(services) as uow:  # paid after the hand-over was decided, before the export
+        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"], payment_id="pay_late",
+                               method="bank_transfer", amount=owed["balance"], paid_on=due + timedelta(days=50))
+    with unit_of_work(services) as uow:
+        assert export_handovers(uow, livemode=False) == []
+
+
+def test_crediting_everything_also_waives_the_costs_and_interest(api, services):
+    from tests import factories
+    from tests.dunning.test_run import ALL_LINES, ret, ship_order
+
+    order, shipped = ship_order(api, lines=factories.three_lines())
+    due = date.fromisoformat(shipped["due_date"])
+    for day in range(31):
+        daily(services, due + timedelta(days=day))
+    assert invoice(api, shipped["id"])["fees"] > 0
+
+    ret(api, order["id"], ALL_LINES, status="received")
+
+    after = invoice(api, shipped["id"])
+    assert (after["status"], after["balance"], after["fees"], after["interest"]) == ("credited", 0, 0, 0)
+    assert {c["waiver_reason"] for c in after["charges"]} == {"invoice fully credited"}

@@ -14,6 +14,7 @@ from bnpl.invoices.models import DocumentRequest
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests.payments.flows import invoice, ship
+from tests.dunning.passes import daily
 
 
 def with_fees(api, services) -> dict:
@@ -22,7 +23,7 @@ def with_fees(api, services) -> dict:
     inv = ship(api)
     due = date.fromisoformat(inv["due_date"])
     for day in range(31):
-        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+        daily(services, due + timedelta(days=day))
     charged = invoice(api, inv["id"])
     assert charged["dunning_level"] == 3 and charged["fees"] == 4000 and charged["interest"] > 0
     return charged
@@ -171,7 +172,7 @@ def test_waived_interest_is_not_charged_again_by_the_next_level(api, services, c
     waive(api, charged["id"], reason="All of it")
     due = date.fromisoformat(charged["due_date"])
     for day in range(31, 46):
-        run_dunning(services, as_of=due + timedelta(days=day), stale_statements="warn")
+        daily(services, due + timedelta(days=day))
     handover = [c for c in invoice(api, charged["id"])["charges"] if c["dunning_level"] == 4]
     waived_through = max(c["period_end"] for c in charged["charges"] if c["kind"] == "interest")
     assert handover and all(c["period_start"] > waived_through for c in handover)

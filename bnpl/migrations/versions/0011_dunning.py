@@ -96,6 +96,9 @@ def upgrade() -> None:
     with op.batch_alter_table('document_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
 
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:  # did a letter's e-mail arrive?
+        batch_op.create_index(batch_op.f('ix_outbox_messages_subject_id'), ['subject_id'], unique=False)
+
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dunning_level', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index('ix_invoices_status_due', ['status', 'due_date', 'id'], unique=False,
@@ -104,6 +107,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_subject_id'))
+
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index('ix_invoices_status_due')
         batch_op.drop_column('dunning_level')
