@@ -458,6 +458,14 @@ def fill(url: str, plan: Plan, *, lines: bool, webhook: bool) -> dict:
                    %(merchant)s, true, s.level, s.name, s.channel, s.template, s.sent_on, s.due_date, s.deadline,
                    s.balance_cents, s.costs_cents, s.interest_cents, (s.sent_on + time '06:00') AT TIME ZONE 'UTC'
             FROM bench_steps s""", {"merchant": MERCHANT_ID})
+        # The 14-day letters sent before today reached the consumer (costs follow only then).
+        conn.execute("""
+            INSERT INTO outbox_messages (id, channel, kind, merchant_id, livemode, recipient, language, invoice_id,
+                                         subject_id, payload, status, attempts, next_attempt_at, created_at)
+            SELECT 'msg_' || substr(md5('m' || s.id), 1, 24), 'email', 'dunning_letter', s.merchant_id, true,
+                   'shopper@example.nl', 'nl', s.invoice_id, s.id, '{}'::jsonb, 'delivered', 1, s.created_at,
+                   s.created_at
+            FROM dunning_steps s WHERE s.deadline IS NOT NULL""")
         conn.execute("""
             INSERT INTO invoice_fees (id, invoice_id, kind, amount_cents, basis, period_start, period_end,
                                       dunning_level, charged_at)
@@ -518,7 +526,8 @@ def take_back(url: str, today: date, planted: dict) -> float:
         conn.execute("""DELETE FROM invoice_fees f USING bench_today t
                         WHERE f.invoice_id = t.invoice_id AND f.dunning_level = t.level""")
         conn.execute("DELETE FROM dunning_steps WHERE sent_on = %s", (today,))
-        conn.execute("TRUNCATE events, outbox_messages, document_requests")
+        conn.execute("TRUNCATE events, document_requests")
+        conn.execute("DELETE FROM outbox_messages WHERE status = 'pending'")  # today's; the planted were delivered
         conn.commit()
         conn.autocommit = True
         for table in ("invoices", "dunning_steps", "invoice_fees"):
@@ -671,6 +680,7 @@ def check_run(url: str, plan: Plan, result: dict, *, webhook: bool, planted: dic
                         "WHERE s.sent_on = %s AND i.dunning_level <> s.level", today)
         events = one("SELECT count(*) FROM events WHERE type = 'dunning.level_reached'")
         mails = dict(conn.execute("SELECT kind, count(*) FROM outbox_messages WHERE channel = 'email' "
+                                  "AND status = 'pending' "
                                   "GROUP BY kind").fetchall())
         hooks = one("SELECT count(*) FROM outbox_messages WHERE channel = 'webhook'")
         letters = one("SELECT count(*) FROM document_requests WHERE subject_type = 'letter'")
