@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bnpl import pagination
-from bnpl.db import insert_ignoring_conflicts, new_id, upsert
+from bnpl.db import among, insert_ignoring_conflicts, new_id, upsert
 from bnpl.dunning import law
 from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
@@ -79,11 +79,12 @@ def run_batch(uow: UnitOfWork, *, as_of: date, after: tuple[date, str], policies
     if not candidates:
         return Batch(None, 0, Counter())
     states = _states(uow, candidates)
-    # Money that came in and waits for a person to confirm its match: no reminder crosses it.
-    awaiting = payments.invoices_with_proposals(uow, invoice_ids=[c.id for c in candidates])
-    decided = [(candidate, states[candidate.id], step) for candidate in candidates if candidate.id not in awaiting
+    decided = [(candidate, states[candidate.id], step) for candidate in candidates
                if (step := decide(states[candidate.id], policies.of(uow, candidate.scope.merchant_id,
                                                                     candidate.customer_type), as_of))]
+    # Money that came in and waits for a person to confirm its match: no reminder crosses it.
+    awaiting = payments.invoices_with_proposals(uow, invoice_ids=[candidate.id for candidate, _, _ in decided])
+    decided = [(candidate, state, step) for candidate, state, step in decided if candidate.id not in awaiting]
     taken = _take(uow, as_of, decided)
     last = candidates[-1]
     return Batch((last.due_date, last.id), len(candidates), Counter(step.level.name for _, _, step in taken))
@@ -118,7 +119,7 @@ def _last_steps(uow, invoice_ids: list[str]) -> dict[str, DunningStep]:
     found: dict[str, DunningStep] = {}
     for start in range(0, len(invoice_ids), BATCH):
         for step in uow.session.scalars(select(DunningStep).where(
-                DunningStep.invoice_id.in_(invoice_ids[start:start + BATCH])).order_by(DunningStep.level)):
+                among(uow.session, DunningStep.invoice_id, invoice_ids[start:start + BATCH])).order_by(DunningStep.level)):
             found[step.invoice_id] = step
     return found
 
@@ -213,7 +214,7 @@ def _earlier_steps(uow, invoice_ids: list[str]) -> dict[str, dict[str, DunningSt
     found: dict[str, dict[str, DunningStep]] = {}
     for start in range(0, len(invoice_ids), BATCH):
         for step in uow.session.scalars(select(DunningStep).where(
-                DunningStep.invoice_id.in_(invoice_ids[start:start + BATCH]))):
+                among(uow.session, DunningStep.invoice_id, invoice_ids[start:start + BATCH]))):
             found.setdefault(step.invoice_id, {})[step.name] = step
     return found
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, exists, func, insert, literal, select, t
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
-from bnpl.db import insert_ignoring_conflicts, new_id
+from bnpl.db import among, insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.merchants import service as merchants
@@ -127,7 +127,7 @@ def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> d
     for chunk in _chunks(sorted({invoice_id for invoice_id, _ in invoice_ids} - set(found))):
         found.update((row.id, row) for row in uow.session.execute(
             select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.billed_to,
-                   _INVOICES.c.order_id).where(_INVOICES.c.id.in_(chunk))))
+                   _INVOICES.c.order_id).where(among(uow.session, _INVOICES.c.id, chunk))))
     for invoice_id, scope in invoice_ids:
         row = found.get(invoice_id)
         if row is None or (row.merchant_id, row.livemode) != (scope.merchant_id, scope.livemode):
@@ -215,7 +215,7 @@ def payable_invoices(uow: UnitOfWork, *, references: Iterable[str] = (),
     for column, keys, key_of in ((Invoice.payment_reference, references, attrgetter("payment_reference")),
                                  (Invoice.number, numbers, attrgetter("number"))):
         for chunk in _chunks(sorted(set(keys))):
-            found.update((key_of(p), p) for p in _payable(uow, column.in_(chunk)))
+            found.update((key_of(p), p) for p in _payable(uow, among(uow.session, column, chunk)))
     return found
 
 
@@ -235,7 +235,7 @@ def payable_by_amount(uow: UnitOfWork, *, amounts: Iterable[int]) -> list[Payabl
     a match that a person confirms."""
     found = []
     for chunk in _chunks(sorted({a for a in amounts if a > 0})):
-        found += _payable(uow, Invoice.owed_cents.in_(chunk), Invoice.status.in_((models.OPEN, models.PAUSED)))
+        found += _payable(uow, among(uow.session, Invoice.owed_cents, chunk), Invoice.status.in_((models.OPEN, models.PAUSED)))
     return found
 
 
@@ -343,7 +343,7 @@ def _lock_running(uow, invoice_ids: list[str]) -> dict[str, tuple]:
     for chunk in _chunks(sorted(invoice_ids)):
         rows = uow.session.execute(
             select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.status,
-                   _INVOICES.c.owed_cents).where(_INVOICES.c.id.in_(chunk)).order_by(_INVOICES.c.id).with_for_update())
+                   _INVOICES.c.owed_cents).where(among(uow.session, _INVOICES.c.id, chunk)).order_by(_INVOICES.c.id).with_for_update())
         running.update((r.id, (r.merchant_id, r.livemode, r.owed_cents)) for r in rows if r.status == models.OPEN)
     return running
 
@@ -856,7 +856,7 @@ def charged_so_far(uow: UnitOfWork, *, invoice_ids: list[str]) -> dict[str, Char
         unwaived = case((fee.waived_at.is_(None), fee.amount_cents), else_=0)
         rows = uow.session.execute(
             select(fee.invoice_id, func.sum(unwaived).label("fees"), func.max(fee.period_end).label("through"))
-            .where(fee.invoice_id.in_(chunk)).group_by(fee.invoice_id))
+            .where(among(uow.session, fee.invoice_id, chunk)).group_by(fee.invoice_id))
         found.update((r.invoice_id, ChargedSoFar(r.fees, r.through)) for r in rows)
     return found
 

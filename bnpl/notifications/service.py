@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 
 from bnpl import i18n
-from bnpl.db import new_id
+from bnpl.db import among, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.events.models import EVENT_TYPES
@@ -116,7 +116,7 @@ def delivered(uow: UnitOfWork, *, subject_ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(subject_ids), 1000):
         found.update(uow.session.scalars(select(OutboxMessage.subject_id).where(
-            OutboxMessage.subject_id.in_(subject_ids[start:start + 1000]), OutboxMessage.channel == EMAIL,
+            among(uow.session, OutboxMessage.subject_id, subject_ids[start:start + 1000]), OutboxMessage.channel == EMAIL,
             OutboxMessage.status == states.DELIVERED)))
     return found
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from stdnum import iso11649
 
 from bnpl.clock import local_date
-from bnpl.db import new_id
+from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.payments import camt, sepa
@@ -68,7 +68,7 @@ def invoices_with_proposals(uow: UnitOfWork, *, invoice_ids: list[str]) -> set[s
     found: set[str] = set()
     for start in range(0, len(invoice_ids), 1000):
         found.update(uow.session.scalars(select(Payment.invoice_id).where(
-            Payment.invoice_id.in_(invoice_ids[start:start + 1000]), Payment.status == PROPOSED)))
+            among(uow.session, Payment.invoice_id, invoice_ids[start:start + 1000]), Payment.status == PROPOSED)))
     return found
 
 
@@ -122,7 +122,7 @@ def _already_imported(uow, external_ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(external_ids), 1000):
         chunk = external_ids[start:start + 1000]
-        found.update(uow.session.scalars(select(Payment.external_id).where(Payment.external_id.in_(chunk))))
+        found.update(uow.session.scalars(select(Payment.external_id).where(among(uow.session, Payment.external_id, chunk))))
     return found
 
 
@@ -210,7 +210,7 @@ class _Batch:
 
 def _in_chunks(uow, model, column, values: list):
     for start in range(0, len(values), 1000):
-        yield from uow.session.scalars(select(model).where(column.in_(values[start:start + 1000])))
+        yield from uow.session.scalars(select(model).where(among(uow.session, column, values[start:start + 1000])))
 
 
 class _Matches:
