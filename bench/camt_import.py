@@ -75,14 +75,6 @@ STRANGERS = ["Stichting Onbekend", "P. Pietersen", "Holding Zuidas", "W. Klaasse
 UNMATCHED_TEXTS = ["Bestelling {n}", "Gift", "Terugbetaling lening", "Huur {n}", "Zie factuur"]
 
 
-def say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-class BenchError(RuntimeError):
-    """Something went wrong that makes the figures meaningless: stop loudly."""
-
-
 # --- the data: numbers, references, totals, all a function of the invoice's sequence ---------
 
 def invoice_number(i: int) -> str:
@@ -102,20 +94,11 @@ def billed_name(i: int) -> str:
     return NAMES[i % len(NAMES)]
 
 
-from measure import Meter, peak_mb as _peak_mb, rss_mb as _rss_mb, ru_maxrss_mb as _ru_maxrss_mb
+from measure import (BenchError, Meter, database_name, libpq_url, peak_mb as _peak_mb, rss_mb as _rss_mb,
+                     ru_maxrss_mb as _ru_maxrss_mb, say)
 
 
 # --- database preparation -------------------------------------------------------------------
-
-def libpq_url(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgresql") else url
-
-
-def database_name(url: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(libpq_url(url))
-    return info.get("dbname") or info.get("user") or ""
-
 
 def prepare_database(url: str) -> float:
     """Create the database if missing, empty its public schema, run the migrations. Seconds."""

@@ -101,14 +101,6 @@ BASELINE_SQL = """SELECT id, merchant_id, livemode, number, currency, due_date, 
                   FROM invoices WHERE status = 'open' AND due_date <= %(today)s"""
 
 
-def say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-class BenchError(RuntimeError):
-    """Something went wrong that makes the figures meaningless: stop loudly."""
-
-
 # --- the data: numbers, references, totals, all a function of the invoice's sequence ---------
 
 def invoice_number(i: int) -> str:
@@ -126,20 +118,11 @@ def invoice_total(i: int) -> int:
     return 995 + (i * 7919) % 49000
 
 
-from measure import Meter, peak_mb as _peak_mb, rss_mb as _rss_mb, ru_maxrss_mb as _ru_maxrss_mb
+from measure import (BenchError, Meter, database_name, libpq_url, peak_mb as _peak_mb, rss_mb as _rss_mb,
+                     ru_maxrss_mb as _ru_maxrss_mb, say)
 
 
 # --- database preparation -------------------------------------------------------------------
-
-def libpq_url(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgresql") else url
-
-
-def database_name(url: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(libpq_url(url))
-    return info.get("dbname") or info.get("user") or ""
-
 
 def refuse_protected(url: str) -> None:
     name = database_name(url)

@@ -1,12 +1,14 @@
-"""What the benchmarks measure with: wall and CPU seconds of a phase (this process, the
-PostgreSQL processes of one database, the rest of the machine) and a process's memory, from
-Linux /proc. Imported by the benchmark scripts of this folder (their own folder is on the
-path when they run, children included)."""
+"""What the benchmarks of this folder share: wall and CPU seconds of a phase (this process,
+the PostgreSQL processes of one database, the rest of the machine) and a process's memory,
+from Linux /proc; the database URL's parts; how a bench reports and fails. Imported by the
+scripts here (their own folder is on the path when they run, children included)."""
 from __future__ import annotations
 
 import os
 import resource
 import time
+
+import psycopg
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -96,3 +98,21 @@ def peak_mb() -> float:
 
 def ru_maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+class BenchError(RuntimeError):
+    """Something went wrong that makes the figures meaningless: stop loudly."""
+
+
+def libpq_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgresql") else url
+
+
+def database_name(url: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(libpq_url(url))
+    return info.get("dbname") or info.get("user") or ""
