@@ -94,6 +94,7 @@ def billed_name(i: int) -> str:
     return NAMES[i % len(NAMES)]
 
 
+import measure
 from measure import (BenchError, Meter, database_name, libpq_url, peak_mb as _peak_mb, rss_mb as _rss_mb,
                      ru_maxrss_mb as _ru_maxrss_mb, say)
 
@@ -101,28 +102,7 @@ from measure import (BenchError, Meter, database_name, libpq_url, peak_mb as _pe
 # --- database preparation -------------------------------------------------------------------
 
 def prepare_database(url: str) -> float:
-    """Create the database if missing, empty its public schema, run the migrations. Seconds."""
-    from bnpl.db import upgrade
-
-    t0 = time.perf_counter()
-    name = database_name(url)
-    if name in PROTECTED_DATABASES:
-        raise BenchError(f"refusing to wipe the {name!r} database; use a dedicated one, e.g. .../bench_camt")
-    try:
-        with psycopg.connect(libpq_url(url), autocommit=True):
-            pass
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise BenchError(f"cannot connect to {name}: {exc}") from None
-        admin = psycopg.conninfo.make_conninfo(libpq_url(url), dbname="postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        say(f"created database {name}")
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    upgrade(url)
-    return time.perf_counter() - t0
+    return measure.prepare_database(url, PROTECTED_DATABASES)
 
 
 def fill(url: str, invoices: int) -> dict:

@@ -118,6 +118,7 @@ def invoice_total(i: int) -> int:
     return 995 + (i * 7919) % 49000
 
 
+import measure
 from measure import (BenchError, Meter, database_name, libpq_url, peak_mb as _peak_mb, rss_mb as _rss_mb,
                      ru_maxrss_mb as _ru_maxrss_mb, say)
 
@@ -131,27 +132,7 @@ def refuse_protected(url: str) -> None:
 
 
 def prepare_database(url: str) -> float:
-    """Create the database if missing, empty its public schema, run the migrations. Seconds."""
-    from bnpl.db import upgrade
-
-    t0 = time.perf_counter()
-    refuse_protected(url)
-    name = database_name(url)
-    try:
-        with psycopg.connect(libpq_url(url), autocommit=True):
-            pass
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise BenchError(f"cannot connect to {name}: {exc}") from None
-        admin = psycopg.conninfo.make_conninfo(libpq_url(url), dbname="postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        say(f"created database {name}")
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    upgrade(url)
-    return time.perf_counter() - t0
+    return measure.prepare_database(url, PROTECTED_DATABASES)
 
 
 # --- the plan: which invoice is in which state, and the history that state implies -----------

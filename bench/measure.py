@@ -116,3 +116,29 @@ def libpq_url(url: str) -> str:
 def database_name(url: str) -> str:
     info = psycopg.conninfo.conninfo_to_dict(libpq_url(url))
     return info.get("dbname") or info.get("user") or ""
+
+
+def prepare_database(url: str, protected: set[str]) -> float:
+    """Create the bench's database if missing, empty its public schema, run the migrations;
+    never one of `protected` (it is wiped). Seconds."""
+    from bnpl.db import upgrade
+
+    t0 = time.perf_counter()
+    name = database_name(url)
+    if name in protected:
+        raise BenchError(f"refusing to wipe the {name!r} database; use a dedicated one")
+    try:
+        with psycopg.connect(libpq_url(url), autocommit=True):
+            pass
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise BenchError(f"cannot connect to {name}: {exc}") from None
+        admin = psycopg.conninfo.make_conninfo(libpq_url(url), dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        say(f"created database {name}")
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    upgrade(url)
+    return time.perf_counter() - t0

@@ -1,13 +1,11 @@
 import hashlib
 
-from flask import Response, request
-
 from bnpl.dunning import service
 from bnpl.dunning.schemas import (DunningPoliciesSchema, DunningPolicyDocumentSchema, DunningPolicySchema,
                                   InvoiceDunningSchema, PaymentPlanCreateSchema, PaymentPlanPageSchema,
                                   PaymentPlanSchema)
 from bnpl.fields import PageArgsSchema
-from bnpl.web.api import merchant_blueprint
+from bnpl.web.api import merchant_blueprint, stored_pdf_response
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.idempotency import writes
 
@@ -32,7 +30,8 @@ def read_invoice_dunning(invoice_id):
 def letter_pdf(invoice_id, step_id):
     """A dunning letter (the 14-day letter) as PDF."""
     pdf = service.letter_pdf(current_uow(), scope=current_scope(), invoice_id=invoice_id, step_id=step_id)
-    return _pdf(pdf, f"letter-{step_id}.pdf")
+    return stored_pdf_response(sha256=hashlib.sha256(pdf).hexdigest(), filename=f"letter-{step_id}.pdf",
+                               content=lambda: pdf)
 
 
 @blp.route("/dunning-policy", methods=["GET"])
@@ -80,13 +79,3 @@ def list_payment_plans(invoice_id, limit, cursor):
     items, next_cursor = service.list_payment_plans(current_uow(), scope=current_scope(), invoice_id=invoice_id,
                                                     cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": next_cursor}
-
-
-def _pdf(pdf: bytes, filename: str) -> Response:
-    # A letter is stored once and never changes: its hash is a strong validator for caches.
-    sha256 = hashlib.sha256(pdf).hexdigest()
-    headers = {"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=0, must-revalidate",
-               "Content-Disposition": f'inline; filename="{filename}"'}
-    if request.if_none_match.contains(sha256):
-        return Response(status=304, headers=headers)
-    return Response(pdf, mimetype="application/pdf", headers=headers)

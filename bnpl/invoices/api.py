@@ -1,9 +1,9 @@
-from flask import Response, request
+from flask import Response
 
 from bnpl.invoices import service
 from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, FeeWaiverCreateSchema,
                                    InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
-from bnpl.web.api import merchant_blueprint
+from bnpl.web.api import merchant_blueprint, stored_pdf_response
 from bnpl.web.context import current_scope, current_uow, stores
 from bnpl.web.idempotency import writes
 
@@ -81,10 +81,5 @@ def invoice_ubl(invoice_id):
 
 
 def _pdf(uow, document) -> Response:
-    # A rendered document is stored once; its hash is a strong validator for caches.
-    etag = f'"{document.sha256}"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate",
-               "Content-Disposition": f'inline; filename="{document.subject_type}-{document.subject_id}.pdf"'}
-    if etag in request.if_none_match.as_set(include_weak=False) or request.if_none_match.contains(document.sha256):
-        return Response(status=304, headers=headers)
-    return Response(service.document_pdf(uow, document), mimetype="application/pdf", headers=headers)
+    return stored_pdf_response(sha256=document.sha256, filename=f"{document.subject_type}-{document.subject_id}.pdf",
+                               content=lambda: service.document_pdf(uow, document))

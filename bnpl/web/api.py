@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import flask_smorest
+from flask import Response, request
 
 from bnpl.errors import http_exception_problem
 from bnpl.fields import ProblemSchema
@@ -44,3 +45,14 @@ OPENAPI_CONFIG = {
             "Idempotency-Key header. Errors are RFC 9457 application/problem+json.")},
     },
 }
+
+
+def stored_pdf_response(*, sha256: str, filename: str, content) -> Response:
+    """A stored PDF (never changed once stored): its hash is a strong validator, so a client
+    that has it gets 304 and `content()` is not even read."""
+    etag = f'"{sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate",
+               "Content-Disposition": f'inline; filename="{filename}"'}
+    if etag in request.if_none_match.as_set(include_weak=False) or request.if_none_match.contains(sha256):
+        return Response(status=304, headers=headers)
+    return Response(content(), mimetype="application/pdf", headers=headers)
