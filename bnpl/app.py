@@ -32,6 +32,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                services: Services | None = None) -> Flask:
+    from bnpl.disputes.api import blp as disputes_api
     from bnpl.dunning.api import blp as dunning_api
     from bnpl.events.api import blp as events_api
     from bnpl.invoices.api import blp as invoices_api
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         api.register_blueprint(blueprint)
     api.register_blueprint(checkouts_api)
     api.register_blueprint(dunning_api)
+    api.register_blueprint(disputes_api)
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
 
     @app.before_request

@@ -82,6 +82,7 @@ class Settings:
     # cross a payment that already arrived).
     statement_max_age_working_days: int = 2
     stale_statements: str = "refuse"  # refuse | warn
+    disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -113,7 +114,32 @@ class Settings:
             payment_provider=_choice(env, "BNPL_PAYMENT_PROVIDER", ("local",), "local"),
             statement_max_age_working_days=_int(env, "BNPL_STATEMENT_MAX_AGE_WORKING_DAYS", 2),
             stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
+            disputes=DisputeRules.from_env(env),
         )
+
+
+@dataclass(frozen=True)
+class DisputeRules:
+    """The numbers of mediation (BNPL_DISPUTE_<NAME>)."""
+
+    # The consumer first gives the webshop this many working days to answer (not for fraud).
+    wait_working_days: int = 5
+    merchant_days: int = 14
+    fraud_merchant_days: int = 7
+    consumer_days: int = 7  # to answer a mediator's question
+    decision_days: int = 30  # the mediators' own target from opening, for the queue
+    # A webshop that lets its deadline pass on a case below this amount loses it at once.
+    auto_decide_below_cents: int = 5_000
+    # Decisions about more than this need a second mediator.
+    approval_above_cents: int = 50_000
+    resume_days: int = 7  # a case that ends with money owed gives this many days to pay
+    evidence_max_files: int = 5
+    evidence_max_bytes: int = 4 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: dict) -> "DisputeRules":
+        return cls(**{name: _int(env, f"BNPL_DISPUTE_{name.upper()}", getattr(cls, name))
+                      for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

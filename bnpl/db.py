@@ -129,7 +129,7 @@ def upgrade(url: str) -> None:
 MODEL_MODULES = (
     "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
     "bnpl.invoices.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
-    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models",
+    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models", "bnpl.staff.models",
 )
 
 

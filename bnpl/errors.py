@@ -80,7 +80,7 @@ _HTTP_DETAILS = {
     401: "Send your API key as 'Authorization: Bearer <key>'.",
     404: "There is nothing at this address.",
     405: "This address does not accept that method.",
-    413: "The request body is larger than the limit of 1 MB.",
+    413: "The request body is larger than this address accepts (1 MB; evidence uploads more).",
     415: "Send the body as JSON with 'Content-Type: application/json'.",
 }
 

@@ -32,3 +32,8 @@ def last_payment_method(uow: UnitOfWork, *, consumer_id: str) -> str | None:
 def remember_payment_method(uow: UnitOfWork, *, consumer_id: str, method: str) -> None:
     """Note how the consumer just paid."""
     uow.session.execute(update(Consumer).where(Consumer.id == consumer_id).values(last_payment_method=method))
+
+
+def email_of(uow: UnitOfWork, *, consumer_id: str) -> str:
+    """The address a consumer is known by."""
+    return uow.session.scalar(select(Consumer.email).where(Consumer.id == consumer_id))

@@ -18,6 +18,8 @@ EVENT_TYPES = frozenset({
     "merchant.updated",
     "dunning.level_reached", "invoice.fees_waived",
     "payment_plan.started", "payment_plan.completed", "payment_plan.ended",
+    "dispute.opened", "dispute.merchant_responded", "dispute.consumer_replied", "dispute.message_posted",
+    "dispute.information_requested", "dispute.escalated", "dispute.decided", "dispute.withdrawn",
 })
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.

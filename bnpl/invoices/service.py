@@ -111,6 +111,23 @@ def get_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, for_update: b
     return invoice
 
 
+def find_invoice(uow: UnitOfWork, *, invoice_id: str | None = None, number: str | None = None) -> Invoice:
+    """An invoice by id or number, whoever's it is: for mediators and the consumer portal,
+    which check who may see it themselves. Scope() of the result names its merchant."""
+    query = _with_entries(select(Invoice))
+    query = query.where(Invoice.id == invoice_id) if invoice_id else query.where(Invoice.number == (number or "").strip())
+    invoice = uow.session.scalar(query)
+    if invoice is None:
+        raise NotFound(f"No invoice {invoice_id or number}.")
+    return invoice
+
+
+def consumer_invoice_ids(uow: UnitOfWork, *, consumer_id: str, limit: int = 1000) -> list[str]:
+    """The newest invoices of a consumer, at any merchant."""
+    return list(uow.session.scalars(select(Invoice.id).where(Invoice.consumer_id == consumer_id)
+                                    .order_by(Invoice.issued_at.desc()).limit(limit)))
+
+
 def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, str]:
     """Whom an invoice is addressed to, and its order; from memory when it was just issued."""
     invoice = uow.session.get(Invoice, invoice_id)
@@ -169,8 +186,10 @@ def pause_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, reason: str
     return pause
 
 
-def lift_pauses(uow: UnitOfWork, *, scope: Scope, reference_id: str, by: str) -> None:
-    """Lift every open pause made for this reference (a return, a dispute…)."""
+def lift_pauses(uow: UnitOfWork, *, scope: Scope, reference_id: str, by: str,
+                due_on_or_after: date | None = None) -> None:
+    """Lift every open pause made for this reference (a return, a dispute…). With
+    due_on_or_after, an invoice that runs again is due no earlier than that day."""
     invoice_ids = uow.session.scalars(
         select(InvoicePause.invoice_id).join(Invoice)
         .where(InvoicePause.reference_id == reference_id, InvoicePause.lifted_at.is_(None),
@@ -178,13 +197,15 @@ def lift_pauses(uow: UnitOfWork, *, scope: Scope, reference_id: str, by: str) ->
     for invoice_id in invoice_ids:
         invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
         for pause in [p for p in invoice.pauses if p.reference_id == reference_id and p.lifted_at is None]:
-            _lift(uow, scope, invoice, pause, by)
+            _lift(uow, scope, invoice, pause, by, due_on_or_after)
 
 
-def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str) -> None:
+def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str, due_on_or_after: date | None = None) -> None:
     previous_due = invoice.due_date
     days = invoice.lift(pause, at=uow.now(), by=by, tz=uow.settings.timezone)
-    if days:  # the due date moved: the consumer's PDF should say so
+    if days is not None and due_on_or_after and invoice.due_date < due_on_or_after:
+        invoice.due_date = due_on_or_after
+    if invoice.due_date != previous_due:  # the consumer's PDF should say so
         documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
     if days is not None:
         events.record(uow, scope=scope, type="invoice.resumed", subject_id=invoice.id, data={
@@ -762,6 +783,15 @@ def issued_totals(uow: UnitOfWork, *, since: datetime, until: datetime):
         .where(CreditNote.issued_at >= since, CreditNote.issued_at < until)
         .group_by(CreditNote.merchant_id, CreditNote.livemode, Invoice.currency)).all()
     return invoiced, credited
+
+
+def issued_counts(uow: UnitOfWork, *, since: datetime, until: datetime, scope: Scope | None = None) -> dict[str, int]:
+    """How many invoices each merchant issued in [since, until)."""
+    query = (select(Invoice.merchant_id, func.count()).where(Invoice.issued_at >= since, Invoice.issued_at < until)
+             .group_by(Invoice.merchant_id))
+    if scope:
+        query = query.where(Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)
+    return dict(uow.session.execute(query).tuples())
 
 
 def issued_documents(uow: UnitOfWork, *, scope: Scope, since: datetime, until: datetime):

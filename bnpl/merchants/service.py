@@ -73,6 +73,13 @@ def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
     return merchant
 
 
+def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:
+    """Merchant id -> name, for screens that list many merchants' things."""
+    if not merchant_ids:
+        return {}
+    return dict(uow.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchant_ids))).tuples())
+
+
 def find_merchant(uow: UnitOfWork, *, ref: str) -> Merchant:
     """A merchant by id or exact name (for the command line)."""
     merchant = uow.session.get(Merchant, ref) or uow.session.scalars(

@@ -33,7 +33,17 @@ CONSUMER_MAIL = {
     "payment.received": "payment_received",
     "payment.reversed": "payment_returned",
     "dunning.level_reached": None,  # the level's own template, named in the event (template)
+    "dispute.opened": "dispute_opened",
+    "dispute.merchant_responded": "dispute_update",
+    "dispute.message_posted": "dispute_update",
+    "dispute.information_requested": "dispute_update",
+    "dispute.escalated": "dispute_update",
+    "dispute.decided": "dispute_decided",
+    "dispute.withdrawn": "dispute_decided",
 }
+# The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
+# that runs out unnoticed loses the case.
+MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
 ATTEMPTS = {EMAIL: 10, WEBHOOK: 24}
 WEBHOOK_RETRY_FOR = timedelta(days=3)  # an endpoint failing this long is switched off
@@ -50,13 +60,15 @@ def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
     people = _people(uow, mails)
     rows = [row for event_id, event in recorded for row in _webhooks(uow, endpoints, event_id, event)]
     rows += [_consumer_mail(uow, people, event_id, event, kind) for event_id, event, kind in mails]
+    rows += [_merchant_mail(uow, event_id, event, kind) for event_id, event in recorded
+             if (kind := _merchant_mail_kind(event))]
     if rows:
         uow.session.execute(insert(OutboxMessage.__table__), rows)
 
 
 def _mail_kind(event) -> str | None:
-    if event.type == "invoice.paused" and event.data.get("reason") == "return":
-        return None  # the return's own mail already says so
+    if event.type == "invoice.paused" and event.data.get("reason") in ("return", "dispute"):
+        return None  # the return's or the case's own mail already says so
     if event.type not in CONSUMER_MAIL:
         return None
     return CONSUMER_MAIL[event.type] or event.data.get("template")
@@ -109,6 +121,17 @@ def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:
     return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=person["email"], language=language,
                         order_id=order_id, invoice_id=invoice_id, subject_id=event.subject_id, event_id=event_id,
                         payload={"name": person["name"], "data": event.data})
+
+
+def _merchant_mail_kind(event) -> str | None:
+    return next((kind for prefix, kind in MERCHANT_MAIL_PREFIXES.items() if event.type.startswith(prefix)), None)
+
+
+def _merchant_mail(uow, event_id: str, event, kind: str) -> dict:
+    merchant = merchants.get_merchant(uow, merchant_id=event.scope.merchant_id)
+    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=merchant.email or "", language="en",
+                        subject_id=event.subject_id, event_id=event_id,
+                        payload={"name": merchant.name, "event": event.type, "data": event.data})
 
 
 def delivered(uow: UnitOfWork, *, subject_ids: list[str]) -> set[str]:

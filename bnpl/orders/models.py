@@ -282,3 +282,30 @@ def age_on(birth_date: date, day: date) -> int:
     if (day.month, day.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+_COUNTRY_CALLING_CODES = {"NL": "31", "BE": "32", "DE": "49", "AT": "43", "FR": "33", "LU": "352"}
+
+
+def normalize_phone(phone: str | None, country: str | None) -> str | None:
+    """+31 6 1234 5678, 06-12345678 and 0031612345678 are one number: +31612345678."""
+    if not phone:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    code = _COUNTRY_CALLING_CODES.get((country or "").upper())
+    if digits.startswith("0") and code:
+        return f"+{code}{digits[1:]}"
+    return digits or None
+
+
+def address_key(address: dict) -> str | None:
+    """One key per front door: country, postcode and house number, without spaces or case."""
+    postal = "".join((address.get("postal_code") or "").split()).upper()
+    number = "".join(str(address.get("house_number") or "").split()).lower()
+    if not postal or not number:
+        return None
+    return f"{(address.get('country') or '').upper()}:{postal}:{number}"

@@ -270,3 +270,18 @@ def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetim
 
 def _pct(basis_points: int) -> str:
     return f"{basis_points / 100:g}"
+
+
+def consumer_identities(uow: UnitOfWork, *, consumer_id: str) -> set[tuple[str, str]]:
+    """The phone numbers and addresses a consumer ordered with, normalized (kind, value):
+    for linking disputes opened under other names or e-mail addresses."""
+    found: set[tuple[str, str]] = set()
+    rows = uow.session.execute(select(Order.consumer, Order.billing_address, Order.shipping_address)
+                               .where(Order.consumer_id == consumer_id).limit(500))
+    for consumer, billing, shipping in rows:
+        if phone := models.normalize_phone(consumer.get("phone"), billing.get("country")):
+            found.add(("phone", phone))
+        for address in (billing, shipping):
+            if address and (key := models.address_key(address)):
+                found.add(("address", key))
+    return found

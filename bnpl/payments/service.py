@@ -421,3 +421,13 @@ def _refunds_owed(uow, livemode: bool):
         owed = invoice.refund_owed_cents - in_flight
         if owed > 0:
             yield invoice, owed, last_payer[invoice.id]
+
+
+def consumer_ibans(uow: UnitOfWork, *, consumer_id: str) -> set[str]:
+    """The accounts a consumer paid from or gave a mandate for (compact IBANs)."""
+    ibans = set(uow.session.scalars(select(Mandate.iban).where(Mandate.consumer_id == consumer_id)))
+    invoice_ids = invoices.consumer_invoice_ids(uow, consumer_id=consumer_id)
+    if invoice_ids:
+        ibans.update(uow.session.scalars(select(Payment.payer_iban).where(
+            among(uow.session, Payment.invoice_id, invoice_ids), Payment.payer_iban.is_not(None))))
+    return {"".join(iban.split()).upper() for iban in ibans if iban}

@@ -143,17 +143,17 @@ def test_invoice_runs_again_goes_out_while_the_invoice_is_open(api, smtp_server,
 
 # --- messages about a pause --------------------------------------------------------------
 
-def _pause(services, api, invoice_id, reference="dsp_test"):
-    """A pause for another reason than a return (say a dispute): it gets its own mail.
-    There is no API for disputes yet, so the invoice service is called directly."""
+def _pause(services, api, invoice_id, reference="pln_test"):
+    """A pause for another reason than a return or a dispute (whose own mails say so): it gets
+    its own mail. The invoice service is called directly."""
     with unit_of_work(services) as uow:
         invoices.pause_invoice(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
-                               reason="dispute", reference_id=reference, max_days=14)
+                               reason="payment_plan", reference_id=reference, max_days=14)
 
 
-def _lift(services, api, reference="dsp_test"):
+def _lift(services, api, reference="pln_test"):
     with unit_of_work(services) as uow:
-        invoices.lift_pauses(uow, scope=Scope(api.merchant_id, False), reference_id=reference, by="dispute settled")
+        invoices.lift_pauses(uow, scope=Scope(api.merchant_id, False), reference_id=reference, by="plan ended")
 
 
 def test_the_pause_mail_is_dropped_once_the_invoice_is_no_longer_paused(api, services, smtp_server, smtp_services):

@@ -1,0 +1,1 @@
+"""Disputes: a two-sided case file, deadlines, and a mediator's reasoned decision."""

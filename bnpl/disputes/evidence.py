@@ -1,0 +1,98 @@
+"""Evidence files: what type a file is comes from its content, never from its name.
+
+Accepted: PDF documents and photos (JPEG, PNG, WebP). Anything else (an HTML page named
+photo.jpg, an executable, a damaged image) is refused with the reason, before it is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bnpl.errors import InvalidInput
+
+_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+ACCEPTED = "PDF, JPEG, PNG or WebP"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file as it arrived: the name the sender gave it and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content: bytes
+    content_type: str
+    sha256: str
+
+
+def check_files(files: list[EvidenceFile], *, max_files: int, max_bytes: int,
+                field: str = "evidence") -> list[CheckedFile]:
+    """Check count, size and type of every file; one 422 naming each bad file."""
+    if len(files) > max_files:
+        raise InvalidInput({field: [f"At most {max_files} files at a time; you sent {len(files)}."]})
+    errors, checked = {}, []
+    for position, item in enumerate(files):
+        try:
+            checked.append(_check(item, max_bytes))
+        except ValueError as exc:
+            errors[f"{field}.{position}"] = [f"{safe_filename(item.filename)}: {exc}"]
+    if errors:
+        raise InvalidInput(errors)
+    return checked
+
+
+def _check(item: EvidenceFile, max_bytes: int) -> CheckedFile:
+    if not item.content:
+        raise ValueError("the file is empty.")
+    if len(item.content) > max_bytes:
+        raise ValueError(f"the file is {_size(len(item.content))}; at most {_size(max_bytes)} is accepted.")
+    return CheckedFile(filename=safe_filename(item.filename), content=item.content,
+                       content_type=content_type(item.content), sha256=hashlib.sha256(item.content).hexdigest())
+
+
+def content_type(data: bytes) -> str:
+    """The media type the bytes really are; ValueError for anything not accepted."""
+    if data[:5] == b"%PDF-":
+        if b"%%EOF" not in data[-1024:]:
+            raise ValueError("the PDF is cut off or damaged.")
+        return "application/pdf"
+    return _image_type(data)
+
+
+def _image_type(data: bytes) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()  # reads the whole file: a damaged or cut-off photo fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValueError(f"this is not a file we accept; send a {ACCEPTED}.") from None
+    if kind not in _IMAGE_TYPES:
+        raise ValueError(f"this is a {kind} image; send a {ACCEPTED}.")
+    return _IMAGE_TYPES[kind]
+
+
+def safe_filename(name: str | None) -> str:
+    """A name safe to show and to offer for download: no path, no control characters."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?;]", "", name).strip(" .")
+    return name[:150] or "evidence"
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
+
+
+def body_limit(rules) -> int:
+    """The largest request that can carry a full set of evidence (base64 in JSON, or
+    multipart), plus room for the message."""
+    return rules.evidence_max_files * rules.evidence_max_bytes * 4 // 3 + 256 * 1024

@@ -1,0 +1,31 @@
+"""Back-office accounts. Passwords are argon2 hashes; repeated failures lock the account."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bnpl.db import Base, UTCDateTime, new_id
+
+MEDIATOR, ADMIN = "mediator", "admin"
+ROLES = (MEDIATOR, ADMIN)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("stf"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def may_act_as(self, role: str | None) -> bool:
+        """Whether this member may do what the role may; an admin may do everything."""
+        return role is None or self.role in (role, ADMIN)
