@@ -29,6 +29,7 @@ class Job:
 
 
 def jobs(settings) -> list[Job]:
+    from bnpl.disputes.jobs import check_dispute_deadlines
     from bnpl.dunning.jobs import check_payment_plans, run_dunning
     from bnpl.invoices.jobs import render_documents
     from bnpl.notifications.jobs import deliver_outbox
@@ -37,7 +38,8 @@ def jobs(settings) -> list[Job]:
     tz = ZoneInfo(settings.timezone)
 
     def deadlines(services):
-        return {"overdue returns": flag_overdue_returns(services), "payment plans": check_payment_plans(services)}
+        return {"overdue returns": flag_overdue_returns(services), "payment plans": check_payment_plans(services),
+                "dispute deadlines": check_dispute_deadlines(services)}
 
     return [
         Job("dunning", run_dunning, CronTrigger(hour=DUNNING_AT[0], minute=DUNNING_AT[1], timezone=tz)),
