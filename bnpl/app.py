@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.payments.api import blp as checkouts_api, pages as payment_pages
     from bnpl.returns.api import blp as returns_api
     from bnpl.settlements.api import blp as settlements_api
+    from bnpl.staff import views as staff_views
     from bnpl.web.api import OPENAPI_CONFIG, Api
     from bnpl.web.context import close_uow
 
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.register_blueprint(dunning_api)
     api.register_blueprint(disputes_api)
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
+    staff_views.configure(app)  # session cookie flags and CSRF for the back office
+    app.register_blueprint(staff_views.bp)
 
     @app.before_request
     def _refuse_nul():

@@ -94,6 +94,33 @@ def merchants_create(name, test_mode, as_json, **settings):
 
 
 @main.group()
+def staff():
+    """Back-office accounts for the mediators."""
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["mediator", "admin"]))
+@click.option("--name", help="shown on the pages (default: the part of EMAIL before the @)")
+def staff_create(email, role, name):
+    """Create a back-office account and print its id. The password is asked twice, or read
+    from BNPL_STAFF_PASSWORD for scripts (never an argument: the process list would show it)."""
+    import os
+
+    from bnpl.staff import service
+    from bnpl.uow import unit_of_work
+
+    password = os.environ.get("BNPL_STAFF_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work(_services()) as uow:
+            member = service.create_member(uow, email=email, name=name, role=role, password=password)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Staff member {member.email} ({member.role}): {member.id}")
+
+
+@main.group()
 def returns():
     """Returned goods."""
 

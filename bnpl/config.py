@@ -83,6 +83,7 @@ class Settings:
     statement_max_age_working_days: int = 2
     stale_statements: str = "refuse"  # refuse | warn
     disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
+    consumer_extension_days: int = 14  # the consumer's one free extension; 0: none offered
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -115,6 +116,7 @@ class Settings:
             statement_max_age_working_days=_int(env, "BNPL_STATEMENT_MAX_AGE_WORKING_DAYS", 2),
             stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
             disputes=DisputeRules.from_env(env),
+            consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
         )
 
 

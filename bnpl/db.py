@@ -130,6 +130,7 @@ MODEL_MODULES = (
     "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
     "bnpl.invoices.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
     "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models", "bnpl.staff.models",
+    "bnpl.portal.models",
 )
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bnpl.clock import FixedClock
+from bnpl.invoices import service as invoices
 from bnpl.invoices.jobs import render_documents
 from bnpl.notifications.jobs import deliver_outbox
 from bnpl.merchants import service as merchants
@@ -53,8 +54,9 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
             vat_number="NL004495445B01", address=_address("Vismarkt", "44", "9711 KT", "Groningen"),
             brand_colour="#9a3412")
         uow.session.flush()
-        _bike_shop(uow, Scope(shop.merchant.id, False))
-        example_invoice = _book_shop(uow, Scope(books.merchant.id, False))
+        late_invoice = _bike_shop(uow, Scope(shop.merchant.id, False))
+        example_invoice, abroad_invoice = _book_shop(uow, Scope(books.merchant.id, False))
+        _mediation(uow, late_invoice, abroad_invoice)
     render_documents(services)
     deliver_outbox(services)  # the consumers' e-mails, as .eml files unless BNPL_SMTP_URL is set
     text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key, example_invoice)
@@ -83,7 +85,7 @@ def _bike_shop(uow, scope):
             [("HELM-01", "Fietshelm Urban, maat M", 1, 5995, 21), ("BEL-02", "Fietsbel messing", 1, 1250, 21)]))
         orders.ship_order(uow, scope=scope, order_id=late.id, data={"carrier": "PostNL"})
     with _days_ago(uow, 22):
-        orders.report_delivery(uow, scope=scope, shipment_id=late.shipments[0].id, delivered_at=uow.now())
+        delivered = orders.report_delivery(uow, scope=scope, shipment_id=late.shipments[0].id, delivered_at=uow.now())
     # The same consumer again: declined because of the overdue invoice.
     orders.create_order(uow, scope=scope, data=_order(
         "DS-1002", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),
@@ -99,6 +101,7 @@ def _bike_shop(uow, scope):
     orders.create_order(uow, scope=scope, data=_order(
         "DS-1004", "jan.jansen@example.nl", "Jan Jansen", _address("Markt", "1", "5611EB", "Eindhoven"),
         [("RACE-9", "Racefiets carbon", 1, 349900, 21)]))
+    return delivered.invoice.id
 
 
 def _book_shop(uow, scope) -> str:
@@ -119,11 +122,12 @@ def _book_shop(uow, scope) -> str:
         type="business", company_name="Dijkstra Advocaten B.V.", vat_number="NL808661863B01"))
     orders.ship_order(uow, scope=scope, order_id=office.id, data={"carrier": "DHL"})
     # Across the border, in German VAT and the German language.
-    abroad = orders.create_order(uow, scope=scope, data=_order(
-        "EZ-505", "anna.weber@example.de", "Anna Weber",
-        {"street": "Hohe Straße", "house_number": "12", "postal_code": "50667", "city": "Köln", "country": "DE"},
-        [("9783446276147", "Niederländisch-Wörterbuch", 1, 2490, 7)]))
-    orders.ship_order(uow, scope=scope, order_id=abroad.id, data={"carrier": "DHL"})
+    with _days_ago(uow, 20):
+        abroad = orders.create_order(uow, scope=scope, data=_order(
+            "EZ-505", "anna.weber@example.de", "Anna Weber",
+            {"street": "Hohe Straße", "house_number": "12", "postal_code": "50667", "city": "Köln", "country": "DE"},
+            [("9783446276147", "Niederländisch-Wörterbuch", 1, 2490, 7)]))
+        abroad_invoice = orders.ship_order(uow, scope=scope, order_id=abroad.id, data={"carrier": "DHL"}).invoice
     cancelled = orders.create_order(uow, scope=scope, data=_order(
         "EZ-502", "lotte.visser@example.nl", "Lotte Visser", _address("Nieuwstraat", "20", "2011HV", "Haarlem"),
         [("9789023479635", "De avond is ongemak", 1, 2299, 9)]))
@@ -131,7 +135,39 @@ def _book_shop(uow, scope) -> str:
     orders.create_order(uow, scope=scope, data=_order(
         "EZ-503", "lotte.visser@example.nl", "Lotte Visser", _address("Nieuwstraat", "20", "2011HV", "Haarlem"),
         [("9789025368227", "Tirza", 1, 2450, 9)]))
-    return invoice.id
+    return invoice.id, abroad_invoice.id
+
+
+DEMO_STAFF = (("mediator@bnpl.example", "Mila de Bemiddelaar", "mediator"),
+              ("admin@bnpl.example", "Ahmed Admin", "admin"))
+DEMO_STAFF_PASSWORD = "demo-password-2026"  # test-mode demo only; printed with the API keys
+
+
+def _mediation(uow, late_invoice: str, abroad_invoice: str) -> None:
+    """Two mediators, a case waiting for the bike shop and one the book shop rejected."""
+    from bnpl.disputes import service as disputes
+    from bnpl.staff import service as staff
+
+    for email, name, role in DEMO_STAFF:
+        staff.create_member(uow, email=email, name=name, role=role, password=DEMO_STAFF_PASSWORD)
+    pieter = disputes.Actor.consumer(invoices.find_invoice(uow, invoice_id=late_invoice).consumer_id)
+    with _days_ago(uow, 2):
+        disputes.open_dispute(uow, invoice_id=late_invoice, actor=pieter, case=disputes.NewDispute(
+            reason="damaged", description="De fietshelm had een barst in de schaal toen ik hem uitpakte. "
+                                          "Ik heb de winkel gemaild met foto's maar kreeg geen antwoord.",
+            contacted_merchant_on=uow.today() - timedelta(days=10), lines=(("HELM-01", 1),)))
+    anna = disputes.Actor.consumer(invoices.find_invoice(uow, invoice_id=abroad_invoice).consumer_id)
+    with _days_ago(uow, 3):
+        case = disputes.open_dispute(uow, invoice_id=abroad_invoice, actor=anna, case=disputes.NewDispute(
+            reason="not_received", description="Das Wörterbuch ist nie angekommen. Laut DHL wurde es "
+                                               "in einem Paketshop abgegeben, den ich nicht kenne.",
+            contacted_merchant_on=uow.today() - timedelta(days=9)))
+    with _days_ago(uow, 1):
+        disputes.respond(uow, scope=Scope(case.merchant_id, case.livemode), dispute_id=case.id,
+                         response=disputes.MerchantResponse(
+                             message="Volgens DHL is het pakket op 19 november afgeleverd bij DHL ServicePoint "
+                                     "Kiosk Ehrenstraße. Het bewijs van aflevering sturen we mee.",
+                             proposal="reject"))
 
 
 def _logo(name: str, colour: str) -> str:
@@ -163,5 +199,7 @@ Where to look (after `bnpl serve`):
   Events          curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/events
   An invoice PDF  curl -H 'Authorization: Bearer {books_key}' {base}/api/v1/invoices/{invoice_id}/pdf -o invoice.pdf
   E-mails sent    instance/outbox/*.eml (open one in any mail program)
+  Back office     {base}/staff  (mediator@bnpl.example or admin@bnpl.example, password {DEMO_STAFF_PASSWORD})
+  Disputes        curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/disputes
 (This text is also kept in instance/{NOTE_FILE}.)
 """

@@ -7,10 +7,11 @@ Amounts and dates are formatted by Babel with the locale's own conventions.
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
@@ -68,6 +69,15 @@ def format_money(cents: int, currency: str, language: str) -> str:
 def format_date(day: date, language: str) -> str:
     """``7 december 2026``, ``7 December 2026``, ``7. Dezember 2026``."""
     return dates.format_date(day, format="long", locale=locale(language))
+
+
+def format_datetime(instant: datetime, language: str, timezone: str) -> str:
+    """A moment (a deadline) on the clock of the given timezone: ``7 december 2026 om 11:00``,
+    ``7 December 2026 at 11:00``, ``7. Dezember 2026 um 11:00 Uhr``."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    return translations(language).gettext(N_("%(date)s at %(time)s")) % {
+        "date": format_date(local.date(), language),
+        "time": dates.format_time(local, "HH:mm", locale=locale(language))}
 
 
 def format_percent(rate_bp: int, language: str) -> str:

@@ -1,7 +1,7 @@
 """Every text on a document exists in every language we promise."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from babel.messages.pofile import read_po
@@ -47,6 +47,16 @@ def test_the_language_is_the_consumers_choice_else_the_billing_country(preferenc
 def test_money_and_dates_follow_the_language(language, money, day):
     assert i18n.format_money(123456, "EUR", language) == money
     assert i18n.format_date(date(2026, 12, 7), language) == day
+
+
+@pytest.mark.parametrize("language, winter, summer", [
+    ("nl", "7 december 2026 om 11:00", "7 juli 2026 om 12:00"),
+    ("en", "7 December 2026 at 11:00", "7 July 2026 at 12:00"),
+    ("de", "7. Dezember 2026 um 11:00 Uhr", "7. Juli 2026 um 12:00 Uhr"),
+])
+def test_a_deadline_is_shown_on_the_clock_of_the_business_timezone(language, winter, summer):
+    assert i18n.format_datetime(datetime(2026, 12, 7, 10, tzinfo=timezone.utc), language, "Europe/Amsterdam") == winter
+    assert i18n.format_datetime(datetime(2026, 7, 7, 10, tzinfo=timezone.utc), language, "Europe/Amsterdam") == summer
 
 
 def test_a_system_reason_is_translated_and_a_merchants_own_is_not():

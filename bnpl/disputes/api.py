@@ -1,14 +1,14 @@
 from datetime import timedelta
 from functools import wraps
 
-from flask import Response, request
+from flask import request
 
 from bnpl.disputes import service
 from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.schemas import (DisputeListArgsSchema, DisputeSchema, MerchantStatisticsSchema,
                                    ResponseCreateSchema, StatisticsArgsSchema)
 from bnpl.fields import page_schema
-from bnpl.web.api import merchant_blueprint
+from bnpl.web.api import handed_in_file_response, merchant_blueprint
 from bnpl.web.context import current_scope, current_uow, services
 from bnpl.web.idempotency import writes
 
@@ -67,15 +67,7 @@ def evidence_file(dispute_id, evidence_id):
     uow = current_uow()
     dispute = service.get_dispute(uow, scope=current_scope(), dispute_id=dispute_id)
     item = service.evidence_file(uow, dispute=dispute, evidence_id=evidence_id)
-    return evidence_response(item)
-
-
-def evidence_response(item) -> Response:
-    """A file a person handed in, served so that no browser runs or renders it as a page."""
-    return Response(item.content, mimetype=item.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{item.filename}"',
-        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, no-store"})
+    return handed_in_file_response(content=item.content, content_type=item.content_type, filename=item.filename)
 
 
 @blp.route("/dispute-statistics", methods=["GET"])

@@ -208,10 +208,10 @@ def respond(uow: UnitOfWork, *, scope: Scope, dispute_id: str, response: Merchan
 
 def _check_awaiting(uow, dispute: Dispute, party: str) -> None:
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", status=dispute.status)
+        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", dispute_status=dispute.status)
     if dispute.waiting_for != party:
         raise Conflict(f"This case is not waiting for the {party}'s answer; it is {dispute.status.replace('_', ' ')}.",
-                       status=dispute.status)
+                       dispute_status=dispute.status)
     if dispute.respond_by and uow.now() > dispute.respond_by:
         raise Conflict(f"The deadline to answer was {dispute.respond_by.isoformat()}; the case went to a mediator.",
                        respond_by=dispute.respond_by.isoformat())
@@ -224,7 +224,7 @@ def consumer_reply(uow: UnitOfWork, *, consumer_id: str, dispute_id: str, messag
     """The consumer answers a mediator's question (or adds to the case while it runs)."""
     dispute = _consumers_dispute(uow, consumer_id, dispute_id, for_update=True)
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", status=dispute.status)
+        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", dispute_status=dispute.status)
     if dispute.waiting_for == CONSUMER and dispute.respond_by and uow.now() > dispute.respond_by:
         raise Conflict(f"The deadline to answer was {dispute.respond_by.isoformat()}; the case went to a mediator.")
     rules = uow.settings.disputes
@@ -346,7 +346,7 @@ def send_back(uow: UnitOfWork, *, dispute_id: str, actor: Actor, message: str) -
 
 def _pending(dispute: Dispute) -> dict:
     if dispute.status != states.AWAITING_APPROVAL or not dispute.proposal:
-        raise Conflict("No decision of this case waits for approval.", status=dispute.status)
+        raise Conflict("No decision of this case waits for approval.", dispute_status=dispute.status)
     return dispute.proposal
 
 
@@ -374,7 +374,7 @@ def _staff(actor: Actor) -> Actor:
 
 def _open_case(dispute: Dispute) -> None:
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; it cannot be decided again.", status=dispute.status)
+        raise Conflict(f"This case is already {dispute.status}; it cannot be decided again.", dispute_status=dispute.status)
 
 
 # --- the end of a case: the money moves ----------------------------------------------------
@@ -385,6 +385,7 @@ def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | N
     invoice running again, due no earlier than resume_days from now, for what is left."""
     now = uow.now()
     dispute.move(action, now)
+    dispute.proposal = None
     scope = Scope(dispute.merchant_id, dispute.livemode)
     credit = _credit_for(dispute, outcome, amount)
     if credit:
@@ -406,7 +407,7 @@ def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | N
 def _credit_for(dispute: Dispute, outcome: str, amount: int | None) -> int:
     if outcome == FOR_CONSUMER:
         return dispute.disputed_cents
-    return amount or 0 if outcome == PARTIAL else 0
+    return (amount or 0) if outcome == PARTIAL else 0
 
 
 def _credit(uow, scope: Scope, dispute: Dispute, cents: int):
@@ -552,7 +553,7 @@ class LinkedDispute:
 class History:
     identities: list[tuple[str, str]]
     disputes: list[LinkedDispute]  # earlier and other cases by the same person, newest first
-    suspicious_claims: int  # "not received" / "empty box" claims in the window, this one included
+    suspicious_claims: int  # "not received" / "empty box" claims in one 90-day stretch with this case
     window_days: int
     abuse_signal: bool
 
@@ -579,9 +580,12 @@ def history(uow: UnitOfWork, *, dispute_id: str) -> History:
     others = uow.session.scalars(select(Dispute).where(Dispute.id.in_(sorted(links)))
                                  .order_by(Dispute.opened_at.desc())).all() if links else []
     names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in others}))
-    since = dispute.opened_at - timedelta(days=ABUSE_WINDOW_DAYS)
-    suspicious = sum(1 for d in [dispute, *others]
-                     if d.reason in SUSPICIOUS_REASONS and since <= d.opened_at <= dispute.opened_at + timedelta(days=ABUSE_WINDOW_DAYS))
+    # The most claims within any one 90-day stretch that includes this case: claims 80 days
+    # before and 80 days after it are not "3 in 90 days".
+    window = timedelta(days=ABUSE_WINDOW_DAYS)
+    claims = [d.opened_at for d in [dispute, *others] if d.reason in SUSPICIOUS_REASONS]
+    starts = [at for at in claims if dispute.opened_at - window <= at <= dispute.opened_at] + [dispute.opened_at]
+    suspicious = max(sum(1 for at in claims if start <= at <= start + window) for start in starts)
     return History(identities=sorted(identities),
                    disputes=[LinkedDispute(d, names.get(d.merchant_id, d.merchant_id), tuple(sorted(links[d.id])))
                              for d in others],
@@ -590,8 +594,8 @@ def history(uow: UnitOfWork, *, dispute_id: str) -> History:
 
 
 def _identities(uow, dispute: Dispute) -> set[tuple[str, str]]:
-    recorded = set(uow.session.execute(select(DisputeIdentity.kind, DisputeIdentity.value)
-                                       .where(DisputeIdentity.dispute_id == dispute.id)).tuples())
+    recorded = {tuple(row) for row in uow.session.execute(select(DisputeIdentity.kind, DisputeIdentity.value)
+                                                          .where(DisputeIdentity.dispute_id == dispute.id))}
     return recorded | _current_identities(uow, dispute.consumer_id)
 
 

@@ -1,8 +1,8 @@
 from flask import Response
 
 from bnpl.invoices import service
-from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, FeeWaiverCreateSchema,
-                                   InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
+from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, ExtensionCreateSchema,
+                                   FeeWaiverCreateSchema, InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
 from bnpl.web.api import merchant_blueprint, stored_pdf_response
 from bnpl.web.context import current_scope, current_uow, stores
 from bnpl.web.idempotency import writes
@@ -34,6 +34,16 @@ def read_invoice(invoice_id):
 def credit_amount(data, invoice_id):
     """Credit an amount not tied to lines (goodwill, a discount for a damaged item kept)."""
     return service.credit_amount(current_uow(), scope=current_scope(), invoice_id=invoice_id, **data)
+
+
+@blp.route("/invoices/<invoice_id>/extensions", methods=["POST"])
+@writes
+@blp.arguments(ExtensionCreateSchema)
+@blp.response(201, InvoiceSchema)
+def extend(data, invoice_id):
+    """Move the due date later by `days` (1 to 90), e.g. for a delayed delivery or goodwill."""
+    return service.extend(current_uow(), scope=current_scope(), invoice_id=invoice_id, days=data["days"],
+                          requested_by=service.MERCHANT)
 
 
 @blp.route("/invoices/<invoice_id>/fee-waivers", methods=["POST"])

@@ -65,6 +65,8 @@ class Invoice(Base):
         back_populates="invoice", order_by="InvoicePayment.booked_at", cascade="all, delete-orphan")
     fees: Mapped[list["InvoiceFee"]] = relationship(
         back_populates="invoice", order_by="InvoiceFee.charged_at", cascade="all, delete-orphan")
+    extensions: Mapped[list["InvoiceExtension"]] = relationship(
+        back_populates="invoice", order_by="InvoiceExtension.created_at", cascade="all, delete-orphan")
 
     @property
     def vat_lines(self):
@@ -286,6 +288,23 @@ class InvoiceFee(Base):
     waiver_reason: Mapped[str | None] = mapped_column(String(300))
 
     invoice: Mapped[Invoice] = relationship(back_populates="fees")
+
+
+class InvoiceExtension(Base):
+    """A due date moved later on request: the consumer's one free extension, or the
+    merchant's. Kept as a row, so 'once' can be checked and both sides can see it."""
+
+    __tablename__ = "invoice_extensions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ext"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(20))  # consumer | merchant
+    days: Mapped[int] = mapped_column(Integer)
+    previous_due_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="extensions")
 
 
 class InvoicePause(Base):

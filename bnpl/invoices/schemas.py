@@ -18,6 +18,19 @@ class InvoiceLineSchema(_DocumentLineSchema):
     reference = fields.String(attribute="order_line_reference")
 
 
+class ExtensionCreateSchema(Schema):
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=90),
+                          metadata={"description": "how many days later the invoice is due"})
+
+
+class ExtensionSchema(Schema):
+    requested_by = fields.String(metadata={"description": "consumer | merchant"})
+    days = fields.Integer()
+    previous_due_date = fields.Date()
+    due_date = fields.Date()
+    created_at = fields.DateTime()
+
+
 class InvoiceSchema(Schema):
     id = fields.String()
     object = fields.Constant("invoice")
@@ -50,6 +63,7 @@ class InvoiceSchema(Schema):
     payments = fields.List(fields.Nested("InvoicePaymentSchema"))
     charges = fields.List(fields.Nested("FeeSchema"), attribute="fees",
                           metadata={"description": "every fee charged, itemised, waived ones included"})
+    extensions = fields.List(fields.Nested(ExtensionSchema))
 
 
 

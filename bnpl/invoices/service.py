@@ -115,7 +115,7 @@ def find_invoice(uow: UnitOfWork, *, invoice_id: str | None = None, number: str 
     """An invoice by id or number, whoever's it is: for mediators and the consumer portal,
     which check who may see it themselves. Scope() of the result names its merchant."""
     query = _with_entries(select(Invoice))
-    query = query.where(Invoice.id == invoice_id) if invoice_id else query.where(Invoice.number == (number or "").strip())
+    query = query.where(Invoice.id == invoice_id if invoice_id else Invoice.number == (number or "").strip())
     invoice = uow.session.scalar(query)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id or number}.")
@@ -165,7 +165,58 @@ def _locked_billing(uow) -> dict:
 def _with_entries(query):
     return query.options(selectinload(Invoice.lines),
                          selectinload(Invoice.credit_notes).selectinload(CreditNote.lines),
-                         selectinload(Invoice.pauses), selectinload(Invoice.payments), selectinload(Invoice.fees))
+                         selectinload(Invoice.pauses), selectinload(Invoice.payments), selectinload(Invoice.fees),
+                         selectinload(Invoice.extensions))
+
+
+# --- extensions: the due date moved later on request ----------------------------------------
+
+MERCHANT, CONSUMER = "merchant", "consumer"
+
+
+def extend(uow: UnitOfWork, *, scope: Scope, invoice_id: str, days: int, requested_by: str) -> Invoice:
+    """Move the due date later. A consumer gets one free extension of the configured days,
+    asked on or before the due date while nothing has been sent to chase them; a merchant
+    may extend an open invoice by any 1 to 90 days."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    if invoice.is_closed:
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: there is nothing left to pay.")
+    if requested_by == CONSUMER:
+        days = _check_consumer_extension(uow, invoice)
+    elif not 1 <= days <= 90:
+        raise InvalidInput({"days": ["From 1 to 90 days."]})
+    previous = invoice.due_date
+    invoice.due_date = previous + timedelta(days=days)
+    invoice.extensions.append(models.InvoiceExtension(requested_by=requested_by, days=days, previous_due_date=previous,
+                                                      due_date=invoice.due_date, created_at=uow.now()))
+    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    events.record(uow, scope=scope, type="invoice.due_date_changed", subject_id=invoice.id, data={
+        "invoice_id": invoice.id, "previous_due_date": previous.isoformat(), "due_date": invoice.due_date.isoformat(),
+        "reason": "extension", "requested_by": requested_by, "days": days})
+    return invoice
+
+
+def consumer_extension_refusal(uow: UnitOfWork, invoice: Invoice) -> str | None:
+    """Why the consumer cannot extend this invoice now, or None: for the portal to say up front."""
+    try:
+        _check_consumer_extension(uow, invoice)
+    except Conflict as refusal:
+        return refusal.detail
+    return None
+
+
+def _check_consumer_extension(uow, invoice: Invoice) -> int:
+    days = uow.settings.consumer_extension_days
+    if days <= 0:
+        raise Conflict("Extensions are not offered.")
+    if any(extension.requested_by == CONSUMER for extension in invoice.extensions):
+        raise Conflict(f"Invoice {invoice.number} was already extended once.")
+    if invoice.open_pause is not None:
+        raise Conflict(f"Invoice {invoice.number} is on hold: nothing is due while it is.")
+    if invoice.dunning_level > 0 or uow.today() > invoice.due_date:
+        raise Conflict(f"The due date of invoice {invoice.number} has passed; an extension must be asked before it. "
+                       "A payment plan may help instead.")
+    return days
 
 
 # --- pausing: one mechanism for returns, disputes, extensions and payment plans ----------
@@ -791,7 +842,7 @@ def issued_counts(uow: UnitOfWork, *, since: datetime, until: datetime, scope: S
              .group_by(Invoice.merchant_id))
     if scope:
         query = query.where(Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)
-    return dict(uow.session.execute(query).tuples())
+    return dict(uow.session.execute(query).all())
 
 
 def issued_documents(uow: UnitOfWork, *, scope: Scope, since: datetime, until: datetime):

@@ -77,7 +77,7 @@ def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:
     """Merchant id -> name, for screens that list many merchants' things."""
     if not merchant_ids:
         return {}
-    return dict(uow.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchant_ids))).tuples())
+    return dict(uow.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchant_ids))).all())
 
 
 def find_merchant(uow: UnitOfWork, *, ref: str) -> Merchant:

@@ -10,7 +10,7 @@ import os
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from bnpl import i18n
 
@@ -161,6 +161,11 @@ def _env(language: str) -> Environment:
     # Event data carries dates as ISO text (a dunning letter's deadline); models carry dates.
     env.filters["date"] = lambda day: i18n.format_date(date.fromisoformat(day) if isinstance(day, str) else day,
                                                        language)
+    # A moment (a case's deadline, ISO text in event data) on the clock of the context's
+    # ``timezone`` (the business timezone; UTC when the context names none).
+    env.filters["when"] = pass_context(lambda context, instant: i18n.format_datetime(
+        datetime.fromisoformat(instant) if isinstance(instant, str) else instant, language,
+        context.get("timezone") or "UTC"))
     env.filters["iban"] = lambda iban: " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
     return env
 

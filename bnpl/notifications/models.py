@@ -30,7 +30,8 @@ class OutboxMessage(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("msg"))
     channel: Mapped[str] = mapped_column(String(10))  # email | webhook
     kind: Mapped[str] = mapped_column(String(60))  # the e-mail's template, or the event type
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    # None for messages of no one merchant (a consumer's portal sign-in link).
+    merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"))
     livemode: Mapped[bool] = mapped_column(Boolean)
     recipient: Mapped[str] = mapped_column(String(254))  # an e-mail address or a webhook endpoint id
     language: Mapped[str | None] = mapped_column(String(5))

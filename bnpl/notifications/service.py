@@ -347,7 +347,8 @@ def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachme
     merchant = merchants.get_merchant(uow, merchant_id=message.merchant_id)
     context = {"name": message.payload.get("name"), "shop": merchant.name, "language": message.language, "data": message.payload.get("data", {}),
                "payload": message.payload, "provider": uow.settings.provider,
-               "portal_url": f"{uow.settings.base_url}/portal"}
+               "portal_url": f"{uow.settings.base_url}/portal", "timezone": uow.settings.timezone,
+               "dispute_rules": uow.settings.disputes}
     attachments: list[mail.Attachment] = []
     if message.invoice_id:
         invoice = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id)

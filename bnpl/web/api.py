@@ -1,8 +1,10 @@
 """The flask-smorest Api: OpenAPI from the marshmallow schemas, errors as problem+json."""
 from __future__ import annotations
 
+import io
+
 import flask_smorest
-from flask import Response, request
+from flask import Response, request, send_file
 
 from bnpl.errors import http_exception_problem
 from bnpl.fields import ProblemSchema
@@ -56,3 +58,13 @@ def stored_pdf_response(*, sha256: str, filename: str, content) -> Response:
     if etag in request.if_none_match.as_set(include_weak=False) or request.if_none_match.contains(sha256):
         return Response(status=304, headers=headers)
     return Response(content(), mimetype="application/pdf", headers=headers)
+
+
+def handed_in_file_response(*, content: bytes, content_type: str, filename: str) -> Response:
+    """A file a person handed in (evidence), never shown as a page of ours: a sandboxed
+    download. send_file writes a non-ASCII name as RFC 6266 filename*."""
+    response = send_file(io.BytesIO(content), mimetype=content_type, as_attachment=True, download_name=filename,
+                         conditional=False, etag=False, max_age=0)
+    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                             "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return response

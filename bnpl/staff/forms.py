@@ -1,0 +1,95 @@
+"""The back office's HTML forms. Every FlaskForm carries a CSRF token; the checks here are
+only about the shape of the input, the rules live in the services."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (DateField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import InputRequired, Length, Optional
+
+from bnpl.staff import words
+from bnpl.staff.service import MAX_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (sign out, approve): the CSRF token is all it sends."""
+
+
+class EuroAmountField(StringField):
+    """An amount typed as 12,50 or 12.50, read as integer cents: money is never a float."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = (valuelist[0] if valuelist else "").strip().replace(" ", "")
+        if not raw:
+            return
+        match = re.fullmatch(r"(\d{1,9})(?:[.,](\d{1,2}))?", raw)
+        if match is None:
+            raise ValueError("Write the amount like 12.50.")
+        self.data = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data // 100}.{self.data % 100:02d}"
+
+
+def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def _message(label: str) -> TextAreaField:
+    return TextAreaField(label, validators=[InputRequired(), Length(max=5000)])
+
+
+class NoteForm(FlaskForm):
+    message = _message("Internal note")
+
+
+class MessageForm(FlaskForm):
+    message = _message("Message to the consumer and the webshop")
+
+
+class AskForm(FlaskForm):
+    party = RadioField("Ask", choices=_choices({"merchant": "The webshop", "consumer": "The consumer"}),
+                       validators=[InputRequired()])
+    message = _message("What do you need from them?")
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField("Outcome", choices=_choices(words.OUTCOME), validators=[InputRequired()])
+    amount = EuroAmountField("Amount to credit", validators=[Optional()])
+    reasons = _message("Reasons")
+
+
+class SendBackForm(FlaskForm):
+    message = _message("Why it goes back to review")
+
+
+class NewCaseForm(FlaskForm):
+    invoice_number = StringField("Invoice number", validators=[InputRequired(), Length(max=30)])
+    reason = SelectField("Reason", choices=_choices(words.REASON), validators=[InputRequired()])
+    description = _message("What happened, in the consumer's words")
+    contacted_merchant_on = DateField("Day the consumer asked the webshop", validators=[Optional()])
+    evidence = MultipleFileField("Evidence (optional)")
+
+
+class PeriodForm(FlaskForm):
+    """The statistics' period, in the address: a GET, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField("From", validators=[Optional()])
+    until = DateField("Up to and including", validators=[Optional()])

@@ -1,0 +1,195 @@
+"""Use cases of the back office: accounts (create one, sign in, who is signed in) and the case
+pages, composed from the disputes feature's services.
+
+Rules:
+- Passwords are stored as argon2id hashes only; a hash made with older parameters is
+  replaced at the next successful sign-in.
+- After MAX_FAILED_SIGN_INS wrong passwords in a row the account is locked for LOCK_DURATION.
+  While locked nothing is checked and the answer never tells whether the password was right.
+  (The lock message does tell that the address has an account: a locked-out mediator needs
+  to know to wait.)
+- An unknown e-mail address costs the same hash verification and gets the same message as a
+  wrong password, so neither the answer nor its timing tells which addresses exist.
+- A sign-in lasts SESSION_LIFETIME; an account made inactive is signed out at its next request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from bnpl.disputes import service as disputes, states as dispute_states
+from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
+from bnpl.errors import Conflict, DomainError, InvalidInput
+from bnpl.invoices import service as invoices
+from bnpl.merchants import service as merchants
+from bnpl.staff.models import ROLES, StaffMember
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+MAX_FAILED_SIGN_INS = 5
+LOCK_DURATION = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # hashing megabytes on request would be a cheap way to load the server
+HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+WRONG_CREDENTIALS = "The e-mail address or the password is not right."
+
+
+class SignInFailed(DomainError):
+    status, slug, title = 401, "sign-in-failed", "Sign-in failed"
+
+
+class AccountLocked(SignInFailed):
+    status, slug, title = 423, "account-locked", "Account locked"
+
+
+def create_member(uow: UnitOfWork, *, email: str, name: str | None, role: str, password: str) -> StaffMember:
+    """A back-office account; the name defaults to the part of the e-mail address before the @."""
+    email = normalize_email(email)
+    errors = _member_errors(email, role, password)
+    if errors:
+        raise InvalidInput(errors)
+    if uow.session.scalar(select(StaffMember.id).where(StaffMember.email == email)):
+        raise Conflict(f"There is already a staff account for {email}.")
+    member = StaffMember(email=email, name=(name or "").strip()[:100] or email.split("@")[0], role=role,
+                         password_hash=HASHER.hash(password), active=True, failed_logins=0,
+                         created_at=uow.now())
+    uow.session.add(member)
+    uow.session.flush()
+    return member
+
+
+def sign_in(uow: UnitOfWork, *, email: str, password: str) -> StaffMember:
+    """The account behind an e-mail address and password; counts failures and locks the account."""
+    # The row is locked and read afresh: parallel guesses must each count.
+    member = uow.session.scalar(select(StaffMember).where(StaffMember.email == normalize_email(email),
+                                                          StaffMember.active.is_(True))
+                                .with_for_update().execution_options(populate_existing=True))
+    if member is None:
+        _verify(_dummy_hash(HASHER), password)  # the same work as for a real account
+        raise SignInFailed(WRONG_CREDENTIALS)
+    now = uow.now()
+    if member.locked_until and member.locked_until > now:
+        _verify(_dummy_hash(HASHER), password)
+        raise _locked(uow, member)
+    if not _verify(member.password_hash, password):
+        raise _count_failure(uow, member, now)
+    if HASHER.check_needs_rehash(member.password_hash):
+        member.password_hash = HASHER.hash(password)
+    member.failed_logins, member.locked_until, member.last_login_at = 0, None, now
+    return member
+
+
+def get_member(uow: UnitOfWork, *, member_id: str) -> StaffMember | None:
+    """An active account by id; None for an unknown or inactive one."""
+    member = uow.session.get(StaffMember, member_id)
+    return member if member is not None and member.active else None
+
+
+def signed_in_member(uow: UnitOfWork, *, member_id: str | None, signed_in_at: datetime | None) -> StaffMember | None:
+    """Who a session belongs to, if its sign-in is not older than SESSION_LIFETIME."""
+    if not member_id or signed_in_at is None or not (signed_in_at <= uow.now() < signed_in_at + SESSION_LIFETIME):
+        return None
+    return get_member(uow, member_id=member_id)
+
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def _member_errors(email: str, role: str, password: str) -> dict[str, list[str]]:
+    errors = {}
+    local, at, domain = email.partition("@")
+    if not (local and at and "." in domain) or len(email) > 254 or any(c.isspace() for c in email):
+        errors["email"] = ["Not a valid e-mail address."]
+    if role not in ROLES:
+        errors["role"] = [f"One of {', '.join(ROLES)}."]
+    if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
+        errors["password"] = [f"Between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters."]
+    return errors
+
+
+def _count_failure(uow: UnitOfWork, member: StaffMember, now: datetime) -> SignInFailed:
+    """Count a wrong password; the last one allowed locks the account and starts counting anew.
+    The caller commits the count even though the sign-in fails."""
+    member.failed_logins += 1
+    if member.failed_logins < MAX_FAILED_SIGN_INS:
+        return SignInFailed(WRONG_CREDENTIALS)
+    member.failed_logins, member.locked_until = 0, now + LOCK_DURATION
+    return _locked(uow, member)
+
+
+def _locked(uow: UnitOfWork, member: StaffMember) -> AccountLocked:
+    until = member.locked_until.astimezone(ZoneInfo(uow.settings.timezone))
+    return AccountLocked(f"This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins in a row, "
+                         f"until {until:%d-%m-%Y %H:%M} ({uow.settings.timezone}). Try again after that.",
+                         locked_until=member.locked_until.isoformat())
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash, (password or "")[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=2)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash nobody's password matches, made with the same parameters as the real ones."""
+    return hasher.hash("no account has this password")
+
+
+# --- the case pages ------------------------------------------------------------------------
+
+def acting(member: StaffMember) -> disputes.Actor:
+    """The member as the disputes feature knows who acts."""
+    return disputes.Actor.mediator(member.id, member.name)
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the case page shows: the case, whose it is, both timelines, the history."""
+
+    dispute: Dispute
+    merchant_name: str
+    billed_to: dict  # name, e-mail and address the invoice went to
+    invoice_total_cents: int
+    timeline: list[DisputeEntry]  # what both sides see
+    notes: list[DisputeEntry]  # internal: notes, proposals, approvals
+    evidence: dict[int, list[Evidence]]  # by timeline entry id
+    history: disputes.History
+    proposal: dict | None  # a decision waiting for a second mediator
+    may_approve: bool  # someone other than the proposer is looking
+    actions: frozenset[str]  # what the state table allows now: decide, ask_merchant, …
+
+
+def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseFile:
+    """A case as a mediator reads it, whichever webshop it belongs to."""
+    dispute = disputes.get_case(uow, dispute_id=dispute_id)
+    scope = Scope(dispute.merchant_id, dispute.livemode)
+    invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id)
+    evidence: dict[int, list[Evidence]] = {}
+    for item in dispute.evidence:
+        evidence.setdefault(item.entry_id, []).append(item)
+    proposal = dispute.proposal if dispute.status == dispute_states.AWAITING_APPROVAL else None
+    return CaseFile(dispute=dispute, merchant_name=merchants.get_merchant(uow, merchant_id=dispute.merchant_id).name,
+                    billed_to=invoice.billed_to, invoice_total_cents=invoice.total_cents,
+                    timeline=dispute.shared_entries(),
+                    notes=[entry for entry in dispute.entries if entry.visibility == STAFF_ONLY],
+                    evidence=evidence, history=disputes.history(uow, dispute_id=dispute.id), proposal=proposal,
+                    may_approve=bool(proposal) and proposal.get("by") != member.id,
+                    actions=frozenset(action for state, action in dispute_states.TRANSITIONS if state == dispute.status))
+
+
+def open_case_by_phone(uow: UnitOfWork, *, member: StaffMember, invoice_number: str,
+                       case: disputes.NewDispute) -> Dispute:
+    """A consumer phoned: open the case for them about the invoice with this number."""
+    invoice = invoices.find_invoice(uow, number=invoice_number)
+    return disputes.open_dispute(uow, invoice_id=invoice.id, actor=acting(member), case=case)

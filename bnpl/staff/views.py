@@ -1,0 +1,338 @@
+"""The mediators' back office: server-rendered pages under /staff.
+
+Signed in with a cookie session, so every form carries a CSRF token (checked here, for this
+blueprint only: the merchant API authenticates with a key, not a cookie). Pages run under a
+strict Content-Security-Policy: no scripts, no inline styles, one stylesheet of our own.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from bnpl import errors, i18n
+from bnpl.disputes import service as disputes
+from bnpl.disputes.evidence import EvidenceFile, body_limit
+from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
+from bnpl.errors import DomainError
+from bnpl.staff import service, words
+from bnpl.staff.forms import (AskForm, ButtonForm, DecisionForm, LoginForm, MessageForm, NewCaseForm, NoteForm,
+                              PeriodForm, SendBackForm)
+from bnpl.web.api import handed_in_file_response
+from bnpl.web.context import current_uow, services
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder=str(TEMPLATES),
+               static_folder=str(TEMPLATES / "staff" / "static"), static_url_path="/static")
+csrf = CSRFProtect()
+STATISTICS_DAYS = 90  # the default period, as the merchant API's statistics
+UPLOADS = {"staff.new_case"}  # the pages whose forms carry evidence files
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+}
+
+
+def configure(app) -> None:
+    """The app-wide settings the back office relies on: cookie flags, session length, CSRF."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.extensions["bnpl"].settings.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=service.SESSION_LIFETIME,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in _before for /staff only
+        # The token lives in the session, which ends at sign-out or after SESSION_LIFETIME; a
+        # shorter limit would throw away a decision typed out over a long afternoon.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    csrf.init_app(app)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _unrouted(error: HTTPException):
+        # An address that matched no route belongs to no blueprint: answer /staff/… as a page.
+        if request.path == "/staff" or request.path.startswith("/staff/"):
+            return _headers(make_response(_page_error(error)))
+        return errors.http_exception_problem(error)
+
+
+# --- who is signed in ---------------------------------------------------------------------
+
+@bp.before_request
+def _before():
+    if request.endpoint == "staff.static":
+        return
+    if request.endpoint in UPLOADS:  # before the CSRF check reads the form
+        request.max_content_length = body_limit(services().settings.disputes)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    signed_in_at = session.get("signed_in_at")
+    g.staff = service.signed_in_member(
+        current_uow(), member_id=session.get("staff_id"),
+        signed_in_at=datetime.fromtimestamp(signed_in_at, timezone.utc) if signed_in_at else None)
+    if g.staff is None and "staff_id" in session:
+        session.clear()  # expired, or the account was made inactive
+
+
+def staff_required(role: str | None = None):
+    """The view needs a signed-in member (else: the sign-in page, then back) with the role."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.staff is None:
+                back = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for(".login", next=back), code=303)
+            if not g.staff.may_act_as(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path inside the back office, else None: never send someone
+    signing in on to another site (//evil.example, /\\evil.example, https://…)."""
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not (parts.path == "/staff" or parts.path.startswith("/staff/")):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if g.staff is not None and request.method == "GET":
+        return redirect(url_for(".queue"))
+    form = LoginForm(next=request.args.get("next"))
+    if not form.validate_on_submit():
+        return render_template("staff/login.html", form=form), 422 if form.is_submitted() else 200
+    uow = current_uow()
+    try:
+        member = service.sign_in(uow, email=form.email.data, password=form.password.data)
+    except service.SignInFailed as exc:
+        uow.commit()  # the failure count must outlive the refused sign-in
+        return render_template("staff/login.html", form=form, error=exc.detail), exc.status
+    uow.commit()
+    session.clear()  # nothing from before the sign-in carries over (session fixation)
+    session.permanent = True
+    session.update(staff_id=member.id, signed_in_at=uow.now().timestamp())
+    return redirect(local_path(form.next.data) or url_for(".queue"), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for(".login"), code=303)
+
+
+# --- the queue, statistics and a new case -------------------------------------------------
+
+@bp.get("/")
+@staff_required()
+def queue():
+    include_closed = request.args.get("closed") == "1"
+    rows = disputes.queue(current_uow(), include_closed=include_closed)
+    return render_template("staff/queue.html", rows=rows, include_closed=include_closed)
+
+
+@bp.get("/statistics")
+@staff_required()
+def statistics():
+    form = PeriodForm(formdata=request.args or None)
+    uow = current_uow()
+    form.validate()  # a day that is not a date is shown at its field; the default is used instead
+    until = form.until.data or uow.today()
+    since = form.since.data or until - timedelta(days=STATISTICS_DAYS - 1)
+    for field, day in ((form.since, since), (form.until, until)):
+        if not field.errors:
+            field.data, field.raw_data = day, None  # the period shown is the one used
+    try:
+        rows, error = disputes.statistics(uow, since=since, until=until), None
+    except DomainError as exc:
+        rows, error = [], _show_errors(form, exc)
+    return render_template("staff/statistics.html", form=form, rows=rows, since=since, until=until, error=error,
+                           outcomes=OUTCOMES), 422 if error else 200
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@staff_required()
+def new_case():
+    form = NewCaseForm()
+    if not form.validate_on_submit():
+        return render_template("staff/new_case.html", form=form), 422 if form.is_submitted() else 200
+    case = disputes.NewDispute(
+        reason=form.reason.data, description=form.description.data,
+        contacted_merchant_on=form.contacted_merchant_on.data,
+        evidence=tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or () if f.filename))
+    uow = current_uow()
+    try:
+        dispute = service.open_case_by_phone(uow, member=g.staff, invoice_number=form.invoice_number.data, case=case)
+    except DomainError as exc:
+        uow.rollback()
+        return render_template("staff/new_case.html", form=form, error=_show_errors(form, exc)), exc.status
+    uow.commit()
+    flash(f"Case opened about invoice {dispute.invoice_number}; the webshop has been asked to answer.", "success")
+    return redirect(url_for(".case", dispute_id=dispute.id), code=303)
+
+
+# --- one case -----------------------------------------------------------------------------
+
+CASE_FORMS = {"note": NoteForm, "message": MessageForm, "ask": AskForm, "decision": DecisionForm,
+              "approve": ButtonForm, "send_back": SendBackForm}
+
+
+@bp.get("/cases/<dispute_id>")
+@staff_required()
+def case(dispute_id):
+    return _case_page(dispute_id)
+
+
+@bp.post("/cases/<dispute_id>/notes")
+@staff_required()
+def add_note(dispute_id):
+    return _act(dispute_id, "note", "Internal note added.", lambda uow, form: disputes.add_note(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
+
+
+@bp.post("/cases/<dispute_id>/messages")
+@staff_required()
+def post_message(dispute_id):
+    return _act(dispute_id, "message", "Message sent to both sides.", lambda uow, form: disputes.post_message(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
+
+
+@bp.post("/cases/<dispute_id>/questions")
+@staff_required()
+def ask(dispute_id):
+    return _act(dispute_id, "ask", "Question sent; the case waits for the answer.", lambda uow, form: disputes.ask(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), party=form.party.data, message=form.message.data))
+
+
+@bp.post("/cases/<dispute_id>/decision")
+@staff_required()
+def decide(dispute_id):
+    return _act(dispute_id, "decision", "Decision saved.", lambda uow, form: disputes.decide(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), outcome=form.outcome.data,
+        reasons=form.reasons.data, amount=form.amount.data))
+
+
+@bp.post("/cases/<dispute_id>/approval")
+@staff_required()
+def approve(dispute_id):
+    return _act(dispute_id, "approve", "Decision approved.", lambda uow, form: disputes.approve(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff)))
+
+
+@bp.post("/cases/<dispute_id>/send-back")
+@staff_required()
+def send_back(dispute_id):
+    return _act(dispute_id, "send_back", "Decision sent back to review.", lambda uow, form: disputes.send_back(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
+
+
+@bp.get("/cases/<dispute_id>/evidence/<evidence_id>")
+@staff_required()
+def evidence(dispute_id, evidence_id):
+    uow = current_uow()
+    item = disputes.evidence_file(uow, dispute=disputes.get_case(uow, dispute_id=dispute_id),
+                                  evidence_id=evidence_id, staff=True)
+    return handed_in_file_response(content=item.content, content_type=item.content_type, filename=item.filename)
+
+
+def _act(dispute_id: str, name: str, done: str, call):
+    """One form of the case page: valid and accepted -> back to the page with a message;
+    otherwise the page again, that form filled in as it was sent and its errors shown."""
+    form = CASE_FORMS[name](prefix=name)
+    if not form.validate_on_submit():
+        return _case_page(dispute_id, bound=(name, form), status=422)
+    uow = current_uow()
+    try:
+        call(uow, form)
+    except DomainError as exc:
+        uow.rollback()
+        return _case_page(dispute_id, bound=(name, form), error=_show_errors(form, exc), status=exc.status)
+    uow.commit()
+    flash(done, "success")
+    return redirect(url_for(".case", dispute_id=dispute_id), code=303)
+
+
+def _case_page(dispute_id: str, *, bound=None, error: str | None = None, status: int = 200):
+    forms = {name: cls(prefix=name, formdata=None) for name, cls in CASE_FORMS.items()}
+    if bound:
+        forms[bound[0]] = bound[1]
+    file = service.case_file(current_uow(), dispute_id=dispute_id, member=g.staff)
+    return render_template("staff/case.html", file=file, forms=forms, bound=bound and bound[0], error=error,
+                           suspicious=SUSPICIOUS_REASONS), status
+
+
+def _show_errors(form, exc: DomainError) -> str:
+    """A service's refusal on the form: field messages at their fields, the whole as text."""
+    for path, messages in exc.extra.get("errors", {}).items():
+        field = form._fields.get(path.split(".")[0])
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+    return exc.detail
+
+
+# --- what every page shares ---------------------------------------------------------------
+
+@bp.context_processor
+def _shared():
+    return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
+            "words": words, "word": words.word}
+
+
+def _money(cents: int | None, currency: str = "EUR") -> str:
+    return "" if cents is None else i18n.format_money(cents, currency, "en")
+
+
+def _when(instant: datetime | str | None) -> str:
+    """A timestamp (or one as ISO text, from a timeline entry's data) in the business timezone."""
+    if not instant:
+        return ""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return instant.astimezone(ZoneInfo(services().settings.timezone)).strftime("%d-%m-%Y %H:%M")
+
+
+@bp.after_request
+def _headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # an evidence download keeps its stricter policy
+    if request.endpoint != "staff.static":  # the stylesheet holds nothing private; pages do
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.errorhandler(Exception)
+def _page_error(error: Exception):
+    """Errors as a page of the back office: never a JSON problem, never a stack trace."""
+    if isinstance(error, DomainError):
+        title, detail, status = error.title, error.detail, error.status
+    elif isinstance(error, CSRFError):
+        title, detail, status = ("The form could not be accepted",
+                                 "It was not sent from this page or it has expired. Go back, reload the page "
+                                 "and send it again.", 400)
+    elif isinstance(error, HTTPException):
+        title, detail, status = error.name, error.description, error.code or 500
+    else:
+        log.exception("unhandled error on a staff page")
+        title, detail, status = "Internal error", "Something went wrong on our side; nothing was changed.", 500
+    return render_template("staff/error.html", title=title, detail=detail), status
