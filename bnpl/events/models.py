@@ -12,6 +12,7 @@ EVENT_TYPES = frozenset({
     "order.accepted", "order.declined", "order.cancelled", "order.lines_cancelled",
     "shipment.created", "shipment.delivered",
     "invoice.issued", "invoice.due_date_changed", "invoice.paused", "invoice.resumed",
+    "invoice.billing_address_changed",
     "credit_note.issued",
     "payment.received", "payment.reversed", "refund.paid",
     "return.announced", "return.received", "return.overdue",

@@ -128,6 +128,28 @@ def consumer_invoice_ids(uow: UnitOfWork, *, consumer_id: str, limit: int = 1000
                                     .order_by(Invoice.issued_at.desc()).limit(limit)))
 
 
+def consumer_invoices(uow: UnitOfWork, *, consumer_id: str, limit: int = 500) -> list[Invoice]:
+    """A consumer's invoices at every merchant, newest first, with their entries."""
+    return list(uow.session.scalars(_with_entries(select(Invoice)).where(Invoice.consumer_id == consumer_id)
+                                    .order_by(Invoice.issued_at.desc()).limit(limit)))
+
+
+def change_billing_address(uow: UnitOfWork, *, scope: Scope, invoice_id: str, address: dict) -> Invoice:
+    """Send an unpaid invoice (its PDF, reminders and letters) to a new address; the webshop
+    is told. The address the invoice was issued to stays in the event, for the record."""
+    invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
+    if invoice.is_closed:
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status}; nothing more is sent for it.")
+    previous = invoice.billed_to.get("address")
+    if previous == address:
+        return invoice
+    invoice.billed_to = {**invoice.billed_to, "address": address}
+    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    events.record(uow, scope=scope, type="invoice.billing_address_changed", subject_id=invoice.id,
+                  data={"invoice_id": invoice.id, "previous_address": previous, "address": address})
+    return invoice
+
+
 def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, str]:
     """Whom an invoice is addressed to, and its order; from memory when it was just issued."""
     invoice = uow.session.get(Invoice, invoice_id)

@@ -151,6 +151,13 @@ def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) 
                              language="en", payload={"name": merchant.name, **payload}))
 
 
+def mail_consumer(uow: UnitOfWork, *, livemode: bool, kind: str, recipient: str, language: str,
+                  payload: dict) -> None:
+    """An e-mail to a consumer about no one webshop (a portal sign-in link)."""
+    uow.session.add(OutboxMessage(**_message_row(uow, Scope(None, livemode), channel=EMAIL, kind=kind,
+                                                 recipient=recipient, language=language, payload=payload)))
+
+
 def _message(uow, scope: Scope, **fields) -> OutboxMessage:
     return OutboxMessage(**_message_row(uow, scope, **fields))
 
@@ -344,8 +351,9 @@ def _track_endpoint(uow, message: OutboxMessage, *, ok: bool, now: datetime) -> 
 def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachment]]:
     """The template's context from the subject as it is now, and the PDF to attach."""
     scope = Scope(message.merchant_id, message.livemode)
-    merchant = merchants.get_merchant(uow, merchant_id=message.merchant_id)
-    context = {"name": message.payload.get("name"), "shop": merchant.name, "language": message.language, "data": message.payload.get("data", {}),
+    shop = merchants.get_merchant(uow, merchant_id=message.merchant_id).name if message.merchant_id else None
+    context = {"name": message.payload.get("name"), "shop": shop, "language": message.language,
+               "data": message.payload.get("data", {}),
                "payload": message.payload, "provider": uow.settings.provider,
                "portal_url": f"{uow.settings.base_url}/portal", "timezone": uow.settings.timezone,
                "dispute_rules": uow.settings.disputes}

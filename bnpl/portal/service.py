@@ -1,0 +1,409 @@
+"""Use cases of the consumer portal: signing in (an e-mailed link, or an invoice number with
+its postcode), what a consumer may see, and their self-service actions.
+
+Every action is the owning feature's own service, called with the invoice's merchant scope
+after checking that the invoice is the viewer's: the portal has no business rules of its own.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from bnpl import i18n
+from bnpl.consumers import service as consumers
+from bnpl.consumers.models import Consumer, normalize_email
+from bnpl.db import new_id
+from bnpl.disputes import service as disputes
+from bnpl.dunning import service as dunning
+from bnpl.errors import DomainError, InvalidInput, NotFound
+from bnpl.invoices import service as invoices
+from bnpl.invoices.models import Invoice
+from bnpl.merchants import service as merchants
+from bnpl.notifications import service as notifications
+from bnpl.payments import checkout as checkouts
+from bnpl.payments import service as payments
+from bnpl.portal.models import Attempt, Device, SignInLink
+from bnpl.returns import service as returns
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+LINK_MINUTES = 15
+DEVICE_DAYS = 30
+# (attempts, window) per key: enough for a person who mistypes, too few to guess or to spam.
+LINKS_PER_EMAIL = (3, timedelta(minutes=15))
+LINKS_PER_CLIENT = (10, timedelta(hours=1))
+WRONG_POSTCODES_PER_INVOICE = (5, timedelta(minutes=15))
+WRONG_POSTCODES_PER_CLIENT = (10, timedelta(hours=1))
+
+
+class TooManyAttempts(DomainError):
+    status, slug, title = 429, "too-many-attempts", "Too many attempts"
+
+
+class SignInRefused(DomainError):
+    status, slug, title = 401, "sign-in-refused", "Not signed in"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at the portal: everything of an e-mail address (in live and test mode), or
+    the one invoice whose number and postcode they knew."""
+
+    email: str | None = None
+    invoice_id: str | None = None
+
+    @property
+    def whole_account(self) -> bool:
+        return self.email is not None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    viewer: Viewer
+    device_token: str  # for the remember-this-device cookie; only its hash is stored
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+def request_link(uow: UnitOfWork, *, email: str, client: str, language: str | None = None) -> None:
+    """E-mail a single-use sign-in link, if the address has purchases. The answer is the same
+    either way, so the form does not tell strangers who buys here."""
+    email = normalize_email(email or "")
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput({"email": ["Enter the e-mail address your invoices were sent to."]})
+    _count(uow, f"link:email:{email}", LINKS_PER_EMAIL)
+    _count(uow, f"link:client:{client}", LINKS_PER_CLIENT)
+    known = uow.session.execute(select(Consumer.id, Consumer.livemode).where(Consumer.email == email)).all()
+    if not known:
+        return
+    token = secrets.token_urlsafe(32)
+    now = uow.now()
+    uow.session.add(SignInLink(token_hash=_hash(token), email=email, created_at=now,
+                               expires_at=now + timedelta(minutes=LINK_MINUTES)))
+    livemode = any(live for _, live in known)  # test-mode only people get test-mode mail rules
+    notifications.mail_consumer(uow, livemode=livemode, kind="portal_sign_in", recipient=email,
+                                language=language or _language_of(uow, [cid for cid, _ in known]),
+                                payload={"link": f"{uow.settings.base_url}/portal/sign-in/{token}",
+                                         "minutes": LINK_MINUTES})
+
+
+def redeem_link(uow: UnitOfWork, *, token: str) -> SignedIn:
+    """Use a sign-in link (once, within its minutes) and remember the device."""
+    link = uow.session.scalar(select(SignInLink).where(SignInLink.token_hash == _hash(token or ""))
+                              .with_for_update())
+    if link is None or link.used_at is not None or link.expires_at <= uow.now():
+        raise SignInRefused("This sign-in link is used or expired. Ask for a new one; it arrives in a minute.")
+    link.used_at = uow.now()
+    return _remember(uow, Viewer(email=link.email))
+
+
+def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, client: str) -> SignedIn:
+    """Sign in for one invoice with its number and the billing postcode on it."""
+    number = (number or "").strip().upper()
+    _check_not_blocked(uow, f"invoice:number:{number}", WRONG_POSTCODES_PER_INVOICE)
+    _check_not_blocked(uow, f"invoice:client:{client}", WRONG_POSTCODES_PER_CLIENT)
+    invoice = uow.session.scalar(select(Invoice).where(Invoice.number == number)) if number else None
+    if invoice is None or _postcode(invoice.billed_to.get("address", {}).get("postal_code")) != _postcode(postal_code):
+        _record_attempt(uow, f"invoice:number:{number}")
+        _record_attempt(uow, f"invoice:client:{client}")
+        raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
+    return _remember(uow, Viewer(invoice_id=invoice.id))
+
+
+def viewer_of_device(uow: UnitOfWork, *, token: str | None) -> Viewer | None:
+    """The viewer a remembered device signs in as, while its 30 days last."""
+    if not token:
+        return None
+    device = uow.session.scalar(select(Device).where(Device.token_hash == _hash(token)))
+    if device is None or device.expires_at <= uow.now():
+        return None
+    device.last_seen_at = uow.now()
+    return Viewer(email=device.email, invoice_id=device.invoice_id)
+
+
+def forget_device(uow: UnitOfWork, *, token: str | None) -> None:
+    """Sign out: this device no longer signs in by itself."""
+    if token:
+        uow.session.execute(delete(Device).where(Device.token_hash == _hash(token)))
+
+
+def _remember(uow, viewer: Viewer) -> SignedIn:
+    token = secrets.token_urlsafe(32)
+    now = uow.now()
+    uow.session.add(Device(token_hash=_hash(token), email=viewer.email, invoice_id=viewer.invoice_id,
+                           created_at=now, expires_at=now + timedelta(days=DEVICE_DAYS), last_seen_at=now))
+    return SignedIn(viewer=viewer, device_token=token)
+
+
+def _count(uow, key: str, limit: tuple[int, timedelta]) -> None:
+    _check_not_blocked(uow, key, limit)
+    _record_attempt(uow, key)
+
+
+def _check_not_blocked(uow, key: str, limit: tuple[int, timedelta]) -> None:
+    most, window = limit
+    since = uow.now() - window
+    count = uow.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.key == key, Attempt.at > since))
+    if count >= most:
+        minutes = int(window.total_seconds() // 60)
+        raise TooManyAttempts(f"Too many attempts. Please try again in {minutes} minutes.")
+
+
+def _record_attempt(uow, key: str) -> None:
+    uow.session.add(Attempt(key=key[:300], at=uow.now()))
+    uow.session.flush()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _postcode(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def _language_of(uow, consumer_ids: list[str]) -> str:
+    latest = uow.session.scalar(select(Invoice.billed_to).where(Invoice.consumer_id.in_(consumer_ids))
+                                .order_by(Invoice.issued_at.desc()).limit(1))
+    person = latest or {}
+    return i18n.language_for(person.get("language"), (person.get("address") or {}).get("country"))
+
+
+# --- what a consumer sees ------------------------------------------------------------------
+
+ATTENTION, ON_HOLD, SETTLED = "attention", "on_hold", "settled"
+
+
+@dataclass
+class Purchase:
+    invoice: Invoice
+    shop: str
+    group: str  # attention | on_hold | settled
+    overdue: bool
+    dispute: object | None = None  # the running or latest case
+
+
+@dataclass
+class Purchases:
+    groups: dict[str, list[Purchase]] = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((group, self.groups.get(group, [])) for group in (ATTENTION, ON_HOLD, SETTLED))
+
+
+def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
+    """Every invoice of the viewer at every webshop: what needs paying first (overdue, then by
+    due date), then what is on hold, then what is settled (newest first)."""
+    found = _visible_invoices(uow, viewer)
+    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in found}))
+    cases = _latest_cases(uow, viewer)
+    today, result = uow.today(), Purchases()
+    for invoice in found:
+        group = SETTLED if invoice.is_closed else ON_HOLD if invoice.open_pause else ATTENTION
+        result.groups.setdefault(group, []).append(Purchase(
+            invoice=invoice, shop=names.get(invoice.merchant_id, ""), group=group,
+            overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id)))
+    result.groups.get(ATTENTION, []).sort(key=lambda p: (not p.overdue, p.invoice.due_date))
+    result.groups.get(ON_HOLD, []).sort(key=lambda p: p.invoice.due_date)
+    result.groups.get(SETTLED, []).sort(key=lambda p: p.invoice.issued_at, reverse=True)
+    return result
+
+
+def invoice_of(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:
+    """One of the viewer's invoices; anyone else's is simply not found."""
+    try:
+        invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
+    except NotFound:
+        raise NotFound("There is no such invoice in your purchases.") from None
+    if not _may_see(uow, viewer, invoice):
+        raise NotFound("There is no such invoice in your purchases.")
+    return invoice
+
+
+def shop_of(uow: UnitOfWork, *, invoice: Invoice):
+    return merchants.get_merchant(uow, merchant_id=invoice.merchant_id)
+
+
+def _may_see(uow, viewer: Viewer, invoice: Invoice) -> bool:
+    if viewer.invoice_id:
+        return invoice.id == viewer.invoice_id
+    return consumers.email_of(uow, consumer_id=invoice.consumer_id) == viewer.email
+
+
+def _visible_invoices(uow, viewer: Viewer) -> list[Invoice]:
+    if viewer.invoice_id:
+        return [invoices.find_invoice(uow, invoice_id=viewer.invoice_id)]
+    ids = _consumer_ids(uow, viewer)
+    return [invoice for consumer_id in ids
+            for invoice in invoices.consumer_invoices(uow, consumer_id=consumer_id)]
+
+
+def _consumer_ids(uow, viewer: Viewer) -> list[str]:
+    if viewer.invoice_id:
+        return [invoices.find_invoice(uow, invoice_id=viewer.invoice_id).consumer_id]
+    return list(uow.session.scalars(select(Consumer.id).where(Consumer.email == viewer.email)))
+
+
+def _latest_cases(uow, viewer: Viewer) -> dict[str, object]:
+    latest: dict[str, object] = {}
+    for consumer_id in _consumer_ids(uow, viewer):
+        for case in disputes.consumer_disputes(uow, consumer_id=consumer_id):
+            latest.setdefault(case.invoice_id, case)  # newest first
+    return latest
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    on: datetime | date
+    kind: str  # issued | due_date_changed | credited | paid | paused | resumed | fee | reminder | dispute
+    data: dict
+
+
+def timeline(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> list[TimelineItem]:
+    """What happened to an invoice, oldest first, from its own entries (never from logs)."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    items = [TimelineItem(invoice.issued_at, "issued", {"number": invoice.number})]
+    items += [TimelineItem(e.created_at, "extended", {"days": e.days, "due_date": e.due_date,
+                                                      "by": e.requested_by}) for e in invoice.extensions]
+    items += [TimelineItem(note.issued_at, "credited", {"number": note.number, "amount": note.total_cents,
+                                                        "reason": note.reason}) for note in invoice.credit_notes]
+    items += [TimelineItem(p.booked_at, "paid" if p.amount_cents > 0 else "payment_reversed",
+                           {"amount": p.amount_cents, "method": p.method}) for p in invoice.payments]
+    for pause in invoice.pauses:
+        items.append(TimelineItem(pause.started_at, "paused", {"reason": pause.reason}))
+        if pause.lifted_at:
+            items.append(TimelineItem(pause.lifted_at, "resumed", {"reason": pause.reason}))
+    items += [TimelineItem(fee.charged_at, "fee", {"kind": fee.kind, "amount": fee.amount_cents, "basis": fee.basis,
+                                                   "waived": fee.waived_at is not None}) for fee in invoice.fees]
+    scope = Scope(invoice.merchant_id, invoice.livemode)
+    items += [TimelineItem(step.sent_on, "reminder", {"name": step.name, "deadline": step.deadline})
+              for step in dunning.invoice_dunning(uow, scope=scope, invoice_id=invoice.id).steps]
+    return sorted(items, key=lambda item: _instant(uow, item.on))
+
+
+def _instant(uow, on: datetime | date) -> datetime:
+    if isinstance(on, datetime):
+        return on
+    from datetime import time
+    from zoneinfo import ZoneInfo
+    return datetime.combine(on, time(12), ZoneInfo(uow.settings.timezone))
+
+
+# --- paying ----------------------------------------------------------------------------------
+
+def payment_methods(uow: UnitOfWork, *, invoice: Invoice) -> list[str]:
+    """The ways to pay online, the one the consumer used last first."""
+    first = checkouts.default_method(uow, consumer_id=invoice.consumer_id)
+    return [first] + [method for method in checkouts.METHODS if method != first]
+
+
+def start_checkout(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, method: str | None) -> str:
+    """Start paying at the payment provider; the URL to send the consumer to."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    _, redirect_url = checkouts.start_checkout(
+        uow, scope=_scope(invoice), invoice_id=invoice.id, method=method,
+        return_url=f"{uow.settings.base_url}/portal/invoices/{invoice.id}")
+    return redirect_url
+
+
+def give_mandate(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, account_holder: str, iban: str):
+    """Let the provider collect the invoice by direct debit from this account."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    if not (account_holder or "").strip():
+        raise InvalidInput({"account_holder": ["The name on the account."]})
+    return payments.create_mandate(uow, scope=_scope(invoice), invoice_id=invoice.id, account_holder=account_holder,
+                                   iban=iban, signed_on=uow.today())
+
+
+# --- self-service actions: each is the owning feature's service ---------------------------
+
+def report_return(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, lines: list[dict],
+                  carrier: str | None = None, tracking_code: str | None = None):
+    """The consumer sent goods back: the invoice pauses and the webshop is told."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    wanted = [line for line in lines if line.get("quantity")]
+    if not wanted:
+        raise InvalidInput({"lines": ["Choose what you sent back, and how many."]})
+    by_reference = {line.order_line_reference for line in invoice.lines}
+    if any(line["reference"] not in by_reference for line in wanted):
+        raise InvalidInput({"lines": ["Choose lines of this invoice."]})
+    return returns.register_return(uow, scope=_scope(invoice), order_id=invoice.order_id, data={
+        "status": "announced", "lines": wanted, "carrier": (carrier or "").strip() or None,
+        "tracking_code": (tracking_code or "").strip() or None, "reason": "Reported by the consumer"}).return_
+
+
+def extend(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:
+    """The one free extension of the due date."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    return invoices.extend(uow, scope=_scope(invoice), invoice_id=invoice.id, days=0, requested_by=invoices.CONSUMER)
+
+
+def extension_refusal(uow: UnitOfWork, *, invoice: Invoice) -> str | None:
+    return invoices.consumer_extension_refusal(uow, invoice)
+
+
+def start_payment_plan(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalments: int):
+    """Pay in monthly parts when paying at once is too much (forbearance)."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    return dunning.start_payment_plan(uow, scope=_scope(invoice), invoice_id=invoice.id, instalments=instalments)
+
+
+def open_dispute(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, case: disputes.NewDispute):
+    """Ask the mediators to decide between the consumer and the webshop."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    return disputes.open_dispute(uow, invoice_id=invoice.id, actor=disputes.Actor.consumer(invoice.consumer_id),
+                                 case=case)
+
+
+def dispute_of(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str):
+    """One of the viewer's cases (the shared file only)."""
+    for consumer_id in _consumer_ids(uow, viewer):
+        try:
+            case = disputes.get_consumer_dispute(uow, consumer_id=consumer_id, dispute_id=dispute_id)
+        except NotFound:
+            continue
+        if viewer.invoice_id is None or case.invoice_id == viewer.invoice_id:
+            return case
+    raise NotFound("There is no such case in your purchases.")
+
+
+def reply_to_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str, message: str, evidence=()):
+    case = dispute_of(uow, viewer=viewer, dispute_id=dispute_id)
+    return disputes.consumer_reply(uow, consumer_id=case.consumer_id, dispute_id=case.id, message=message,
+                                   evidence=tuple(evidence))
+
+
+def withdraw_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str):
+    case = dispute_of(uow, viewer=viewer, dispute_id=dispute_id)
+    return disputes.withdraw(uow, consumer_id=case.consumer_id, dispute_id=case.id)
+
+
+def change_billing_address(uow: UnitOfWork, *, viewer: Viewer, address: dict) -> list[Invoice]:
+    """Where the invoices still to be paid are sent from now on; the webshops are told."""
+    address = _checked_address(address)
+    running = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed]
+    if not running:
+        raise InvalidInput({"address": ["You have no invoices left to pay, so there is no address to change."]})
+    return [invoices.change_billing_address(uow, scope=_scope(invoice), invoice_id=invoice.id, address=address)
+            for invoice in running]
+
+
+def _checked_address(address: dict) -> dict:
+    from marshmallow import ValidationError
+
+    from bnpl.errors import flatten_messages
+    from bnpl.orders.schemas import AddressSchema
+
+    try:
+        return AddressSchema().load(address)
+    except ValidationError as exc:
+        raise InvalidInput({f"address.{path}": messages
+                            for path, messages in flatten_messages(exc.messages).items()}) from None
+
+
+def _scope(invoice: Invoice) -> Scope:
+    return Scope(invoice.merchant_id, invoice.livemode)
