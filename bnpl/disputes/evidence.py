@@ -53,7 +53,7 @@ def _check(item: EvidenceFile, max_bytes: int) -> CheckedFile:
     if not item.content:
         raise ValueError("the file is empty.")
     if len(item.content) > max_bytes:
-        raise ValueError(f"the file is {_size(len(item.content))}; at most {_size(max_bytes)} is accepted.")
+        raise ValueError(f"the file is larger than the limit of {_size(max_bytes)}.")
     return CheckedFile(filename=safe_filename(item.filename), content=item.content,
                        content_type=content_type(item.content), sha256=hashlib.sha256(item.content).hexdigest())
 

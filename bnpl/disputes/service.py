@@ -315,7 +315,7 @@ def decide(uow: UnitOfWork, *, dispute_id: str, actor: Actor, outcome: str, reas
         return dispute
     action = "withdraw" if outcome == WITHDRAWN else "decide"
     return _settle(uow, dispute, action=action, outcome=outcome, amount=amount, reasons=reasons,
-                   decided_by=mediator.id)
+                   decided_by=mediator.id, by_name=mediator.name)
 
 
 def approve(uow: UnitOfWork, *, dispute_id: str, actor: Actor) -> Dispute:
@@ -330,7 +330,8 @@ def approve(uow: UnitOfWork, *, dispute_id: str, actor: Actor) -> Dispute:
            data={"proposed_by": proposal["by_name"]})
     dispute.approved_by = mediator.id
     return _settle(uow, dispute, action="approve", outcome=proposal["outcome"], amount=proposal["amount"],
-                   reasons=proposal["reasons"], decided_by=proposal["by"])
+                   reasons=proposal["reasons"], decided_by=proposal["by"],
+                   by_name=f"{proposal['by_name']}, approved by {mediator.name}")
 
 
 def send_back(uow: UnitOfWork, *, dispute_id: str, actor: Actor, message: str) -> Dispute:
@@ -380,7 +381,7 @@ def _open_case(dispute: Dispute) -> None:
 # --- the end of a case: the money moves ----------------------------------------------------
 
 def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | None, reasons: str,
-            decided_by: str) -> Dispute:
+            decided_by: str, by_name: str | None = None) -> Dispute:
     """Close the case and move the money: a credit note for what the consumer wins, and the
     invoice running again, due no earlier than resume_days from now, for what is left."""
     now = uow.now()
@@ -397,7 +398,7 @@ def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | N
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id)
     dispute.resume_due_date = None if invoice.is_closed else invoice.due_date
     party = {CONSUMER: CONSUMER, MERCHANT: MERCHANT, SYSTEM: SYSTEM}.get(decided_by, MEDIATOR)
-    _entry(uow, dispute, Actor(party, decided_by), "withdrawn" if outcome == WITHDRAWN else "decided", reasons,
+    _entry(uow, dispute, Actor(party, decided_by, by_name), "withdrawn" if outcome == WITHDRAWN else "decided", reasons,
            data={"outcome": outcome, "credited": dispute.credited_cents, "credit_note_id": dispute.credit_note_id,
                  "resume_due_date": dispute.resume_due_date.isoformat() if dispute.resume_due_date else None})
     _record(uow, dispute, "dispute.withdrawn" if outcome == WITHDRAWN else "dispute.decided")
@@ -434,7 +435,7 @@ def check_deadlines(uow: UnitOfWork, *, limit: int = 500) -> list[Dispute]:
     workers running at once never handle one case twice."""
     overdue = list(uow.session.scalars(
         _with_file(select(Dispute)).where(Dispute.status.in_((states.AWAITING_MERCHANT, states.AWAITING_CONSUMER)),
-                                          Dispute.respond_by <= uow.now())
+                                          Dispute.respond_by < uow.now())
         .order_by(Dispute.respond_by).limit(limit).with_for_update(skip_locked=True, of=Dispute)))
     for dispute in overdue:
         if dispute.waiting_for == MERCHANT:
@@ -590,7 +591,7 @@ def history(uow: UnitOfWork, *, dispute_id: str) -> History:
                    disputes=[LinkedDispute(d, names.get(d.merchant_id, d.merchant_id), tuple(sorted(links[d.id])))
                              for d in others],
                    suspicious_claims=suspicious, window_days=ABUSE_WINDOW_DAYS,
-                   abuse_signal=dispute.reason in SUSPICIOUS_REASONS and suspicious >= ABUSE_CLAIMS)
+                   abuse_signal=suspicious >= ABUSE_CLAIMS)
 
 
 def _identities(uow, dispute: Dispute) -> set[tuple[str, str]]:
