@@ -9,12 +9,14 @@ import hashlib
 import io
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 from bnpl.errors import InvalidInput
 
 _IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED = "PDF, JPEG, PNG or WebP"
+MAX_PIXELS = 60_000_000  # a 60-megapixel photo; more is a decompression bomb, not evidence
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,20 @@ def _image_type(data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()  # reads the whole file: a damaged or cut-off photo fails here
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Only these decoders look at the bytes; a PNG's own checksums are checked by
+            # verify(), and every format is decoded once, so a cut-off photo fails here too.
+            with Image.open(io.BytesIO(data), formats=list(_IMAGE_TYPES)) as image:
+                kind = image.format
+                image.verify()
+            with Image.open(io.BytesIO(data), formats=list(_IMAGE_TYPES)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise Image.DecompressionBombError("too many pixels")
+                image.draft("RGB", (1024, 1024))  # a JPEG decodes at a fraction of the memory
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError("the image is too large in pixels; send a smaller photo.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValueError(f"this is not a file we accept; send a {ACCEPTED}.") from None
     if kind not in _IMAGE_TYPES:

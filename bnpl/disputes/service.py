@@ -71,6 +71,9 @@ def open_dispute(uow: UnitOfWork, *, invoice_id: str, actor: Actor, case: NewDis
     """Open a case about an invoice: it pauses, the webshop is told and gets its deadline.
     A consumer may open one only for their own invoice; a mediator for anyone who phoned."""
     invoice = _invoice_for(uow, invoice_id, actor)
+    # The invoice's row lock makes a second opening at the same moment wait, then see this case.
+    invoice = invoices.get_invoice(uow, scope=Scope(invoice.merchant_id, invoice.livemode), invoice_id=invoice.id,
+                                   for_update=True)
     rules = uow.settings.disputes
     _check_case(uow, case, invoice)
     files = check_files(list(case.evidence), max_files=rules.evidence_max_files, max_bytes=rules.evidence_max_bytes)
@@ -142,14 +145,16 @@ def _check_waited(uow, case: NewDispute) -> None:
 
 
 def _disputed_lines(invoice: Invoice, requested: tuple[tuple[str, int], ...]) -> list[dict]:
-    billed = {line.order_line_reference: line for line in invoice.lines}
+    billed, left = {line.order_line_reference: line for line in invoice.lines}, _uncredited(invoice)
     errors, lines = {}, []
     for position, (reference, quantity) in enumerate(requested):
         line = billed.get(reference)
         if line is None:
             errors[f"lines.{position}.reference"] = [f"Invoice {invoice.number} has no line {reference!r}."]
-        elif not 1 <= quantity <= line.quantity:
-            errors[f"lines.{position}.quantity"] = [f"Between 1 and {line.quantity}."]
+        elif not left.get(reference):
+            errors[f"lines.{position}.reference"] = [f"Line {reference!r} was already credited in full."]
+        elif not 1 <= quantity <= left[reference]:
+            errors[f"lines.{position}.quantity"] = [f"Between 1 and {left[reference]} (not yet credited)."]
         elif reference in [r for r, _ in requested[:position]]:
             errors[f"lines.{position}.reference"] = [f"Line {reference!r} is named twice."]
         else:
@@ -285,7 +290,8 @@ def ask(uow: UnitOfWork, *, dispute_id: str, actor: Actor, party: str, message: 
     if party not in (MERCHANT, CONSUMER):
         raise InvalidInput({"party": ["Ask the merchant or the consumer."]})
     rules = uow.settings.disputes
-    _ask(uow, dispute, party, days=rules.merchant_days if party == MERCHANT else rules.consumer_days,
+    merchant_days = rules.fraud_merchant_days if dispute.is_fraud else rules.merchant_days
+    _ask(uow, dispute, party, days=merchant_days if party == MERCHANT else rules.consumer_days,
          message=_required(message, "message"), actor=_staff(actor))
     _record(uow, dispute, "dispute.information_requested")
     return dispute
@@ -305,6 +311,9 @@ def decide(uow: UnitOfWork, *, dispute_id: str, actor: Actor, outcome: str, reas
     dispute = get_case(uow, dispute_id=dispute_id, for_update=True)
     _open_case(dispute)
     mediator = _staff(actor)
+    if dispute.status == states.AWAITING_APPROVAL:
+        raise Conflict("A decision of this case waits for a second mediator: approve it or send it back first.",
+                       dispute_status=dispute.status)
     reasons = _check_decision(dispute, outcome, reasons, amount)
     if outcome != WITHDRAWN and dispute.disputed_cents > uow.settings.disputes.approval_above_cents:
         dispute.move("propose", uow.now())
@@ -389,14 +398,17 @@ def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | N
     dispute.proposal = None
     scope = Scope(dispute.merchant_id, dispute.livemode)
     credit = _credit_for(dispute, outcome, amount)
-    if credit:
-        note = _credit(uow, scope, dispute, credit)
+    note = _credit(uow, scope, dispute, credit, whole=outcome == FOR_CONSUMER) if credit else None
+    if note is not None:
         dispute.credit_note_id, dispute.credited_cents = note.id, note.total_cents
+    elif credit:
+        dispute.credited_cents = 0  # credited meanwhile (a return, the webshop): nothing is left to credit
     resume_on = uow.today() + timedelta(days=uow.settings.disputes.resume_days)
     invoices.lift_pauses(uow, scope=scope, reference_id=dispute.id, by=f"dispute {outcome}", due_on_or_after=resume_on)
     dispute.outcome, dispute.decision_reasons, dispute.decided_by, dispute.decided_at = outcome, reasons, decided_by, now
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id)
-    dispute.resume_due_date = None if invoice.is_closed else invoice.due_date
+    # None when nothing is owed, or while another pause (a return) still holds the invoice.
+    dispute.resume_due_date = None if invoice.is_closed or invoice.open_pause else invoice.due_date
     party = {CONSUMER: CONSUMER, MERCHANT: MERCHANT, SYSTEM: SYSTEM}.get(decided_by, MEDIATOR)
     _entry(uow, dispute, Actor(party, decided_by, by_name), "withdrawn" if outcome == WITHDRAWN else "decided", reasons,
            data={"outcome": outcome, "credited": dispute.credited_cents, "credit_note_id": dispute.credit_note_id,
@@ -411,20 +423,36 @@ def _credit_for(dispute: Dispute, outcome: str, amount: int | None) -> int:
     return (amount or 0) if outcome == PARTIAL else 0
 
 
-def _credit(uow, scope: Scope, dispute: Dispute, cents: int):
-    reason = f"Dispute {dispute.id}: " + ("decided for the consumer" if cents == dispute.disputed_cents
-                                          else "partial credit")
+def _credit(uow, scope: Scope, dispute: Dispute, cents: int, *, whole: bool):
+    """The credit note for what the consumer won, read again under the invoice's lock: what a
+    return or the webshop credited while the case ran is not credited a second time. None
+    when nothing is left to credit."""
+    reason = f"Dispute {dispute.id}: " + ("decided for the consumer" if whole else "partial credit")
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id, for_update=True)
-    cents = min(cents, invoice.creditable_cents)  # a return may have credited part meanwhile
-    if dispute.lines and cents == dispute.disputed_cents:
-        billed = {line.order_line_reference: line for line in invoice.lines}
+    if whole and dispute.lines:
+        billed, left = {line.order_line_reference: line for line in invoice.lines}, _uncredited(invoice)
         lines = [invoices.LineToCredit(reference=line["reference"], description=line["description"],
-                                       quantity=line["quantity"],
+                                       quantity=min(line["quantity"], left[line["reference"]]),
                                        unit_price_cents=billed[line["reference"]].unit_price_cents,
                                        vat_rate_bp=billed[line["reference"]].vat_rate_bp)
-                 for line in dispute.lines]
+                 for line in dispute.lines if left.get(line["reference"])]
+        if not lines or invoice.creditable_cents <= 0:
+            return None
         return invoices.credit_lines(uow, scope=scope, invoice_id=invoice.id, lines=lines, reason=reason)
+    cents = min(cents, invoice.creditable_cents)
+    if cents <= 0:
+        return None
     return invoices.credit_amount(uow, scope=scope, invoice_id=invoice.id, amount=cents, reason=reason)
+
+
+def _uncredited(invoice: Invoice) -> dict[str, int]:
+    """Per order line: how many of it no credit note has taken yet."""
+    left = {line.order_line_reference: line.quantity for line in invoice.lines}
+    for note in invoice.credit_notes:
+        for line in note.lines:
+            if line.reference in left:
+                left[line.reference] -= line.quantity
+    return left
 
 
 # --- deadlines -----------------------------------------------------------------------------
@@ -455,7 +483,7 @@ def _merchant_missed(uow, dispute: Dispute) -> None:
     _entry(uow, dispute, SYSTEM_ACTOR, "deadline_missed", None,
            data={"party": MERCHANT, "respond_by": deadline.isoformat()})
     limit = uow.settings.disputes.auto_decide_below_cents
-    if dispute.disputed_cents < limit:
+    if dispute.disputed_cents < limit and dispute.first_merchant_response_at is None:
         reasons = (f"The webshop did not answer by {deadline.date().isoformat()}. A case under "
                    f"{_euros(limit, dispute.currency)} that the webshop leaves unanswered is decided for the consumer.")
         _settle(uow, dispute, action="decide_unanswered", outcome=FOR_CONSUMER, amount=None, reasons=reasons,
@@ -522,14 +550,15 @@ class QueueRow:
     overdue: bool
 
 
-def queue(uow: UnitOfWork, *, include_closed: bool = False, limit: int = 200) -> list[QueueRow]:
-    """The mediators' work list, most urgent first, each row naming its webshop."""
+def queue(uow: UnitOfWork, *, include_closed: bool = False, closed_limit: int = 200) -> list[QueueRow]:
+    """The mediators' work list, most urgent first, each row naming its webshop: every running
+    case (none may drop off the list), then the latest closed ones if asked for."""
     from bnpl.merchants import service as merchants
 
-    query = select(Dispute)
-    if not include_closed:
-        query = query.where(Dispute.status.in_(states.RUNNING))
-    disputes = uow.session.scalars(query.order_by(Dispute.opened_at).limit(limit)).all()
+    disputes = list(uow.session.scalars(select(Dispute).where(Dispute.status.in_(states.RUNNING))))
+    if include_closed:
+        disputes += uow.session.scalars(select(Dispute).where(Dispute.status.in_(states.CLOSED))
+                                        .order_by(Dispute.updated_at.desc()).limit(closed_limit))
     names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in disputes}))
     people = invoices.billed_to_many(uow, invoice_ids={(d.invoice_id, Scope(d.merchant_id, d.livemode))
                                                        for d in disputes})
@@ -618,6 +647,9 @@ def _current_identities(uow, consumer_id: str) -> set[tuple[str, str]]:
 
 # --- statistics ----------------------------------------------------------------------------
 
+STATISTICS_FROM, STATISTICS_UNTIL = date(2000, 1, 1), date(2100, 12, 31)
+
+
 @dataclass(frozen=True)
 class MerchantStatistics:
     merchant_id: str
@@ -646,6 +678,8 @@ def statistics(uow: UnitOfWork, *, since: date, until: date, scope: Scope | None
 
     if since > until:
         raise InvalidInput({"since": ["The period starts after it ends."]})
+    if since < STATISTICS_FROM or until > STATISTICS_UNTIL:
+        raise InvalidInput({"since": [f"Choose days from {STATISTICS_FROM} to {STATISTICS_UNTIL}."]})
     start, end = _utc_day_start(uow, since), _utc_day_start(uow, until + timedelta(days=1))
     query = select(Dispute).where(Dispute.opened_at >= start, Dispute.opened_at < end)
     if scope:

@@ -380,7 +380,7 @@ def _payable(uow, *where) -> list[PayableInvoice]:
 
 def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id: str, method: str,
                   amount: int, paid_on: date) -> Invoice:
-    """Apply money to the invoice. Paid in full closes it (its open pauses end, the send-time
+    """Apply money to the invoice. Paid in full closes it (its open pauses but a dispute's end, the send-time
     gate holds back any "please pay"); more than owed becomes a refund owed. A negative
     amount is money the bank took back (a returned direct debit): the invoice reopens."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
@@ -390,7 +390,9 @@ def apply_payment(uow: UnitOfWork, *, scope: Scope, invoice_id: str, payment_id:
                                            paid_on=paid_on, booked_at=uow.now()))
     invoice.refresh_status()
     if invoice.is_closed:
-        for pause in [p for p in invoice.pauses if p.lifted_at is None]:
+        # A running dispute keeps its pause: should the bank take the money back, the invoice
+        # is on hold again, not chased while the mediators decide.
+        for pause in [p for p in invoice.pauses if p.lifted_at is None and p.reason != "dispute"]:
             _lift(uow, scope, invoice, pause, by="invoice paid")
     uow.session.flush()
     payment = PaymentToApply(invoice_id, payment_id, method, amount, paid_on)

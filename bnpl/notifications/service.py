@@ -69,6 +69,8 @@ def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
 def _mail_kind(event) -> str | None:
     if event.type == "invoice.paused" and event.data.get("reason") in ("return", "dispute"):
         return None  # the return's or the case's own mail already says so
+    if event.type == "invoice.resumed" and event.data.get("lifted_by", "").startswith("dispute"):
+        return None  # the decision's own mail says what is left to pay, and by when
     if event.type not in CONSUMER_MAIL:
         return None
     return CONSUMER_MAIL[event.type] or event.data.get("template")

@@ -276,12 +276,12 @@ def consumer_identities(uow: UnitOfWork, *, consumer_id: str) -> set[tuple[str, 
     """The phone numbers and addresses a consumer ordered with, normalized (kind, value):
     for linking disputes opened under other names or e-mail addresses."""
     found: set[tuple[str, str]] = set()
-    rows = uow.session.execute(select(Order.consumer, Order.billing_address, Order.shipping_address)
+    rows = uow.session.execute(select(Order.consumer, Order.billing_address)
                                .where(Order.consumer_id == consumer_id).limit(500))
-    for consumer, billing, shipping in rows:
+    # Billing addresses only: a delivery to a pick-up point or an office would link strangers.
+    for consumer, billing in rows:
         if phone := models.normalize_phone(consumer.get("phone"), billing.get("country")):
             found.add(("phone", phone))
-        for address in (billing, shipping):
-            if address and (key := models.address_key(address)):
-                found.add(("address", key))
+        if key := models.address_key(billing):
+            found.add(("address", key))
     return found

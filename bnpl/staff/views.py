@@ -334,5 +334,6 @@ def _page_error(error: Exception):
         title, detail, status = error.name, error.description, error.code or 500
     else:
         log.exception("unhandled error on a staff page")
+        current_uow().rollback()  # the page below still reads the signed-in member
         title, detail, status = "Internal error", "Something went wrong on our side; nothing was changed.", 500
     return render_template("staff/error.html", title=title, detail=detail), status

@@ -55,12 +55,22 @@ def test_the_same_address_with_or_without_a_space_in_the_postcode_links_claims(a
     a, b, c = invoices_for(services, api.merchant_id,
                            {**person(1), "billing_address": factories.address(**home)},
                            {**person(2), "billing_address": factories.address(postal_code="3511AB", house_number="12A")},
-                           {**person(3), "billing_address": factories.address(street="Elders", postal_code="9999 ZZ"),
-                            "shipping_address": factories.address(postal_code="3511ab", house_number="12a")})
+                           {**person(3), "billing_address": factories.address(postal_code="3511ab", house_number="12a")})
     first, second, third = claim(services, a), claim(services, b), claim(services, c, "empty_box")
     found = history(services, third)
     assert linked(found) == {first: ("address",), second: ("address",)}
     assert found.abuse_signal is True
+
+
+def test_a_shared_delivery_address_does_not_link_strangers(api, services):
+    """Three people who had parcels sent to the same pick-up point are not one person."""
+    pick_up_point = factories.address(street="Stationsplein", house_number="1", postal_code="3511 CE")
+    a, b, c = invoices_for(services, api.merchant_id,
+                           *({**person(n), "billing_address": factories.address(postal_code=f"10{n}1 AA"),
+                              "shipping_address": pick_up_point} for n in (1, 2, 3)))
+    claim(services, a), claim(services, b)
+    found = history(services, claim(services, c))
+    assert found.disputes == [] and found.abuse_signal is False
 
 
 def test_the_same_iban_of_a_mandate_or_a_payment_links_claims(api, services):
