@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.notifications.api import blp as notifications_api
     from bnpl.orders.api import blp as orders_api
     from bnpl.payments.api import blp as checkouts_api, pages as payment_pages
+    from bnpl.portal import views as portal_views
     from bnpl.returns.api import blp as returns_api
     from bnpl.settlements.api import blp as settlements_api
     from bnpl.staff import views as staff_views
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
     staff_views.configure(app)  # session cookie flags and CSRF for the back office
     app.register_blueprint(staff_views.bp)
+    portal_views.configure(app)  # gettext in templates, page errors under /portal
+    app.register_blueprint(portal_views.bp)
 
     @app.before_request
     def _refuse_nul():

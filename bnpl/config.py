@@ -84,6 +84,7 @@ class Settings:
     stale_statements: str = "refuse"  # refuse | warn
     disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
     consumer_extension_days: int = 14  # the consumer's one free extension; 0: none offered
+    support: "Support" = field(default_factory=lambda: Support())
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -117,6 +118,7 @@ class Settings:
             stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
+            support=Support.from_env(env),
         )
 
 
@@ -142,6 +144,26 @@ class DisputeRules:
     def from_env(cls, env: dict) -> "DisputeRules":
         return cls(**{name: _int(env, f"BNPL_DISPUTE_{name.upper()}", getattr(cls, name))
                       for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Support:
+    """How consumers reach people and how soon each channel promises an answer, as the
+    portal's help page shows them (BNPL_SUPPORT_<NAME>). E-mail goes to the provider's
+    address (BNPL_PROVIDER_EMAIL); a dispute is answered by a mediator within the disputes'
+    decision target (BNPL_DISPUTE_DECISION_DAYS)."""
+
+    email_working_days: int = 1  # an e-mail is answered within this many working days
+    phone: str = "+31 20 123 4567"
+    phone_minutes: int = 2  # a call is answered within this many minutes, during office hours
+    office_hours: str = "09:00-17:00"  # Monday to Friday, in the business timezone
+
+    @classmethod
+    def from_env(cls, env: dict) -> "Support":
+        return cls(email_working_days=_int(env, "BNPL_SUPPORT_EMAIL_WORKING_DAYS", cls.email_working_days),
+                   phone=(env.get("BNPL_SUPPORT_PHONE") or cls.phone).strip(),
+                   phone_minutes=_int(env, "BNPL_SUPPORT_PHONE_MINUTES", cls.phone_minutes),
+                   office_hours=(env.get("BNPL_SUPPORT_OFFICE_HOURS") or cls.office_hours).strip())
 
 
 @dataclass(frozen=True)

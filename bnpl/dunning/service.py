@@ -395,6 +395,11 @@ def _check_plan_terms(uow, balance_cents: int, instalments: int, first_due: date
         raise InvalidInput(errors)
 
 
+def plan_preview(balance_cents: int, instalments: int, first_due: date) -> list[dict]:
+    """The instalments a plan would have ({due_date, amount}), for showing them before it starts."""
+    return _instalments(balance_cents, instalments, first_due)
+
+
 def _instalments(balance_cents: int, count: int, first_due: date) -> list[dict]:
     """Equal monthly parts to the cent; what does not divide evenly is paid with the first."""
     part = balance_cents // count

@@ -14,18 +14,16 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-import segno
-import segno.helpers
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bnpl import i18n
+from bnpl.invoices import epc
 from bnpl.invoices.documents import DocumentView
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -102,11 +100,8 @@ def epc_qr_png(view: DocumentView) -> bytes | None:
 def _epc_qr(view: DocumentView):
     """The EPC069-12 ("GiroCode") QR a banking app reads: payee, IBAN, amount, RF reference.
     None when nothing is left to pay or the currency is not the euro (EPC knows only euros)."""
-    if view.balance_cents <= 0 or view.currency != "EUR":
-        return None
-    return segno.helpers.make_epc_qr(
-        name=view.payee.name[:70], iban=view.payee.iban, bic=view.payee.bic,
-        amount=Decimal(view.balance_cents).scaleb(-2), reference=view.payment_reference)
+    return epc.epc_qr(name=view.payee.name, iban=view.payee.iban, bic=view.payee.bic,
+                      amount_cents=view.balance_cents, currency=view.currency, reference=view.payment_reference)
 
 
 def _factur_x(view: DocumentView, images: "_Images") -> dict:

@@ -18,6 +18,7 @@ from bnpl.consumers import service as consumers
 from bnpl.consumers.models import Consumer, normalize_email
 from bnpl.db import new_id
 from bnpl.disputes import service as disputes
+from bnpl.invoices import epc
 from bnpl.dunning import service as dunning
 from bnpl.errors import DomainError, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
@@ -407,3 +408,144 @@ def _checked_address(address: dict) -> dict:
 
 def _scope(invoice: Invoice) -> Scope:
     return Scope(invoice.merchant_id, invoice.livemode)
+
+
+# --- what the pages show besides ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoice: Invoice
+    shop: object  # the merchant
+    timeline: list[TimelineItem]
+    case: object | None  # the invoice's running or latest dispute
+    is_business: bool
+
+
+def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> InvoicePage:
+    """Everything the invoice page shows: the invoice, its webshop, its timeline and its case."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    case = next((case for case in disputes.consumer_disputes(uow, consumer_id=invoice.consumer_id)
+                 if case.invoice_id == invoice.id), None)
+    return InvoicePage(invoice=invoice, shop=shop_of(uow, invoice=invoice),
+                       timeline=timeline(uow, viewer=viewer, invoice_id=invoice.id), case=case,
+                       is_business=invoice.billed_to.get("type") == "business")
+
+
+def invoice_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str):
+    """The invoice's stored PDF as it stands (rendered and stored first if need be)."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    return invoices.invoice_document(uow, scope=_scope(invoice), invoice_id=invoice.id)
+
+
+def credit_note_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, credit_note_id: str):
+    """The stored PDF of a credit note on one of the viewer's invoices."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    if credit_note_id not in {note.id for note in invoice.credit_notes}:
+        raise NotFound("There is no such credit note on this invoice.")
+    return invoices.credit_note_document(uow, scope=_scope(invoice), credit_note_id=credit_note_id)
+
+
+def document_pdf(uow: UnitOfWork, document) -> bytes:
+    return invoices.document_pdf(uow, document)
+
+
+@dataclass(frozen=True)
+class PayDetails:
+    """How to pay an invoice: by bank transfer (with the EPC QR) or online."""
+
+    invoice: Invoice
+    payee: str
+    iban: str
+    bic: str | None
+    reference: str
+    amount_cents: int
+    qr: object | None  # a segno QR code; None when there is nothing to pay or it is not in euros
+    methods: list[str]  # online, the one used last first
+
+
+def pay_details(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> PayDetails:
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    provider = uow.settings.provider
+    return PayDetails(invoice=invoice, payee=provider.name, iban=provider.iban, bic=provider.bic,
+                      reference=invoice.payment_reference, amount_cents=invoice.balance_cents,
+                      qr=epc.epc_qr(name=provider.name, iban=provider.iban, bic=provider.bic,
+                                    amount_cents=invoice.balance_cents, currency=invoice.currency,
+                                    reference=invoice.payment_reference),
+                      methods=payment_methods(uow, invoice=invoice))
+
+
+@dataclass(frozen=True)
+class ExtensionOffer:
+    invoice: Invoice
+    refusal: str | None  # why there is none now; else the extension is offered
+    days: int
+    new_due_date: date | None
+
+
+def extension_offer(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> ExtensionOffer:
+    """The free extension as the consumer is offered it: the new due date, or why not."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    refusal, days = extension_refusal(uow, invoice=invoice), uow.settings.consumer_extension_days
+    return ExtensionOffer(invoice=invoice, refusal=refusal, days=days,
+                          new_due_date=None if refusal else invoice.due_date + timedelta(days=days))
+
+
+PLAN_INSTALMENTS = range(dunning.MIN_INSTALMENTS, dunning.MAX_INSTALMENTS + 1)
+
+
+def plan_preview(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalments: int) -> list[dict]:
+    """The monthly instalments ({due_date, amount}) a payment plan started now would have."""
+    invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    if instalments not in PLAN_INSTALMENTS:
+        raise InvalidInput({"instalments": [f"A plan has {dunning.MIN_INSTALMENTS} to {dunning.MAX_INSTALMENTS} "
+                                            "monthly instalments."]})
+    return dunning.plan_preview(invoice.balance_cents, instalments,
+                                uow.today() + timedelta(days=dunning.FIRST_DUE_DAYS))
+
+
+def evidence_of(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str, evidence_id: str):
+    """A file on the shared side of one of the viewer's cases."""
+    case = dispute_of(uow, viewer=viewer, dispute_id=dispute_id)
+    return disputes.evidence_file(uow, dispute=case, evidence_id=evidence_id)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: object  # the dispute
+    shop: object  # the merchant
+    entries: list  # the shared timeline, oldest first: never the mediators' internal notes
+    evidence: dict  # entry id -> the shared files handed in with it
+
+
+def case_page(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str) -> CasePage:
+    """One of the viewer's cases as both sides see it."""
+    case = dispute_of(uow, viewer=viewer, dispute_id=dispute_id)
+    evidence: dict[int, list] = {}
+    for item in case.shared_evidence():
+        evidence.setdefault(item.entry_id, []).append(item)
+    return CasePage(case=case, shop=merchants.get_merchant(uow, merchant_id=case.merchant_id),
+                    entries=case.shared_entries(), evidence=evidence)
+
+
+def billing_address(uow: UnitOfWork, *, viewer: Viewer) -> dict:
+    """The address the newest invoice was sent to, to start the change from."""
+    found = _visible_invoices(uow, viewer)
+    newest = max(found, key=lambda invoice: invoice.issued_at, default=None)
+    return dict((newest.billed_to.get("address") or {}) if newest else {})
+
+
+@dataclass(frozen=True)
+class Channel:
+    kind: str  # email | phone | dispute
+    address: str | None  # the e-mail address or phone number
+    within: int  # the promised answer time, in `unit`
+    unit: str  # working_days | minutes | days
+    hours: str | None = None  # when the channel is staffed
+
+
+def contact_channels(uow: UnitOfWork) -> list[Channel]:
+    """The ways to reach people and the answer time promised for each (configuration)."""
+    support, settings = uow.settings.support, uow.settings
+    return [Channel("email", settings.provider.email, support.email_working_days, "working_days"),
+            Channel("phone", support.phone, support.phone_minutes, "minutes", support.office_hours),
+            Channel("dispute", None, settings.disputes.decision_days, "days")]
