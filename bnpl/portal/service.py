@@ -431,18 +431,27 @@ def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice
                        is_business=invoice.billed_to.get("type") == "business")
 
 
-def invoice_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str):
+@dataclass(frozen=True)
+class NamedDocument:
+    document: object
+    filename: str  # what the consumer's download is called: the document's number
+
+
+def invoice_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> NamedDocument:
     """The invoice's stored PDF as it stands (rendered and stored first if need be)."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
-    return invoices.invoice_document(uow, scope=_scope(invoice), invoice_id=invoice.id)
+    return NamedDocument(invoices.invoice_document(uow, scope=_scope(invoice), invoice_id=invoice.id),
+                         f"{invoice.number}.pdf")
 
 
-def credit_note_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, credit_note_id: str):
+def credit_note_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, credit_note_id: str) -> NamedDocument:
     """The stored PDF of a credit note on one of the viewer's invoices."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
-    if credit_note_id not in {note.id for note in invoice.credit_notes}:
+    note = next((note for note in invoice.credit_notes if note.id == credit_note_id), None)
+    if note is None:
         raise NotFound("There is no such credit note on this invoice.")
-    return invoices.credit_note_document(uow, scope=_scope(invoice), credit_note_id=credit_note_id)
+    return NamedDocument(invoices.credit_note_document(uow, scope=_scope(invoice), credit_note_id=note.id),
+                         f"{note.number}.pdf")
 
 
 def document_pdf(uow: UnitOfWork, document) -> bytes:

@@ -274,9 +274,9 @@ def credit_note_pdf(invoice_id, credit_note_id):
                                                           credit_note_id=credit_note_id))
 
 
-def _stored_pdf(uow, document):
-    response = stored_pdf_response(sha256=document.sha256, filename=f"{document.subject_type}-{document.subject_id}.pdf",
-                                   content=lambda: service.document_pdf(uow, document))
+def _stored_pdf(uow, named):
+    response = stored_pdf_response(sha256=named.document.sha256, filename=named.filename,
+                                   content=lambda: service.document_pdf(uow, named.document))
     uow.commit()  # a PDF rendered just now is stored for the next time
     return response
 

@@ -155,7 +155,7 @@ def test_opening_a_dispute_with_evidence_shows_the_case_and_the_webshop_sees_it(
     case_id = r.headers["Location"].rsplit("/", 1)[1]
     case = text(signed_in.get(f"/portal/cases/{case_id}"))
     assert "Waiting for the webshop's answer" in case and "photo-of-frame.pdf" in case
-    assert "Opened the dispute: It arrived damaged" in case
+    assert "Dispute opened: It arrived damaged" in case
     seen = api.get(f"/disputes/{case_id}").json
     assert (seen["status"], seen["reason"], seen["invoice_id"]) == ("awaiting_merchant", "damaged", invoice["id"])
     assert merchant_view(api, invoice["id"])["pause_reason"] == "dispute"

@@ -101,6 +101,7 @@ def test_the_pdf_is_the_stored_invoice(signed_in, api, invoice):
     r = signed_in.get(f"/portal/invoices/{invoice['id']}/pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     assert r.headers["ETag"] == api.get(f"/invoices/{invoice['id']}/pdf").headers["ETag"]
+    assert f'filename="{invoice["number"]}.pdf"' in r.headers["Content-Disposition"]  # named as on the invoice
     again = signed_in.get(f"/portal/invoices/{invoice['id']}/pdf", headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
 
