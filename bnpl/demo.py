@@ -59,7 +59,9 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
         _mediation(uow, late_invoice, abroad_invoice)
     render_documents(services)
     deliver_outbox(services)  # the consumers' e-mails, as .eml files unless BNPL_SMTP_URL is set
-    text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key, example_invoice)
+    with unit_of_work(services) as uow:
+        portal_invoice = invoices.find_invoice(uow, invoice_id=example_invoice).number
+    text = _where_to_look(services.settings.base_url, shop.api_key, books.api_key, example_invoice, portal_invoice)
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(text)
     return text
@@ -184,7 +186,7 @@ def _logo(name: str, colour: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _where_to_look(base: str, shop_key: str, books_key: str, invoice_id: str) -> str:
+def _where_to_look(base: str, shop_key: str, books_key: str, invoice_id: str, portal_invoice: str) -> str:
     return f"""Demo data is ready: two webshops in test mode.
 
   Fietsenwinkel De Spaak   API key {shop_key}
@@ -200,6 +202,8 @@ Where to look (after `bnpl serve`):
   An invoice PDF  curl -H 'Authorization: Bearer {books_key}' {base}/api/v1/invoices/{invoice_id}/pdf -o invoice.pdf
   E-mails sent    instance/outbox/*.eml (open one in any mail program)
   Back office     {base}/staff  (mediator@bnpl.example or admin@bnpl.example, password {DEMO_STAFF_PASSWORD})
+  Consumer portal {base}/portal  (ask a link for sanne.devries@example.nl: it arrives in instance/outbox/,
+                  or sign in with invoice {portal_invoice} and postcode 9712 CA)
   Disputes        curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/disputes
 (This text is also kept in instance/{NOTE_FILE}.)
 """
