@@ -57,6 +57,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     app.json.sort_keys = False
     app.extensions["bnpl"] = services
+    if services.settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = services.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.teardown_appcontext(close_uow)
     errors.register(app)
 

@@ -84,6 +84,9 @@ class Settings:
     stale_statements: str = "refuse"  # refuse | warn
     disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
     consumer_extension_days: int = 14  # the consumer's one free extension; 0: none offered
+    # Proxies in front (a TLS terminator): how many X-Forwarded-For hops to believe, so rate
+    # limits count people, not the proxy.
+    trusted_proxies: int = 0
     support: "Support" = field(default_factory=lambda: Support())
 
     @classmethod
@@ -118,6 +121,7 @@ class Settings:
             stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
+            trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),
         )
 

@@ -218,19 +218,22 @@ def extend(uow: UnitOfWork, *, scope: Scope, invoice_id: str, days: int, request
     return invoice
 
 
-def consumer_extension_refusal(uow: UnitOfWork, invoice: Invoice) -> str | None:
-    """Why the consumer cannot extend this invoice now, or None: for the portal to say up front."""
+def consumer_extension_offer(uow: UnitOfWork, invoice: Invoice) -> tuple[date | None, str | None]:
+    """(the due date the consumer's extension would give, None) or (None, why it cannot be
+    had now): for the portal to say up front."""
     try:
-        _check_consumer_extension(uow, invoice)
+        days = _check_consumer_extension(uow, invoice)
     except Conflict as refusal:
-        return refusal.detail
-    return None
+        return None, refusal.detail
+    return invoice.due_date + timedelta(days=days), None
 
 
 def _check_consumer_extension(uow, invoice: Invoice) -> int:
     days = uow.settings.consumer_extension_days
     if days <= 0:
         raise Conflict("Extensions are not offered.")
+    if invoice.is_closed:
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: there is nothing left to pay.")
     if any(extension.requested_by == CONSUMER for extension in invoice.extensions):
         raise Conflict(f"Invoice {invoice.number} was already extended once.")
     if invoice.open_pause is not None:

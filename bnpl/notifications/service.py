@@ -44,6 +44,8 @@ CONSUMER_MAIL = {
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.
 MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant"}
+# Mails whose payload holds a secret link, blanked once delivered.
+SECRET_LINKS = {"portal_sign_in"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
 ATTEMPTS = {EMAIL: 10, WEBHOOK: 24}
 WEBHOOK_RETRY_FOR = timedelta(days=3)  # an endpoint failing this long is switched off
@@ -298,6 +300,8 @@ def record_outcome(uow: UnitOfWork, *, message_id: str, worker: str, ok: bool, d
     if ok:
         message.move("deliver")
         message.outcome, message.finished_at, message.last_error = detail[:300], now, None
+        if message.kind in SECRET_LINKS:  # delivered: the database need not keep a way to sign in
+            message.payload = {**message.payload, "link": None}
     elif permanent or message.attempts >= ATTEMPTS[message.channel]:
         message.move("give_up")
         message.last_error, message.finished_at = detail[:1000], now

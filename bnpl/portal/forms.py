@@ -20,6 +20,17 @@ def _wtforms_translations(language: str):
     return get_translations([language])
 
 
+class SmallIntegerField(IntegerField):
+    """A whole number a person types: at most six digits (a longer one is not a quantity, and
+    would overflow the range check)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(valuelist[0].strip()) > 6:
+            self.data = None
+            raise ValueError(_("Choose a smaller number."))
+        super().process_formdata(valuelist)
+
+
 class PortalForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
@@ -69,7 +80,7 @@ class _WithLines(PortalForm):
 
     @classmethod
     def for_lines(cls, lines, **kwargs):
-        fields = {f"line_{position}": IntegerField(
+        fields = {f"line_{position}": SmallIntegerField(
             line.description, default=0,
             validators=[Optional(), NumberRange(min=0, max=line.quantity,
                                                 message=_("Choose a number from %(min)s to %(max)s."))],

@@ -39,6 +39,10 @@ LINKS_PER_EMAIL = (3, timedelta(minutes=15))
 LINKS_PER_CLIENT = (10, timedelta(hours=1))
 WRONG_POSTCODES_PER_INVOICE = (5, timedelta(minutes=15))
 WRONG_POSTCODES_PER_CLIENT = (10, timedelta(hours=1))
+# Postcodes are guessable and invoice numbers run in sequence: one postcode tried against many
+# numbers, or many clients at once, meets these limits too.
+WRONG_NUMBERS_PER_POSTCODE = (10, timedelta(hours=1))
+WRONG_POSTCODES_EVERYWHERE = (500, timedelta(hours=1))
 
 
 class TooManyAttempts(DomainError):
@@ -51,11 +55,14 @@ class SignInRefused(DomainError):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who looks at the portal: everything of an e-mail address (in live and test mode), or
-    the one invoice whose number and postcode they knew."""
+    """Who looks at the portal: everything of an e-mail address, or the one invoice whose
+    number and postcode they knew. An address with live purchases sees only those: a test
+    order someone placed in a stranger's name never reaches them. An address with test
+    purchases only (a demo, a shop testing with its own address) sees those, marked as test."""
 
     email: str | None = None
     invoice_id: str | None = None
+    livemode: bool = True
 
     @property
     def whole_account(self) -> bool:
@@ -99,7 +106,7 @@ def redeem_link(uow: UnitOfWork, *, token: str) -> SignedIn:
     if link is None or link.used_at is not None or link.expires_at <= uow.now():
         raise SignInRefused("This sign-in link is used or expired. Ask for a new one; it arrives in a minute.")
     link.used_at = uow.now()
-    return _remember(uow, Viewer(email=link.email))
+    return _remember(uow, Viewer(email=link.email, livemode=_has_live_purchases(uow, link.email)))
 
 
 def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, client: str) -> SignedIn:
@@ -107,12 +114,15 @@ def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, clie
     number = (number or "").strip().upper()
     _check_not_blocked(uow, f"invoice:number:{number}", WRONG_POSTCODES_PER_INVOICE)
     _check_not_blocked(uow, f"invoice:client:{client}", WRONG_POSTCODES_PER_CLIENT)
+    _check_not_blocked(uow, f"invoice:postcode:{_postcode(postal_code)}", WRONG_NUMBERS_PER_POSTCODE)
+    _check_not_blocked(uow, "invoice:everywhere", WRONG_POSTCODES_EVERYWHERE)
     invoice = uow.session.scalar(select(Invoice).where(Invoice.number == number)) if number else None
     if invoice is None or _postcode(invoice.billed_to.get("address", {}).get("postal_code")) != _postcode(postal_code):
-        _record_attempt(uow, f"invoice:number:{number}")
-        _record_attempt(uow, f"invoice:client:{client}")
+        for key in (f"invoice:number:{number}", f"invoice:client:{client}",
+                    f"invoice:postcode:{_postcode(postal_code)}", "invoice:everywhere"):
+            _record_attempt(uow, key)
         raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
-    return _remember(uow, Viewer(invoice_id=invoice.id))
+    return _remember(uow, Viewer(invoice_id=invoice.id, livemode=invoice.livemode))
 
 
 def viewer_of_device(uow: UnitOfWork, *, token: str | None) -> Viewer | None:
@@ -123,7 +133,14 @@ def viewer_of_device(uow: UnitOfWork, *, token: str | None) -> Viewer | None:
     if device is None or device.expires_at <= uow.now():
         return None
     device.last_seen_at = uow.now()
-    return Viewer(email=device.email, invoice_id=device.invoice_id)
+    if device.invoice_id:
+        invoice = invoices.find_invoice(uow, invoice_id=device.invoice_id)
+        return Viewer(invoice_id=invoice.id, livemode=invoice.livemode)
+    return Viewer(email=device.email, livemode=_has_live_purchases(uow, device.email))
+
+
+def _has_live_purchases(uow, email: str) -> bool:
+    return uow.session.scalar(select(Consumer.id).where(Consumer.email == email, Consumer.livemode.is_(True))) is not None
 
 
 def forget_device(uow: UnitOfWork, *, token: str | None) -> None:
@@ -232,7 +249,8 @@ def shop_of(uow: UnitOfWork, *, invoice: Invoice):
 def _may_see(uow, viewer: Viewer, invoice: Invoice) -> bool:
     if viewer.invoice_id:
         return invoice.id == viewer.invoice_id
-    return consumers.email_of(uow, consumer_id=invoice.consumer_id) == viewer.email
+    return (invoice.livemode == viewer.livemode
+            and consumers.email_of(uow, consumer_id=invoice.consumer_id) == viewer.email)
 
 
 def _visible_invoices(uow, viewer: Viewer) -> list[Invoice]:
@@ -246,7 +264,8 @@ def _visible_invoices(uow, viewer: Viewer) -> list[Invoice]:
 def _consumer_ids(uow, viewer: Viewer) -> list[str]:
     if viewer.invoice_id:
         return [invoices.find_invoice(uow, invoice_id=viewer.invoice_id).consumer_id]
-    return list(uow.session.scalars(select(Consumer.id).where(Consumer.email == viewer.email)))
+    return list(uow.session.scalars(select(Consumer.id).where(Consumer.email == viewer.email,
+                                                              Consumer.livemode.is_(viewer.livemode))))
 
 
 def _latest_cases(uow, viewer: Viewer) -> dict[str, object]:
@@ -314,6 +333,7 @@ def start_checkout(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, method: 
 def give_mandate(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, account_holder: str, iban: str):
     """Let the provider collect the invoice by direct debit from this account."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
+    _whole_account(viewer)  # a mandate covers the consumer's later invoices too
     if not (account_holder or "").strip():
         raise InvalidInput({"account_holder": ["The name on the account."]})
     return payments.create_mandate(uow, scope=_scope(invoice), invoice_id=invoice.id, account_holder=account_holder,
@@ -332,7 +352,7 @@ def report_return(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, lines: li
     by_reference = {line.order_line_reference for line in invoice.lines}
     if any(line["reference"] not in by_reference for line in wanted):
         raise InvalidInput({"lines": ["Choose lines of this invoice."]})
-    return returns.register_return(uow, scope=_scope(invoice), order_id=invoice.order_id, data={
+    return returns.register_return(uow, scope=_scope(invoice), order_id=invoice.order_id, invoice_id=invoice.id, data={
         "status": "announced", "lines": wanted, "carrier": (carrier or "").strip() or None,
         "tracking_code": (tracking_code or "").strip() or None, "reason": "Reported by the consumer"}).return_
 
@@ -344,7 +364,7 @@ def extend(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:
 
 
 def extension_refusal(uow: UnitOfWork, *, invoice: Invoice) -> str | None:
-    return invoices.consumer_extension_refusal(uow, invoice)
+    return invoices.consumer_extension_offer(uow, invoice)[1]
 
 
 def start_payment_plan(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalments: int):
@@ -380,17 +400,31 @@ def reply_to_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str, messag
 
 def withdraw_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str):
     case = dispute_of(uow, viewer=viewer, dispute_id=dispute_id)
+    _whole_account(viewer)
     return disputes.withdraw(uow, consumer_id=case.consumer_id, dispute_id=case.id)
 
 
 def change_billing_address(uow: UnitOfWork, *, viewer: Viewer, address: dict) -> list[Invoice]:
     """Where the invoices still to be paid are sent from now on; the webshops are told."""
+    _whole_account(viewer)
     address = _checked_address(address)
     running = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed]
     if not running:
         raise InvalidInput({"address": ["You have no invoices left to pay, so there is no address to change."]})
     return [invoices.change_billing_address(uow, scope=_scope(invoice), invoice_id=invoice.id, address=address)
             for invoice in running]
+
+
+class NeedsLinkSignIn(DomainError):
+    status, slug, title = 403, "needs-link-sign-in", "Sign in with the e-mailed link"
+
+
+def _whole_account(viewer: Viewer) -> None:
+    """What reaches beyond one invoice, or ends a case, needs the e-mailed link: an invoice
+    number and a postcode are written on paper that others may see."""
+    if not viewer.whole_account:
+        raise NeedsLinkSignIn("For this, sign in with the link we e-mail you: an invoice number and postcode "
+                              "only open that one invoice.")
 
 
 def _checked_address(address: dict) -> dict:
@@ -494,9 +528,9 @@ class ExtensionOffer:
 def extension_offer(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> ExtensionOffer:
     """The free extension as the consumer is offered it: the new due date, or why not."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
-    refusal, days = extension_refusal(uow, invoice=invoice), uow.settings.consumer_extension_days
-    return ExtensionOffer(invoice=invoice, refusal=refusal, days=days,
-                          new_due_date=None if refusal else invoice.due_date + timedelta(days=days))
+    new_due_date, refusal = invoices.consumer_extension_offer(uow, invoice)
+    return ExtensionOffer(invoice=invoice, refusal=refusal, days=uow.settings.consumer_extension_days,
+                          new_due_date=new_due_date)
 
 
 PLAN_INSTALMENTS = range(dunning.MIN_INSTALMENTS, dunning.MAX_INSTALMENTS + 1)

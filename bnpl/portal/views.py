@@ -139,6 +139,13 @@ def _remember_device(response, token: str):
     return response
 
 
+def _client() -> str:
+    """Whom rate limits count: the address (behind BNPL_TRUSTED_PROXIES); an IPv6 address by
+    its /64, which one household or one attacker gets whole."""
+    address = request.remote_addr or ""
+    return ":".join(address.split(":")[:4]) + "::/64" if ":" in address else address
+
+
 def render(template: str, status: int = 200, **context):
     return render_template(template, **_shared(), **context), status
 
@@ -183,7 +190,7 @@ def request_link():
         return _sign_in_page(link_form=form, status=422)
     uow = current_uow()
     try:
-        service.request_link(uow, email=form.email.data, client=request.remote_addr or "", language=g.language)
+        service.request_link(uow, email=form.email.data, client=_client(), language=g.language)
     except DomainError as exc:
         uow.rollback()
         return _sign_in_page(link_form=form, error=_show_errors(form, exc), status=exc.status)
@@ -204,7 +211,7 @@ def sign_in_with_invoice():
     uow = current_uow()
     try:
         signed = service.sign_in_with_invoice(uow, number=form.number.data, postal_code=form.postal_code.data,
-                                              client=request.remote_addr or "")
+                                              client=_client())
     except DomainError as exc:
         uow.commit()  # a wrong postcode counts towards the limit, refused or not
         return _sign_in_page(invoice_form=form, error=_show_errors(form, exc), status=exc.status)

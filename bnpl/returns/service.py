@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bnpl.errors import NotFound
+from bnpl.errors import InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.i18n import N_
 from bnpl.invoices import service as invoices
@@ -28,12 +28,17 @@ class Handled(NamedTuple):
     credit_notes: list[CreditNote]
 
 
-def register_return(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Handled:
+def register_return(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict,
+                    invoice_id: str | None = None) -> Handled:
     """Register returned goods: 'announced' pauses the invoices concerned until the goods
-    arrive (at most the merchant's return pause); 'received' credits them at once."""
-    order = orders.reserve_return(uow, scope=scope, order_id=order_id, lines=data["lines"])
+    arrive (at most the merchant's return pause); 'received' credits them at once. With
+    invoice_id (the consumer reporting from one invoice) the goods come off that invoice only."""
     requested = [(item["reference"], item["quantity"]) for item in data["lines"]]
-    invoiced = invoices.invoiced_lines(uow, scope=scope, order_id=order.id)
+    invoiced = invoices.invoiced_lines(uow, scope=scope, order_id=order_id)
+    if invoice_id:
+        invoiced = [line for line in invoiced if line.invoice_id == invoice_id]
+        _check_on_invoice(uow, requested, invoiced, order_id)
+    order = orders.reserve_return(uow, scope=scope, order_id=order_id, lines=data["lines"])
     now = uow.now()
     pause_days = merchants.get_merchant(uow, merchant_id=scope.merchant_id).return_pause_days
     ret = Return(order_id=order.id, merchant_id=scope.merchant_id, livemode=scope.livemode,
@@ -98,6 +103,19 @@ def get_return(uow: UnitOfWork, *, scope: Scope, return_id: str, for_update: boo
     if ret is None:
         raise NotFound(f"No return {return_id}.")
     return ret
+
+
+def _check_on_invoice(uow, requested: list[tuple[str, int]], invoiced: list, order_id: str) -> None:
+    """Every returned quantity is still on the invoice it is reported from."""
+    already, errors = _already_returned(uow, order_id), {}
+    for position, (reference, quantity) in enumerate(requested):
+        free = sum(line.quantity - already.get((line.invoice_id, reference), 0)
+                   for line in invoiced if line.reference == reference)
+        if quantity > free:
+            errors[f"lines.{position}.quantity"] = [f"At most {free} of {reference!r} can still be returned "
+                                                    "from this invoice."]
+    if errors:
+        raise InvalidInput(errors)
 
 
 def _already_returned(uow: UnitOfWork, order_id: str) -> dict[tuple[str, str], int]:
