@@ -415,6 +415,12 @@ def _months_later(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def active_plan(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> PaymentPlan | None:
+    """The payment plan an invoice is being paid by now, if any."""
+    plan = _active_plan(uow, invoice_id)
+    return plan if plan is not None and (plan.merchant_id, plan.livemode) == (scope.merchant_id, scope.livemode) else None
+
+
 def _active_plan(uow, invoice_id: str) -> PaymentPlan | None:
     return uow.session.scalar(select(PaymentPlan).where(
         PaymentPlan.invoice_id == invoice_id, PaymentPlan.status == PLAN_ACTIVE))

@@ -453,6 +453,7 @@ class InvoicePage:
     timeline: list[TimelineItem]
     case: object | None  # the invoice's running or latest dispute
     is_business: bool
+    plan: object | None = None  # the payment plan it is being paid by
 
 
 def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> InvoicePage:
@@ -462,7 +463,8 @@ def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice
                  if case.invoice_id == invoice.id), None)
     return InvoicePage(invoice=invoice, shop=shop_of(uow, invoice=invoice),
                        timeline=timeline(uow, viewer=viewer, invoice_id=invoice.id), case=case,
-                       is_business=invoice.billed_to.get("type") == "business")
+                       is_business=invoice.billed_to.get("type") == "business",
+                       plan=dunning.active_plan(uow, scope=_scope(invoice), invoice_id=invoice.id))
 
 
 @dataclass(frozen=True)

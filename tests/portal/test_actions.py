@@ -124,7 +124,11 @@ def test_a_payment_plan_shows_the_instalments_before_it_starts(signed_in, api, s
     assert (after["paused"], after["pause_reason"]) == (True, "payment_plan")
     [plan] = api.get(f"/invoices/{inv['id']}/payment-plans").json["items"]
     assert [part["amount"] for part in plan["instalments"]] == [3334, 3333, 3333]
-    assert "You pay in monthly instalments" in text(signed_in.get(f"/portal/invoices/{inv['id']}"))
+    invoice_page = text(signed_in.get(f"/portal/invoices/{inv['id']}"))
+    assert "You pay in monthly instalments" in invoice_page
+    assert "Your payment plan" in invoice_page and "Pay in monthly instalments" not in invoice_page
+    for part in expected:  # the plan's own dates and amounts, on the invoice from now on
+        assert f"{long(date.fromisoformat(part['due_date']))} €{part['amount'] // 100}.{part['amount'] % 100:02d}" in invoice_page
 
 
 def test_a_plan_on_an_invoice_on_hold_is_refused_with_the_reason(signed_in, api, invoice):
