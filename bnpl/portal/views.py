@@ -146,6 +146,21 @@ def _client() -> str:
     return ":".join(address.split(":")[:4]) + "::/64" if ":" in address else address
 
 
+def _attempt(call, refused):
+    """A form's one service call: done, it commits and gives (result, None); refused, it rolls
+    back and gives (None, the page that says why). Someone else's id stays a 404 page."""
+    uow = current_uow()
+    try:
+        result = call(uow)
+    except DomainError as exc:
+        uow.rollback()
+        if exc.status == 404:
+            raise
+        return None, refused(exc)
+    uow.commit()
+    return result, None
+
+
 def render(template: str, status: int = 200, **context):
     return render_template(template, **_shared(), **context), status
 
@@ -308,16 +323,10 @@ def _pay_page(invoice_id: str, *, mandate_form=None, error: str | None = None, s
 @signed_in
 def checkout(invoice_id):
     form = CheckoutForm(prefix="checkout")
-    uow = current_uow()
-    try:
-        url = service.start_checkout(uow, viewer=g.viewer, invoice_id=invoice_id, method=form.method.data or None)
-    except DomainError as exc:
-        uow.rollback()
-        if exc.status == 404:
-            raise
-        return _pay_page(invoice_id, error=words.refusal(exc.detail), status=exc.status)
-    uow.commit()
-    return redirect(url, code=303)
+    url, refused = _attempt(
+        lambda uow: service.start_checkout(uow, viewer=g.viewer, invoice_id=invoice_id, method=form.method.data or None),
+        lambda exc: _pay_page(invoice_id, error=words.refusal(exc.detail), status=exc.status))
+    return refused or redirect(url, code=303)
 
 
 @bp.post("/invoices/<invoice_id>/mandate")
@@ -326,16 +335,12 @@ def mandate(invoice_id):
     form = MandateForm(prefix="mandate")
     if not form.validate_on_submit():
         return _pay_page(invoice_id, mandate_form=form, status=422)
-    uow = current_uow()
-    try:
-        service.give_mandate(uow, viewer=g.viewer, invoice_id=invoice_id, account_holder=form.account_holder.data,
-                             iban=form.iban.data)
-    except DomainError as exc:
-        uow.rollback()
-        if exc.status == 404:
-            raise
-        return _pay_page(invoice_id, mandate_form=form, error=_show_errors(form, exc), status=exc.status)
-    uow.commit()
+    _done, refused = _attempt(
+        lambda uow: service.give_mandate(uow, viewer=g.viewer, invoice_id=invoice_id,
+                                         account_holder=form.account_holder.data, iban=form.iban.data),
+        lambda exc: _pay_page(invoice_id, mandate_form=form, error=_show_errors(form, exc), status=exc.status))
+    if refused:
+        return refused
     flash(_("Thank you: we will collect this invoice from your account on its due date."), "success")
     return redirect(url_for("portal.invoice", invoice_id=invoice_id), code=303)
 
@@ -350,16 +355,14 @@ def report_return(invoice_id):
     form = ReturnForm.for_lines(invoice.lines, prefix="return")
     if not form.validate_on_submit():
         return render("portal/return.html", 422 if form.is_submitted() else 200, invoice=invoice, form=form)
-    try:
-        service.report_return(uow, viewer=g.viewer, invoice_id=invoice_id, carrier=form.carrier.data,
-                              tracking_code=form.tracking_code.data,
-                              lines=[{"reference": reference, "quantity": quantity}
-                                     for reference, quantity in form.chosen_lines(invoice.lines)])
-    except DomainError as exc:
-        uow.rollback()
-        invoice = service.invoice_of(uow, viewer=g.viewer, invoice_id=invoice_id)
-        return render("portal/return.html", exc.status, invoice=invoice, form=form, error=_show_errors(form, exc))
-    uow.commit()
+    lines = [{"reference": reference, "quantity": quantity} for reference, quantity in form.chosen_lines(invoice.lines)]
+    _done, refused = _attempt(
+        lambda uow: service.report_return(uow, viewer=g.viewer, invoice_id=invoice_id, carrier=form.carrier.data,
+                                          tracking_code=form.tracking_code.data, lines=lines),
+        lambda exc: render("portal/return.html", exc.status, form=form, error=_show_errors(form, exc),
+                           invoice=service.invoice_of(uow, viewer=g.viewer, invoice_id=invoice_id)))
+    if refused:
+        return refused
     flash(_("Thank you: your return is reported and the webshop is told. Until the goods arrive, your invoice is "
             "on hold: no reminders and no costs."), "success")
     return redirect(url_for("portal.invoice", invoice_id=invoice_id), code=303)
@@ -373,16 +376,13 @@ def extension(invoice_id):
     if not form.validate_on_submit():
         offer = service.extension_offer(uow, viewer=g.viewer, invoice_id=invoice_id)
         return render("portal/extension.html", offer=offer, form=form)
-    try:
-        extended = service.extend(uow, viewer=g.viewer, invoice_id=invoice_id)
-    except DomainError as exc:
-        uow.rollback()
-        if exc.status == 404:
-            raise
-        offer = service.extension_offer(uow, viewer=g.viewer, invoice_id=invoice_id)
-        return render("portal/extension.html", exc.status, offer=offer, form=form, error=words.refusal(exc.detail))
+    extended, refused = _attempt(
+        lambda uow: service.extend(uow, viewer=g.viewer, invoice_id=invoice_id),
+        lambda exc: render("portal/extension.html", exc.status, form=form, error=words.refusal(exc.detail),
+                           offer=service.extension_offer(uow, viewer=g.viewer, invoice_id=invoice_id)))
+    if refused:
+        return refused
     due = extended.due_date
-    uow.commit()
     flash(_("Done: your new due date is %(date)s.") % {"date": words.day(due)}, "success")
     return redirect(url_for("portal.invoice", invoice_id=invoice_id), code=303)
 
@@ -395,14 +395,12 @@ def payment_plan(invoice_id):
         form = PlanForm(prefix="plan")
         instalments = _int(form.instalments.data)
         if form.validate_on_submit() and instalments is not None:
-            try:
-                service.start_payment_plan(uow, viewer=g.viewer, invoice_id=invoice_id, instalments=instalments)
-            except DomainError as exc:
-                uow.rollback()
-                if exc.status == 404:
-                    raise
-                return _plan_page(invoice_id, instalments, error=words.refusal(exc.detail), status=exc.status)
-            uow.commit()
+            _done, refused = _attempt(
+                lambda uow: service.start_payment_plan(uow, viewer=g.viewer, invoice_id=invoice_id,
+                                                       instalments=instalments),
+                lambda exc: _plan_page(invoice_id, instalments, error=words.refusal(exc.detail), status=exc.status))
+            if refused:
+                return refused
             flash(_("Your payment plan has started. We will not send reminders or charge costs while you pay the "
                     "instalments on time."), "success")
             return redirect(url_for("portal.invoice", invoice_id=invoice_id), code=303)
@@ -445,14 +443,13 @@ def open_dispute(invoice_id):
         contacted_merchant_on=form.contacted_merchant_on.data, lines=tuple(form.chosen_lines(invoice.lines)),
         evidence=tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or ()
                        if f.filename))
-    try:
-        opened = service.open_dispute(uow, viewer=g.viewer, invoice_id=invoice_id, case=case)
-    except DomainError as exc:
-        uow.rollback()
-        invoice = service.invoice_of(uow, viewer=g.viewer, invoice_id=invoice_id)
-        return _dispute_page(invoice, form, error=_show_errors(form, exc), running=exc.extra.get("dispute_id"),
-                             status=exc.status)
-    uow.commit()
+    opened, refused = _attempt(
+        lambda uow: service.open_dispute(uow, viewer=g.viewer, invoice_id=invoice_id, case=case),
+        lambda exc: _dispute_page(service.invoice_of(uow, viewer=g.viewer, invoice_id=invoice_id), form,
+                                  error=_show_errors(form, exc), running=exc.extra.get("dispute_id"),
+                                  status=exc.status))
+    if refused:
+        return refused
     flash(_("Your case is opened. The webshop has been asked to answer; you can follow everything here."),
           "success")
     return redirect(url_for("portal.case", dispute_id=opened.id), code=303)
@@ -491,17 +488,13 @@ def reply(dispute_id):
     form = ReplyForm(prefix="reply")
     if not form.validate_on_submit():
         return _case_page(dispute_id, reply_form=form, status=422)
-    uow = current_uow()
     files = tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or () if f.filename)
-    try:
-        service.reply_to_dispute(uow, viewer=g.viewer, dispute_id=dispute_id, message=form.message.data,
-                                 evidence=files)
-    except DomainError as exc:
-        uow.rollback()
-        if exc.status == 404:
-            raise
-        return _case_page(dispute_id, reply_form=form, error=_show_errors(form, exc), status=exc.status)
-    uow.commit()
+    _done, refused = _attempt(
+        lambda uow: service.reply_to_dispute(uow, viewer=g.viewer, dispute_id=dispute_id, message=form.message.data,
+                                             evidence=files),
+        lambda exc: _case_page(dispute_id, reply_form=form, error=_show_errors(form, exc), status=exc.status))
+    if refused:
+        return refused
     flash(_("Your message is added to the case."), "success")
     return redirect(url_for("portal.case", dispute_id=dispute_id), code=303)
 
@@ -514,14 +507,10 @@ def withdraw(dispute_id):
     if not form.validate_on_submit():
         found = service.dispute_of(uow, viewer=g.viewer, dispute_id=dispute_id)
         return render("portal/withdraw.html", case=found, form=form)
-    try:
-        service.withdraw_dispute(uow, viewer=g.viewer, dispute_id=dispute_id)
-    except DomainError as exc:
-        uow.rollback()
-        if exc.status == 404:
-            raise
-        return _case_page(dispute_id, error=words.refusal(exc.detail), status=exc.status)
-    uow.commit()
+    _done, refused = _attempt(lambda uow: service.withdraw_dispute(uow, viewer=g.viewer, dispute_id=dispute_id),
+                          lambda exc: _case_page(dispute_id, error=words.refusal(exc.detail), status=exc.status))
+    if refused:
+        return refused
     flash(_("You withdrew the case. The invoice runs again; its new due date is on the invoice."), "success")
     return redirect(url_for("portal.case", dispute_id=dispute_id), code=303)
 
@@ -543,12 +532,11 @@ def address():
     form.country.choices = _countries()
     if not form.validate_on_submit():
         return render("portal/address.html", 422 if form.is_submitted() else 200, form=form)
-    try:
-        changed = service.change_billing_address(uow, viewer=g.viewer, address=form.address())
-    except DomainError as exc:
-        uow.rollback()
-        return render("portal/address.html", exc.status, form=form, error=_show_errors(form, exc))
-    uow.commit()
+    changed, refused = _attempt(
+        lambda uow: service.change_billing_address(uow, viewer=g.viewer, address=form.address()),
+        lambda exc: render("portal/address.html", exc.status, form=form, error=_show_errors(form, exc)))
+    if refused:
+        return refused
     flash(_("Your address is changed for the invoice you still have to pay; the webshop is told.") if len(changed) == 1
           else _("Your address is changed for the %(num)s invoices you still have to pay; the webshops are told.")
           % {"num": len(changed)}, "success")
