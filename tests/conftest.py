@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from bnpl.app import build_services, create_app
+from bnpl.app import Services, create_app
 from bnpl.clock import FixedClock
 from bnpl.config import Settings
-from bnpl.db import load_models, make_engine, upgrade
+from bnpl.db import load_models, make_engine, make_sessionmaker, upgrade
 from bnpl.merchants import service as merchants
 from bnpl.uow import unit_of_work
 
@@ -59,12 +59,21 @@ def settings(database_url, tmp_path) -> Settings:
                               "BNPL_WEBHOOKS_ALLOW_LOOPBACK": "1", "BNPL_TEST_MODE_MAIL": "send"})
 
 
+@pytest.fixture(scope="session")
+def _engine(database_url):
+    """One engine for the whole run: SQLAlchemy caches compiled statements per engine, and a
+    new engine per test spent most of a small test's time compiling the same SQL again."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def services(settings, clock):
-    svc = build_services(settings, clock)
-    _empty_all_tables(svc.engine)
-    yield svc
-    svc.engine.dispose()
+def services(settings, clock, _engine):
+    """A test's own settings, clock and emptied database, on the shared engine."""
+    assert settings.database_url == _engine.url.render_as_string(hide_password=False)
+    _empty_all_tables(_engine)
+    return Services(settings=settings, engine=_engine, sessionmaker=make_sessionmaker(_engine), clock=clock)
 
 
 def _empty_all_tables(engine) -> None:

@@ -94,6 +94,12 @@ class DecisionSchema(Schema):
     decided_at = fields.DateTime()
     decided_by = fields.Function(lambda d: "mediator" if (d.decided_by or "").startswith("stf_") else d.decided_by)
     resume_due_date = fields.Date(allow_none=True)
+    invoice_on_hold = fields.Method("_on_hold", metadata={
+        "description": "the invoice stays paused for another reason (a return); no due date yet"})
+
+    def _on_hold(self, dispute):
+        ended = next((e for e in reversed(dispute.entries) if e.kind in ("decided", "withdrawn")), None)
+        return bool(ended and ended.data.get("invoice_on_hold"))
 
 
 class DisputeSchema(Schema):
@@ -112,6 +118,9 @@ class DisputeSchema(Schema):
     currency = fields.String()
     contacted_merchant_on = fields.Date(allow_none=True)
     merchant_missed_deadline = fields.Boolean()
+    merchant_answered = fields.Function(lambda d: d.first_merchant_response_at is not None, metadata={
+        "description": "false until the webshop's first answer: a small case it leaves unanswered is decided "
+                       "for the consumer"})
     opened_at = fields.DateTime()
     decision = fields.Method("_decision", allow_none=True)
     timeline = fields.Method("_timeline")

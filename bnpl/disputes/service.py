@@ -24,7 +24,7 @@ from bnpl.disputes.evidence import CheckedFile, EvidenceFile, check_files
 from bnpl.disputes.models import (CONSUMER, FOR_CONSUMER, FOR_MERCHANT, FRAUD, MEDIATOR, MERCHANT, OUTCOMES,
                                   PARTIAL, REASONS, SHARED, STAFF_ONLY, SUSPICIOUS_REASONS, SYSTEM, WITHDRAWN,
                                   Dispute, DisputeEntry, DisputeIdentity, Evidence)
-from bnpl.disputes.schemas import DisputeSchema
+from bnpl.disputes.schemas import PROPOSALS, DisputeSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -190,6 +190,8 @@ def respond(uow: UnitOfWork, *, scope: Scope, dispute_id: str, response: Merchan
     dispute = get_dispute(uow, scope=scope, dispute_id=dispute_id, for_update=True)
     _check_awaiting(uow, dispute, MERCHANT)
     rules = uow.settings.disputes
+    if response.proposal not in PROPOSALS:
+        raise InvalidInput({"proposal": [f"One of: {', '.join(PROPOSALS)}."]})
     files = check_files(list(response.evidence), max_files=rules.evidence_max_files, max_bytes=rules.evidence_max_bytes)
     if response.proposal == "partial_credit" and not 0 < (response.amount or 0) < dispute.disputed_cents:
         raise InvalidInput({"amount": [f"A partial credit is more than 0 and less than the disputed "
@@ -412,7 +414,8 @@ def _settle(uow, dispute: Dispute, *, action: str, outcome: str, amount: int | N
     party = {CONSUMER: CONSUMER, MERCHANT: MERCHANT, SYSTEM: SYSTEM}.get(decided_by, MEDIATOR)
     _entry(uow, dispute, Actor(party, decided_by, by_name), "withdrawn" if outcome == WITHDRAWN else "decided", reasons,
            data={"outcome": outcome, "credited": dispute.credited_cents, "credit_note_id": dispute.credit_note_id,
-                 "resume_due_date": dispute.resume_due_date.isoformat() if dispute.resume_due_date else None})
+                 "resume_due_date": dispute.resume_due_date.isoformat() if dispute.resume_due_date else None,
+                 "invoice_on_hold": invoice.open_pause is not None})
     _record(uow, dispute, "dispute.withdrawn" if outcome == WITHDRAWN else "dispute.decided")
     return dispute
 
@@ -607,7 +610,7 @@ def history(uow: UnitOfWork, *, dispute_id: str) -> History:
     for other_id in uow.session.scalars(select(Dispute.id).where(Dispute.consumer_id == dispute.consumer_id,
                                                                  Dispute.id != dispute.id)):
         links.setdefault(other_id, set()).add("email")
-    others = uow.session.scalars(select(Dispute).where(Dispute.id.in_(sorted(links)))
+    others = uow.session.scalars(select(Dispute).where(Dispute.id.in_(sorted(links)), Dispute.livemode == dispute.livemode)
                                  .order_by(Dispute.opened_at.desc())).all() if links else []
     names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in others}))
     # The most claims within any one 90-day stretch that includes this case: claims 80 days

@@ -115,7 +115,7 @@ def find_invoice(uow: UnitOfWork, *, invoice_id: str | None = None, number: str 
     """An invoice by id or number, whoever's it is: for mediators and the consumer portal,
     which check who may see it themselves. Scope() of the result names its merchant."""
     query = _with_entries(select(Invoice))
-    query = query.where(Invoice.id == invoice_id if invoice_id else Invoice.number == (number or "").strip())
+    query = query.where(Invoice.id == invoice_id if invoice_id else Invoice.number == (number or "").strip().upper())
     invoice = uow.session.scalar(query)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id or number}.")

@@ -121,6 +121,15 @@ def _book(uow: UnitOfWork, checkout: Checkout) -> str:
     return payment.id
 
 
+def methods_for(uow: UnitOfWork, *, livemode: bool, consumer_id: str) -> list[str]:
+    """The online methods a consumer may start a checkout with, the one they used last
+    first; none when the configured provider cannot take money in this mode."""
+    if livemode and not payment_provider(uow.settings).serves_livemode:
+        return []
+    first = default_method(uow, consumer_id=consumer_id)
+    return [first] + [method for method in METHODS if method != first]
+
+
 def default_method(uow: UnitOfWork, *, consumer_id: str) -> str:
     """The method to offer first: the one the consumer paid with last, else iDEAL."""
     last = consumers.last_payment_method(uow, consumer_id=consumer_id)

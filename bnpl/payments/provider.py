@@ -41,6 +41,7 @@ class Callback:
 
 class PaymentProvider(Protocol):
     name: str
+    serves_livemode: bool  # whether it moves real money (a simulator does not)
 
     def start(self, checkout) -> str:
         """Register the payment with the provider: sets ``checkout.provider_reference`` and
@@ -57,6 +58,7 @@ class LocalProvider:
 
     name = "local"
     SIGNATURE_HEADER = "Bnpl-Local-Signature"
+    serves_livemode = False
 
     def __init__(self, settings: Settings):
         self.base_url = settings.base_url

@@ -316,9 +316,8 @@ def _instant(uow, on: datetime | date) -> datetime:
 # --- paying ----------------------------------------------------------------------------------
 
 def payment_methods(uow: UnitOfWork, *, invoice: Invoice) -> list[str]:
-    """The ways to pay online, the one the consumer used last first."""
-    first = checkouts.default_method(uow, consumer_id=invoice.consumer_id)
-    return [first] + [method for method in checkouts.METHODS if method != first]
+    """The ways to pay online, the one the consumer used last first (none without a provider)."""
+    return checkouts.methods_for(uow, livemode=invoice.livemode, consumer_id=invoice.consumer_id)
 
 
 def start_checkout(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, method: str | None) -> str:
@@ -361,10 +360,6 @@ def extend(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:
     """The one free extension of the due date."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     return invoices.extend(uow, scope=_scope(invoice), invoice_id=invoice.id, days=0, requested_by=invoices.CONSUMER)
-
-
-def extension_refusal(uow: UnitOfWork, *, invoice: Invoice) -> str | None:
-    return invoices.consumer_extension_offer(uow, invoice)[1]
 
 
 def start_payment_plan(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalments: int):

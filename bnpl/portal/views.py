@@ -13,6 +13,7 @@ as a page.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from functools import wraps
 from pathlib import Path
@@ -142,8 +143,15 @@ def _remember_device(response, token: str):
 def _client() -> str:
     """Whom rate limits count: the address (behind BNPL_TRUSTED_PROXIES); an IPv6 address by
     its /64, which one household or one attacker gets whole."""
-    address = request.remote_addr or ""
-    return ":".join(address.split(":")[:4]) + "::/64" if ":" in address else address
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return request.remote_addr or ""
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _attempt(call, refused):

@@ -140,10 +140,15 @@ SERVICE_MESSAGES = (
     N_("This sign-in link is used or expired. Ask for a new one; it arrives in a minute."),
     N_("This invoice number and postcode do not belong together. Check both on the invoice."),
     N_("Too many attempts. Please try again in %(minutes)s minutes."),
+    N_("For this, sign in with the link we e-mail you: an invoice number and postcode only open that one invoice."),
     # seeing
     N_("There is no such invoice in your purchases."),
     N_("There is no such case in your purchases."),
     N_("There is no such credit note on this invoice."),
+    # returns and disputes
+    N_("At most %(free)s of %(reference)s can still be returned from this invoice."),
+    N_("Between 1 and %(left)s (not yet credited)."),
+    N_("Line %(reference)s was already credited in full."),
     # paying
     N_("The name on the account."),
     N_("Not a valid IBAN: %(reason)s"),

@@ -1,7 +1,7 @@
 """The portal as a browser uses it: a device cookie, forms with CSRF tokens (on, as in
-production), pages in the reader's language. One engine and one Flask app for the whole
-directory (the trick of tests/disputes/conftest.py): what a test depends on, its database,
-settings and clock, is still its own."""
+production), pages in the reader's language. One Flask app for the whole directory (as in
+tests/disputes/conftest.py): what a test depends on, its database, settings and clock, is
+still its own."""
 from __future__ import annotations
 
 import re
@@ -11,27 +11,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from bnpl.app import Services, create_app
-from bnpl.db import make_engine, make_sessionmaker
+from bnpl.app import create_app
 from bnpl.notifications.models import OutboxMessage
-from tests.conftest import _empty_all_tables
 from tests.payments.flows import ship
 
 EMAIL = "sanne.devries@example.nl"
 POSTCODE = "3511 AB"
-
-
-@pytest.fixture(scope="session")
-def _engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def services(settings, clock, _engine):
-    _empty_all_tables(_engine)
-    return Services(settings=settings, engine=_engine, sessionmaker=make_sessionmaker(_engine), clock=clock)
 
 
 _built = {}
