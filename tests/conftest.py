@@ -96,6 +96,23 @@ def app(services):
     return app
 
 
+_shared = {}
+
+
+@pytest.fixture
+def shared_app(services):
+    """One Flask app for a directory of many small tests (building the routes and OpenAPI
+    document cost more than most of them), bound to each test's own services. For tests that
+    do not change settings the app reads at creation."""
+    app = _shared.get("app")
+    if app is None:
+        app = _shared["app"] = create_app(services=services)
+        app.testing = True
+    app.extensions["bnpl"] = services
+    yield app
+    app.extensions["bnpl"] = None  # a test that forgot to ask for `app` fails loudly, not on old data
+
+
 class ApiClient:
     """The merchant API as a webshop uses it: /api/v1 paths, Bearer key, JSON."""
 

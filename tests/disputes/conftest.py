@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bnpl.app import create_app
-
-_built = {}
-
 
 @pytest.fixture
-def app(services):
-    app = _built.get("app")
-    if app is None:
-        app = _built["app"] = create_app(services=services)
-        app.testing = True
-    app.extensions["bnpl"] = services
-    yield app
-    app.extensions["bnpl"] = None  # a test that forgot to ask for `app` fails loudly, not on old data
+def app(shared_app):
+    return shared_app

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from bnpl.app import create_app
 from bnpl.notifications.models import OutboxMessage
 from tests.payments.flows import ship
 
@@ -19,18 +18,9 @@ EMAIL = "sanne.devries@example.nl"
 POSTCODE = "3511 AB"
 
 
-_built = {}
-
-
 @pytest.fixture
-def app(services):
-    app = _built.get("app")
-    if app is None:
-        app = _built["app"] = create_app(services=services)
-        app.testing = True
-    app.extensions["bnpl"] = services
-    yield app
-    app.extensions["bnpl"] = None
+def app(shared_app):
+    return shared_app
 
 
 def csrf_token(html: str) -> str:
