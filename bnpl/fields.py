@@ -1,11 +1,13 @@
-"""marshmallow fields shared by the feature schemas: money in cents, VAT rates, problems."""
+"""marshmallow fields shared by the feature schemas: money in cents, VAT rates, addresses, problems."""
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from stdnum.eu import vat as eu_vat
+
+from bnpl import geo
 
 
 # Control characters and lone UTF-16 surrogates: neither can be stored or printed.
@@ -132,6 +134,32 @@ class VatBreakdownSchema(Schema):
     net = fields.Integer()
     vat = fields.Integer()
     gross = fields.Integer()
+
+
+# A postal address as orders (billing, shipping), merchants (the seller) and the portal take it.
+class AddressSchema(Schema):
+    street = Text(200, required=True)
+    house_number = Text(20, required=True)
+    postal_code = Text(20, required=True)
+    city = Text(100, required=True)
+    country = Text(2, required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"})
+
+    @validates_schema
+    def _country_and_postcode(self, data, **kwargs):
+        country = (data.get("country") or "").upper()
+        if country not in geo.iso_countries():
+            raise ValidationError("Not an ISO 3166-1 alpha-2 country code, like NL or BE.", "country")
+        if data.get("postal_code"):
+            try:
+                geo.normalize_postal_code(country, data["postal_code"])
+            except ValueError as exc:
+                raise ValidationError(str(exc), "postal_code") from None
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        data["country"] = data["country"].upper()
+        data["postal_code"] = geo.normalize_postal_code(data["country"], data["postal_code"])
+        return data
 
 
 class ProblemSchema(Schema):

@@ -14,7 +14,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
-from bnpl.dunning import law
+from bnpl.calendar import working_days_after
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.invoices import service as invoices
@@ -135,9 +135,7 @@ def _check_waited(uow, case: NewDispute) -> None:
     if case.reason == FRAUD:
         return
     days = uow.settings.disputes.wait_working_days
-    open_from = case.contacted_merchant_on
-    for _ in range(days):
-        open_from = law.next_working_day(open_from + timedelta(days=1))
+    open_from = working_days_after(case.contacted_merchant_on, days)
     if uow.today() < open_from:
         raise Conflict(f"Please give the webshop until {open_from.isoformat()} to answer you ({days} working days "
                        "from the day you asked). If they have not solved it by then, open a case here.",

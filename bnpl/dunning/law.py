@@ -1,5 +1,5 @@
 """Dutch collection law as pure functions: WIK collection costs, statutory interest and the
-deadline of the 14-day letter.
+deadline of the 14-day letter (counted in working days by bnpl.calendar).
 
 Nothing here reads a clock or a database; every date is passed in. Amounts are integer cents.
 The arithmetic runs on exact fractions and is rounded once, half up, at the very end, because
@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, Iterator
+
+from bnpl.calendar import next_working_day
 
 ONE_DAY = timedelta(days=1)
 BASIS_POINTS = 10_000
@@ -293,64 +294,3 @@ def letter_deadline(sent_on: date, channel: str) -> date:
     """
     last_day = receipt_date(sent_on, channel) + timedelta(days=LETTER_TERM_DAYS)
     return next_working_day(last_day)
-
-
-def easter_sunday(year: int) -> date:
-    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    weekday_shift = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * weekday_shift) // 451
-    month, day = divmod(h + weekday_shift - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-@lru_cache(maxsize=64)
-def public_holidays(year: int) -> frozenset[date]:
-    """The Atw's public holidays in a year (art. 3 lid 1, plus Good Friday under art. 3 lid 2).
-
-    Not included: the extra days that a royal decree under art. 3 lid 3 declares equal to a holiday
-    for a few years at a time (such as the Friday after Ascension Day). They are not known in
-    advance and cannot be worked out. King's Day follows the rule in force since 2014.
-    """
-    easter = easter_sunday(year)
-    kings_day = date(year, 4, 27)
-    if kings_day.weekday() == calendar.SUNDAY:
-        kings_day = date(year, 4, 26)  # Besluit: celebrated on the 26th when the 27th is a Sunday
-    return frozenset({
-        date(year, 1, 1),               # Nieuwjaarsdag
-        easter - timedelta(days=2),     # Goede Vrijdag (art. 3 lid 2 Atw)
-        easter + timedelta(days=1),     # Tweede Paasdag
-        kings_day,                      # Koningsdag
-        date(year, 5, 5),               # Bevrijdingsdag ("de vijfde mei")
-        easter + timedelta(days=39),    # Hemelvaartsdag
-        easter + timedelta(days=50),    # Tweede Pinksterdag
-        date(year, 12, 25),             # Eerste Kerstdag
-        date(year, 12, 26),             # Tweede Kerstdag
-    })
-
-
-def is_working_day(day: date) -> bool:
-    """True unless ``day`` is a Saturday, a Sunday or an Atw public holiday."""
-    return day.weekday() < calendar.SATURDAY and day not in public_holidays(day.year)
-
-
-def next_working_day(day: date) -> date:
-    """The first working day on or after ``day``."""
-    while not is_working_day(day):
-        day += ONE_DAY
-    return day
-
-
-def working_days_between(earlier: date, later: date) -> int:
-    """Working days after ``earlier`` up to and including ``later``; 0 when later <= earlier."""
-    count, day = 0, earlier + ONE_DAY
-    while day <= later:
-        count += is_working_day(day)
-        day += ONE_DAY
-    return count

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bnpl import pagination
+from bnpl.calendar import working_days_between
 from bnpl.db import among, insert_ignoring_conflicts, new_id, upsert
-from bnpl.dunning import law
 from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
 from bnpl.dunning.policy import DEFAULTS, Policy, check_lawful_for
@@ -38,7 +38,7 @@ def stale_statements(uow: UnitOfWork, *, as_of: date) -> str | None:
     allowed = uow.settings.statement_max_age_working_days
     if through is None:
         return "No bank statement was ever imported: a reminder could cross a payment."
-    age = law.working_days_between(through, as_of)
+    age = working_days_between(through, as_of)
     if age > allowed:
         return (f"The newest bank statement covers {through.isoformat()}, {age} working days before "
                 f"{as_of.isoformat()} (at most {allowed}): a reminder could cross a payment.")

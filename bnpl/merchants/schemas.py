@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, post_load, validate
 
 from bnpl.fields import Text, VatNumber
-from bnpl.orders.schemas import AddressSchema
+from bnpl.fields import AddressSchema
 
 
 class LogoInfoSchema(Schema):

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from bnpl import geo
 from bnpl.invoices.schemas import InvoiceSchema
-from bnpl.fields import (Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatNumber, VatRate,
+from bnpl.fields import (AddressSchema, Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatNumber, VatRate,
                          page_schema)
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
@@ -27,31 +26,6 @@ class ConsumerSchema(Schema):
     def _business(self, data, **kwargs):
         if data.get("type") == "business" and not data.get("company_name"):
             raise ValidationError("A business consumer needs a company_name.", "company_name")
-
-
-class AddressSchema(Schema):
-    street = Text(200, required=True)
-    house_number = Text(20, required=True)
-    postal_code = Text(20, required=True)
-    city = Text(100, required=True)
-    country = Text(2, required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"})
-
-    @validates_schema
-    def _country_and_postcode(self, data, **kwargs):
-        country = (data.get("country") or "").upper()
-        if country not in geo.iso_countries():
-            raise ValidationError("Not an ISO 3166-1 alpha-2 country code, like NL or BE.", "country")
-        if data.get("postal_code"):
-            try:
-                geo.normalize_postal_code(country, data["postal_code"])
-            except ValueError as exc:
-                raise ValidationError(str(exc), "postal_code") from None
-
-    @post_load
-    def _normalize(self, data, **kwargs):
-        data["country"] = data["country"].upper()
-        data["postal_code"] = geo.normalize_postal_code(data["country"], data["postal_code"])
-        return data
 
 
 class LineSchema(Schema):

@@ -426,7 +426,7 @@ def _checked_address(address: dict) -> dict:
     from marshmallow import ValidationError
 
     from bnpl.errors import flatten_messages
-    from bnpl.orders.schemas import AddressSchema
+    from bnpl.fields import AddressSchema
 
     try:
         return AddressSchema().load(address)

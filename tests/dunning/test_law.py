@@ -21,14 +21,9 @@ from bnpl.dunning.law import (
     RateTable,
     business_collection_costs,
     collection_costs,
-    easter_sunday,
     interest_cents,
-    is_working_day,
     letter_deadline,
-    next_working_day,
-    public_holidays,
     receipt_date,
-    working_days_between,
 )
 
 D = date.fromisoformat
@@ -284,73 +279,3 @@ def test_an_unknown_channel_is_refused(channel):
 ])
 def test_letter_deadline(sent_on, channel, deadline):
     assert letter_deadline(D(sent_on), channel) == D(deadline)
-
-
-# --- Working days ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("year, easter", [
-    pytest.param(2024, "2024-03-31", id="2024"),
-    pytest.param(2025, "2025-04-20", id="2025"),
-    pytest.param(2026, "2026-04-05", id="2026"),
-    pytest.param(2027, "2027-03-28", id="2027"),
-    pytest.param(2038, "2038-04-25", id="2038: latest possible date"),
-    pytest.param(2285, "2285-03-22", id="2285: earliest possible date"),
-])
-def test_easter_sunday(year, easter):
-    assert easter_sunday(year) == D(easter)
-
-
-def test_public_holidays_of_2026():
-    assert public_holidays(2026) == {
-        D("2026-01-01"),  # Nieuwjaarsdag
-        D("2026-04-03"),  # Goede Vrijdag (Easter is 5 April)
-        D("2026-04-06"),  # Tweede Paasdag
-        D("2026-04-27"),  # Koningsdag
-        D("2026-05-05"),  # Bevrijdingsdag
-        D("2026-05-14"),  # Hemelvaartsdag (Easter + 39)
-        D("2026-05-25"),  # Tweede Pinksterdag (Easter + 50)
-        D("2026-12-25"),  # Eerste Kerstdag
-        D("2026-12-26"),  # Tweede Kerstdag
-    }
-
-
-def test_kings_day_moves_to_the_26th_when_the_27th_is_a_sunday():
-    assert D("2025-04-26") in public_holidays(2025)  # 27 April 2025 is a Sunday
-    assert D("2025-04-27") not in public_holidays(2025)
-
-
-@pytest.mark.parametrize("day, working", [
-    pytest.param("2026-03-02", True, id="an ordinary Monday"),
-    pytest.param("2026-03-06", True, id="an ordinary Friday"),
-    pytest.param("2026-03-07", False, id="Saturday"),
-    pytest.param("2026-03-08", False, id="Sunday"),
-    pytest.param("2026-04-27", False, id="Koningsdag on a Monday"),
-    pytest.param("2027-03-26", False, id="Good Friday"),
-    pytest.param("2026-12-24", True, id="Christmas Eve is a working day"),
-    pytest.param("2026-12-31", True, id="New Year's Eve is a working day"),
-])
-def test_is_working_day(day, working):
-    assert is_working_day(D(day)) is working
-
-
-@pytest.mark.parametrize("day, next_day", [
-    pytest.param("2026-03-02", "2026-03-02", id="a working day is its own answer"),
-    pytest.param("2026-03-07", "2026-03-09", id="Saturday: Monday"),
-    pytest.param("2027-03-26", "2027-03-30", id="Good Friday: Tuesday after Easter Monday"),
-    pytest.param("2025-12-25", "2025-12-29", id="Christmas Thursday: Monday 29 December"),
-])
-def test_next_working_day(day, next_day):
-    assert next_working_day(D(day)) == D(next_day)
-
-
-@pytest.mark.parametrize("earlier, later, count", [
-    pytest.param("2026-03-06", "2026-03-09", 1, id="Fri to Mon over a weekend: Monday only"),
-    pytest.param("2026-03-02", "2026-03-09", 5, id="Mon to next Mon: Tue to Fri and Mon"),
-    pytest.param("2026-04-24", "2026-04-28", 1, id="Fri to Tue over Koningsdag: Tuesday only"),
-    pytest.param("2027-03-25", "2027-03-30", 1, id="Thu to Tue over Easter 2027: Tuesday only"),
-    pytest.param("2025-12-23", "2025-12-31", 4, id="over Christmas 2025: 24, 29, 30, 31 Dec"),
-    pytest.param("2026-03-02", "2026-03-02", 0, id="same day: none"),
-    pytest.param("2026-03-09", "2026-03-02", 0, id="later before earlier: none"),
-])
-def test_working_days_between(earlier, later, count):
-    assert working_days_between(D(earlier), D(later)) == count
