@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Invoice PDF benchmark: our renderer (bnpl.invoices.pdf.render_pdf) next to a naive
+"""Invoice PDF benchmark: our renderer (bnpl.documents.pdf.render_pdf) next to a naive
 WeasyPrint integration of the same HTML and stylesheet.
 
     python bench/pdf.py [--runs N] [--batch N] [--quick]
@@ -30,8 +30,8 @@ from pathlib import Path
 import weasyprint
 
 from bnpl.config import Provider
-from bnpl.invoices import pdf
-from bnpl.invoices.documents import DocumentView, Line, Party, Payee, VatLine
+from bnpl.documents import pdf
+from bnpl.documents.content import DocumentView, Line, Party, Payee, VatLine
 from bnpl.invoices.models import format_number, rf_reference
 from bnpl.money import vat_breakdown
 

@@ -24,10 +24,22 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
+    wire()
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     return Services(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
                     clock=clock or SystemClock())
+
+
+def wire() -> None:
+    """Plug the features into the core they must not be imported by (idempotent): how each
+    feature draws its documents."""
+    from bnpl.documents import service as documents
+    from bnpl.dunning import letters
+    from bnpl.invoices import drawings
+
+    for kind, draw in {**drawings.DRAWINGS, **letters.DRAWINGS}.items():
+        documents.register(kind, draw)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -47,6 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.web.api import OPENAPI_CONFIG, Api
     from bnpl.web.context import close_uow
 
+    wire()
     services = services or build_services(settings, clock)
     app = Flask(__name__, instance_path=str(services.settings.instance_path.resolve()))
     app.config.update(

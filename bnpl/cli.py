@@ -192,7 +192,7 @@ def dunning_letter(step_id, output):
     """Write the stored PDF of a 14-day letter (rendered now if the renderer has not yet)."""
     from pathlib import Path
 
-    from bnpl.invoices.service import render_letter
+    from bnpl.dunning.letters import render_letter
     from bnpl.uow import unit_of_work
 
     try:
@@ -212,7 +212,7 @@ def documents():
 @documents.command("render")
 def documents_render():
     """Render the PDFs that were requested and are not stored yet (one pass)."""
-    from bnpl.invoices.jobs import render_documents
+    from bnpl.documents.jobs import render_documents
 
     click.echo(f"{render_documents(_services())} document request(s) handled.")
 

@@ -128,7 +128,7 @@ def upgrade(url: str) -> None:
 # Each feature owns its tables; migrations and tests need all of them registered.
 MODEL_MODULES = (
     "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
-    "bnpl.invoices.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
+    "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
     "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models", "bnpl.staff.models",
     "bnpl.portal.models",
 )

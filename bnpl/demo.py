@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bnpl.clock import FixedClock
 from bnpl.invoices import service as invoices
-from bnpl.invoices.jobs import render_documents
+from bnpl.documents.jobs import render_documents
 from bnpl.notifications.jobs import deliver_outbox
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant

@@ -31,7 +31,7 @@ class Job:
 def jobs(settings) -> list[Job]:
     from bnpl.disputes.jobs import check_dispute_deadlines
     from bnpl.dunning.jobs import check_payment_plans, run_dunning
-    from bnpl.invoices.jobs import render_documents
+    from bnpl.documents.jobs import render_documents
     from bnpl.notifications.jobs import deliver_outbox
     from bnpl.returns.jobs import flag_overdue_returns
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bnpl import pagination
 from bnpl.calendar import working_days_between
 from bnpl.db import among, insert_ignoring_conflicts, new_id, upsert
+from bnpl.dunning import letters
 from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
 from bnpl.dunning.policy import DEFAULTS, Policy, check_lawful_for
@@ -20,7 +21,6 @@ from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import WithRelated
 from bnpl.invoices import service as invoices
-from bnpl.invoices.documents import request_renderings
 from bnpl.notifications import service as notifications
 from bnpl.payments import service as payments
 from bnpl.tenancy import Scope
@@ -136,9 +136,8 @@ def _take(uow, as_of: date, decided: list[tuple]) -> list[tuple]:
     taken = [(c, s, step) for c, s, step in decided if rows[id(step)]["id"] in inserted]
     invoices.reach_dunning_levels(uow, reached=[
         invoices.LevelReached(candidate.id, step.number, _fees(state, step)) for candidate, state, step in taken])
-    request_renderings(uow, subject_type="letter", subject_ids=[rows[id(step)]["id"] for _, _, step in taken
-                                                                if step.level.letter],
-                       payloads=[_letter(rows[id(step)]) for _, _, step in taken if step.level.letter])
+    letters.request_letters(uow, step_ids=[rows[id(step)]["id"] for _, _, step in taken if step.level.letter],
+                            stated=[_letter(rows[id(step)]) for _, _, step in taken if step.level.letter])
     events.record_many(uow, [events.NewEvent(candidate.scope, "dunning.level_reached", rows[id(step)]["id"],
                                              _event_data(candidate, rows[id(step)], step))
                              for candidate, _, step in taken])
@@ -306,7 +305,7 @@ def invoice_dunning(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> Invoic
     steps = uow.session.scalars(select(DunningStep).where(
         DunningStep.invoice_id == invoice.id, DunningStep.merchant_id == scope.merchant_id,
         DunningStep.livemode == scope.livemode).order_by(DunningStep.level)).all()
-    stored = invoices.letters_stored(uow, step_ids=[step.id for step in steps if _is_letter(step)])
+    stored = letters.letters_stored(uow, step_ids=[step.id for step in steps if _is_letter(step)])
     return InvoiceDunning(
         invoice.id, invoice.dunning_level, customer_type,
         [WithRelated(step, letter=_is_letter(step), pdf_stored=step.id in stored) for step in steps],
@@ -326,7 +325,7 @@ def letter_pdf(uow: UnitOfWork, *, scope: Scope, invoice_id: str, step_id: str) 
         raise NotFound(f"Invoice {invoice_id} has no dunning step {step_id}.")
     if not _is_letter(step):
         raise NotFound(f"Step {step_id} is a {step.name} ({step.channel}), not a letter: only letters are kept as PDF.")
-    pdf = invoices.letter_pdf(uow, step_id=step.id)
+    pdf = letters.letter_pdf(uow, step_id=step.id)
     if pdf is None:
         raise LetterNotRendered(f"The letter of step {step_id} is not rendered yet; it will be within minutes.")
     return pdf

@@ -1,5 +1,6 @@
 from flask import Response
 
+from bnpl.documents import service as documents
 from bnpl.invoices import service
 from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, ExtensionCreateSchema,
                                    FeeWaiverCreateSchema, InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
@@ -92,4 +93,4 @@ def invoice_ubl(invoice_id):
 
 def _pdf(uow, document) -> Response:
     return stored_pdf_response(sha256=document.sha256, filename=f"{document.subject_type}-{document.subject_id}.pdf",
-                               content=lambda: service.document_pdf(uow, document))
+                               content=lambda: documents.pdf_bytes(uow, document))

@@ -1,7 +1,6 @@
 """Use cases for invoices: issue one for a shipment, move its due date, read them."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import attrgetter
@@ -14,9 +13,10 @@ from bnpl import pagination
 from bnpl.db import among, insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
-from bnpl.merchants import service as merchants
-from bnpl.invoices import documents, models
-from bnpl.invoices.models import (CreditNote, CreditNoteLine, Document, DocumentRequest, Invoice,
+from bnpl.documents import service as documents
+from bnpl.documents.models import Document
+from bnpl.invoices import models
+from bnpl.invoices.models import (CreditNote, CreditNoteLine, Invoice,
                                   InvoiceFee, InvoiceLine, InvoicePause, InvoicePayment, NumberSeries)
 from bnpl.invoices.schemas import CreditNoteSchema, InvoiceSchema
 from bnpl.tenancy import Scope
@@ -64,7 +64,7 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     invoice.payment_reference = models.rf_reference(invoice.number)
     uow.session.add(invoice)
     uow.session.flush()
-    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id,
                   data=_invoice_schema.dump(invoice))
     return invoice
@@ -91,7 +91,7 @@ def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, deliver
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
     previous = invoice.due_date
     if invoice.move_due_date_for_delivery(delivered_on):
-        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+        documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
         events.record(uow, scope=scope, type="invoice.due_date_changed", subject_id=invoice.id,
                       data={"invoice_id": invoice.id, "previous_due_date": previous.isoformat(),
                             "due_date": invoice.due_date.isoformat(), "reason": "delivery"})
@@ -144,7 +144,7 @@ def change_billing_address(uow: UnitOfWork, *, scope: Scope, invoice_id: str, ad
     if previous == address:
         return invoice
     invoice.billed_to = {**invoice.billed_to, "address": address}
-    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.billing_address_changed", subject_id=invoice.id,
                   data={"invoice_id": invoice.id, "previous_address": previous, "address": address})
     return invoice
@@ -211,7 +211,7 @@ def extend(uow: UnitOfWork, *, scope: Scope, invoice_id: str, days: int, request
     invoice.due_date = previous + timedelta(days=days)
     invoice.extensions.append(models.InvoiceExtension(requested_by=requested_by, days=days, previous_due_date=previous,
                                                       due_date=invoice.due_date, created_at=uow.now()))
-    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+    documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.due_date_changed", subject_id=invoice.id, data={
         "invoice_id": invoice.id, "previous_due_date": previous.isoformat(), "due_date": invoice.due_date.isoformat(),
         "reason": "extension", "requested_by": requested_by, "days": days})
@@ -282,7 +282,7 @@ def _lift(uow, scope, invoice: Invoice, pause: InvoicePause, by: str, due_on_or_
     if days is not None and due_on_or_after and invoice.due_date < due_on_or_after:
         invoice.due_date = due_on_or_after
     if invoice.due_date != previous_due:  # the consumer's PDF should say so
-        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+        documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     if days is not None:
         events.record(uow, scope=scope, type="invoice.resumed", subject_id=invoice.id, data={
             "invoice_id": invoice.id, "lifted_by": by, "paused_days": days,
@@ -492,7 +492,7 @@ def _expire_invoices(uow, invoice_ids: set[str]) -> None:
 def _after_payments(uow, applied: list[tuple[Scope, PaymentToApply, int, str]]) -> None:
     """The events of applied payments; a new PDF where money is still owed (the consumer
     pays the rest from it), while a closed invoice's is rendered when someone asks for it."""
-    documents.request_renderings(uow, subject_type="invoice", subject_ids=sorted(
+    documents.request_renderings(uow, kind="invoice", subject_ids=sorted(
         {payment.invoice_id for _, payment, owed, _ in applied if owed > 0}))
     events.record_many(uow, [events.NewEvent(scope, _payment_event(p.method, p.amount), p.payment_id, {
         "payment_id": p.payment_id, "invoice_id": p.invoice_id, "amount": p.amount, "method": p.method,
@@ -572,8 +572,8 @@ def _issue_credit_note(uow, scope, invoice: Invoice, lines: list[LineToCredit], 
         for pause in [p for p in invoice.pauses if p.lifted_at is None]:
             _lift(uow, scope, invoice, pause, by="invoice closed")
     uow.session.flush()
-    documents.request_rendering(uow, subject_type="credit_note", subject_id=note.id)
-    documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)  # its new balance
+    documents.request_rendering(uow, kind="credit_note", subject_id=note.id)
+    documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)  # its new balance
     events.record(uow, scope=scope, type="credit_note.issued", subject_id=note.id,
                   data=_credit_note_schema.dump(note))
     return note
@@ -595,7 +595,7 @@ def waive_fees(uow: UnitOfWork, *, scope: Scope, invoice_id: str, fee_ids: list[
         for pause in [p for p in invoice.pauses if p.lifted_at is None]:
             _lift(uow, scope, invoice, pause, by="fees waived")
     if invoice.balance_cents > 0:  # the consumer pays the rest from the PDF: it must show the new amount
-        documents.request_rendering(uow, subject_type="invoice", subject_id=invoice.id)
+        documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.fees_waived", subject_id=invoice.id, data={
         "invoice_id": invoice.id, "reason": reason, "waived": sum(fee.amount_cents for fee in fees),
         "fees": [{"id": fee.id, "kind": fee.kind, "amount": fee.amount_cents} for fee in fees],
@@ -685,165 +685,24 @@ def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, t
         Invoice.status == models.OPEN, Invoice.due_date < today)))
 
 
-# --- documents ----------------------------------------------------------------------------
+# --- documents: drawn by invoices (drawings.py), stored and rendered by documents -----------
 
 def invoice_document(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> Document:
     """The invoice's PDF as it stands now: stored, or rendered and stored."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
-    return _document(uow, invoice.merchant_id, lambda branding: documents.invoice_view(uow, invoice, branding=branding))
+    return documents.document(uow, kind="invoice", subject_id=invoice.id)
 
 
 def credit_note_document(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) -> Document:
     """The credit note's PDF: stored, or rendered and stored."""
     note = get_credit_note(uow, scope=scope, credit_note_id=credit_note_id)
-    return _document(uow, note.merchant_id, lambda branding: documents.credit_note_view(uow, note, branding=branding))
-
-
-def document_pdf(uow: UnitOfWork, document: Document) -> bytes:
-    return documents.pdf_bytes(uow, document)
-
-
-def letters_stored(uow: UnitOfWork, *, step_ids: list[str]) -> set[str]:
-    """Of these dunning steps, those whose letter PDF is stored (the renderer made it)."""
-    stored: set[str] = set()
-    for chunk in _chunks(sorted(set(step_ids))):
-        stored.update(uow.session.scalars(select(Document.subject_id).where(
-            Document.subject_type == "letter", Document.subject_id.in_(chunk))))
-    return stored
+    return documents.document(uow, kind="credit_note", subject_id=note.id)
 
 
 def einvoice_ubl(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> bytes:
     """The invoice as UBL 2.1 (EN 16931), for a business customer's bookkeeping."""
-    from bnpl.invoices import einvoice
-
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
-    branding, _ = _branding(uow, invoice.merchant_id)
-    return einvoice.ubl_xml(documents.invoice_view(uow, invoice, branding=branding))
-
-
-def _document(uow, merchant_id: str, view_for) -> Document:
-    from bnpl.invoices import pdf
-
-    branding, logo = _branding(uow, merchant_id)
-    view = view_for(branding)
-    return documents.stored_document(uow, merchant_id=merchant_id, view=view,
-                                     render=lambda: pdf.render_pdf(view, logo=logo))
-
-
-def _branding(uow, merchant_id: str):
-    from bnpl.invoices.pdf import Logo
-
-    merchant = merchants.get_merchant(uow, merchant_id=merchant_id)
-    logo = Logo(media_type=merchant.logo_type, data=merchant.logo) if merchant.logo else None
-    return documents.Branding(colour=merchant.brand_colour,
-                              logo_sha256=hashlib.sha256(logo.data).hexdigest() if logo else None), logo
-
-
-def render_requested(uow: UnitOfWork, request: DocumentRequest) -> Document:
-    """Render the document a request asks for (the renderer's job calls this)."""
-    if request.subject_type == "letter":
-        return _letter_document(uow, step_id=request.subject_id, stated=request.payload)
-    if request.subject_type == "invoice":
-        invoice = uow.session.get(Invoice, request.subject_id)
-        scope = Scope(merchant_id=invoice.merchant_id, livemode=invoice.livemode)
-        return invoice_document(uow, scope=scope, invoice_id=invoice.id)
-    note = uow.session.get(CreditNote, request.subject_id)
-    scope = Scope(merchant_id=note.merchant_id, livemode=note.livemode)
-    return credit_note_document(uow, scope=scope, credit_note_id=note.id)
-
-
-# --- dunning letters: the 14-day letter kept as a PDF, the proof of what it stated -----------
-
-@dataclass(frozen=True)
-class LetterView(documents.DocumentView):
-    """A dunning letter: the invoice it chases, and what the dunning step stated (its
-    payload). The pay box asks for `balance_cents` by `due_date`, which is the deadline."""
-
-    sent_on: date | None = None
-    deadline: date | None = None  # the last day to pay without collection costs
-    costs_cents: int = 0  # charged if it is not paid by the deadline (art. 6:96 lid 6 BW)
-    interest_cents: int = 0  # charged with this step
-    invoice_due_date: date | None = None
-
-
-def letter_pdf(uow: UnitOfWork, *, step_id: str) -> bytes | None:
-    """The stored PDF of a dunning step's letter, or None when it is not rendered yet."""
-    document = _stored_letter(uow, step_id)
-    return document_pdf(uow, document) if document else None
-
-
-def render_letter(uow: UnitOfWork, *, step_id: str) -> bytes:
-    """The letter's PDF for staff: the stored one, or rendered and stored now from its
-    pending render request (which says what the letter states)."""
-    pdf = letter_pdf(uow, step_id=step_id)
-    if pdf is not None:
-        return pdf
-    request = uow.session.scalar(select(DocumentRequest).where(
-        DocumentRequest.subject_type == "letter", DocumentRequest.subject_id == step_id).limit(1))
-    if request is None:
-        raise NotFound(f"No letter {step_id}: dunning sent no letter under this step id.")
-    return document_pdf(uow, render_requested(uow, request))
-
-
-def _stored_letter(uow, step_id: str) -> Document | None:
-    # The first stored: a letter is rendered once, from what it stated when it went out.
-    return uow.session.scalars(select(Document).where(
-        Document.subject_type == "letter", Document.subject_id == step_id)
-        .order_by(Document.created_at, Document.id).limit(1)).first()
-
-
-def _letter_document(uow, *, step_id: str, stated: dict) -> Document:
-    from dataclasses import replace
-
-    from bnpl.invoices import pdf
-
-    invoice = uow.session.get(Invoice, stated["invoice_id"])
-    branding, logo = _branding(uow, invoice.merchant_id)
-    view = _letter_view(uow, invoice, branding, step_id=step_id, stated=stated)
-    # Stored as a "letter" (what dunning and staff look up), drawn by pdf/dunning_letter.html.
-    return documents.stored_document(uow, merchant_id=invoice.merchant_id, view=view,
-                                     render=lambda: pdf.render_pdf(replace(view, kind="dunning_letter"), logo=logo))
-
-
-def _letter_view(uow, invoice: Invoice, branding, *, step_id: str, stated: dict) -> LetterView:
-    """The invoice's parties and facts, with the amounts and dates the step stated. No lines,
-    credits or payments: what the letter shows must not change after it was sent."""
-    from dataclasses import fields
-
-    base = documents.invoice_view(uow, invoice, branding=branding)
-    sent_on, deadline = date.fromisoformat(stated["sent_on"]), date.fromisoformat(stated["deadline"])
-    return LetterView(**{field.name: getattr(base, field.name) for field in fields(base)} | dict(
-        kind="letter", subject_id=step_id, issue_date=sent_on, due_date=deadline,
-        lines=(), vat_lines=(), applied=(), balance_cents=stated["balance"],
-        is_business=False,  # a letter is not an invoice: no Factur-X inside
-        sent_on=sent_on, deadline=deadline, costs_cents=stated["costs"],
-        interest_cents=stated["interest"], invoice_due_date=invoice.due_date))
-
-
-MAX_RENDER_ATTEMPTS = 5
-
-
-def render_next_requested(uow: UnitOfWork, *, skip: set[str]) -> str | None:
-    """Claim the oldest render request (SKIP LOCKED: workers share the queue) and render it.
-    The request is deleted in the same transaction the document is stored in; a failure is
-    recorded on the request, which is retried on the next run until MAX_RENDER_ATTEMPTS.
-    Returns the request id, or None when nothing is left."""
-    request = uow.session.scalar(
-        select(DocumentRequest)
-        .where(DocumentRequest.attempts < MAX_RENDER_ATTEMPTS, DocumentRequest.id.not_in(skip))
-        .order_by(DocumentRequest.requested_at, DocumentRequest.id).limit(1)
-        .with_for_update(skip_locked=True))
-    if request is None:
-        return None
-    try:
-        with uow.session.begin_nested():
-            render_requested(uow, request)
-    except Exception as exc:  # noqa: BLE001 - any failure is kept on the request for the operator
-        request.attempts += 1
-        request.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-    else:
-        uow.session.delete(request)
-    return request.id
+    return documents.ubl_xml(uow, kind="invoice", subject_id=invoice.id)
 
 
 # --- what was issued when (settlements) ---------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bnpl.db import new_id
-from bnpl.invoices import service as invoices
+from bnpl.documents import service as documents
 from bnpl.notifications import mail, service, webhooks
 from bnpl.notifications.models import OutboxMessage
 from bnpl.uow import unit_of_work
@@ -66,7 +66,7 @@ def _attach_letter(uow, message_id: str, prepared) -> None:
     message = uow.session.get(OutboxMessage, message_id)
     if message.kind not in LETTER_ATTACHED or not message.subject_id:
         return
-    pdf = invoices.letter_pdf(uow, step_id=message.subject_id)
+    pdf = documents.first_stored_pdf(uow, kind="letter", subject_id=message.subject_id)
     if pdf is not None:
         number = message.payload.get("data", {}).get("number") or message.subject_id
         prepared.email.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}-letter.pdf")

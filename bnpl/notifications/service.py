@@ -13,6 +13,7 @@ from bnpl import i18n
 from bnpl.db import among, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
+from bnpl.documents import service as documents
 from bnpl.events.models import EVENT_TYPES
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
@@ -382,7 +383,7 @@ def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachme
 
 def _pdf(uow, document, filename: str) -> mail.Attachment:
     return mail.Attachment(filename=filename, media_type="application/pdf",
-                           data=invoices.document_pdf(uow, document))
+                           data=documents.pdf_bytes(uow, document))
 
 
 # --- operators: dead letters ---------------------------------------------------------------

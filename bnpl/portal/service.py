@@ -18,7 +18,8 @@ from bnpl.consumers import service as consumers
 from bnpl.consumers.models import Consumer, normalize_email
 from bnpl.db import new_id
 from bnpl.disputes import service as disputes
-from bnpl.invoices import epc
+from bnpl.documents import epc
+from bnpl.documents import service as documents
 from bnpl.dunning import service as dunning
 from bnpl.errors import DomainError, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
@@ -486,7 +487,7 @@ def credit_note_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, cr
 
 
 def document_pdf(uow: UnitOfWork, document) -> bytes:
-    return invoices.document_pdf(uow, document)
+    return documents.pdf_bytes(uow, document)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bnpl.db import new_id
 from bnpl.dunning.jobs import run_dunning
 from bnpl.dunning.models import DunningStep
-from bnpl.invoices.models import Document
+from bnpl.documents.models import Document
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.payments.flows import invoice, ship

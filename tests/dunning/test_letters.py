@@ -16,8 +16,10 @@ from bnpl.cli import main
 from bnpl.dunning.jobs import run_dunning
 from bnpl.dunning.models import DunningStep
 from bnpl.invoices import service as invoices
-from bnpl.invoices.jobs import render_documents
-from bnpl.invoices.models import Document, DocumentRequest, Invoice
+from bnpl.documents.jobs import render_documents
+from bnpl.documents.models import Document, DocumentRequest
+from bnpl.dunning import letters
+from bnpl.invoices.models import Invoice
 from bnpl.notifications import mail
 from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import EMAIL, OutboxMessage
@@ -44,7 +46,7 @@ def walk_to_letter(services, inv: dict) -> DunningStep:
 
 def stored_letter(services, step_id: str) -> bytes | None:
     with unit_of_work(services) as uow:
-        return invoices.letter_pdf(uow, step_id=step_id)
+        return letters.letter_pdf(uow, step_id=step_id)
 
 
 def letters_stored(services, step_id: str) -> int:

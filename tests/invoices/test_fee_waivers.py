@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bnpl.dunning.jobs import run_dunning
 from bnpl.events.models import Event
 from bnpl.invoices import service as invoices
-from bnpl.invoices.models import DocumentRequest
+from bnpl.documents.models import DocumentRequest
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests.payments.flows import invoice, ship

@@ -71,7 +71,7 @@ def test_a_bad_logo_is_refused_with_what_to_do(api, logo, says):
 
 
 def test_a_cut_off_logo_is_refused_even_after_the_renderer_relaxed_pillow(api):
-    import bnpl.invoices.pdf  # noqa: F401 - importing WeasyPrint sets LOAD_TRUNCATED_IMAGES
+    import bnpl.documents.pdf  # noqa: F401 - importing WeasyPrint sets LOAD_TRUNCATED_IMAGES
     answer = api.patch("/merchant", json={"logo": image_uri()[:-40]})
     assert "cut off" in answer.get_json()["errors"]["logo"][0]
 

@@ -23,8 +23,9 @@ from sqlalchemy import select
 
 from bnpl import i18n
 from bnpl.config import Provider
-from bnpl.invoices import documents, jobs
-from bnpl.invoices.models import Document
+from bnpl.documents import jobs
+from bnpl.documents import service as documents
+from bnpl.documents.models import Document
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
 from bnpl.uow import unit_of_work

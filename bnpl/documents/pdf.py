@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,17 +22,11 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bnpl import i18n
-from bnpl.invoices import epc
-from bnpl.invoices.documents import DocumentView
+from bnpl.documents import epc
+from bnpl.documents.content import DocumentView, Logo
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PDF_TEMPLATES = TEMPLATES / "pdf"
-
-
-@dataclass(frozen=True)
-class Logo:
-    media_type: str  # image/png | image/jpeg
-    data: bytes
 
 
 class _Images(dict):
@@ -109,7 +102,7 @@ def _factur_x(view: DocumentView, images: "_Images") -> dict:
     the Factur-X XMP properties. WeasyPrint writes it all in the one pass; the factur-x
     library builds and checks the XML (einvoice.py). Having the library rewrite the PDF
     instead doubled the file (to 120 KB) and added a second parse."""
-    from bnpl.invoices import einvoice
+    from bnpl.documents import einvoice
 
     attachment = Attachment(file_obj=io.BytesIO(einvoice.cii_xml(view)), name="factur-x.xml",
                             description="Factur-X (EN 16931) invoice", relationship="Data")

@@ -3,19 +3,27 @@ path, kept byte for byte, and a changed view is a new version beside the old one
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from bnpl import i18n
-from bnpl.invoices import documents, jobs, service
-from bnpl.invoices import pdf as pdf_module
-from bnpl.invoices.models import Document, DocumentRequest, Invoice
+from bnpl.documents import jobs
+from bnpl.documents import pdf as pdf_module
+from bnpl.documents import service as documents
+from bnpl.documents.content import Branding, DocumentView, Drawing
+from bnpl.documents.models import Document, DocumentRequest
+from bnpl.invoices import drawings
+from bnpl.invoices import service as invoices
+from bnpl.invoices.models import Invoice
 from bnpl.orders import service as orders
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
@@ -62,10 +70,10 @@ def stored(services, subject_id: str | None = None) -> list[tuple[Document, byte
         return [(document, content) for document, content in uow.session.execute(query)]
 
 
-def invoice_view(uow, api, invoice_id: str) -> documents.DocumentView:
+def invoice_view(uow, api, invoice_id: str) -> DocumentView:
     """The view the API renders for a merchant without logo or brand colour."""
-    invoice = service.get_invoice(uow, scope=scope_of(api), invoice_id=invoice_id)
-    return documents.invoice_view(uow, invoice, branding=documents.Branding(colour=None, logo_sha256=None))
+    invoice = invoices.get_invoice(uow, scope=scope_of(api), invoice_id=invoice_id)
+    return drawings.invoice_view(uow, invoice, branding=Branding(colour=None, logo_sha256=None))
 
 
 def fail_rendering(monkeypatch, message: str = "no fonts today") -> None:
@@ -158,13 +166,13 @@ def test_a_failed_render_is_retried_on_the_next_run(api, services, monkeypatch):
 def test_after_max_attempts_a_request_is_no_longer_tried_but_stays_visible(api, services, monkeypatch):
     shipped_invoice(api)
     fail_rendering(monkeypatch, "broken template")
-    for attempt in range(1, service.MAX_RENDER_ATTEMPTS + 1):
+    for attempt in range(1, documents.MAX_RENDER_ATTEMPTS + 1):
         assert jobs.render_documents(services) == 1
         assert requests(services)[0].attempts == attempt
     monkeypatch.undo()
     assert jobs.render_documents(services) == 0  # given up on, even though it would work now
     [request] = requests(services)
-    assert request.attempts == service.MAX_RENDER_ATTEMPTS
+    assert request.attempts == documents.MAX_RENDER_ATTEMPTS
     assert request.last_error == "RuntimeError: broken template"
     assert stored(services) == []
 
@@ -208,10 +216,10 @@ def test_the_same_view_is_rendered_once_and_stored_once(api, services):
 
     with unit_of_work(services) as uow:
         view = invoice_view(uow, api, invoice["id"])
-        first = documents.stored_document(uow, merchant_id=api.merchant_id, view=view, render=lambda: render(view))
+        first = documents.store(uow, merchant_id=api.merchant_id, view=view, render=lambda: render(view))
     with unit_of_work(services) as uow:  # later, from the invoice as it is then: the same view
         view = invoice_view(uow, api, invoice["id"])
-        again = documents.stored_document(uow, merchant_id=api.merchant_id, view=view, render=lambda: render(view))
+        again = documents.store(uow, merchant_id=api.merchant_id, view=view, render=lambda: render(view))
     assert len(calls) == 1
     assert again.id == first.id and again.sha256 == first.sha256
     assert len(stored(services, invoice["id"])) == 1
@@ -234,7 +242,7 @@ def test_a_later_due_date_is_a_new_fingerprint_and_a_new_version_beside_the_firs
 
     with unit_of_work(services) as uow:
         after = invoice_view(uow, api, invoice["id"]).fingerprint()
-        document = service.invoice_document(uow, scope=scope_of(api), invoice_id=invoice["id"])
+        document = invoices.invoice_document(uow, scope=scope_of(api), invoice_id=invoice["id"])
     assert after != before
     assert document.fingerprint == after
 
@@ -298,7 +306,7 @@ def test_two_processes_rendering_the_same_view_at_once_both_get_the_first_stored
                 def render():
                     both_rendering.wait()  # neither found a stored copy; both render
                     return FAKE_PDF + name.encode()
-                document = documents.stored_document(uow, merchant_id=api.merchant_id, view=view, render=render)
+                document = documents.store(uow, merchant_id=api.merchant_id, view=view, render=render)
                 results[name] = (document.id, document.sha256)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
@@ -326,8 +334,8 @@ def test_a_request_another_worker_holds_is_skipped_not_waited_for(api, services,
     with unit_of_work(services) as busy:
         busy.session.scalar(select(DocumentRequest).where(DocumentRequest.id == held.id).with_for_update())
         with unit_of_work(services) as uow:
-            assert service.render_next_requested(uow, skip=set()) == taken.id
-            assert service.render_next_requested(uow, skip={taken.id}) is None
+            assert documents.render_next_requested(uow, skip=set()) == taken.id
+            assert documents.render_next_requested(uow, skip={taken.id}) is None
     assert [r.id for r in requests(services)] == [held.id]
     assert [d.subject_id for d, _ in stored(services)] == [second["id"]]
 
@@ -352,3 +360,48 @@ def test_a_central_european_name_is_printed_and_extractable_with_the_shipped_fon
     invoice = shipped_invoice(api, consumer=factories.consumer(name=name))
     text = PdfReader(io.BytesIO(api.get(f"/invoices/{invoice['id']}/pdf").data)).pages[0].extract_text()
     assert name in text
+
+
+# --- the registry: features say how to draw, documents stores and renders -----------------
+
+def test_a_kind_a_feature_registers_is_drawn_by_its_function_and_stored_under_that_kind(
+        api, services, monkeypatch):
+    invoice = shipped_invoice(api)
+    rendered = fake_rendering(monkeypatch)
+
+    def draw_receipt(uow, subject_id, payload):
+        drawn = drawings.draw_invoice(uow, invoice["id"])
+        view = replace(drawn.view, kind="receipt", subject_id=subject_id, number=payload["number"])
+        return Drawing(drawn.merchant_id, view, drawn.logo)
+    monkeypatch.setitem(documents._drawings, "receipt", draw_receipt)
+    with unit_of_work(services) as uow:
+        documents.request_renderings(uow, kind="receipt", subject_ids=["rcpt_1"], payloads=[{"number": "R-7"}])
+        uow.commit()
+
+    assert jobs.render_documents(services) == 2  # the invoice's own request, and the receipt
+    assert sorted(rendered) == ["R-7", invoice["number"]]
+    [(document, _)] = stored(services, "rcpt_1")
+    assert (document.subject_type, document.merchant_id) == ("receipt", api.merchant_id)
+
+
+def test_a_request_for_a_kind_nobody_registered_stays_queued_with_the_reason(services, uow):
+    documents.request_rendering(uow, kind="postcard", subject_id="pc_1")
+    uow.commit()
+    assert jobs.render_documents(services) == 1
+    [request] = requests(services)
+    assert request.attempts == 1
+    assert request.last_error == "LookupError: No drawing is registered for documents of kind 'postcard'."
+
+
+def test_documents_import_none_of_the_features_that_register_with_it():
+    package = Path(documents.__file__).parent
+    imported = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    features = {name for name in imported if name.startswith("bnpl.")
+                and name.split(".")[1] not in {"documents", "db", "uow", "errors", "i18n", "money", "clock"}}
+    assert features == set()

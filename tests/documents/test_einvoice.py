@@ -20,8 +20,8 @@ from lxml import etree
 from stdnum import iban, iso11649
 from stdnum.eu import vat
 
-from bnpl.invoices import einvoice
-from bnpl.invoices.documents import Applied, DocumentView, Line, Party, Payee, VatLine
+from bnpl.documents import einvoice
+from bnpl.documents.content import Applied, DocumentView, Line, Party, Payee, VatLine
 from bnpl.money import vat_breakdown, vat_included
 
 SELLER_VAT = "NL808661863B01"

@@ -1,5 +1,5 @@
-"""Scheduled work of the invoices feature: thin, batched, idempotent."""
-from bnpl.invoices import service
+"""Scheduled work of the documents feature: thin, batched, idempotent."""
+from bnpl.documents import service
 from bnpl.uow import unit_of_work
 
 

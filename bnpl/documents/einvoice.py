@@ -18,7 +18,7 @@ from fractions import Fraction
 from facturx import generate_cii_xml, generate_ubl_xml, xml_check_xsd
 from lxml import etree
 
-from bnpl.invoices.documents import DocumentView, Line, Party, VatLine
+from bnpl.documents.content import DocumentView, Line, Party, VatLine
 from bnpl.money import MINOR_UNITS
 
 INVOICE = "380"
