@@ -1,35 +1,36 @@
 #!/usr/bin/env python
 """Risk simulation: a generated population of consumers shops at a set of webshops for a number of
-simulated days; every order goes through the real bnpl.orders.service.create_order (the policy
+simulated days; their orders go through the real bnpl.orders.service.create_order (the policy
 under test), and the acceptance rules of before issue 15 (`legacy_decide`) decide the same order
 stream from the state this script tracks. Both policies are compared on false declines of good
 people, losses per EUR 100 approved, approval rate, and the server time per decision.
 
-    python bench/risk_sim.py [--people N] [--shops N] [--days N] [--seed N] [--links N]
-                             [--timing-runs R] [--timing-orders N] [--no-dunning]
+    python bench/risk_sim.py [--people N] [--shops N] [--days N] [--seed N] [--sample F] [--links N]
+                             [--timing-runs R] [--timing-orders N] [--no-dunning] [--legacy-only]
                              [--database-url URL] [--quick]
 
 What it does (bench/README.md has the generator's assumptions and its parameters):
 
-1. Empties the bench database (DROP SCHEMA public CASCADE; created when missing), runs the
-   migrations, creates the webshops (bnpl.merchants.service.create_merchant, live mode) and,
-   when the risk package keeps identity links, prefills them for background people in bulk
-   (COPY) until the table holds at least --links rows, so decisions are timed against a table
-   of that size.
-2. Generates the population and its whole order stream from --seed, before anything is decided:
+1. Generates the population and its whole order stream from --seed, before anything is decided:
    who orders what, where, when, from which device, IP and addresses, and what the person will
    do with the invoice (pay on time, late by n days, never) and with a bank verification. The
-   stream does not depend on the decisions, so both policies see the same orders.
-3. Plays the days on a FixedClock: each morning a bank statement books the payments due that day
-   (bnpl.payments.service.book_transactions: RF reference, payer IBAN), the dunning run
-   (bnpl.dunning.jobs.run_dunning) steps the overdue invoices, then each order in time order is
-   created in its own unit of work (create_order timed, commit timed separately), a verification
-   is completed or abandoned as planned, and at the end of the day accepted orders are shipped
+   stream does not depend on the decisions, so both policies see the same orders. A panel of
+   the people (--sample, rare archetypes oversampled and weighted back) has its orders go
+   through the real services; everyone's orders are decided by the legacy rules.
+2. Empties the bench database (DROP SCHEMA public CASCADE; created when missing), runs the
+   migrations, and when the risk package keeps identity links (risk_links) bulk-loads those of
+   background people with COPY until the table holds --links rows.
+3. Plays the days on a FixedClock with test-mode webshops: each morning a bank statement books
+   the payments due that day (bnpl.payments.service.book_transactions: RF reference, payer
+   IBAN), the dunning run (bnpl.dunning.jobs.run_dunning) steps the overdue invoices, then each
+   panel order in time order is created in its own unit of work (create_order timed, its commit
+   apart, bnpl.risk.service.assess_order inside it too), a verification is completed through the
+   local simulator or abandoned as planned, and in the evening approved orders are shipped
    (bnpl.orders.service.ship_order issues the invoice). legacy_decide decides every order too,
-   fed with this e-mail address's overdue invoices in the legacy policy's own shadow ledger
-   (the invoices it would have issued, paid as planned).
+   fed with this e-mail address's overdue invoices in its own ledger (the invoices it would have
+   issued, paid as planned); while create_order still applies those rules, both must agree.
 4. Timing runs: --timing-runs times, --timing-orders fresh orders of known people (drawn like
-   the stream) are created and rolled back; p50/p99 of create_order per run and their medians.
+   the stream) are created and rolled back; p50/p99 per run and their medians.
 5. Prints per policy and per archetype, the targets next to the figures, and writes
    bench/results/risk_sim.json.
 
@@ -70,6 +71,9 @@ PROTECTED_DATABASES = {"test", "mine", "postgres", "bench", "bench_camt", "bench
                        "template0", "template1"}
 TZ = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 9, 1)  # the first simulated day (a Tuesday)
+# Test-mode webshops: the local bank-verification simulator identifies nobody, so it serves test
+# mode only; everything the simulation uses behaves alike in both modes.
+LIVEMODE = False
 
 TARGET_FALSE_DECLINES = 0.02    # of good people's orders
 TARGET_LOSS_RATIO = 0.25        # losses per EUR 100 approved, against the legacy rules'
@@ -109,6 +113,8 @@ MOBILE_IP_SHARE = 0.25          # an ordinary order from a mobile IP rather than
 PHONE_SENT_SHARE = 0.8          # webshops that send the phone number
 BIRTH_DATE_SENT_SHARE = 0.6     # ... and the birth date
 DEVICE_SENT_SHARE = 0.7         # ... and a device id (the IP is always sent)
+ACCOUNT_SHOPS = 0.5             # share of the webshops with customer accounts (they send its age and order count)
+TENURE_DAYS = 1500              # an honest person's account at such a shop is up to this old on day 1
 PICKUP_SHARE = 0.1              # delivered to a pick-up point instead of home
 TRAVEL_ORDER_SHARE = 0.4        # a traveller's orders placed while away (new IP, hotel address)
 SPREE_ORDERS = (3, 7)           # over-indebted: orders in the spree, at distinct shops
@@ -182,6 +188,7 @@ class PlannedOrder:
     pay_offset: int | None     # days after the due date it is paid (negative: early); None: never
     verifies: bool             # completes a bank verification when asked
     kind: str                  # ordinary | travel | spree | ring_warmup | ring | takeover
+    account: tuple | None = None   # (customer_since, customer_order_count) where the shop has accounts
 
     @property
     def archetype(self) -> str:
@@ -465,7 +472,27 @@ class Generator:
             victim = self.rng.choice(known[attacker.panel])
             orders += self.takeover(attacker, victim, days_of.get(victim.pid, []))
         orders.sort(key=lambda o: (o.at, o.seq))
+        self.accounts(orders)
         return people, orders
+
+    def accounts(self, orders: list[PlannedOrder]) -> None:
+        """At the shops with customer accounts, the account behind an e-mail address: an honest
+        person's existed before day 1 with a few orders; a fraudster's is opened with the order.
+        A takeover uses the victim's account where there is one."""
+        seen: dict[tuple[str, int], list] = {}
+        account_shops = int(round(ACCOUNT_SHOPS * self.shops))
+        for o in orders:
+            if o.shop >= account_shops:
+                continue
+            key = (o.email, o.shop)
+            if key not in seen:
+                if o.fraud:
+                    seen[key] = [START + timedelta(days=o.day), 0]
+                else:
+                    back = self.rng.randint(0, TENURE_DAYS)
+                    seen[key] = [START - timedelta(days=back), self.rng.randint(0, min(6, back // 60))]
+            o.account = tuple(seen[key])
+            seen[key][1] += 1
 
 
 # --- today's rules, kept as they were ---------------------------------------------------------
@@ -538,6 +565,41 @@ class Outcome:
         return self.new == "accepted" or (self.new == "verification_required" and self.verified)
 
 
+class RiskTimer:
+    """Times the risk package's decision inside create_order, where it has one to time:
+    bnpl.risk.service.assess_order, wrapped (orders calls it through the module)."""
+
+    def __init__(self):
+        self.last: float | None = None
+
+    def install(self) -> bool:
+        try:
+            from bnpl.risk import service as risk
+        except ImportError:
+            return False
+        original = getattr(risk, "assess_order", None)
+        if original is None or getattr(original, "_timed", False):
+            return original is not None
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.last = (time.perf_counter() - t0) * 1000
+
+        timed._timed = True
+        risk.assess_order = timed
+        return True
+
+    def take(self) -> float | None:
+        last, self.last = self.last, None
+        return last
+
+
+RISK_TIMER = RiskTimer()
+
+
 def settings_for(url: str):
     from bnpl.config import Settings
     return Settings.from_env({"BNPL_DATABASE_URL": url, "BNPL_SECRET_KEY": "bench-risk-sim",
@@ -580,8 +642,8 @@ class Simulation:
             for i in range(count):
                 limit = LOW_LIMIT_SHOPS.get(i, uow.settings.order_limit_cents)
                 created = merchants.create_merchant(uow, name=f"Shop {i + 1:02d} ({CATEGORIES[i % len(CATEGORIES)][0]})",
-                                                    livemode=True, order_limit_cents=limit)
-                shops.append((Scope(created.merchant.id, True), created.merchant.order_limit_cents,
+                                                    livemode=LIVEMODE, order_limit_cents=limit)
+                shops.append((Scope(created.merchant.id, LIVEMODE), created.merchant.order_limit_cents,
                               created.merchant.transit_days, created.merchant.invoice_term_days))
         return shops
 
@@ -599,6 +661,9 @@ class Simulation:
             body["context"] = {k: v for k, v in {"ip_address": o.ip, "device_id": o.device,
                                                  "delivery_method": o.delivery,
                                                  "high_risk_goods": o.high_risk}.items() if v is not None}
+            if o.account:
+                body["context"]["customer_since"] = o.account[0].isoformat()
+                body["context"]["customer_order_count"] = o.account[1]
         return body
 
     # one day
@@ -638,18 +703,27 @@ class Simulation:
             uow.commit()
             t2 = time.perf_counter()
             outcome.new = order.decision["outcome"] if order.decision else order.status
-            order_id = order.id
+            order_id, verification_url = order.id, (order.decision or {}).get("verification_url")
         outcome.create_ms, outcome.commit_ms = (t1 - t0) * 1000, (t2 - t1) * 1000
+        outcome.risk_ms = RISK_TIMER.take()
         if outcome.new == "verification_required":
-            outcome.verified = self.verify(o, scope, order_id)
+            outcome.verified = self.verify(o, verification_url)
         if outcome.new_approved:
             self.to_ship.append((o, order_id))
         if self.checks_legacy and outcome.new != outcome.legacy:
             self.mismatches.append(o.seq)
 
-    def verify(self, o: PlannedOrder, scope, order_id: str) -> bool:
-        """The consumer goes through the bank verification, or walks away (planned per order)."""
-        return False  # the verification service is not there yet
+    def verify(self, o: PlannedOrder, url: str | None) -> bool:
+        """The consumer follows the verification URL to the local bank simulator and confirms
+        (as planned for them), or walks away: then nothing comes back and the order waits."""
+        from bnpl.orders import service as orders
+        from bnpl.uow import unit_of_work
+        if not o.verifies or not url:
+            return False
+        self.clock.advance(minutes=3)
+        with unit_of_work(self.services) as uow:
+            order = orders.decide_verification_locally(uow, reference=url.rstrip("/").rsplit("/", 1)[-1], confirm=True)
+            return order is not None and order.status == "accepted"
 
     def ship_all(self, today: date) -> None:
         from bnpl.orders import service as orders
@@ -757,7 +831,7 @@ def timing_runs(sim: Simulation, gen: Generator, *, runs: int, count: int) -> li
     people = list(seen.values())
     results = []
     for run in range(runs):
-        create_ms = []
+        create_ms, risk_ms = [], []
         for i in range(count):
             person = gen.rng.choice(people)
             o = gen.order(person, sim.days - 1, gen.shop(), kind="ordinary")
@@ -772,24 +846,109 @@ def timing_runs(sim: Simulation, gen: Generator, *, runs: int, count: int) -> li
                 t0 = time.perf_counter()
                 orders.create_order(uow, scope=sim.shops[o.shop][0], data=data)
                 create_ms.append((time.perf_counter() - t0) * 1000)
+                if (took := RISK_TIMER.take()) is not None:
+                    risk_ms.append(took)
             finally:
                 session.rollback()
                 session.close()
         results.append({"run": run + 1, "orders": count, "p50_ms": percentile(create_ms, 0.5),
-                        "p99_ms": percentile(create_ms, 0.99)})
+                        "p99_ms": percentile(create_ms, 0.99),
+                        "risk_p50_ms": percentile(risk_ms, 0.5) if risk_ms else None,
+                        "risk_p99_ms": percentile(risk_ms, 0.99) if risk_ms else None})
         say(f"  timing run {run + 1}: create_order p50 {results[-1]['p50_ms']:.2f} ms, "
-            f"p99 {results[-1]['p99_ms']:.2f} ms over {count} orders")
+            f"p99 {results[-1]['p99_ms']:.2f} ms over {count} orders"
+            + (f"; the risk decision p50 {results[-1]['risk_p50_ms']:.2f} ms, p99 {results[-1]['risk_p99_ms']:.2f} ms"
+               if risk_ms else ""))
     return results
 
 
 def links_count(url: str) -> int | None:
-    """Rows of the risk package's identity links, None while there is no such table."""
-    return None
+    """Rows of the risk package's identity links (risk_links), None while there is no such table."""
+    import psycopg
+    with psycopg.connect(measure.libpq_url(url)) as conn:
+        if conn.execute("SELECT to_regclass('risk_links')").fetchone()[0] is None:
+            return None
+        return conn.execute("SELECT count(*) FROM risk_links").fetchone()[0]
+
+
+def _row_values(table, known: dict) -> tuple[list[str], list]:
+    """Column names and values for a COPY into `table`: the known ones, else the column's own
+    scalar default, else NULL where allowed; a required column we know nothing of stops the bench."""
+    names, values = [], []
+    for column in table.columns:
+        if column.name in known:
+            value = known[column.name]
+        elif column.default is not None and getattr(column.default, "is_scalar", False):
+            value = column.default.arg
+        elif column.nullable or column.server_default is not None or column.autoincrement is True:
+            continue
+        else:
+            raise BenchError(f"prefill: no value for {table.name}.{column.name}; teach bench/risk_sim.py about it")
+        names.append(column.name)
+        values.append(value)
+    return names, values
 
 
 def prefill_links(url: str, target: int, seed: int) -> float:
-    """Bulk-load identity links of background people until the table holds `target` rows."""
-    return 0.0
+    """Identity links of background people, bulk-loaded with COPY until risk_links holds
+    `target` rows: per person their consumer record, e-mail, phone, billing address, device
+    and (60 %) IBAN, one person row each with a paid history, and one sighting per link in the
+    last 180 days. Their values never collide with the simulated people's (own ranges), except
+    addresses, drawn from the same space as everyone's. Seconds taken (0 without the table)."""
+    import psycopg
+    try:
+        from bnpl.risk import identifiers
+        from bnpl.risk.models import Link, Person as RiskPerson, Sighting
+    except ImportError:
+        return 0.0
+    have = links_count(url) or 0
+    if have >= target:
+        return 0.0
+    t0 = time.perf_counter()
+    rng = random.Random(seed + 2)
+    gen = Generator(seed=seed + 3, people=0, shops=1, days=1)
+    strength = identifiers.STRENGTH
+    per_person = 5.6
+    people = int(math.ceil((target - have) / per_person)) + 1
+    now = datetime.combine(START, dtime(5), TZ).astimezone(timezone.utc)
+    with psycopg.connect(measure.libpq_url(url)) as conn:
+        base = conn.execute("SELECT coalesce(max(id), 0) FROM risk_persons").fetchone()[0]
+        names, _ = _row_values(RiskPerson.__table__, _background_person(base + 1, rng, now))
+        with conn.cursor().copy(f"COPY risk_persons ({', '.join(names)}) FROM STDIN") as copy:
+            for n in range(people):
+                copy.write_row(_row_values(RiskPerson.__table__, _background_person(base + 1 + n, rng, now))[1])
+        conn.execute("SELECT setval(pg_get_serial_sequence('risk_persons', 'id'), (SELECT max(id) FROM risk_persons))")
+        links, sightings = [], []
+        link_cols = sight_cols = None
+        with conn.cursor().copy("COPY risk_links (livemode, kind, value, person_id, strength, created_at) FROM STDIN") as copy:
+            for n in range(people):
+                pid, address = base + 1 + n, gen.address()
+                kinds = [("consumer", f"con_bg{pid:026d}"), ("email", f"bg{pid}@background.example"),
+                         ("phone", f"+3197{pid:08d}"),
+                         ("address", identifiers.address_key(address)), ("device", f"bgdev-{pid:012x}")]
+                if rng.random() < 0.6:
+                    kinds.append(("iban", f"NL00BGBK{pid:010d}"))
+                for kind, value in kinds:
+                    created = now - timedelta(days=rng.randint(1, 720))
+                    copy.write_row((LIVEMODE, kind, value, pid, strength.get(kind, "medium"), created))
+                    sightings.append((LIVEMODE, kind, value, f"con_bg{pid:026d}",
+                                      now - timedelta(days=rng.randint(1, 180), minutes=rng.randint(0, 1440))))
+        with conn.cursor().copy("COPY risk_sightings (livemode, kind, value, consumer_id, seen_at) FROM STDIN") as copy:
+            for row in sightings:
+                copy.write_row(row)
+        conn.commit()
+    with psycopg.connect(measure.libpq_url(url), autocommit=True) as conn:
+        conn.execute("ANALYZE risk_persons")
+        conn.execute("ANALYZE risk_links")
+        conn.execute("ANALYZE risk_sightings")
+    return time.perf_counter() - t0
+
+
+def _background_person(pid: int, rng: random.Random, now: datetime) -> dict:
+    on_time = rng.randint(0, 20)
+    return {"id": pid, "livemode": LIVEMODE, "created_at": now - timedelta(days=rng.randint(30, 720)),
+            "limit_cents": min(250_000, 30_000 + 10_000 * on_time), "paid_on_time": on_time,
+            "paid_late": rng.choice([0, 0, 0, 1, 2]), "handovers": 0, "frauds": 0}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -835,6 +994,10 @@ def report(result: dict) -> None:
         say(f"  the risk decision alone: p50 {t['risk_p50_ms']:.2f} ms, p99 {t['risk_p99_ms']:.2f} ms")
     say(f"  timing runs (median of {len(runs)}): p50 {med50:.2f} ms, p99 {med99:.2f} ms   "
         f"target p99 <= {TARGET_P99_MS:.0f} ms  {p99_ok}")
+    if runs and runs[0].get("risk_p50_ms") is not None:
+        say(f"  the risk decision in the timing runs (median of {len(runs)}): "
+            f"p50 {statistics.median(r['risk_p50_ms'] for r in runs):.2f} ms, "
+            f"p99 {statistics.median(r['risk_p99_ms'] for r in runs):.2f} ms")
     if result.get("legacy_agreement") is not None:
         say(f"legacy_decide agrees with create_order on {result['legacy_agreement']:.2%} of the orders "
             "(create_order still applies the legacy rules)")
@@ -878,6 +1041,8 @@ def run(args) -> dict:
     if links is not None:
         say(f"identity links: {links:,} rows ({fill_s:.0f} s to prefill)")
     services = build_services(settings_for(args.database_url), FixedClock(datetime.combine(START, dtime(6), TZ)))
+    if RISK_TIMER.install():
+        say("timing bnpl.risk.service.assess_order inside create_order")
     sim = Simulation(services, people=people, orders=orders, shops=args.shops, days=args.days,
                      dunning=not args.no_dunning)
     with Meter(name) as meter:
@@ -918,7 +1083,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the people whose orders go through create_order (rare archetypes "
                              "oversampled, see OVERSAMPLE); the others are decided by the legacy rules only")
     parser.add_argument("--timing-runs", type=int, default=3)
-    parser.add_argument("--timing-orders", type=int, default=2000)
+    parser.add_argument("--timing-orders", type=int, default=1000)
     parser.add_argument("--no-dunning", action="store_true", help="skip the daily dunning run")
     parser.add_argument("--legacy-only", action="store_true",
                         help="generate and decide with the legacy rules only, no database (to calibrate the generator)")
