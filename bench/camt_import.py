@@ -392,9 +392,8 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
     from sqlalchemy import text
     from sqlalchemy.orm import configure_mappers
 
-    from bnpl.app import build_services
+    from bnpl.app import build_services, load_models
     from bnpl.config import Settings
-    from bnpl.db import load_models
     from bnpl.payments.jobs import import_statement_file
     from bnpl.payments.service import import_statement
     from bnpl.uow import unit_of_work

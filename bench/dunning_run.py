@@ -522,10 +522,8 @@ def child_run(url: str, today: date, *, limit: int, profile_top: int) -> dict:
     from sqlalchemy import event, text
     from sqlalchemy.orm import configure_mappers
 
-    import bnpl.notifications.service  # noqa: F401  (record_many imports it on first use)
-    from bnpl.app import build_services
+    from bnpl.app import build_services, load_models  # build_services wires the event subscribers
     from bnpl.config import Settings
-    from bnpl.db import load_models
     from bnpl.dunning import jobs, service
 
     instance = tempfile.mkdtemp(prefix="bench-dunning-instance-")

@@ -1,16 +1,52 @@
-"""create_app(settings) builds everything; nothing happens at import."""
+"""create_app(settings) builds everything; nothing happens at import.
+
+This is where the features are put together: which models exist (MODEL_MODULES), who hears
+the events (wire), who checks an API key. Features and core never import this module.
+"""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bnpl import errors
 from bnpl.clock import Clock, SystemClock
 from bnpl.config import Settings
-from bnpl.db import make_engine, make_sessionmaker
+from bnpl.db import Base, make_engine, make_sessionmaker
+
+# Each feature owns its tables; migrations and tests need all of them registered.
+MODEL_MODULES = (
+    "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
+    "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
+    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models",
+    "bnpl.staff.models", "bnpl.portal.models",
+)
+
+
+def load_models() -> MetaData:
+    """Every feature's tables on Base.metadata (for alembic, and to empty a test database)."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return Base.metadata
+
+
+def wire() -> None:
+    """Connect the features for this process, where neither may import the other: the
+    subscribers of events (called in this order) and how each feature draws its documents.
+    Every path that builds services runs it (build_services, create_app, the tests' fixture);
+    running it again changes nothing."""
+    from bnpl.documents import service as documents
+    from bnpl.dunning import letters
+    from bnpl.events import service as events
+    from bnpl.invoices import drawings
+    from bnpl.notifications import service as notifications
+
+    events.subscribe(notifications.on_events)  # webhooks and e-mails, written with the change
+    for kind, draw in {**drawings.DRAWINGS, **letters.DRAWINGS}.items():
+        documents.register(kind, draw)
 
 
 @dataclass
@@ -31,23 +67,13 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                     clock=clock or SystemClock())
 
 
-def wire() -> None:
-    """Plug the features into the core they must not be imported by (idempotent): how each
-    feature draws its documents."""
-    from bnpl.documents import service as documents
-    from bnpl.dunning import letters
-    from bnpl.invoices import drawings
-
-    for kind, draw in {**drawings.DRAWINGS, **letters.DRAWINGS}.items():
-        documents.register(kind, draw)
-
-
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                services: Services | None = None) -> Flask:
     from bnpl.disputes.api import blp as disputes_api
     from bnpl.dunning.api import blp as dunning_api
     from bnpl.events.api import blp as events_api
     from bnpl.invoices.api import blp as invoices_api
+    from bnpl.merchants import service as merchants
     from bnpl.merchants.api import blp as merchants_api
     from bnpl.notifications.api import blp as notifications_api
     from bnpl.orders.api import blp as orders_api
@@ -57,9 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.settlements.api import blp as settlements_api
     from bnpl.staff import views as staff_views
     from bnpl.web.api import OPENAPI_CONFIG, Api
-    from bnpl.web.context import close_uow
+    from bnpl.web.context import close_uow, register_authenticator
 
-    wire()
+    wire()  # also when handed services built elsewhere
     services = services or build_services(settings, clock)
     app = Flask(__name__, instance_path=str(services.settings.instance_path.resolve()))
     app.config.update(
@@ -76,6 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         hops = services.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.teardown_appcontext(close_uow)
+    register_authenticator(app, merchants.authenticate)
     errors.register(app)
 
     api = Api(app)

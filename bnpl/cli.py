@@ -44,7 +44,7 @@ def init_db():
 @click.option("--threads", default=1, show_default=True, type=int, help="threads per worker")
 def serve(host, port, workers, threads):
     """Run the web service under gunicorn."""
-    from bnpl.web.server import run
+    from bnpl.server import run
 
     run(host=host, port=port, workers=workers, threads=threads)
 

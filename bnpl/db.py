@@ -123,20 +123,3 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
-
-
-# Each feature owns its tables; migrations and tests need all of them registered.
-MODEL_MODULES = (
-    "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
-    "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
-    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models", "bnpl.staff.models",
-    "bnpl.portal.models",
-)
-
-
-def load_models() -> MetaData:
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-    return Base.metadata

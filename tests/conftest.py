@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from bnpl.app import Services, create_app, wire
+from bnpl.app import Services, create_app, load_models, wire
 from bnpl.clock import FixedClock
 from bnpl.config import Settings
-from bnpl.db import load_models, make_engine, make_sessionmaker, upgrade
+from bnpl.db import make_engine, make_sessionmaker, upgrade
 from bnpl.merchants import service as merchants
 from bnpl.uow import unit_of_work
 
@@ -73,7 +73,7 @@ def services(settings, clock, _engine):
     """A test's own settings, clock and emptied database, on the shared engine."""
     assert settings.database_url == _engine.url.render_as_string(hide_password=False)
     _empty_all_tables(_engine)
-    wire()
+    wire()  # as build_services does: the features that hear events
     return Services(settings=settings, engine=_engine, sessionmaker=make_sessionmaker(_engine), clock=clock)
 
 

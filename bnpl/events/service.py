@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import insert, literal, select, text, tuple_
 
@@ -20,22 +21,44 @@ class NewEvent:
     data: dict
 
 
+# The events a transaction recorded, each with its id ("evt_42").
+Recorded = list[tuple[str, NewEvent]]
+# A feature that reacts to events (notifications writes the webhooks and e-mails they cause).
+Subscriber = Callable[[UnitOfWork, Recorded], None]
+
+# Called with every batch of recorded events, in the order they subscribed, inside the
+# transaction of the change: what they write commits or rolls back with it. bnpl.app.wire
+# subscribes the features once per process; events imports none of them.
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    """Call ``subscriber(uow, recorded)`` for every batch of events from now on (once, however
+    often it subscribes)."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def subscribers() -> tuple[Subscriber, ...]:
+    return tuple(_subscribers)
+
+
 # One statement object for every event: SQLAlchemy compiles it once and caches it. Several
 # events go in one round trip; their sequence numbers come back in the order given.
 _INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 
 
 def record(uow: UnitOfWork, *, scope: Scope, type: str, subject_id: str, data: dict) -> None:
-    """Write one event in the caller's transaction, and the messages it causes (webhooks,
+    """Write one event in the caller's transaction and hand it to the subscribers (webhooks,
     the consumer's e-mail): all commit or roll back with the change."""
     record_many(uow, [NewEvent(scope, type, subject_id, data)])
 
 
 def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
-    from bnpl.notifications import service as notifications
-
     if not new_events:
         return
+    if not _subscribers:  # an event nobody hears would be a mail nobody sends, silently
+        raise RuntimeError("No event subscribers: build services with bnpl.app.build_services or call bnpl.app.wire().")
     unknown = sorted({event.type for event in new_events} - EVENT_TYPES)
     if unknown:
         raise ValueError(f"Unknown event type(s) {', '.join(unknown)}: add them to EVENT_TYPES.")
@@ -44,7 +67,9 @@ def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
     seqs = uow.session.connection().execute(_INSERT_EVENTS, [{
         "merchant_id": event.scope.merchant_id, "livemode": event.scope.livemode, "type": event.type,
         "subject_id": event.subject_id, "created_at": now, "data": event.data} for event in new_events]).scalars()
-    notifications.on_events(uow, [(f"evt_{seq}", event) for seq, event in zip(seqs, new_events)])
+    recorded = [(f"evt_{seq}", event) for seq, event in zip(seqs, new_events)]
+    for subscriber in _subscribers:
+        subscriber(uow, recorded)
 
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,

@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (``bnpl init-db``), never a file."""
 from alembic import context
-from bnpl.db import load_models, make_engine
+from bnpl.app import load_models
+from bnpl.db import make_engine
 
 config = context.config
 target_metadata = load_models()

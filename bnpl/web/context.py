@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import Callable
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
-from bnpl.merchants import service as merchants
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
+
+# Who owns an API key: (uow, api_key=…) -> Scope, or raises Unauthorized. The merchants feature
+# provides it and create_app registers it, so the web helpers import no feature.
+Authenticator = Callable[..., Scope]
 
 
 def services():
@@ -40,11 +44,15 @@ def stores(view):
     return wrapper
 
 
+def register_authenticator(app: Flask, authenticator: Authenticator) -> None:
+    app.extensions["bnpl.authenticator"] = authenticator
+
+
 def authenticate() -> None:
     """before_request of every merchant API blueprint."""
     header = request.headers.get("Authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else None
-    g.scope = merchants.authenticate(current_uow(), api_key=key)
+    g.scope = current_app.extensions["bnpl.authenticator"](current_uow(), api_key=key)
 
 
 def current_scope() -> Scope:
