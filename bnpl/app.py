@@ -22,7 +22,7 @@ MODEL_MODULES = (
     "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
     "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
     "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models",
-    "bnpl.staff.models", "bnpl.portal.models",
+    "bnpl.staff.models", "bnpl.portal.models", "bnpl.risk.models",
 )
 
 
@@ -43,8 +43,10 @@ def wire() -> None:
     from bnpl.events import service as events
     from bnpl.invoices import drawings
     from bnpl.notifications import service as notifications
+    from bnpl.risk import service as risk
 
     events.subscribe(notifications.on_events)  # webhooks and e-mails, written with the change
+    events.subscribe(risk.on_events)  # the personal limit: paid invoices, hand-overs, fraud decisions
     for kind, draw in {**drawings.DRAWINGS, **letters.DRAWINGS}.items():
         documents.register(kind, draw)
 
@@ -76,10 +78,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.merchants import service as merchants
     from bnpl.merchants.api import blp as merchants_api
     from bnpl.notifications.api import blp as notifications_api
-    from bnpl.orders.api import blp as orders_api
+    from bnpl.orders.api import blp as orders_api, verification_pages
     from bnpl.payments.api import blp as checkouts_api, pages as payment_pages
     from bnpl.portal import views as portal_views
     from bnpl.returns.api import blp as returns_api
+    from bnpl.risk.api import blp as risk_api
     from bnpl.settlements.api import blp as settlements_api
     from bnpl.staff import views as staff_views
     from bnpl.web.api import OPENAPI_CONFIG, Api
@@ -112,6 +115,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.register_blueprint(checkouts_api)
     api.register_blueprint(dunning_api)
     api.register_blueprint(disputes_api)
+    api.register_blueprint(risk_api)
+    app.register_blueprint(verification_pages)  # bank identification callbacks, the local bank's page
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
     staff_views.configure(app)  # session cookie flags and CSRF for the back office
     app.register_blueprint(staff_views.bp)

@@ -88,6 +88,7 @@ class Settings:
     # limits count people, not the proxy.
     trusted_proxies: int = 0
     support: "Support" = field(default_factory=lambda: Support())
+    risk: "RiskRules" = field(default_factory=lambda: RiskRules())
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -123,7 +124,25 @@ class Settings:
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),
+            risk=RiskRules.from_env(env),
         )
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """The installation's acceptance defaults (bnpl/risk/policy.py has the rest of the policy)."""
+
+    new_person_limit_cents: int = 30_000  # what a person we do not know may have open at once
+    limit_ceiling_cents: int = 250_000
+    verified_for_days: int = 365  # a bank-verified person is not asked again for this long
+    verification_provider: str = "local"  # bnpl/risk/verification.py PROVIDERS
+
+    @classmethod
+    def from_env(cls, env: dict) -> "RiskRules":
+        return cls(new_person_limit_cents=_int(env, "BNPL_RISK_NEW_PERSON_LIMIT_CENTS", cls.new_person_limit_cents),
+                   limit_ceiling_cents=_int(env, "BNPL_RISK_LIMIT_CEILING_CENTS", cls.limit_ceiling_cents),
+                   verified_for_days=_int(env, "BNPL_RISK_VERIFIED_FOR_DAYS", cls.verified_for_days),
+                   verification_provider=_choice(env, "BNPL_RISK_VERIFICATION_PROVIDER", ("local",), "local"))
 
 
 @dataclass(frozen=True)

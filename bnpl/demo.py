@@ -95,10 +95,15 @@ def _bike_shop(uow, scope):
     # Partly shipped: the bike follows later.
     partly = orders.create_order(uow, scope=scope, data=_order(
         "DS-1003", "sanne.devries@example.nl", "Sanne de Vries", home,
-        [("EBIKE-7", "E-bike Stadsfiets 7 versnellingen", 1, 189900, 21),
+        [("ZITJE-7", "Kinderzitje achter, met voetsteunen", 1, 8995, 21),
          ("TAS-11", "Dubbele fietstas waterdicht", 1, 6450, 21)], birth_date="1991-04-17"))
     orders.ship_order(uow, scope=scope, order_id=partly.id, data={
         "lines": [{"reference": "TAS-11", "quantity": 1}], "carrier": "DHL", "tracking_code": "JVGL0612345678"})
+    # Someone new to us buying goods the shop marks as high-risk: they identify through their
+    # bank first (the order answer's verification_url, the local bank's page in test mode).
+    orders.create_order(uow, scope=scope, data={**_order(
+        "DS-1005", "noah.devos@example.nl", "Noah de Vos", _address("Lange Nieuwstraat", "40", "3512PH", "Utrecht"),
+        [("GPS-5", "Fietscomputer met GPS", 1, 24900, 21)]), "context": {"high_risk_goods": True, "device_id": "demo-noah"}})
     # Above the limit: declined with its reason.
     orders.create_order(uow, scope=scope, data=_order(
         "DS-1004", "jan.jansen@example.nl", "Jan Jansen", _address("Markt", "1", "5611EB", "Eindhoven"),

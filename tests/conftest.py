@@ -133,6 +133,9 @@ class ApiClient:
     def patch(self, path, json=None, **kw):
         return self.client.patch("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
 
 def make_merchant(services, name: str, *, livemode: bool = False, **settings):
     with unit_of_work(services) as work:

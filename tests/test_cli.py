@@ -64,7 +64,7 @@ def test_demo_fills_an_empty_database_and_prints_where_to_look(run, app):
     client = app.test_client()
     auth = {"Authorization": f"Bearer {keys[0]}"}
     statuses = {o["status"] for o in client.get("/api/v1/orders", headers=auth).json["items"]}
-    assert statuses == {"shipped", "partially_shipped", "declined"}
+    assert statuses == {"shipped", "partially_shipped", "declined", "verification_required"}
     declined = [o for o in client.get("/api/v1/orders?status=declined", headers=auth).json["items"]]
     assert {o["decision"]["reasons"][0]["code"] for o in declined} == {"overdue_invoices", "amount_above_limit"}
     again = run("demo", "--if-empty")

@@ -139,17 +139,3 @@ class Evidence(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     dispute: Mapped[Dispute] = relationship(back_populates="evidence")
-
-
-class DisputeIdentity(Base):
-    """An identifier the disputing consumer used (e-mail, phone, address, IBAN), normalized,
-    as known when the case was opened: disputes sharing one are probably the same person."""
-
-    __tablename__ = "dispute_identities"
-    __table_args__ = (UniqueConstraint("dispute_id", "kind", "value"),
-                      Index("ix_dispute_identities_kind_value", "kind", "value"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    dispute_id: Mapped[str] = mapped_column(ForeignKey("disputes.id"))
-    kind: Mapped[str] = mapped_column(String(10))  # email | phone | address | iban
-    value: Mapped[str] = mapped_column(String(300))

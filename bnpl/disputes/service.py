@@ -10,20 +10,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
 from bnpl.calendar import working_days_after
+from bnpl.db import among
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
+from bnpl.risk import service as risk
 from bnpl.disputes import states
 from bnpl.disputes.evidence import CheckedFile, EvidenceFile, check_files
 from bnpl.disputes.models import (CONSUMER, FOR_CONSUMER, FOR_MERCHANT, FRAUD, MEDIATOR, MERCHANT, OUTCOMES,
                                   PARTIAL, REASONS, SHARED, STAFF_ONLY, SUSPICIOUS_REASONS, SYSTEM, WITHDRAWN,
-                                  Dispute, DisputeEntry, DisputeIdentity, Evidence)
+                                  Dispute, DisputeEntry, Evidence)
 from bnpl.disputes.schemas import PROPOSALS, DisputeSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -94,7 +96,6 @@ def open_dispute(uow: UnitOfWork, *, invoice_id: str, actor: Actor, case: NewDis
     entry = _entry(uow, dispute, actor, "opened", case.description.strip(),
                    data={"reason": case.reason, "disputed": disputed, "on_behalf_of_consumer": actor.party == MEDIATOR})
     _attach(uow, dispute, entry, actor, files)
-    _remember_identities(uow, dispute, invoice)
     invoices.pause_invoice(uow, scope=scope, invoice_id=invoice.id, reason="dispute", reference_id=dispute.id,
                            max_days=rules.decision_days + rules.merchant_days)
     _ask(uow, dispute, MERCHANT, days=rules.fraud_merchant_days if dispute.is_fraud else rules.merchant_days,
@@ -594,22 +595,16 @@ ABUSE_WINDOW_DAYS, ABUSE_CLAIMS = 90, 3
 
 def history(uow: UnitOfWork, *, dispute_id: str) -> History:
     """Every other case by this person at any webshop: the same consumer, or one sharing an
-    e-mail, phone, address or IBAN; and whether they made 3+ suspicious claims in 90 days."""
+    e-mail, phone, address, IBAN or device (risk's person links: one implementation for the
+    acceptance decision and the mediators); and whether they made 3+ suspicious claims in 90 days."""
     from bnpl.merchants import service as merchants
 
     dispute = get_case(uow, dispute_id=dispute_id)
-    identities = _identities(uow, dispute)
-    links: dict[str, set[str]] = {}
-    for other_id, kind in uow.session.execute(
-            select(DisputeIdentity.dispute_id, DisputeIdentity.kind)
-            .where(tuple_(DisputeIdentity.kind, DisputeIdentity.value).in_(sorted(identities)),
-                   DisputeIdentity.dispute_id != dispute.id)):
-        links.setdefault(other_id, set()).add(kind)
-    for other_id in uow.session.scalars(select(Dispute.id).where(Dispute.consumer_id == dispute.consumer_id,
-                                                                 Dispute.id != dispute.id)):
-        links.setdefault(other_id, set()).add("email")
-    others = uow.session.scalars(select(Dispute).where(Dispute.id.in_(sorted(links)), Dispute.livemode == dispute.livemode)
-                                 .order_by(Dispute.opened_at.desc())).all() if links else []
+    linked = risk.linked_consumers(uow, consumer_id=dispute.consumer_id, livemode=dispute.livemode)
+    linked.setdefault(dispute.consumer_id, set()).add("email")  # the same consumer is the same e-mail address
+    others = uow.session.scalars(select(Dispute).where(among(uow.session, Dispute.consumer_id, sorted(linked)),
+                                                       Dispute.livemode == dispute.livemode, Dispute.id != dispute.id)
+                                 .order_by(Dispute.opened_at.desc()).limit(500)).all()
     names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in others}))
     # The most claims within any one 90-day stretch that includes this case: claims 80 days
     # before and 80 days after it are not "3 in 90 days".
@@ -617,33 +612,11 @@ def history(uow: UnitOfWork, *, dispute_id: str) -> History:
     claims = [d.opened_at for d in [dispute, *others] if d.reason in SUSPICIOUS_REASONS]
     starts = [at for at in claims if dispute.opened_at - window <= at <= dispute.opened_at] + [dispute.opened_at]
     suspicious = max(sum(1 for at in claims if start <= at <= start + window) for start in starts)
-    return History(identities=sorted(identities),
-                   disputes=[LinkedDispute(d, names.get(d.merchant_id, d.merchant_id), tuple(sorted(links[d.id])))
+    return History(identities=sorted(risk.identifiers_of(uow, consumer_id=dispute.consumer_id)),
+                   disputes=[LinkedDispute(d, names.get(d.merchant_id, d.merchant_id), tuple(sorted(linked[d.consumer_id])))
                              for d in others],
                    suspicious_claims=suspicious, window_days=ABUSE_WINDOW_DAYS,
                    abuse_signal=suspicious >= ABUSE_CLAIMS)
-
-
-def _identities(uow, dispute: Dispute) -> set[tuple[str, str]]:
-    recorded = {tuple(row) for row in uow.session.execute(select(DisputeIdentity.kind, DisputeIdentity.value)
-                                                          .where(DisputeIdentity.dispute_id == dispute.id))}
-    return recorded | _current_identities(uow, dispute.consumer_id)
-
-
-def _remember_identities(uow, dispute: Dispute, invoice: Invoice) -> None:
-    for kind, value in sorted(_current_identities(uow, invoice.consumer_id)):
-        uow.session.add(DisputeIdentity(dispute_id=dispute.id, kind=kind, value=value[:300]))
-
-
-def _current_identities(uow, consumer_id: str) -> set[tuple[str, str]]:
-    from bnpl.consumers import service as consumers
-    from bnpl.orders import service as orders
-    from bnpl.payments import service as payments
-
-    found = {("email", consumers.email_of(uow, consumer_id=consumer_id))}
-    found |= orders.consumer_identities(uow, consumer_id=consumer_id)
-    found |= {("iban", iban) for iban in payments.consumer_ibans(uow, consumer_id=consumer_id)}
-    return found
 
 
 # --- statistics ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from sqlalchemy import bindparam, case, exists, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -120,6 +120,14 @@ def find_invoice(uow: UnitOfWork, *, invoice_id: str | None = None, number: str 
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id or number}.")
     return invoice
+
+
+def consumer_and_due_date(uow: UnitOfWork, *, invoice_id: str) -> tuple[str, date]:
+    """Whose invoice this is and when it is due (for the personal limit: paid on time or not)."""
+    row = uow.session.execute(select(Invoice.consumer_id, Invoice.due_date).where(Invoice.id == invoice_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return row.consumer_id, row.due_date
 
 
 def consumer_invoice_ids(uow: UnitOfWork, *, consumer_id: str, limit: int = 1000) -> list[str]:
@@ -675,6 +683,25 @@ def list_invoices(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: i
         query = query.where(Invoice.order_id == order_id)
     return pagination.page(uow.session, query, created_col=Invoice.created_at, id_col=Invoice.id,
                            cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    open_cents: int   # still owed on invoices that are open or paused
+    overdue: int      # open invoices past their due date
+
+
+def exposure(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, today: date) -> Exposure:
+    """What these consumers still owe at every webshop, and how many invoices are overdue
+    (paused ones owe but are not overdue: a return or a dispute holds them)."""
+    if not consumer_ids:
+        return Exposure(0, 0)
+    owed, overdue = uow.session.execute(select(
+        func.coalesce(func.sum(Invoice.owed_cents), 0),
+        func.coalesce(func.sum(case((and_(Invoice.status == models.OPEN, Invoice.due_date < today), 1), else_=0)), 0))
+        .where(among(uow.session, Invoice.consumer_id, consumer_ids), Invoice.livemode == livemode,
+               Invoice.status.in_((models.OPEN, models.PAUSED)))).one()
+    return Exposure(max(int(owed), 0), int(overdue))
 
 
 def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, today: date) -> bool:

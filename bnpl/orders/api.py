@@ -1,5 +1,10 @@
+from pathlib import Path
+
+from flask import Blueprint, render_template, request
+
 from bnpl.fields import WithRelated
 from bnpl.orders import service
+from bnpl.risk import service as risk
 from bnpl.orders.schemas import (CancellationCreateSchema, DeliveryCreateSchema, OrderCreateSchema,
                                  OrderListArgsSchema, OrderPageSchema, OrderSchema,
                                  ShipmentCreateSchema, ShipmentWithInvoiceSchema)
@@ -64,3 +69,38 @@ def report_delivery(data, shipment_id):
     delivered = service.report_delivery(current_uow(), scope=current_scope(), shipment_id=shipment_id,
                                         delivered_at=data["delivered_at"])
     return WithRelated(delivered.shipment, invoice=delivered.invoice)
+
+
+# --- the bank identification an order waits for: provider callbacks and the local simulator
+# (not the merchant API; risk keeps the verification, the order follows its outcome)
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+verification_pages = Blueprint("verification_pages", __name__, url_prefix="/risk", template_folder=str(TEMPLATES))
+
+
+@verification_pages.post("/webhooks/<provider>")
+def provider_callback(provider):
+    uow = current_uow()
+    service.conclude_verification(uow, provider=provider, headers=request.headers, body=request.get_data())
+    uow.commit()
+    return "", 204
+
+
+@verification_pages.get("/local/<reference>")
+def local_page(reference):
+    return render_template("risk/local.html", verification=risk.local_verification(current_uow(), reference=reference))
+
+
+@verification_pages.post("/local/<reference>")
+def local_decision(reference):
+    uow = current_uow()
+    service.decide_verification_locally(uow, reference=reference, confirm=request.form.get("decision") == "confirm")
+    uow.commit()
+    return render_template("risk/local.html", verification=risk.local_verification(uow, reference=reference))
+
+
+@verification_pages.after_request
+def _private(response):
+    # The reference in the address is what identifies: keep it out of caches and referrers.
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"})
+    return response

@@ -4,8 +4,7 @@ Quantity rules live here so that the API, the portal and the back office share t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
@@ -30,7 +29,7 @@ class Order(Base):
     livemode: Mapped[bool] = mapped_column(Boolean)
     merchant_reference: Mapped[str] = mapped_column(String(100))
     consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int] = mapped_column(Integer)
     consumer: Mapped[dict] = mapped_column(Json)
@@ -216,50 +215,6 @@ class ShipmentLine(Base):
     order_line: Mapped[OrderLine] = relationship()
 
 
-# --- the acceptance decision -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str            # "accepted" | "declined"
-    reasons: tuple[Reason, ...]
-
-    def as_dict(self) -> dict:
-        return {"outcome": self.outcome,
-                "reasons": [{"code": r.code, "text": r.text} for r in self.reasons]}
-
-
-def decide(*, total_cents: int, limit_cents: int, currency: str, has_overdue: bool,
-           birth_date: date | None, today: date, minimum_age: int, is_business: bool) -> Decision:
-    """The explainable accept/decline: every failed check is a reason; an accept lists the
-    checks that passed, so both outcomes can be explained to the consumer."""
-    from bnpl.money import Money
-
-    failed, passed = [], []
-    amount, limit = Money(total_cents, currency).format(), Money(limit_cents, currency).format()
-    if total_cents > limit_cents:
-        failed.append(Reason("amount_above_limit", f"The order total {amount} is above the limit of {limit}."))
-    else:
-        passed.append(Reason("amount_within_limit", f"The order total {amount} is within the limit of {limit}."))
-    if has_overdue:
-        failed.append(Reason("overdue_invoices", "The consumer has an invoice with us that is past its due date."))
-    else:
-        passed.append(Reason("no_overdue_invoices", "The consumer has no overdue invoices with us."))
-    if not is_business and birth_date is not None:
-        if age_on(birth_date, today) < minimum_age:
-            failed.append(Reason("under_minimum_age", f"The consumer is younger than {minimum_age}."))
-        else:
-            passed.append(Reason("minimum_age_met", f"The consumer is {minimum_age} or older."))
-    if failed:
-        return Decision("declined", tuple(failed))
-    return Decision("accepted", tuple(passed))
-
-
 def explain_total_mismatch(lines: list[OrderLine], *, expected: int, total: int) -> str:
     """Name the likely cause of a wrong expected_total: the integration bugs we see most."""
     diff = expected - total
@@ -274,38 +229,3 @@ def explain_total_mismatch(lines: list[OrderLine], *, expected: int, total: int)
         if line.quantity > 1 and diff == -(line.quantity - 1) * line.unit_price_cents:
             return f"Line {line.reference!r}: your total counts 1 unit, the line has {line.quantity}."
     return "Compare your line totals with the computed lines below."
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Whole years; someone born on 29 February turns a year older on 1 March in other years."""
-    years = day.year - birth_date.year
-    if (day.month, day.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
-
-
-_COUNTRY_CALLING_CODES = {"NL": "31", "BE": "32", "DE": "49", "AT": "43", "FR": "33", "LU": "352"}
-
-
-def normalize_phone(phone: str | None, country: str | None) -> str | None:
-    """+31 6 1234 5678, 06-12345678 and 0031612345678 are one number: +31612345678."""
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if phone.strip().startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    code = _COUNTRY_CALLING_CODES.get((country or "").upper())
-    if digits.startswith("0") and code:
-        return f"+{code}{digits[1:]}"
-    return digits or None
-
-
-def address_key(address: dict) -> str | None:
-    """One key per front door: country, postcode and house number, without spaces or case."""
-    postal = "".join((address.get("postal_code") or "").split()).upper()
-    number = "".join(str(address.get("house_number") or "").split()).lower()
-    if not postal or not number:
-        return None
-    return f"{(address.get('country') or '').upper()}:{postal}:{number}"

@@ -37,6 +37,27 @@ class LineSchema(Schema):
     total = Cents(metadata={"description": "optional: your quantity × unit_price, checked by the server"})
 
 
+class OrderContextSchema(Schema):
+    """What the webshop knows about the buyer; all optional, each helps the decision (a known
+    device, for instance, lets a known consumer order from a hotel without extra checks)."""
+
+    ip_address = fields.IP(metadata={"description": "the buyer's IP address (IPv4 or IPv6)"})
+    device_id = Text(200, metadata={"description": "your stable identifier of the buyer's device or browser"})
+    customer_since = fields.Date(metadata={"description": "when the buyer's account at your shop was created"})
+    customer_order_count = fields.Integer(validate=validate.Range(min=0, max=1_000_000),
+                                          metadata={"description": "earlier orders of this account at your shop"})
+    delivery_method = Text(validate=validate.OneOf(["home", "pickup_point", "store"]),
+                           metadata={"description": "home (default), pickup_point or store"})
+    high_risk_goods = fields.Boolean(metadata={"description": "goods that are often bought with stolen identities "
+                                                              "(electronics, gift cards, ...)"})
+
+    @post_load
+    def _as_text(self, data, **kwargs):
+        if data.get("ip_address") is not None:
+            data["ip_address"] = str(data["ip_address"])
+        return data
+
+
 class OrderCreateSchema(Schema):
     merchant_reference = Text(100, required=True)
     currency = Text(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code like EUR."))
@@ -46,6 +67,7 @@ class OrderCreateSchema(Schema):
     lines = fields.List(fields.Nested(LineSchema), required=True,
                         validate=validate.Length(min=1, max=200, error="An order has 1 to 200 lines."))
     expected_total = Cents(metadata={"description": "optional: the total you computed; a mismatch is a 422"})
+    context = fields.Nested(OrderContextSchema, metadata={"description": "optional: what you know about the buyer"})
 
 
 class LineQuantitySchema(Schema):
@@ -108,8 +130,11 @@ class ReasonSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    outcome = fields.String()
+    id = fields.String(metadata={"description": "the decision's reference, for questions and a review"})
+    outcome = fields.String(metadata={"description": "accepted | declined | verification_required"})
     reasons = fields.List(fields.Nested(ReasonSchema))
+    verification_url = fields.String(metadata={
+        "description": "only with verification_required: send the consumer here to identify through their bank"})
 
 
 class OrderSchema(Schema):
@@ -117,7 +142,8 @@ class OrderSchema(Schema):
     object = fields.Constant("order")
     livemode = fields.Boolean()
     merchant_reference = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "accepted | declined | verification_required | partially_shipped | "
+                                                    "shipped | cancelled"})
     currency = fields.String()
     total = fields.Integer(attribute="total_cents")
     vat_breakdown = fields.List(fields.Nested(VatBreakdownSchema), attribute="vat_lines")

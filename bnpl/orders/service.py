@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
 from bnpl.consumers import service as consumers
-from bnpl.db import new_id
+from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import MAX_AMOUNT_CENTS
@@ -20,6 +20,7 @@ from bnpl.money import is_iso_currency
 from bnpl.orders import models, states
 from bnpl.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from bnpl.orders.schemas import OrderSchema, ShipmentSchema
+from bnpl.risk import service as risk
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -41,28 +42,66 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = data["consumer"]
     consumer_id = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
-    today = uow.today()
-    if consumer.get("birth_date") and consumer["birth_date"] > today:
+    if consumer.get("birth_date") and consumer["birth_date"] > uow.today():
         raise InvalidInput({"consumer.birth_date": ["Lies in the future."]})
-    decision = models.decide(
-        total_cents=total, limit_cents=merchant.order_limit_cents, currency=data["currency"].upper(),
-        has_overdue=invoices.consumer_has_overdue(uow, consumer_id=consumer_id,
-                                                   livemode=scope.livemode, today=today),
-        birth_date=consumer.get("birth_date"), today=today, minimum_age=uow.settings.minimum_age,
-        is_business=consumer["type"] == "business",
-    )
+    order_id = new_id("ord")
+    assessment = risk.assess_order(uow, scope=scope, order=risk.OrderFacts(
+        order_id=order_id, consumer_id=consumer_id, currency=data["currency"].upper(), amount_cents=total,
+        shop_limit_cents=merchant.order_limit_cents, consumer=consumer, billing_address=data["billing_address"],
+        shipping_address=data.get("shipping_address"), context=data.get("context") or {}),
+        unshipped_cents=lambda consumer_ids: _unshipped_cents(uow, scope.livemode, consumer_ids))
     order = Order(
-        merchant_id=scope.merchant_id, livemode=scope.livemode,
-        merchant_reference=data["merchant_reference"], consumer_id=consumer_id,
-        status=states.ACCEPTED if decision.outcome == "accepted" else states.DECLINED,
+        id=order_id, merchant_id=scope.merchant_id, livemode=scope.livemode,
+        merchant_reference=data["merchant_reference"], consumer_id=consumer_id, status=_STATUS[assessment.outcome],
         currency=data["currency"].upper(), total_cents=total, lines=lines,
         consumer={**consumer, "birth_date": consumer["birth_date"].isoformat()} if consumer.get("birth_date") else consumer,
         billing_address=data["billing_address"], shipping_address=data.get("shipping_address"),
-        decision=decision.as_dict(), created_at=uow.now(), shipments=[],
+        decision=assessment.for_webshop(), created_at=uow.now(), shipments=[],
     )
     uow.session.add(order)
     uow.session.flush()
-    events.record(uow, scope=scope, type=f"order.{decision.outcome}", subject_id=order.id,
+    events.record(uow, scope=scope, type=f"order.{assessment.outcome}", subject_id=order.id,
+                  data=_order_schema.dump(order))
+    return order
+
+
+_STATUS = {risk.ACCEPTED: states.ACCEPTED, risk.DECLINED: states.DECLINED,
+           risk.VERIFICATION_REQUIRED: states.VERIFICATION_REQUIRED}
+
+
+def _unshipped_cents(uow: UnitOfWork, livemode: bool, consumer_ids: list[str]) -> int:
+    """What these consumers' accepted orders still hold back, not yet invoiced: it counts
+    against their room like an open invoice (ordered today, shipped and billed next week)."""
+    open_quantity = OrderLine.quantity - OrderLine.shipped_quantity - OrderLine.cancelled_quantity
+    return int(uow.session.scalar(
+        select(func.coalesce(func.sum(open_quantity * OrderLine.unit_price_cents), 0))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(among(uow.session, Order.consumer_id, consumer_ids), Order.livemode == livemode,
+               Order.status.in_((states.ACCEPTED, states.PARTIALLY_SHIPPED)))) or 0)
+
+
+def conclude_verification(uow: UnitOfWork, *, provider: str, headers, body: bytes) -> Order | None:
+    """The bank's answer for an order waiting for verification: the order is decided again
+    (its room may have been used meanwhile) and becomes accepted or declined, with its event."""
+    return _after_verification(uow, risk.verification_callback(uow, provider=provider, headers=headers, body=body))
+
+
+def decide_verification_locally(uow: UnitOfWork, *, reference: str, confirm: bool) -> Order | None:
+    """The local simulator's confirm or fail button."""
+    return _after_verification(uow, risk.decide_locally(uow, reference=reference, confirm=confirm))
+
+
+def _after_verification(uow: UnitOfWork, result) -> Order | None:
+    order = uow.session.scalar(_scoped(result.scope, with_shipments=False).where(Order.id == result.order_id)
+                               .with_for_update(of=Order))
+    if order is None or order.status != states.VERIFICATION_REQUIRED:
+        return order  # a repeated callback, or the webshop cancelled meanwhile
+    assessment = risk.reassess_after_verification(
+        uow, result=result, consumer_id=order.consumer_id,
+        unshipped_cents=lambda consumer_ids: _unshipped_cents(uow, result.scope.livemode, consumer_ids))
+    order.status = states.next_state(order.status, "verified" if assessment.outcome == risk.ACCEPTED else "not_verified")
+    order.decision = assessment.for_webshop()
+    events.record(uow, scope=result.scope, type=f"order.{order.status}", subject_id=order.id,
                   data=_order_schema.dump(order))
     return order
 
@@ -270,18 +309,3 @@ def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetim
 
 def _pct(basis_points: int) -> str:
     return f"{basis_points / 100:g}"
-
-
-def consumer_identities(uow: UnitOfWork, *, consumer_id: str) -> set[tuple[str, str]]:
-    """The phone numbers and addresses a consumer ordered with, normalized (kind, value):
-    for linking disputes opened under other names or e-mail addresses."""
-    found: set[tuple[str, str]] = set()
-    rows = uow.session.execute(select(Order.consumer, Order.billing_address)
-                               .where(Order.consumer_id == consumer_id).limit(500))
-    # Billing addresses only: a delivery to a pick-up point or an office would link strangers.
-    for consumer, billing in rows:
-        if phone := models.normalize_phone(consumer.get("phone"), billing.get("country")):
-            found.add(("phone", phone))
-        if key := models.address_key(billing):
-            found.add(("address", key))
-    return found

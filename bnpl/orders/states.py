@@ -5,6 +5,7 @@ from bnpl.errors import IllegalTransition
 
 ACCEPTED = "accepted"
 DECLINED = "declined"
+VERIFICATION_REQUIRED = "verification_required"  # waits for the consumer's bank identification
 PARTIALLY_SHIPPED = "partially_shipped"
 SHIPPED = "shipped"          # everything is shipped or (the unshipped rest) cancelled
 CANCELLED = "cancelled"      # nothing was ever shipped and nothing remains: final
@@ -19,12 +20,19 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (PARTIALLY_SHIPPED, "ship_rest"): SHIPPED,
     (PARTIALLY_SHIPPED, "cancel_part"): PARTIALLY_SHIPPED,
     (PARTIALLY_SHIPPED, "cancel_rest"): SHIPPED,
+    # Nothing ships before the bank answered; the webshop may still cancel.
+    (VERIFICATION_REQUIRED, "verified"): ACCEPTED,
+    (VERIFICATION_REQUIRED, "not_verified"): DECLINED,
+    (VERIFICATION_REQUIRED, "cancel_part"): VERIFICATION_REQUIRED,
+    (VERIFICATION_REQUIRED, "cancel_rest"): CANCELLED,
 }
 
-STATES = (ACCEPTED, DECLINED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED)
+STATES = (ACCEPTED, DECLINED, VERIFICATION_REQUIRED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED)
 
 _HINTS = {
     DECLINED: "The order was declined; nothing can be shipped or cancelled.",
+    VERIFICATION_REQUIRED: "The order waits for the consumer to identify through their bank (the decision's "
+                           "verification_url); it can ship once it is accepted.",
     CANCELLED: "The order is cancelled; that is final.",
     SHIPPED: "Everything on this order is shipped or cancelled; register a return for goods that come back.",
 }

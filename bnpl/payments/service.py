@@ -17,6 +17,7 @@ from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.payments import camt, sepa
+from bnpl.risk import service as risk
 from bnpl.payments.models import (BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund,
                                   StatementImport)
 from bnpl.tenancy import Scope
@@ -206,6 +207,15 @@ class _Batch:
             self.uow.session.execute(insert(Payment.__table__), self.payments)
         self.uow.session.flush()  # the debits and refunds marked
         invoices.apply_payments(self.uow, payments=self.to_apply)
+        self._note_payer_accounts()
+
+    def _note_payer_accounts(self) -> None:
+        """The account a consumer paid from links them like a mandate does (risk's person links)."""
+        for payment in self.payments:
+            if payment["status"] == BOOKED and payment["payer_iban"] and payment["invoice_id"] and payment["method"] != "refund":
+                consumer_id, _ = invoices.consumer_and_due_date(self.uow, invoice_id=payment["invoice_id"])
+                risk.note_iban(self.uow, consumer_id=consumer_id, livemode=payment["livemode"],
+                               iban=payment["payer_iban"], merchant_id=payment["merchant_id"])
 
 
 def _in_chunks(uow, model, column, values: list):
@@ -322,6 +332,8 @@ def create_mandate(uow: UnitOfWork, *, scope: Scope, invoice_id: str, account_ho
                       bic=str(account.bic), signed_on=signed_on, status="active", created_at=uow.now())
     uow.session.add(mandate)
     uow.session.flush()
+    risk.note_iban(uow, consumer_id=invoice.consumer_id, livemode=scope.livemode, iban=account.compact,
+                   merchant_id=scope.merchant_id)
     return mandate
 
 

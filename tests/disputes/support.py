@@ -19,7 +19,7 @@ from bnpl.orders import service as orders
 from bnpl.orders.schemas import OrderCreateSchema, ShipmentCreateSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
-from tests import factories
+from tests import factories, identified
 from tests.disputes.cases import MEDIATOR, act
 from tests.payments.flows import invoice  # noqa: F401 - re-exported: GET /invoices/{id}, asserting 200
 
@@ -103,7 +103,7 @@ def bulk_invoices(services, merchant_id: str, bodies: list[dict]) -> list[str]:
     made = []
     with unit_of_work(services) as uow:
         for body in bodies:
-            order = orders.create_order(uow, scope=scope, data=orders_in.load(body))
+            order = identified.in_service(uow, orders.create_order(uow, scope=scope, data=orders_in.load(body)))
             assert order.status == "accepted", order.status
             made.append(orders.ship_order(uow, scope=scope, order_id=order.id, data=shipment_in.load({})).invoice.id)
     return made

@@ -27,7 +27,7 @@ from bnpl.invoices.models import Invoice
 from bnpl.orders import service as orders
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
-from tests import factories
+from tests import factories, identified
 from tests.conftest import NOW
 
 FAKE_PDF = b"%PDF-1.7 rendered by a test double"
@@ -37,8 +37,10 @@ FAKE_PDF = b"%PDF-1.7 rendered by a test double"
 
 def create_order(api, **overrides) -> dict:
     r = api.post("/orders", json=factories.order(**overrides))
-    assert r.status_code == 201 and r.json["status"] == "accepted", r.json
-    return r.json
+    assert r.status_code == 201, r.json
+    accepted = identified.through_api(api, r.json)
+    assert accepted["status"] == "accepted", accepted
+    return accepted
 
 
 def ship(api, order_id: str) -> dict:

@@ -22,7 +22,7 @@ from bnpl.orders import service as orders
 from bnpl.orders.schemas import OrderCreateSchema, ShipmentCreateSchema
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
-from tests import factories
+from tests import factories, identified
 
 DUE = date(2026, 12, 9)  # of an order shipped at the tests' clock, Mon 23 Nov 2026
 RUN_DAY = DUE + timedelta(days=20)  # Tue 29 Dec 2026: reminder and letter both due
@@ -37,7 +37,7 @@ def overdue_invoices(services, api, n: int) -> list[str]:
     with unit_of_work(services) as uow:
         for number in range(n):
             body = factories.order(consumer=factories.consumer(email=f"klant{number}@example.nl"))
-            order = orders.create_order(uow, scope=scope, data=orders_in.load(body))
+            order = identified.in_service(uow, orders.create_order(uow, scope=scope, data=orders_in.load(body)))
             made.append(orders.ship_order(uow, scope=scope, order_id=order.id, data=shipment_in.load({})).invoice)
         assert {invoice.due_date for invoice in made} == {DUE}
         return sorted(invoice.id for invoice in made)

@@ -27,7 +27,7 @@ from bnpl.orders.models import Order
 from bnpl.payments import service as payments
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
-from tests import factories
+from tests import factories, identified
 from tests.payments import camt_files as files
 from tests.payments.flows import invoice, ship
 
@@ -84,7 +84,7 @@ def ret(api, order_id: str, lines: list[dict], **body) -> dict:
 
 
 def ship_order(api, **order) -> tuple[dict, dict]:
-    created = api.post("/orders", json=factories.order(**order)).json
+    created = identified.through_api(api, api.post("/orders", json=factories.order(**order)).json)
     shipment = api.post(f"/orders/{created['id']}/shipments", json={}).json
     return created, shipment["invoice"]
 

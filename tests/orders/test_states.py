@@ -13,9 +13,13 @@ EXPECTED = {
     ("partially_shipped", "ship_rest"): "shipped",
     ("partially_shipped", "cancel_part"): "partially_shipped",
     ("partially_shipped", "cancel_rest"): "shipped",
+    ("verification_required", "verified"): "accepted",
+    ("verification_required", "not_verified"): "declined",
+    ("verification_required", "cancel_part"): "verification_required",
+    ("verification_required", "cancel_rest"): "cancelled",
 }
-STATES = ("accepted", "declined", "partially_shipped", "shipped", "cancelled")
-ACTIONS = ("ship_part", "ship_rest", "cancel_part", "cancel_rest")
+STATES = ("accepted", "declined", "verification_required", "partially_shipped", "shipped", "cancelled")
+ACTIONS = ("ship_part", "ship_rest", "cancel_part", "cancel_rest", "verified", "not_verified")
 
 
 def test_the_table_is_exactly_the_expected_one():
@@ -35,3 +39,8 @@ def test_every_state_and_action(state, action):
 def test_a_shipped_order_tells_how_to_handle_returned_goods():
     with pytest.raises(IllegalTransition, match="return"):
         states.next_state("shipped", "cancel_part")
+
+
+def test_an_order_waiting_for_verification_cannot_ship_and_says_why():
+    with pytest.raises(IllegalTransition, match="identify through their bank"):
+        states.next_state("verification_required", "ship_part")

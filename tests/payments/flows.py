@@ -1,15 +1,16 @@
 """What the payment tests do through the merchant API before money arrives."""
 from __future__ import annotations
 
-from tests import factories
+from tests import factories, identified
 
 
 def ship(api, **order) -> dict:
     """Create and ship an order whole; its invoice as the API returns it."""
     created = api.post("/orders", json=factories.order(**order))
     assert created.status_code == 201, created.json
-    assert created.json["status"] == "accepted", created.json["decision"]
-    shipment = api.post(f"/orders/{created.json['id']}/shipments", json={})
+    accepted = identified.through_api(api, created.json)
+    assert accepted["status"] == "accepted", accepted["decision"]
+    shipment = api.post(f"/orders/{accepted['id']}/shipments", json={})
     assert shipment.status_code == 201, shipment.json
     return shipment.json["invoice"]
 

@@ -1,0 +1,664 @@
+"""Use cases of risk: resolve the person behind an order, gather what they owe everywhere,
+decide, store the decision (replayable), verify through the bank, keep the personal limit,
+policies per webshop, statistics, and the links the mediators' abuse history uses.
+
+Orders call ``assess_order`` inside their own transaction; the person's row is locked there
+(SELECT … FOR UPDATE on PostgreSQL), so two orders of one person at the same moment at two
+webshops are decided one after the other and cannot both use the same room.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import case, delete, exists, func, select, tuple_, update
+from sqlalchemy.orm import aliased
+
+from bnpl.db import new_id, upsert
+from bnpl.errors import InvalidInput, NotFound
+from bnpl.invoices import service as invoices
+from bnpl.risk import decision as rules, identifiers, policy as policies, states, texts
+from bnpl.risk import verification as verifiers
+from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decision, Inputs, Reason
+from bnpl.risk.identifiers import STRONG, Identifier
+from bnpl.risk.models import Link, Person, RiskDecision, RiskPolicy, Sighting, Verification
+from bnpl.risk.policy import Policy
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+# Identifiers whose orders are counted across everyone (a device, a phone, a front door).
+VELOCITY_KINDS = (identifiers.DEVICE, identifiers.PHONE, identifiers.ADDRESS, identifiers.DELIVERY)
+# Identifiers that, shared with a person with fraud on record, make a fresh identity suspect.
+FRAUD_LINK_KINDS = (identifiers.PHONE, identifiers.ADDRESS, identifiers.DELIVERY, identifiers.DEVICE)
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What orders tell risk about a new order."""
+
+    order_id: str
+    consumer_id: str
+    currency: str
+    amount_cents: int
+    shop_limit_cents: int
+    consumer: dict                # the API's consumer object (birth_date a date)
+    billing_address: dict
+    shipping_address: dict | None
+    context: dict                 # the API's optional context object
+
+
+@dataclass(frozen=True)
+class Assessment:
+    decision_id: str
+    outcome: str
+    reasons: tuple[Reason, ...]
+    currency: str
+    verification_url: str | None = None
+
+    def for_webshop(self) -> dict:
+        """The decision as the order shows it to the webshop (English texts, no other shop's data)."""
+        shown = {"id": self.decision_id, "outcome": self.outcome,
+                 "reasons": texts.reasons_for(self.reasons, audience=texts.WEBSHOP, currency=self.currency)}
+        if self.verification_url:
+            shown["verification_url"] = self.verification_url
+        return shown
+
+
+# --- the decision on an order -------------------------------------------------------------
+
+def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
+                 unshipped_cents: Callable[[list[str]], int]) -> Assessment:
+    """Resolve the person, gather their exposure and signals, decide and store the decision.
+    ``unshipped_cents(consumer_ids)`` is what orders has accepted but not invoiced yet."""
+    found = identifiers.of_order(consumer_id=order.consumer_id, consumer=order.consumer,
+                                 billing_address=order.billing_address, shipping_address=order.shipping_address,
+                                 context=order.context)
+    person, known, existed = _resolve(uow, scope.livemode, found)
+    policy, version = policy_for(uow, merchant_id=scope.merchant_id)
+    inputs = _gather(uow, scope, order, person, existed, known, found, unshipped_cents)
+    decision = rules.decide(inputs, policy)
+    stored = _store(uow, scope, order, person, inputs, policy, version, decision)
+    _sight(uow, scope, order.consumer_id, stored.id, found)
+    url = _start_verification(uow, scope, order.order_id, stored, person) if decision.outcome == VERIFICATION_REQUIRED else None
+    return Assessment(stored.id, decision.outcome, decision.reasons, order.currency, url)
+
+
+def _gather(uow, scope: Scope, order: OrderFacts, person: Person, existed: bool, known: set[Identifier],
+            found: list[Identifier], unshipped_cents) -> Inputs:
+    now, today = uow.now(), uow.today()
+    context, consumer = order.context, order.consumer
+    by_kind = {i.kind: i for i in found}
+    person_hour, person_day = _person_velocity(uow, person, now)
+    id_hour, id_day = _identifier_velocity(uow, scope.livemode, [i for i in found if i.kind in VELOCITY_KINDS], now)
+    return Inputs(
+        now=now, today=today, currency=order.currency, amount_cents=order.amount_cents,
+        shop_limit_cents=order.shop_limit_cents, is_business=consumer.get("type") == "business",
+        birth_date=consumer.get("birth_date"),
+        person_since=uow.local_date(person.created_at) if existed else None,
+        **_person_state(uow, person), **_exposure(uow, scope.livemode, person, order.consumer_id, unshipped_cents),
+        person_orders_hour=person_hour, person_orders_day=person_day,
+        identifier_orders_hour=id_hour, identifier_orders_day=id_day,
+        device_known=(by_kind[identifiers.DEVICE] in known) if identifiers.DEVICE in by_kind else None,
+        delivery_known=_delivery_known(by_kind, known, context),
+        new_identifiers=tuple(sorted({i.kind for i in found if i not in known and i.kind != identifiers.CONSUMER})),
+        shared_with_fraud=_shared_with_fraud(uow, scope.livemode, person, found),
+        verification_available=not scope.livemode or verifiers.provider(uow.settings).serves_livemode,
+        ip_address=context.get("ip_address"), device_id=context.get("device_id"),
+        customer_since=context.get("customer_since"), customer_order_count=context.get("customer_order_count"),
+        delivery_method=context.get("delivery_method"), high_risk_goods=bool(context.get("high_risk_goods")),
+    )
+
+
+def _person_state(uow, person: Person) -> dict:
+    """The limit's fields; a hold that has run out lets the limit grow again."""
+    if person.limit_status == rules.HELD and person.held_until and person.held_until <= uow.today():
+        person.limit_status, person.held_until = states.next_limit_state(person.limit_status, "hold_over"), None
+    return dict(person_limit_cents=person.limit_cents, limit_status=person.limit_status,
+                paid_on_time=person.paid_on_time, paid_late=person.paid_late, verified_until=person.verified_until,
+                handovers=person.handovers, frauds=person.frauds)
+
+
+def _exposure(uow, livemode: bool, person: Person, consumer_id: str, unshipped_cents) -> dict:
+    consumer_ids = consumers_of_person(uow, person_id=person.id) | {consumer_id}
+    owed = invoices.exposure(uow, consumer_ids=sorted(consumer_ids), livemode=livemode, today=uow.today())
+    return dict(open_balance_cents=owed.open_cents, overdue_invoices=owed.overdue,
+                unshipped_cents=unshipped_cents(sorted(consumer_ids)))
+
+
+def _delivery_known(by_kind: dict, known: set[Identifier], context: dict) -> bool | None:
+    """Whether the goods go to a front door we know this person by; None for a pick-up point
+    or a shop (which says nothing) and when no device id came with the order."""
+    if context.get("delivery_method") in ("pickup_point", "store"):
+        return None
+    delivery = by_kind.get(identifiers.DELIVERY) or by_kind.get(identifiers.ADDRESS)
+    if delivery is None:
+        return None
+    return any(Identifier(kind, delivery.value) in known for kind in (identifiers.ADDRESS, identifiers.DELIVERY))
+
+
+def _person_velocity(uow, person: Person, now: datetime) -> tuple[int, int]:
+    family = [person.id, *uow.session.scalars(select(Person.id).where(Person.merged_into == person.id))]
+    hour, day = uow.session.execute(
+        select(func.coalesce(func.sum(case((RiskDecision.created_at >= now - HOUR, 1), else_=0)), 0), func.count())
+        .where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - DAY,
+               RiskDecision.supersedes.is_(None))).one()
+    return int(hour), int(day)
+
+
+def _identifier_velocity(uow, livemode: bool, found: list[Identifier], now: datetime) -> tuple[int, int]:
+    """The busiest of these identifiers: its orders (anyone's) in the last hour and day."""
+    if not found:
+        return 0, 0
+    rows = uow.session.execute(
+        select(Sighting.kind, func.sum(case((Sighting.seen_at >= now - HOUR, 1), else_=0)), func.count())
+        .where(Sighting.livemode == livemode, tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
+               Sighting.seen_at >= now - DAY, Sighting.decision_id.is_not(None))
+        .group_by(Sighting.kind)).all()
+    return max((int(r[1]) for r in rows), default=0), max((int(r[2]) for r in rows), default=0)
+
+
+def _shared_with_fraud(uow, livemode: bool, person: Person, found: list[Identifier]) -> tuple[str, ...]:
+    pairs = [(i.kind, i.value) for i in found if i.kind in FRAUD_LINK_KINDS]
+    if not pairs:
+        return ()
+    # An address is linked under either kind: a billing address one time, a delivery the next.
+    values = sorted({value for _, value in pairs})
+    kinds_of = {value: kind for kind, value in pairs}
+    rows = uow.session.execute(
+        select(Link.kind, Link.value).join(Person, Person.id == Link.person_id)
+        .where(Link.livemode == livemode, Link.value.in_(values), Link.person_id != person.id,
+               Person.frauds > 0).limit(50)).all()
+    return tuple(sorted({kinds_of[value] for kind, value in rows
+                         if value in kinds_of and _same_family(kind, kinds_of[value])}))
+
+
+def _same_family(a: str, b: str) -> bool:
+    addresses = {identifiers.ADDRESS, identifiers.DELIVERY}
+    return a == b or (a in addresses and b in addresses)
+
+
+def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
+           decision: Decision, supersedes: str | None = None) -> RiskDecision:
+    stored = RiskDecision(
+        id=new_id("rsk"), livemode=scope.livemode, merchant_id=scope.merchant_id, order_id=order.order_id,
+        consumer_id=order.consumer_id, person_id=person.id, outcome=decision.outcome,
+        reasons=[{"code": r.code, "params": r.params} for r in decision.reasons], inputs=inputs.as_json(),
+        policy=policy.as_dict(), policy_version=version, currency=order.currency, amount_cents=order.amount_cents,
+        supersedes=supersedes, created_at=inputs.now)
+    uow.session.add(stored)
+    return stored
+
+
+def _sight(uow, scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier]) -> None:
+    now = uow.now()
+    uow.session.add_all([Sighting(livemode=scope.livemode, kind=i.kind, value=i.value, consumer_id=consumer_id,
+                                  merchant_id=scope.merchant_id, decision_id=decision_id, seen_at=now)
+                         for i in found if i.kind != identifiers.CONSUMER])
+
+
+# --- replay -------------------------------------------------------------------------------
+
+def replay(uow: UnitOfWork, *, decision_id: str) -> Decision:
+    """The decision recomputed from its stored inputs and policy (an audit: it must equal the stored one)."""
+    stored = _decision(uow, decision_id)
+    return rules.decide(Inputs.from_json(stored.inputs), Policy.from_dict(stored.policy))
+
+
+def stored_decision(uow: UnitOfWork, *, decision_id: str) -> Decision:
+    """A decision as it was stored."""
+    stored = _decision(uow, decision_id)
+    return Decision(stored.outcome, tuple(Reason(r["code"], r["params"]) for r in stored.reasons))
+
+
+def _decision(uow, decision_id: str) -> RiskDecision:
+    stored = uow.session.get(RiskDecision, decision_id)
+    if stored is None:
+        raise NotFound(f"No decision {decision_id}.")
+    return stored
+
+
+def explain(uow: UnitOfWork, *, decision_id: str, language: str) -> list[dict]:
+    """The reasons of a decision in the consumer's language (nl, en, de)."""
+    stored = _decision(uow, decision_id)
+    return texts.reasons_for(stored_decision(uow, decision_id=decision_id).reasons,
+                             audience=language if language in texts.LANGUAGES else "en", currency=stored.currency)
+
+
+# --- the person ---------------------------------------------------------------------------
+
+def _resolve(uow, livemode: bool, found: list[Identifier]) -> tuple[Person, set[Identifier], bool]:
+    """The person these identifiers belong to, locked: found by indexed equality on each
+    identifier; several people under strong identifiers are merged into the oldest; nobody
+    found is a new person. Returns (person, the identifiers it already had, whether it existed)."""
+    rows = uow.session.execute(
+        select(Link.kind, Link.value, Link.person_id, Link.strength)
+        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_([(i.kind, i.value) for i in found]))).all()
+    strong = sorted({row.person_id for row in rows if row.strength == STRONG})
+    if strong:
+        person = _merge(uow, _lock(uow, strong))
+        known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong}
+    else:
+        person, known = _new_person(uow, livemode), set()
+    person = _link(uow, person, [i for i in found if i not in known])
+    return person, known, bool(strong)
+
+
+def _new_person(uow, livemode: bool) -> Person:
+    person = Person(livemode=livemode, created_at=uow.now(), limit_cents=policies.installation_default(uow.settings)
+                    .new_person_limit_cents, limit_status=rules.GROWING, paid_on_time=0, paid_late=0, handovers=0, frauds=0)
+    uow.session.add(person)
+    uow.session.flush()
+    return person
+
+
+def _lock(uow, person_ids: list[int]) -> list[Person]:
+    """The persons' rows, locked in id order (two orders locking the same people never deadlock)."""
+    return list(uow.session.scalars(select(Person).where(Person.id.in_(person_ids)).order_by(Person.id)
+                                    .with_for_update().execution_options(populate_existing=True)))
+
+
+def _link(uow, person: Person, new: list[Identifier]) -> Person:
+    """Link new identifiers to the person. A strong one that another order linked to someone
+    else meanwhile (a concurrent transaction) merges that person in."""
+    now = uow.now()
+    for identifier in new:
+        inserted = uow.session.execute(
+            upsert(uow.session, Link.__table__).values(
+                livemode=person.livemode, kind=identifier.kind, value=identifier.value, person_id=person.id,
+                strength=identifier.strength, created_at=now).on_conflict_do_nothing()
+            .returning(Link.__table__.c.id)).scalar() is not None
+        if not inserted and identifier.strength == STRONG:
+            owner = uow.session.scalar(select(Link.person_id).where(
+                Link.livemode == person.livemode, Link.kind == identifier.kind, Link.value == identifier.value))
+            if owner is not None and owner != person.id:
+                person = _merge(uow, _lock(uow, sorted({owner, person.id})))
+    return person
+
+
+def _merge(uow, persons: list[Person]) -> Person:
+    """One person out of several (ordered by id): the oldest id stays, the others' links
+    point to it and they keep a row marked merged_into. Work is bounded by their links."""
+    keep, others = persons[0], persons[1:]
+    if not others:
+        return keep
+    ids = [p.id for p in others]
+    mine = aliased(Link)
+    uow.session.execute(delete(Link).where(Link.person_id.in_(ids), exists().where(
+        mine.person_id == keep.id, mine.kind == Link.kind, mine.value == Link.value, mine.livemode == Link.livemode))
+        .execution_options(synchronize_session=False))
+    uow.session.execute(update(Link).where(Link.person_id.in_(ids)).values(person_id=keep.id)
+                        .execution_options(synchronize_session=False))
+    uow.session.execute(update(Person).where((Person.id.in_(ids)) | (Person.merged_into.in_(ids)))
+                        .values(merged_into=keep.id).execution_options(synchronize_session=False))
+    _combine(keep, persons)
+    return keep
+
+
+def _combine(keep: Person, persons: list[Person]) -> None:
+    """The merged limit: the lowest of those with a payment history (a person created a
+    moment ago must not pull down a good payer's limit), the worst state, every count."""
+    with_history = [p for p in persons if p.paid_on_time] or persons
+    keep.limit_cents = min(p.limit_cents for p in with_history)
+    keep.limit_status = max((p.limit_status for p in persons), key=states.LIMIT_STATES.index)
+    keep.held_until = max((p.held_until for p in persons if p.held_until), default=None)
+    for counter in ("paid_on_time", "paid_late", "handovers", "frauds"):
+        setattr(keep, counter, sum(getattr(p, counter) for p in persons))
+    # Verified only if every merged identity was: a new phone must not borrow someone's check.
+    stamps = [p.verified_until for p in persons]
+    keep.verified_until = None if None in stamps else min(stamps)
+    keep.created_at = min(p.created_at for p in persons)
+    if keep.limit_status == rules.CLOSED:
+        keep.limit_cents = 0
+
+
+def person_of(uow: UnitOfWork, *, consumer_id: str, livemode: bool, for_update: bool = False) -> Person | None:
+    """The person a consumer record belongs to (None before their first order)."""
+    query = (select(Person).join(Link, Link.person_id == Person.id)
+             .where(Link.livemode == livemode, Link.kind == identifiers.CONSUMER, Link.value == consumer_id))
+    if for_update:
+        query = query.with_for_update(of=Person).execution_options(populate_existing=True)
+    return uow.session.scalar(query)
+
+
+def consumers_of_person(uow: UnitOfWork, *, person_id: int) -> set[str]:
+    """Every consumer record (e-mail address) known to be this person."""
+    return set(uow.session.scalars(select(Link.value).where(Link.person_id == person_id,
+                                                           Link.kind == identifiers.CONSUMER).limit(1000)))
+
+
+# --- the mediators' abuse history ---------------------------------------------------------
+
+def identifiers_of(uow: UnitOfWork, *, consumer_id: str) -> set[tuple[str, str]]:
+    """The identifiers (kind, normalized value) a consumer used: e-mail, phone, billing
+    address, IBAN, device."""
+    return {tuple(row) for row in uow.session.execute(
+        select(Sighting.kind, Sighting.value).where(Sighting.consumer_id == consumer_id,
+                                                    Sighting.kind.in_(identifiers.HISTORY_KINDS)).distinct().limit(500))}
+
+
+def linked_consumers(uow: UnitOfWork, *, consumer_id: str, livemode: bool) -> dict[str, set[str]]:
+    """Consumer records sharing an identifier with this one (itself included), each with the
+    kinds they share: the same person under other names or e-mail addresses."""
+    mine = identifiers_of(uow, consumer_id=consumer_id)
+    if not mine:
+        return {}
+    linked: dict[str, set[str]] = {}
+    for other, kind in uow.session.execute(
+            select(Sighting.consumer_id, Sighting.kind).where(
+                Sighting.livemode == livemode, tuple_(Sighting.kind, Sighting.value).in_(sorted(mine)))
+            .distinct().limit(5000)):
+        linked.setdefault(other, set()).add(kind)
+    return linked
+
+
+# --- identifiers from payments --------------------------------------------------------------
+
+def note_iban(uow: UnitOfWork, *, consumer_id: str, livemode: bool, iban: str, merchant_id: str | None = None) -> None:
+    """An account the consumer paid from or signed a mandate for: a strong identifier."""
+    value = identifiers.normalize_iban(iban)
+    person = person_of(uow, consumer_id=consumer_id, livemode=livemode, for_update=True)
+    if value is None or person is None:
+        return
+    found = Identifier(identifiers.IBAN, value)
+    already = uow.session.scalar(select(Link.person_id).where(
+        Link.livemode == livemode, Link.kind == found.kind, Link.value == found.value))
+    if already != person.id:
+        _link(uow, person, [found])
+    if not uow.session.scalar(select(exists().where(Sighting.consumer_id == consumer_id, Sighting.kind == found.kind,
+                                                    Sighting.value == found.value))):
+        _sight(uow, Scope(merchant_id or "", livemode), consumer_id, None, [found])
+
+
+# --- the personal limit, kept by events ---------------------------------------------------
+
+def on_events(uow: UnitOfWork, recorded) -> None:
+    """Events that move a personal limit: an invoice paid (on time or late), a hand-over,
+    a decision that a claim of not having ordered was false (fraud). Subscribed in bnpl.app.wire."""
+    for _, event in recorded:
+        handler = _HANDLERS.get(event.type)
+        if handler:
+            handler(uow, event.scope, event.data)
+
+
+def _paid(uow, scope: Scope, data: dict) -> None:
+    if data.get("status") != "paid" or not data.get("invoice_id"):
+        return
+    consumer_id, due_date = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    paid_on = date.fromisoformat(data["paid_on"])
+    invoice_paid(uow, consumer_id=consumer_id, livemode=scope.livemode, on_time=paid_on <= due_date, paid_on=paid_on)
+
+
+def invoice_paid(uow: UnitOfWork, *, consumer_id: str, livemode: bool, on_time: bool, paid_on: date) -> None:
+    """An invoice paid in full: on time raises the limit a step (up to the ceiling), late holds it."""
+    person = person_of(uow, consumer_id=consumer_id, livemode=livemode, for_update=True)
+    if person is None:
+        return
+    default = policies.installation_default(uow.settings)
+    if on_time:
+        person.paid_on_time += 1
+        if person.limit_status == rules.GROWING:
+            person.limit_cents = min(max(person.limit_cents, default.new_person_limit_cents) + default.limit_step_cents,
+                                     default.limit_ceiling_cents)
+        person.limit_status = states.next_limit_state(person.limit_status, "paid_on_time")
+    else:
+        person.paid_late += 1
+        person.limit_status = states.next_limit_state(person.limit_status, "paid_late")
+        if person.limit_status == rules.HELD:
+            person.held_until = paid_on + timedelta(days=default.late_hold_days)
+
+
+def _dunning_step(uow, scope: Scope, data: dict) -> None:
+    if data.get("name") != "handover":
+        return
+    consumer_id, _ = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    close_limit(uow, consumer_id=consumer_id, livemode=scope.livemode, because="handed_over")
+
+
+def _dispute_decided(uow, scope: Scope, data: dict) -> None:
+    # A claim of "I did not order this" that the mediator rejected: the person did order, and
+    # tried to keep the goods without paying (first-party fraud).
+    outcome = (data.get("decision") or {}).get("outcome")
+    if data.get("reason") != "unauthorised" or outcome != "merchant":
+        return
+    consumer_id, _ = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    close_limit(uow, consumer_id=consumer_id, livemode=scope.livemode, because="fraud")
+
+
+def close_limit(uow: UnitOfWork, *, consumer_id: str, livemode: bool, because: str) -> None:
+    """A hand-over ("handed_over") or a fraud decision ("fraud") closes the person's limit."""
+    person = person_of(uow, consumer_id=consumer_id, livemode=livemode, for_update=True)
+    if person is None:
+        return
+    person.limit_status = states.next_limit_state(person.limit_status, because)
+    person.limit_cents = 0
+    if because == "fraud":
+        person.frauds += 1
+    else:
+        person.handovers += 1
+
+
+_HANDLERS = {"payment.received": _paid, "dunning.level_reached": _dunning_step, "dispute.decided": _dispute_decided}
+
+
+# --- what a consumer may have open -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Room:
+    limit_cents: int
+    open_cents: int          # invoices still owed, all webshops
+    room_cents: int
+    status: str              # growing | held | closed
+    paid_on_time: int
+    verified_until: datetime | None
+    held_until: date | None
+
+
+def room_for(uow: UnitOfWork, *, consumer_id: str, livemode: bool = True) -> Room:
+    """What the consumer may still have open at once, at all webshops (the portal's
+    "Uw bestedingsruimte"), under the installation's policy."""
+    person = person_of(uow, consumer_id=consumer_id, livemode=livemode)
+    policy = policies.installation_default(uow.settings)
+    if person is None:
+        return Room(policy.new_person_limit_cents, 0, policy.new_person_limit_cents, rules.GROWING, 0, None, None)
+    state = dict(person_limit_cents=person.limit_cents, limit_status=person.limit_status,
+                 paid_on_time=person.paid_on_time, verified_until=person.verified_until)
+    owed = invoices.exposure(uow, consumer_ids=sorted(consumers_of_person(uow, person_id=person.id)),
+                             livemode=livemode, today=uow.today())
+    inputs = Inputs(now=uow.now(), today=uow.today(), currency="EUR", amount_cents=0, shop_limit_cents=0,
+                    open_balance_cents=owed.open_cents, **state)
+    return Room(rules.limit_of(inputs, policy), owed.open_cents, rules.room_of(inputs, policy), person.limit_status,
+                person.paid_on_time, person.verified_until, person.held_until)
+
+
+def explain_room(uow: UnitOfWork, *, consumer_id: str, livemode: bool = True, language: str = "nl") -> list[str]:
+    """Why the room is what it is, in plain sentences (nl, en, de) for the consumer."""
+    from bnpl.i18n import format_money
+
+    room = room_for(uow, consumer_id=consumer_id, livemode=livemode)
+    lang = language if language in texts.LANGUAGES else "en"
+    money = lambda cents: format_money(cents, "EUR", lang)  # noqa: E731
+    return [texts.ROOM_TEXTS[key][lang].format(limit=money(room.limit_cents), open=money(room.open_cents),
+                                               room=money(room.room_cents), paid=room.paid_on_time)
+            for key in _room_sentences(room)]
+
+
+def _room_sentences(room: Room) -> list[str]:
+    if room.status == rules.CLOSED:
+        return ["closed"]
+    found = ["limit", "open"]
+    found.append("held" if room.status == rules.HELD else ("grows" if room.paid_on_time else "new"))
+    return found
+
+
+# --- verification ---------------------------------------------------------------------------
+
+def _start_verification(uow, scope: Scope, order_id: str, stored: RiskDecision, person: Person) -> str:
+    provider = verifiers.provider(uow.settings)
+    reference, url = provider.start(livemode=scope.livemode)
+    uow.session.add(Verification(id=new_id("ver"), livemode=scope.livemode, merchant_id=scope.merchant_id,
+                                 order_id=order_id, decision_id=stored.id, person_id=person.id, provider=provider.name,
+                                 reference=reference, url=url, status=states.PENDING, created_at=uow.now()))
+    return url
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verification_id: str
+    scope: Scope
+    order_id: str
+    status: str  # verified | failed
+    changed: bool  # False for a callback repeated after the outcome was known
+
+
+def verification_callback(uow: UnitOfWork, *, provider: str, headers, body: bytes) -> VerificationResult:
+    """A provider's signed report that the consumer identified (or did not)."""
+    callback = verifiers.provider(uow.settings, provider).verify_callback(headers, body)
+    return _conclude(uow, callback.reference, confirmed=callback.status == verifiers.CONFIRMED)
+
+
+def local_verification(uow: UnitOfWork, *, reference: str) -> Verification:
+    """The local simulator's page: the verification behind a reference."""
+    found = uow.session.scalar(select(Verification).where(Verification.reference == reference,
+                                                          Verification.provider == "local"))
+    if found is None:
+        raise NotFound("No such identification.")
+    return found
+
+
+def decide_locally(uow: UnitOfWork, *, reference: str, confirm: bool) -> VerificationResult:
+    """The local simulator's answer, sent through its own signed callback like a real bank's."""
+    local_verification(uow, reference=reference)
+    provider = verifiers.provider(uow.settings, "local")
+    headers, body = provider.signed_callback(reference, verifiers.CONFIRMED if confirm else verifiers.FAILED)
+    return verification_callback(uow, provider="local", headers=headers, body=body)
+
+
+def _conclude(uow, reference: str, *, confirmed: bool) -> VerificationResult:
+    found = uow.session.scalar(select(Verification).where(Verification.reference == reference).with_for_update())
+    if found is None:
+        raise NotFound("No such identification.")
+    scope = Scope(found.merchant_id, found.livemode)
+    if found.status != states.PENDING:
+        return VerificationResult(found.id, scope, found.order_id, found.status, changed=False)
+    found.status = states.next_verification_state(found.status, "confirm" if confirmed else "fail")
+    found.completed_at = uow.now()
+    if confirmed:
+        person = _lock(uow, [_live_person_id(uow, found.person_id)])[0]
+        days = policy_for(uow, merchant_id=found.merchant_id)[0].verified_for_days
+        person.verified_until = max(filter(None, [person.verified_until, uow.now() + timedelta(days=days)]))
+    return VerificationResult(found.id, scope, found.order_id, found.status, changed=True)
+
+
+def _live_person_id(uow, person_id: int) -> int:
+    return uow.session.scalar(select(Person.merged_into).where(Person.id == person_id)) or person_id
+
+
+def reassess_after_verification(uow: UnitOfWork, *, result: VerificationResult, consumer_id: str,
+                                unshipped_cents: Callable[[list[str]], int]) -> Assessment:
+    """The order's decision once the bank answered: the first decision's inputs with the
+    person's limit, exposure and verification as they are now (the room may have been used
+    meanwhile); a failed identification declines. Stored as a new decision that supersedes it."""
+    verification = uow.session.get(Verification, result.verification_id)
+    first = _decision(uow, verification.decision_id)
+    person = _lock(uow, [_live_person_id(uow, first.person_id)])[0]
+    inputs = dataclasses.replace(
+        Inputs.from_json(first.inputs), now=uow.now(), today=uow.today(), **_person_state(uow, person),
+        **_exposure(uow, result.scope.livemode, person, consumer_id, unshipped_cents))
+    if result.status != states.VERIFIED:
+        inputs = dataclasses.replace(inputs, verification_failed=True)
+    policy, version = policy_for(uow, merchant_id=first.merchant_id)
+    decision = rules.decide(inputs, policy)
+    facts = OrderFacts(first.order_id, first.consumer_id, first.currency, first.amount_cents, inputs.shop_limit_cents,
+                       {}, {}, None, {})
+    stored = _store(uow, result.scope, facts, person, inputs, policy, version, decision, supersedes=first.id)
+    return Assessment(stored.id, decision.outcome, decision.reasons, first.currency)
+
+
+# --- policy ---------------------------------------------------------------------------------
+
+def policy_for(uow: UnitOfWork, *, merchant_id: str | None) -> tuple[Policy, int]:
+    """The policy that applies to a webshop, and its version (0: the installation's default)."""
+    base = policies.installation_default(uow.settings)
+    if merchant_id is None:
+        return base, 0
+    row = uow.session.scalar(select(RiskPolicy).where(RiskPolicy.merchant_id == merchant_id)
+                             .order_by(RiskPolicy.version.desc()).limit(1))
+    if row is None:
+        return base, 0
+    return policies.stricter_of(base, row.changes), row.version
+
+
+def merchant_policy(uow: UnitOfWork, *, merchant_id: str) -> dict:
+    """The policy in effect for a webshop, its version, and the installation's default."""
+    policy, version = policy_for(uow, merchant_id=merchant_id)
+    return {"version": version, "policy": policy.as_dict(),
+            "installation": policies.installation_default(uow.settings).as_dict()}
+
+
+def set_policy(uow: UnitOfWork, *, merchant_id: str, changes: dict) -> tuple[Policy, int]:
+    """A new version of the webshop's policy: the named fields, each at least as strict as the
+    installation's (422 naming each looser field). Fields not named follow the installation."""
+    base = policies.installation_default(uow.settings)
+    unknown = sorted(set(changes) - set(policies.STRICTER))
+    if unknown:
+        raise InvalidInput({name: ["Not a policy field."] for name in unknown})
+    looser = policies.looser_fields(base, policies.apply(base, changes))
+    if looser:
+        raise InvalidInput({name: [why] for name, why in looser.items()})
+    latest = uow.session.scalar(select(func.max(RiskPolicy.version)).where(RiskPolicy.merchant_id == merchant_id)) or 0
+    uow.session.add(RiskPolicy(merchant_id=merchant_id, version=latest + 1, changes=dict(changes), created_at=uow.now()))
+    uow.session.flush()
+    return policies.apply(base, changes), latest + 1
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RiskStatistics:
+    merchant_id: str
+    since: date
+    until: date
+    decisions: int
+    outcomes: dict[str, int]
+    reasons: dict[str, int]  # decline and verification reason codes, how often
+
+    @property
+    def approval_rate(self) -> str:
+        """Accepted per 100 decisions, two decimals (a string: exact, not a float)."""
+        if not self.decisions:
+            return "0.00"
+        hundredths = (self.outcomes.get(ACCEPTED, 0) * 10_000 + self.decisions // 2) // self.decisions
+        return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def statistics(uow: UnitOfWork, *, scope: Scope, since: date, until: date) -> RiskStatistics:
+    """A webshop's decisions in a period (its own orders only): outcomes, approval rate and
+    how often each reason declined or asked for verification. A verification's conclusion
+    counts as the order's outcome."""
+    start, end = _day_start(uow, since), _day_start(uow, until + timedelta(days=1))
+    rows = uow.session.execute(
+        select(RiskDecision.order_id, RiskDecision.outcome, RiskDecision.reasons, RiskDecision.created_at)
+        .where(RiskDecision.merchant_id == scope.merchant_id, RiskDecision.livemode == scope.livemode,
+               RiskDecision.created_at >= start, RiskDecision.created_at < end)
+        .order_by(RiskDecision.created_at)).all()
+    final: dict[str, tuple[str, list]] = {}
+    for order_id, outcome, reasons, _ in rows:
+        final[order_id] = (outcome, reasons)  # the latest decision of an order is its outcome
+    outcomes: dict[str, int] = {}
+    reasons_count: dict[str, int] = {}
+    for outcome, reasons in final.values():
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcome != ACCEPTED:
+            for reason in reasons:
+                reasons_count[reason["code"]] = reasons_count.get(reason["code"], 0) + 1
+    return RiskStatistics(scope.merchant_id, since, until, len(final), outcomes, reasons_count)
+
+
+def _day_start(uow, day: date) -> datetime:
+    from datetime import time, timezone
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time(0), ZoneInfo(uow.settings.timezone)).astimezone(timezone.utc)

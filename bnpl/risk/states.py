@@ -1,0 +1,48 @@
+"""Two small lives as transition tables: the personal limit and a bank verification."""
+from __future__ import annotations
+
+from bnpl.errors import IllegalTransition
+from bnpl.risk.decision import CLOSED, GROWING, HELD
+
+LIMIT_STATES = (GROWING, HELD, CLOSED)
+
+# paid_on_time raises a growing limit a step; paid_late holds it (no growth for a while);
+# hold_over lets it grow again; a hand-over or fraud closes it, and only a person (risk2's
+# review) opens it again.
+LIMIT_TRANSITIONS: dict[tuple[str, str], str] = {
+    (GROWING, "paid_on_time"): GROWING,
+    (GROWING, "paid_late"): HELD,
+    (HELD, "paid_on_time"): HELD,
+    (HELD, "paid_late"): HELD,
+    (HELD, "hold_over"): GROWING,
+    (GROWING, "handed_over"): CLOSED,
+    (HELD, "handed_over"): CLOSED,
+    (CLOSED, "handed_over"): CLOSED,
+    (GROWING, "fraud"): CLOSED,
+    (HELD, "fraud"): CLOSED,
+    (CLOSED, "fraud"): CLOSED,
+    (CLOSED, "paid_on_time"): CLOSED,
+    (CLOSED, "paid_late"): CLOSED,
+    (CLOSED, "reopened"): GROWING,
+}
+
+PENDING, VERIFIED, FAILED = "pending", "verified", "failed"
+VERIFICATION_STATES = (PENDING, VERIFIED, FAILED)
+VERIFICATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (PENDING, "confirm"): VERIFIED,
+    (PENDING, "fail"): FAILED,
+}
+
+
+def next_limit_state(state: str, action: str) -> str:
+    try:
+        return LIMIT_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(f"A {state} limit cannot be {action}.", state=state, action=action) from None
+
+
+def next_verification_state(state: str, action: str) -> str:
+    try:
+        return VERIFICATION_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(f"This verification is already {state}.", state=state, action=action) from None
