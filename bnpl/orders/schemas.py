@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from bnpl.invoices.schemas import InvoiceSchema
 from bnpl.fields import (AddressSchema, Cents, PageArgsSchema, Quantity, Text, VatBreakdownSchema, VatNumber, VatRate,
