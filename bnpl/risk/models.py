@@ -92,7 +92,7 @@ class RiskDecision(Base):
     policy_version: Mapped[int] = mapped_column(Integer)  # 0: the installation's default
     currency: Mapped[str] = mapped_column(String(3))
     amount_cents: Mapped[int] = mapped_column(Integer)
-    supersedes: Mapped[str | None] = mapped_column(String(40))  # the decision a verification concluded
+    supersedes: Mapped[str | None] = mapped_column(String(40), index=True)  # the decision a verification concluded
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -126,3 +126,22 @@ class Verification(Base):
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """A consumer's request that a person looks at a decision again (CCD2), and that person's
+    written answer."""
+
+    __tablename__ = "risk_reviews"
+    __table_args__ = (Index("ix_risk_reviews_status_requested", "status", "requested_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("rvw"))
+    decision_id: Mapped[str] = mapped_column(ForeignKey("risk_decisions.id"), unique=True)
+    consumer_id: Mapped[str] = mapped_column(String(40), index=True)
+    message: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(10))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reasons: Mapped[str | None] = mapped_column(String(4000))
+    limit_cents: Mapped[int | None] = mapped_column(Integer)  # the limit a changed decision set, if any

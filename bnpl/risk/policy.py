@@ -19,8 +19,10 @@ class Policy:
     minimum_age: int = 18
     max_person_orders_hour: int = 3          # orders of one person at all webshops
     max_person_orders_day: int = 8
-    max_identifier_orders_hour: int = 3      # orders from one device, phone or delivery address, anyone's
-    max_identifier_orders_day: int = 6
+    # Orders from one device, phone or address, anyone's: above a person's own numbers, so that
+    # it speaks of several people at one front door (people sharing a device or phone are merged).
+    max_identifier_orders_hour: int = 4
+    max_identifier_orders_day: int = 10
     verify_fresh_high_risk_goods: bool = True  # a fresh identity buying high-risk goods identifies first
     established_customer_days: int = 365     # a webshop's customer this long, with this many orders,
     established_customer_orders: int = 3     # is not a fresh identity to that shop

@@ -17,13 +17,13 @@ from sqlalchemy import case, delete, exists, func, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from bnpl.db import new_id, upsert
-from bnpl.errors import InvalidInput, NotFound
+from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.risk import decision as rules, identifiers, policy as policies, states, texts
 from bnpl.risk import verification as verifiers
 from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decision, Inputs, Reason
 from bnpl.risk.identifiers import STRONG, Identifier
-from bnpl.risk.models import Link, Person, RiskDecision, RiskPolicy, Sighting, Verification
+from bnpl.risk.models import Link, Person, Review, RiskDecision, RiskPolicy, Sighting, Verification
 from bnpl.risk.policy import Policy
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -161,23 +161,21 @@ def _identifier_velocity(uow, livemode: bool, found: list[Identifier], now: date
 
 
 def _shared_with_fraud(uow, livemode: bool, person: Person, found: list[Identifier]) -> tuple[str, ...]:
-    pairs = [(i.kind, i.value) for i in found if i.kind in FRAUD_LINK_KINDS]
-    if not pairs:
+    """The kinds of this order's identifiers that another person with fraud on record has too
+    (an address counts as billing or delivery address alike). Indexed equality on (kind, value)."""
+    addresses = (identifiers.ADDRESS, identifiers.DELIVERY)
+    wanted: dict[tuple[str, str], str] = {}
+    for i in found:
+        if i.kind in FRAUD_LINK_KINDS:
+            for kind in (addresses if i.kind in addresses else (i.kind,)):
+                wanted[(kind, i.value)] = i.kind
+    if not wanted:
         return ()
-    # An address is linked under either kind: a billing address one time, a delivery the next.
-    values = sorted({value for _, value in pairs})
-    kinds_of = {value: kind for kind, value in pairs}
     rows = uow.session.execute(
         select(Link.kind, Link.value).join(Person, Person.id == Link.person_id)
-        .where(Link.livemode == livemode, Link.value.in_(values), Link.person_id != person.id,
+        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_(sorted(wanted)), Link.person_id != person.id,
                Person.frauds > 0).limit(50)).all()
-    return tuple(sorted({kinds_of[value] for kind, value in rows
-                         if value in kinds_of and _same_family(kind, kinds_of[value])}))
-
-
-def _same_family(a: str, b: str) -> bool:
-    addresses = {identifiers.ADDRESS, identifiers.DELIVERY}
-    return a == b or (a in addresses and b in addresses)
+    return tuple(sorted({wanted[(kind, value)] for kind, value in rows}))
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
@@ -577,6 +575,64 @@ def reassess_after_verification(uow: UnitOfWork, *, result: VerificationResult, 
     return Assessment(stored.id, decision.outcome, decision.reasons, first.currency)
 
 
+# --- human review (CCD2) ----------------------------------------------------------------------
+
+MIN_REASONS_LENGTH = 20  # "No." is not a reason a consumer can follow
+
+
+def request_review(uow: UnitOfWork, *, decision_id: str, consumer_id: str, message: str) -> Review:
+    """The consumer asks a person to look at a decision on their own order again (one request
+    per decision; someone else's decision is not found)."""
+    decision = uow.session.get(RiskDecision, decision_id)
+    if decision is None or decision.consumer_id != consumer_id:
+        raise NotFound(f"No decision {decision_id}.")
+    if decision.outcome == ACCEPTED:
+        raise Conflict("This decision accepted the order; there is nothing to review.")
+    if uow.session.scalar(select(Review.id).where(Review.decision_id == decision_id)):
+        raise Conflict("A review of this decision was already asked for.")
+    if not (message or "").strip():
+        raise InvalidInput({"message": ["Say what we should look at again."]})
+    review = Review(id=new_id("rvw"), decision_id=decision_id, consumer_id=consumer_id, message=message.strip()[:2000],
+                    status=states.REQUESTED, requested_at=uow.now())
+    uow.session.add(review)
+    uow.session.flush()
+    return review
+
+
+def decide_review(uow: UnitOfWork, *, review_id: str, staff_id: str, change: bool, reasons: str,
+                  limit_cents: int | None = None) -> Review:
+    """A staff member (the risk role) answers with written reasons: the decision stands, or it
+    is changed: a closed limit opens again, at limit_cents if given (never above the ceiling)."""
+    review = uow.session.scalar(select(Review).where(Review.id == review_id).with_for_update())
+    if review is None:
+        raise NotFound(f"No review {review_id}.")
+    if len((reasons or "").strip()) < MIN_REASONS_LENGTH:
+        raise InvalidInput({"reasons": [f"Write at least {MIN_REASONS_LENGTH} characters the consumer can follow."]})
+    review.status = states.next_review_state(review.status, "change" if change else "uphold")
+    review.decided_by, review.decided_at, review.reasons = staff_id, uow.now(), reasons.strip()
+    if change:
+        decision = _decision(uow, review.decision_id)
+        person = _lock(uow, [_live_person_id(uow, decision.person_id)])[0]
+        ceiling = policies.installation_default(uow.settings).limit_ceiling_cents
+        if person.limit_status == rules.CLOSED:
+            # The reviewer's written reasons are the record now; the marks that closed it go.
+            person.limit_status = states.next_limit_state(person.limit_status, "reopened")
+            person.limit_cents = policies.installation_default(uow.settings).new_person_limit_cents
+            person.frauds = person.handovers = 0
+        if limit_cents is not None:
+            person.limit_cents = max(0, min(limit_cents, ceiling))
+        review.limit_cents = person.limit_cents
+    return review
+
+
+def reviews(uow: UnitOfWork, *, status: str | None = states.REQUESTED, limit: int = 200) -> list[Review]:
+    """The review queue, oldest request first (all statuses with status=None)."""
+    query = select(Review).order_by(Review.requested_at, Review.id).limit(limit)
+    if status:
+        query = query.where(Review.status == status)
+    return list(uow.session.scalars(query))
+
+
 # --- policy ---------------------------------------------------------------------------------
 
 def policy_for(uow: UnitOfWork, *, merchant_id: str | None) -> tuple[Policy, int]:
@@ -636,25 +692,19 @@ class RiskStatistics:
 
 def statistics(uow: UnitOfWork, *, scope: Scope, since: date, until: date) -> RiskStatistics:
     """A webshop's decisions in a period (its own orders only): outcomes, approval rate and
-    how often each reason declined or asked for verification. A verification's conclusion
-    counts as the order's outcome."""
-    start, end = _day_start(uow, since), _day_start(uow, until + timedelta(days=1))
-    rows = uow.session.execute(
-        select(RiskDecision.order_id, RiskDecision.outcome, RiskDecision.reasons, RiskDecision.created_at)
-        .where(RiskDecision.merchant_id == scope.merchant_id, RiskDecision.livemode == scope.livemode,
-               RiskDecision.created_at >= start, RiskDecision.created_at < end)
-        .order_by(RiskDecision.created_at)).all()
-    final: dict[str, tuple[str, list]] = {}
-    for order_id, outcome, reasons, _ in rows:
-        final[order_id] = (outcome, reasons)  # the latest decision of an order is its outcome
-    outcomes: dict[str, int] = {}
-    reasons_count: dict[str, int] = {}
-    for outcome, reasons in final.values():
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if outcome != ACCEPTED:
-            for reason in reasons:
-                reasons_count[reason["code"]] = reasons_count.get(reason["code"], 0) + 1
-    return RiskStatistics(scope.merchant_id, since, until, len(final), outcomes, reasons_count)
+    how often each reason declined or asked for verification. An order waiting for the bank
+    counts once, with the outcome the bank's answer gave it."""
+    later = aliased(RiskDecision)
+    final = (RiskDecision.merchant_id == scope.merchant_id, RiskDecision.livemode == scope.livemode,
+             RiskDecision.created_at >= _day_start(uow, since), RiskDecision.created_at < _day_start(uow, until + timedelta(days=1)),
+             ~exists().where(later.supersedes == RiskDecision.id))
+    outcomes = {outcome: int(n) for outcome, n in uow.session.execute(
+        select(RiskDecision.outcome, func.count()).where(*final).group_by(RiskDecision.outcome))}
+    reasons: dict[str, int] = {}
+    for stored in uow.session.scalars(select(RiskDecision.reasons).where(*final, RiskDecision.outcome != ACCEPTED)):
+        for reason in stored:
+            reasons[reason["code"]] = reasons.get(reason["code"], 0) + 1
+    return RiskStatistics(scope.merchant_id, since, until, sum(outcomes.values()), outcomes, dict(sorted(reasons.items())))
 
 
 def _day_start(uow, day: date) -> datetime:

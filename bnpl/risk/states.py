@@ -46,3 +46,19 @@ def next_verification_state(state: str, action: str) -> str:
         return VERIFICATION_TRANSITIONS[(state, action)]
     except KeyError:
         raise IllegalTransition(f"This verification is already {state}.", state=state, action=action) from None
+
+
+REQUESTED, UPHELD, CHANGED = "requested", "upheld", "changed"
+REVIEW_STATES = (REQUESTED, UPHELD, CHANGED)
+# A review ends once: the decision stands (upheld) or the person's limit is set anew (changed).
+REVIEW_TRANSITIONS: dict[tuple[str, str], str] = {
+    (REQUESTED, "uphold"): UPHELD,
+    (REQUESTED, "change"): CHANGED,
+}
+
+
+def next_review_state(state: str, action: str) -> str:
+    try:
+        return REVIEW_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(f"This review is already {state}.", state=state, action=action) from None

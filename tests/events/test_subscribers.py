@@ -76,11 +76,13 @@ def test_subscribing_twice_still_calls_once(services, scope, heard):
     assert [name for name, _, _ in heard] == ["first", "second"]
 
 
-def test_wiring_subscribes_notifications_once(monkeypatch):
+def test_wiring_subscribes_notifications_and_risk_once(monkeypatch):
+    from bnpl.risk import service as risk
+
     monkeypatch.setattr(events, "_subscribers", [])
     wire()
     wire()
-    assert events.subscribers() == (notifications.on_events,)
+    assert events.subscribers() == (notifications.on_events, risk.on_events)
 
 
 def test_an_event_nobody_would_hear_is_refused(services, scope, monkeypatch):

@@ -51,8 +51,9 @@ def outcome(base: Inputs, **changes):
     (NEW, {"amount_cents": 100_001}, "declined", "above_room"),  # beyond even a verified newcomer's room
     (KNOWN, {"person_orders_hour": 3}, "verification_required", "many_orders"),
     (KNOWN, {"person_orders_day": 8}, "verification_required", "many_orders"),
-    (NEW, {"identifier_orders_hour": 3}, "verification_required", "many_orders_same_identifier"),
-    (NEW, {"identifier_orders_day": 6}, "verification_required", "many_orders_same_identifier"),
+    (NEW, {"identifier_orders_hour": 4}, "verification_required", "many_orders_same_identifier"),
+    (NEW, {"identifier_orders_day": 10}, "verification_required", "many_orders_same_identifier"),
+    (NEW, {"identifier_orders_hour": 3, "identifier_orders_day": 9}, "accepted", "within_room"),
     (KNOWN, {"device_known": False, "delivery_known": False}, "verification_required", "new_device_and_address"),
     (KNOWN, {"shared_with_fraud": ("address",)}, "verification_required", "shares_identifiers_with_fraud"),
     (NEW, {"high_risk_goods": True}, "verification_required", "fresh_identity_high_risk_goods"),

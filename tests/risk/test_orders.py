@@ -106,8 +106,15 @@ def test_velocity_of_one_device_across_people(api):
     for n in range(3):
         assert order(api, 1_000, context={"device_id": "dev-ring"}, **person(n))["status"] == "accepted"
     # A device is strong: all of them are one person by now, and the fourth in an hour is too many.
-    assert codes(order(api, 1_000, context={"device_id": "dev-ring"}, **person(9))) == [
-        "many_orders", "many_orders_same_identifier"]
+    assert codes(order(api, 1_000, context={"device_id": "dev-ring"}, **person(9))) == ["many_orders"]
+
+
+def test_velocity_at_one_front_door_across_people(api):
+    """Different people at one address are not merged, but many orders from one door in an hour are a ring's sign."""
+    door = person(1)["billing_address"]
+    for n in range(4):
+        assert order(api, 1_000, **{**person(n), "billing_address": door})["status"] == "accepted"
+    assert codes(order(api, 1_000, **{**person(9), "billing_address": door})) == ["many_orders_same_identifier"]
 
 
 def test_a_traveller_on_their_own_device_orders_to_a_hotel(api, services, clock):

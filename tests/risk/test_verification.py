@@ -104,3 +104,11 @@ def test_a_webshop_may_cancel_an_order_waiting_for_verification(api):
     assert api.post(f"/orders/{waiting['id']}/cancellations", json={}).json["status"] == "cancelled"
     press(api, waiting["decision"]["verification_url"], "confirm")
     assert api.get(f"/orders/{waiting['id']}").json["status"] == "cancelled"
+
+
+def test_statistics_count_an_order_once_with_the_banks_outcome(api):
+    press(api, order(api, 5_000, context=HIGH_RISK, **person(1))["decision"]["verification_url"], "fail")
+    order(api, 5_000, context=HIGH_RISK, **person(2))
+    stats = api.get("/risk-statistics").json
+    assert stats["outcomes"] == {"declined": 1, "verification_required": 1}
+    assert stats["reasons"] == {"fresh_identity_high_risk_goods": 2, "identity_not_verified": 1}

@@ -10,7 +10,7 @@ import pytest
 from bnpl.merchants.models import Merchant
 from bnpl.settlements import service
 from bnpl.uow import unit_of_work
-from tests import factories
+from tests import factories, identified
 
 
 def at(year, month, day, hour=10, minute=0) -> datetime:
@@ -26,8 +26,10 @@ def ship(api, *amounts: int) -> dict:
     lines = [factories.line(f"SKU-{i}", 1, cents, 21) for i, cents in enumerate(amounts, 1)]
     shopper = factories.consumer(email=f"shopper{next(_shoppers)}@example.nl")
     order = api.post("/orders", json=factories.order(lines=lines, consumer=shopper))
-    assert order.status_code == 201 and order.json["status"] == "accepted", order.json
-    shipment = api.post(f"/orders/{order.json['id']}/shipments", json={})
+    assert order.status_code == 201, order.json
+    accepted = identified.through_api(api, order.json)
+    assert accepted["status"] == "accepted", accepted
+    shipment = api.post(f"/orders/{accepted['id']}/shipments", json={})
     assert shipment.status_code == 201, shipment.json
     return shipment.json["invoice"]
 

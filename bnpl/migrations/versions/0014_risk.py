@@ -42,6 +42,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_risk_decisions_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_risk_decisions_person_created', ['person_id', 'created_at'], unique=False)
         batch_op.create_index('ix_risk_decisions_scope_created', ['merchant_id', 'livemode', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_decisions_supersedes'), ['supersedes'], unique=False)
+
+    op.create_table('risk_reviews',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('decision_id', sa.String(length=40), nullable=False),
+    sa.Column('consumer_id', sa.String(length=40), nullable=False),
+    sa.Column('message', sa.String(length=2000), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('requested_at', bnpl.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by', sa.String(length=40), nullable=True),
+    sa.Column('decided_at', bnpl.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reasons', sa.String(length=4000), nullable=True),
+    sa.Column('limit_cents', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['decision_id'], ['risk_decisions.id'], name=op.f('fk_risk_reviews_decision_id_risk_decisions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_reviews')),
+    sa.UniqueConstraint('decision_id', name=op.f('uq_risk_reviews_decision_id'))
+    )
+    with op.batch_alter_table('risk_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_reviews_consumer_id'), ['consumer_id'], unique=False)
+        batch_op.create_index('ix_risk_reviews_status_requested', ['status', 'requested_at'], unique=False)
 
     op.create_table('risk_persons',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -145,6 +165,7 @@ def downgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dispute_identities_kind_value'), ['kind', 'value'], unique=False)
 
     op.drop_table('risk_policies')
+    op.drop_table('risk_reviews')
     with op.batch_alter_table('risk_links', schema=None) as batch_op:
         batch_op.drop_index('uq_risk_links_strong', postgresql_where=sa.text("strength = 'strong'"), sqlite_where=sa.text("strength = 'strong'"))
         batch_op.drop_index(batch_op.f('ix_risk_links_person_id'))
