@@ -140,7 +140,8 @@ def _delivery_known(by_kind: dict, known: set[Identifier], context: dict) -> boo
 
 
 def _person_velocity(uow, person: Person, now: datetime) -> tuple[int, int]:
-    family = [person.id, *uow.session.scalars(select(Person.id).where(Person.merged_into == person.id))]
+    # The person and everyone merged into them (their decisions keep the id they had then).
+    family = select(Person.id).where((Person.id == person.id) | (Person.merged_into == person.id))
     hour, day = uow.session.execute(
         select(func.coalesce(func.sum(case((RiskDecision.created_at >= now - HOUR, 1), else_=0)), 0), func.count())
         .where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - DAY,

@@ -176,3 +176,17 @@ def test_room_for_a_consumer_and_why(api, services):
         assert (room.limit_cents, room.open_cents, room.room_cents, room.status) == (30_000, 10_000, 20_000, "growing")
         assert risk.explain_room(uow, consumer_id=consumer_id, livemode=False, language="nl")[1].replace("\xa0", " ") == (
             "Nu staat er € 100,00 open; er is nog € 200,00 ruimte.")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("nl", "Voor deze artikelen vragen wij nieuwe klanten zich eenmalig via hun bank te identificeren."),
+    ("de", "Für diese Artikel bitten wir neue Kunden, sich einmalig über ihre Bank zu identifizieren."),
+    ("en", "For these goods we ask new customers to identify once through their bank."),
+    ("fr", "For these goods we ask new customers to identify once through their bank."),  # no French: English
+])
+def test_the_consumer_reads_the_reasons_in_their_language(api, services, language, text):
+    placed = order(api, 5_000, context={"high_risk_goods": True}, **person(1))
+    with unit_of_work(services) as uow:
+        assert risk.explain(uow, decision_id=placed["decision"]["id"], language=language) == [
+            {"code": "fresh_identity_high_risk_goods", "text": text}]
+    assert placed["decision"]["reasons"][0]["text"] == "A consumer new to us ordered goods you marked as high-risk."
