@@ -76,7 +76,7 @@ class Dispute(Base):
         back_populates="dispute", order_by="Evidence.uploaded_at", cascade="all, delete-orphan")
 
     def move(self, action: str, at: datetime) -> str:
-        self.status = states.next_state(self.status, action)
+        self.status = states.DISPUTE.next(self.status, action)
         self.updated_at = at
         if self.status not in (states.AWAITING_MERCHANT, states.AWAITING_CONSUMER):
             self.respond_by = None

@@ -6,7 +6,7 @@ in_review ──propose (above the approval amount)──▶ awaiting_approval �
 A merchant's accept or partial credit, a mediator's decision, or a small case the merchant let
 run out ends the case (decided); the consumer may withdraw while it runs.
 """
-from bnpl.errors import IllegalTransition
+from bnpl.states import StateMachine
 
 OPEN, AWAITING_MERCHANT, AWAITING_CONSUMER = "open", "awaiting_merchant", "awaiting_consumer"
 IN_REVIEW, AWAITING_APPROVAL, DECIDED, WITHDRAWN = "in_review", "awaiting_approval", "decided", "withdrawn"
@@ -39,12 +39,10 @@ WAITING_FOR = {OPEN: "mediator", AWAITING_MERCHANT: "merchant", AWAITING_CONSUME
                IN_REVIEW: "mediator", AWAITING_APPROVAL: "mediator", DECIDED: None, WITHDRAWN: None}
 
 
-def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        if state in CLOSED:
-            detail = f"This case is already {state}; nothing can change it any more."
-        else:
-            detail = f"'{action}' is not possible while the case is {state.replace('_', ' ')}."
-        raise IllegalTransition(detail, state=state, action=action) from None
+def _explain(state: str, action: str, subject: str) -> str:
+    if state in CLOSED:
+        return f"This case is already {state}; nothing can change it any more."
+    return f"'{action}' is not possible while the case is {state.replace('_', ' ')}."
+
+
+DISPUTE = StateMachine("dispute", TRANSITIONS, states=STATES, explain=_explain)

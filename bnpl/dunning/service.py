@@ -17,6 +17,7 @@ from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
 from bnpl.dunning.policy import DEFAULTS, Policy, check_lawful_for
 from bnpl.dunning.schemas import PaymentPlanSchema
+from bnpl.dunning.states import PLAN, PLAN_ACTIVE
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import WithRelated
@@ -342,7 +343,6 @@ def _customer_type(billed_to: dict) -> str:
 
 # --- payment plans (forbearance, CCD2) ------------------------------------------------------------
 
-PLAN_ACTIVE, PLAN_COMPLETED, PLAN_ENDED = "active", "completed", "ended"
 MIN_INSTALMENTS, MAX_INSTALMENTS = 2, 12
 FIRST_DUE_DAYS = 14  # the first instalment's due date when none is given
 FIRST_DUE_AT_MOST_DAYS = 90  # a plan is not a way to postpone paying anything
@@ -444,13 +444,13 @@ class PlanBatch:
 def complete_paid_plans(uow: UnitOfWork, *, after: str = "", limit: int = BATCH) -> PlanBatch:
     """Active plans whose invoice is paid (or credited) were kept: completed. Paying in full
     already lifted the plan's pause (apply_payment); this records the outcome."""
-    return _settle_plans(uow, after, limit, PLAN_COMPLETED, lambda plan, invoice: invoice.is_closed)
+    return _settle_plans(uow, after, limit, "complete", lambda plan, invoice: invoice.is_closed)
 
 
 def end_missed_plans(uow: UnitOfWork, *, as_of: date, after: str = "", limit: int = BATCH) -> PlanBatch:
     """Active plans with an instalment unpaid more than GRACE_DAYS after its due date end: the
     pause is lifted and dunning goes on where it was (the paused days move its deadlines)."""
-    return _settle_plans(uow, after, limit, PLAN_ENDED, lambda plan, invoice: not invoice.is_closed and (
+    return _settle_plans(uow, after, limit, "end", lambda plan, invoice: not invoice.is_closed and (
         missed_instalment(plan, balance_cents=invoice.balance_cents, as_of=as_of) is not None))
 
 
@@ -468,8 +468,8 @@ def missed_instalment(plan: PaymentPlan, *, balance_cents: int, as_of: date) -> 
     return None
 
 
-def _settle_plans(uow, after: str, limit: int, outcome: str, applies) -> PlanBatch:
-    """Give `outcome` to the active plans after `after` (id order, SKIP LOCKED: workers share
+def _settle_plans(uow, after: str, limit: int, action: str, applies) -> PlanBatch:
+    """Apply `action` (complete or end) to the active plans after `after` (id order, SKIP LOCKED: workers share
     them) for which `applies(plan, invoice)`: a first look at the cached figures, then again
     with the invoice locked, so a payment arriving meanwhile is seen."""
     plans = uow.session.scalars(select(PaymentPlan).where(PaymentPlan.status == PLAN_ACTIVE, PaymentPlan.id > after)
@@ -482,15 +482,16 @@ def _settle_plans(uow, after: str, limit: int, outcome: str, applies) -> PlanBat
     for plan in sorted((p for p in plans if applies(p, owed[p.invoice_id])), key=lambda p: p.invoice_id):
         scope = Scope(plan.merchant_id, plan.livemode)
         if applies(plan, invoices.get_invoice(uow, scope=scope, invoice_id=plan.invoice_id, for_update=True)):
-            _close_plan(uow, scope, plan, outcome)
+            _close_plan(uow, scope, plan, action)
             changed += 1
     return PlanBatch(plans[-1].id, changed)
 
 
-def _close_plan(uow, scope: Scope, plan: PaymentPlan, outcome: str) -> None:
-    plan.status, plan.ended_at = outcome, uow.now()
-    invoices.lift_pauses(uow, scope=scope, reference_id=plan.id, by=f"payment plan {outcome}")
-    events.record(uow, scope=scope, type=f"payment_plan.{outcome}", subject_id=plan.id, data=_plan_data(plan))
+def _close_plan(uow, scope: Scope, plan: PaymentPlan, action: str) -> None:
+    plan.status = PLAN.next(plan.status, action, subject=f"Payment plan {plan.id}")
+    plan.ended_at = uow.now()
+    invoices.lift_pauses(uow, scope=scope, reference_id=plan.id, by=f"payment plan {plan.status}")
+    events.record(uow, scope=scope, type=f"payment_plan.{plan.status}", subject_id=plan.id, data=_plan_data(plan))
 
 
 def _plan_data(plan: PaymentPlan) -> dict:

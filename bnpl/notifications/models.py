@@ -54,7 +54,7 @@ class OutboxMessage(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def move(self, action: str) -> None:
-        self.status = states.next_state(self.status, action)
+        self.status = states.MESSAGE.next(self.status, action)
 
 
 class WebhookEndpoint(Base):

@@ -1,6 +1,6 @@
 """An outbox message's life: pending until delivered, dropped by the gate, or dead after
 the last retry (dead ones can be queued again by an operator)."""
-from bnpl.errors import IllegalTransition
+from bnpl.states import StateMachine
 
 PENDING, DELIVERED, DROPPED, DEAD = "pending", "delivered", "dropped", "dead"
 
@@ -13,8 +13,8 @@ TRANSITIONS = {
 }
 
 
-def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(f"A {state} message cannot {action.replace('_', ' ')}.") from None
+def _explain(state: str, action: str, subject: str) -> str:
+    return f"A {state} message cannot {action.replace('_', ' ')}."
+
+
+MESSAGE = StateMachine("message", TRANSITIONS, states=(PENDING, DELIVERED, DROPPED, DEAD), explain=_explain)

@@ -135,11 +135,11 @@ class Order(Base):
 
     def _move(self, verb: str) -> None:
         rest = not any(line.open_quantity for line in self.lines)
-        self.status = states.next_state(self.status, f"{verb}_{'rest' if rest else 'part'}")
+        self.status = states.ORDER.next(self.status, f"{verb}_{'rest' if rest else 'part'}")
 
     def check_can(self, verb: str) -> None:
         """Raise the state machine's own error before any quantity is looked at."""
-        states.next_state(self.status, f"{verb}_part")
+        states.ORDER.next(self.status, f"{verb}_part")
 
 
 def purpose_past(purpose: str) -> str:

@@ -99,7 +99,7 @@ def _after_verification(uow: UnitOfWork, result) -> Order | None:
     assessment = risk.reassess_after_verification(
         uow, result=result, consumer_id=order.consumer_id,
         unshipped_cents=lambda consumer_ids: _unshipped_cents(uow, result.scope.livemode, consumer_ids))
-    order.status = states.next_state(order.status, "verified" if assessment.outcome == risk.ACCEPTED else "not_verified")
+    order.status = states.ORDER.next(order.status, "verified" if assessment.outcome == risk.ACCEPTED else "not_verified")
     order.decision = assessment.for_webshop()
     events.record(uow, scope=result.scope, type=f"order.{order.status}", subject_id=order.id,
                   data=_order_schema.dump(order))

@@ -1,7 +1,7 @@
 """The order's life as a transition table. An action that is not in the table raises."""
 from __future__ import annotations
 
-from bnpl.errors import IllegalTransition
+from bnpl.states import StateMachine
 
 ACCEPTED = "accepted"
 DECLINED = "declined"
@@ -38,11 +38,8 @@ _HINTS = {
 }
 
 
-def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(
-            _HINTS.get(state, f"'{action}' is not possible for an order that is {state}."),
-            state=state, action=action,
-        ) from None
+def _explain(state: str, action: str, subject: str) -> str:
+    return _HINTS.get(state, f"'{action}' is not possible for an order that is {state}.")
+
+
+ORDER = StateMachine("order", TRANSITIONS, states=STATES, explain=_explain)

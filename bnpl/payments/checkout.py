@@ -18,29 +18,18 @@ from typing import Mapping
 from sqlalchemy import select
 
 from bnpl.consumers import service as consumers
-from bnpl.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.payments.models import BOOKED, Checkout, Payment
-from bnpl.payments.provider import CANCELLED, EXPIRED, FAILED, PAID, BadCallback, LocalProvider, payment_provider
+from bnpl.payments.provider import CANCELLED, PAID, BadCallback, LocalProvider, payment_provider
+from bnpl.payments.states import CHECKOUT, OPEN
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
-OPEN = "open"
 METHODS = ("ideal", "bancontact", "card")
 DEFAULT_METHOD = "ideal"
 
-# What a provider's callback does to a checkout. The same outcome again is a replay and
-# changes nothing; money taken after a reported failure is still money taken.
-TRANSITIONS = {
-    (OPEN, PAID): PAID,
-    (OPEN, FAILED): FAILED,
-    (OPEN, CANCELLED): CANCELLED,
-    (OPEN, EXPIRED): EXPIRED,
-    (FAILED, PAID): PAID,
-    (CANCELLED, PAID): PAID,
-    (EXPIRED, PAID): PAID,
-}
 # What the consumer chose on the local provider's confirm page.
 LOCAL_DECISIONS = {"pay": PAID, "cancel": CANCELLED}
 
@@ -93,9 +82,7 @@ def handle_callback(uow: UnitOfWork, *, provider: str, headers: Mapping[str, str
         raise UnknownCheckout(f"No {provider} checkout {callback.provider_reference!r}; nothing was booked.")
     if checkout.status == callback.status:
         return checkout  # the same callback again
-    new_status = TRANSITIONS.get((checkout.status, callback.status))
-    if new_status is None:
-        raise IllegalTransition(f"Checkout {checkout.id} is {checkout.status}; it cannot become {callback.status}.")
+    new_status = CHECKOUT.next(checkout.status, callback.status, subject=f"Checkout {checkout.id}")
     if new_status == PAID:
         checkout.payment_id = _book(uow, checkout)
         _remember_method(uow, consumer_id=checkout.consumer_id, method=checkout.method)

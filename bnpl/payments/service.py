@@ -16,7 +16,7 @@ from bnpl.clock import local_date
 from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import service as invoices
-from bnpl.payments import camt, sepa
+from bnpl.payments import camt, sepa, states
 from bnpl.risk import service as risk
 from bnpl.payments.models import (BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund,
                                   StatementImport)
@@ -138,7 +138,7 @@ class _Batch:
         end_to_end = sorted({t.end_to_end_id for t in transactions if t.end_to_end_id})
         self.debits = {d.end_to_end_id: d for d in _in_chunks(uow, DirectDebit, DirectDebit.end_to_end_id, end_to_end)}
         self.refunds = {r.end_to_end_id: r for r in _in_chunks(uow, Refund, Refund.end_to_end_id, end_to_end)
-                        if r.status == "submitted"}
+                        if r.status == states.REFUND_SUBMITTED}
         self.payments: list[dict] = []
         self.to_apply: list[invoices.PaymentToApply] = []
 
@@ -155,7 +155,8 @@ class _Batch:
         if status == BOOKED:
             debit = self.debits.get(transaction.end_to_end_id)
             if debit is not None:  # our own collection coming in, or its payer's bank sending it back
-                debit.status = "returned" if transaction.is_return else "collected"
+                debit.status = states.DEBIT.next(debit.status, "return" if transaction.is_return else "collect",
+                                                 subject=f"Direct debit {debit.end_to_end_id}")
             method = "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
         self._payment(transaction, status=status, note=note, invoice=invoice, matched_by=matched_by,
                       method=method, remittance=transaction.structured_reference or transaction.text or None)
@@ -180,7 +181,8 @@ class _Batch:
             self._payment(transaction, status=IGNORED, method="bank_transfer", remittance=transaction.text or None,
                           note="money out (a payout or bank costs), not a consumer payment")
             return IGNORED
-        refund.status, refund.paid_at = "paid", self.now
+        refund.status = states.REFUND.next(refund.status, "pay", subject=f"Refund {refund.end_to_end_id}")
+        refund.paid_at = self.now
         self._payment(transaction, status=BOOKED, method="refund", matched_by="refund",
                       remittance=transaction.text or None, invoice_id=refund.invoice_id,
                       scope=Scope(refund.merchant_id, refund.livemode))
@@ -289,9 +291,7 @@ def confirm_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
     payment = uow.session.get(Payment, payment_id, with_for_update=True)
     if payment is None:
         raise NotFound(f"No payment {payment_id}.")
-    if payment.status != PROPOSED:
-        raise Conflict(f"Payment {payment_id} is {payment.status}, not proposed.")
-    payment.status = BOOKED
+    payment.status = states.PAYMENT.next(payment.status, "confirm", subject=f"Payment {payment_id}")
     invoices.apply_payment(uow, scope=Scope(payment.merchant_id, payment.livemode), invoice_id=payment.invoice_id,
                            payment_id=payment.id, method=payment.method, amount=payment.amount_cents,
                            paid_on=payment.booked_on)
@@ -301,9 +301,10 @@ def confirm_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
 def reject_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
     """A person disagrees with a proposed match: the payment waits, unmatched, for another."""
     payment = uow.session.get(Payment, payment_id, with_for_update=True)
-    if payment is None or payment.status != PROPOSED:
+    if payment is None:
         raise Conflict(f"Payment {payment_id} is not a proposal.")
-    payment.status, payment.note = UNMATCHED, "proposal rejected"
+    payment.status = states.PAYMENT.next(payment.status, "reject", subject=f"Payment {payment_id}")
+    payment.note = "proposal rejected"
     payment.invoice_id = payment.merchant_id = payment.livemode = payment.matched_by = None
     return payment
 
@@ -365,8 +366,8 @@ def export_debits(uow: UnitOfWork, *, collection_date: date, livemode: bool = Tr
     for invoice, mandate in _collectable(uow, collection_date, livemode):
         debit = DirectDebit(invoice_id=invoice.id, mandate_id=mandate.id, merchant_id=invoice.scope.merchant_id,
                             livemode=livemode, amount_cents=invoice.balance_cents, collection_date=collection_date,
-                            end_to_end_id=f"DD-{invoice.number}"[:35], file_id=message_id, status="submitted",
-                            created_at=uow.now())
+                            end_to_end_id=f"DD-{invoice.number}"[:35], file_id=message_id,
+                            status=states.SUBMITTED, created_at=uow.now())
         uow.session.add(debit)
         debits.append(sepa.Debit(account_holder=mandate.account_holder, iban=mandate.iban, bic=mandate.bic,
                                  amount_cents=debit.amount_cents, mandate_reference=mandate.reference,
@@ -409,7 +410,7 @@ def export_refunds(uow: UnitOfWork, *, execution_date: date, livemode: bool = Tr
         refund = Refund(invoice_id=invoice.id, merchant_id=invoice.scope.merchant_id, livemode=livemode,
                         amount_cents=owed, account_holder=(payer.payer_name or invoice.billed_name)[:70],
                         iban=payer.payer_iban, end_to_end_id=f"RF-{new_id('r')[2:18].upper()}", file_id=message_id,
-                        status="submitted", created_at=uow.now())
+                        status=states.REFUND_SUBMITTED, created_at=uow.now())
         uow.session.add(refund)
         transfers.append(sepa.Transfer(account_holder=refund.account_holder, iban=refund.iban, bic=None,
                                        amount_cents=owed, end_to_end_id=refund.end_to_end_id,
@@ -429,7 +430,7 @@ def _refunds_owed(uow, livemode: bool):
     last_payer = {payment.invoice_id: payment for payment in paying}
     for invoice in invoices.overpaid_invoices(uow, invoice_ids=list(last_payer)):
         in_flight = sum(uow.session.scalars(select(Refund.amount_cents).where(
-            Refund.invoice_id == invoice.id, Refund.status == "submitted")))
+            Refund.invoice_id == invoice.id, Refund.status == states.REFUND_SUBMITTED)))
         owed = invoice.refund_owed_cents - in_flight
         if owed > 0:
             yield invoice, owed, last_payer[invoice.id]

@@ -32,7 +32,7 @@ class Return(Base):
         back_populates="return_", order_by="ReturnLine.id", cascade="all, delete-orphan")
 
     def receive(self, at: datetime) -> None:
-        self.status = states.next_state(self.status, "receive")
+        self.status = states.RETURN.next(self.status, "receive")
         self.received_at = at
 
     def invoice_ids(self) -> list[str]:

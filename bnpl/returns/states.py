@@ -1,5 +1,5 @@
 """A return's life as a transition table."""
-from bnpl.errors import IllegalTransition
+from bnpl.states import StateMachine
 
 ANNOUNCED, RECEIVED = "announced", "received"
 
@@ -8,10 +8,10 @@ TRANSITIONS = {
 }
 
 
-def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        detail = ("This return was already received and credited." if state == RECEIVED
-                  else f"'{action}' is not possible for a return that is {state}.")
-        raise IllegalTransition(detail, state=state, action=action) from None
+def _explain(state: str, action: str, subject: str) -> str:
+    if state == RECEIVED:
+        return "This return was already received and credited."
+    return f"'{action}' is not possible for a return that is {state}."
+
+
+RETURN = StateMachine("return", TRANSITIONS, states=(ANNOUNCED, RECEIVED), explain=_explain)

@@ -115,7 +115,7 @@ def _gather(uow, scope: Scope, order: OrderFacts, person: Person, existed: bool,
 def _person_state(uow, person: Person) -> dict:
     """The limit's fields; a hold that has run out lets the limit grow again."""
     if person.limit_status == rules.HELD and person.held_until and person.held_until <= uow.today():
-        person.limit_status, person.held_until = states.next_limit_state(person.limit_status, "hold_over"), None
+        person.limit_status, person.held_until = states.LIMIT.next(person.limit_status, "hold_over"), None
     return dict(person_limit_cents=person.limit_cents, limit_status=person.limit_status,
                 paid_on_time=person.paid_on_time, paid_late=person.paid_late, verified_until=person.verified_until,
                 handovers=person.handovers, frauds=person.frauds)
@@ -401,10 +401,10 @@ def invoice_paid(uow: UnitOfWork, *, consumer_id: str, livemode: bool, on_time: 
         if person.limit_status == rules.GROWING:
             person.limit_cents = min(max(person.limit_cents, default.new_person_limit_cents) + default.limit_step_cents,
                                      default.limit_ceiling_cents)
-        person.limit_status = states.next_limit_state(person.limit_status, "paid_on_time")
+        person.limit_status = states.LIMIT.next(person.limit_status, "paid_on_time")
     else:
         person.paid_late += 1
-        person.limit_status = states.next_limit_state(person.limit_status, "paid_late")
+        person.limit_status = states.LIMIT.next(person.limit_status, "paid_late")
         if person.limit_status == rules.HELD:
             person.held_until = paid_on + timedelta(days=default.late_hold_days)
 
@@ -431,7 +431,7 @@ def close_limit(uow: UnitOfWork, *, consumer_id: str, livemode: bool, because: s
     person = person_of(uow, consumer_id=consumer_id, livemode=livemode, for_update=True)
     if person is None:
         return
-    person.limit_status = states.next_limit_state(person.limit_status, because)
+    person.limit_status = states.LIMIT.next(person.limit_status, because)
     person.limit_cents = 0
     if because == "fraud":
         person.frauds += 1
@@ -542,7 +542,7 @@ def _conclude(uow, reference: str, *, confirmed: bool) -> VerificationResult:
     scope = Scope(found.merchant_id, found.livemode)
     if found.status != states.PENDING:
         return VerificationResult(found.id, scope, found.order_id, found.status, changed=False)
-    found.status = states.next_verification_state(found.status, "confirm" if confirmed else "fail")
+    found.status = states.VERIFICATION.next(found.status, "confirm" if confirmed else "fail")
     found.completed_at = uow.now()
     if confirmed:
         person = _lock(uow, [_live_person_id(uow, found.person_id)])[0]
@@ -609,7 +609,7 @@ def decide_review(uow: UnitOfWork, *, review_id: str, staff_id: str, change: boo
         raise NotFound(f"No review {review_id}.")
     if len((reasons or "").strip()) < MIN_REASONS_LENGTH:
         raise InvalidInput({"reasons": [f"Write at least {MIN_REASONS_LENGTH} characters the consumer can follow."]})
-    review.status = states.next_review_state(review.status, "change" if change else "uphold")
+    review.status = states.REVIEW.next(review.status, "change" if change else "uphold")
     review.decided_by, review.decided_at, review.reasons = staff_id, uow.now(), reasons.strip()
     if change:
         decision = _decision(uow, review.decision_id)
@@ -617,7 +617,7 @@ def decide_review(uow: UnitOfWork, *, review_id: str, staff_id: str, change: boo
         ceiling = policies.installation_default(uow.settings).limit_ceiling_cents
         if person.limit_status == rules.CLOSED:
             # The reviewer's written reasons are the record now; the marks that closed it go.
-            person.limit_status = states.next_limit_state(person.limit_status, "reopened")
+            person.limit_status = states.LIMIT.next(person.limit_status, "reopened")
             person.limit_cents = policies.installation_default(uow.settings).new_person_limit_cents
             person.frauds = person.handovers = 0
         if limit_cents is not None:

@@ -1,8 +1,8 @@
 """Two small lives as transition tables: the personal limit and a bank verification."""
 from __future__ import annotations
 
-from bnpl.errors import IllegalTransition
 from bnpl.risk.decision import CLOSED, GROWING, HELD
+from bnpl.states import StateMachine
 
 LIMIT_STATES = (GROWING, HELD, CLOSED)
 
@@ -34,18 +34,12 @@ VERIFICATION_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def next_limit_state(state: str, action: str) -> str:
-    try:
-        return LIMIT_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(f"A {state} limit cannot be {action}.", state=state, action=action) from None
+LIMIT = StateMachine("limit", LIMIT_TRANSITIONS, states=LIMIT_STATES,
+                     explain=lambda state, action, subject: f"A {state} limit cannot be {action}.")
 
 
-def next_verification_state(state: str, action: str) -> str:
-    try:
-        return VERIFICATION_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(f"This verification is already {state}.", state=state, action=action) from None
+VERIFICATION = StateMachine("verification", VERIFICATION_TRANSITIONS, states=VERIFICATION_STATES,
+                            explain=lambda state, action, subject: f"This verification is already {state}.")
 
 
 REQUESTED, UPHELD, CHANGED = "requested", "upheld", "changed"
@@ -57,8 +51,5 @@ REVIEW_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def next_review_state(state: str, action: str) -> str:
-    try:
-        return REVIEW_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(f"This review is already {state}.", state=state, action=action) from None
+REVIEW = StateMachine("review", REVIEW_TRANSITIONS, states=REVIEW_STATES,
+                      explain=lambda state, action, subject: f"This review is already {state}.")

@@ -185,7 +185,7 @@ def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseF
                     notes=[entry for entry in dispute.entries if entry.visibility == STAFF_ONLY],
                     evidence=evidence, history=disputes.history(uow, dispute_id=dispute.id), proposal=proposal,
                     may_approve=bool(proposal) and proposal.get("by") != member.id,
-                    actions=frozenset(action for state, action in dispute_states.TRANSITIONS if state == dispute.status))
+                    actions=dispute_states.DISPUTE.actions_from(dispute.status))
 
 
 def open_case_by_phone(uow: UnitOfWork, *, member: StaffMember, invoice_number: str,

@@ -41,13 +41,13 @@ def test_the_table_is_exactly_the_expected_one():
 
 @pytest.mark.parametrize("state, action", sorted(EXPECTED))
 def test_every_row_of_the_table(state, action):
-    assert states.next_state(state, action) == EXPECTED[(state, action)]
+    assert states.DISPUTE.next(state, action) == EXPECTED[(state, action)]
 
 
 @pytest.mark.parametrize("state, action", ILLEGAL)
 def test_every_move_not_in_the_table_is_refused_in_plain_words(state, action):
     with pytest.raises(IllegalTransition) as refused:
-        states.next_state(state, action)
+        states.DISPUTE.next(state, action)
     detail = refused.value.detail
     assert refused.value.extra == {"state": state, "action": action}
     if state in ("decided", "withdrawn"):
@@ -60,7 +60,7 @@ def test_every_move_not_in_the_table_is_refused_in_plain_words(state, action):
 def test_a_closed_state_accepts_no_action_at_all(state):
     for action in ACTIONS:
         with pytest.raises(IllegalTransition, match=f"already {state}"):
-            states.next_state(state, action)
+            states.DISPUTE.next(state, action)
 
 
 def test_whose_move_it_is_follows_the_state():

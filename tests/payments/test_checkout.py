@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bnpl.consumers.models import Consumer
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.payments import checkout as service
+from bnpl.payments.states import CHECKOUT_TRANSITIONS
 from bnpl.payments.models import Checkout, Payment
 from bnpl.payments.provider import LocalProvider
 from bnpl.uow import unit_of_work
@@ -361,7 +362,7 @@ def test_every_callback_in_every_state(api, services, state, outcome):
 
     r = callback(api, *signed(services.settings, reference(started), outcome))
 
-    expected = service.TRANSITIONS.get((state, outcome), state if state == outcome else None)
+    expected = CHECKOUT_TRANSITIONS.get((state, outcome), state if state == outcome else None)
     if expected is None:
         assert is_problem(r, 409) and r.json["type"] == "/problems/illegal-transition", r.json
         expected = state

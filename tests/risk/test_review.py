@@ -26,10 +26,10 @@ def declined(api, services, **fields) -> tuple[str, str]:
 def test_the_review_table_row_by_row(state, action):
     expected = {("requested", "uphold"): "upheld", ("requested", "change"): "changed"}
     if (state, action) in expected:
-        assert states.next_review_state(state, action) == expected[(state, action)]
+        assert states.REVIEW.next(state, action) == expected[(state, action)]
     else:
         with pytest.raises(IllegalTransition):
-            states.next_review_state(state, action)
+            states.REVIEW.next(state, action)
 
 
 @pytest.mark.parametrize("change, status, room_after", [(False, "upheld", "declined"), (True, "changed", "accepted")])
