@@ -5,6 +5,8 @@ from datetime import date
 
 from bnpl.disputes import service
 from bnpl.disputes.evidence import EvidenceFile
+from bnpl.invoices import service as invoices
+from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests.payments.flows import ship
 
@@ -46,3 +48,14 @@ def act(services, fn, **kwargs):
 
 def pdf_file(name="receipt.pdf") -> EvidenceFile:
     return EvidenceFile(filename=name, content=PDF)
+
+
+def credit_line(services, api, invoice_id, reference):
+    """Credit one invoice line in full, as a received return does."""
+    with unit_of_work(services) as uow:
+        inv = invoices.get_invoice(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id)
+        line = next(l for l in inv.lines if l.order_line_reference == reference)
+        invoices.credit_lines(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id, lines=[
+            invoices.LineToCredit(reference=reference, description=line.description, quantity=line.quantity,
+                                  unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp)],
+            reason="Returned goods")

@@ -7,8 +7,12 @@ import pytest
 from werkzeug.http import parse_options_header
 
 from bnpl.disputes import service
+from bnpl.errors import InvalidInput
+from bnpl.tenancy import Scope
+from bnpl.uow import unit_of_work
 from tests.disputes.cases import MEDIATOR, PDF, act, open_case, pdf_file, shipped_invoice
 from tests.disputes.support import dispute, dispute_rules, invoice, many_invoices, pdf, png, rejected, respond
+from tests.payments.flows import ship
 
 MB = 1024 * 1024
 
@@ -238,3 +242,10 @@ def test_an_answer_with_the_same_idempotency_key_is_taken_once(api, case):
     assert first.status_code == again.status_code == 201
     assert again.json == first.json
     assert len(invoice(api, first.json["invoice_id"])["credit_notes"]) == 1
+
+
+def test_a_response_with_an_unknown_proposal_is_refused_by_the_service(api, services):
+    case = open_case(services, ship(api)["id"])
+    with unit_of_work(services) as uow, pytest.raises(InvalidInput):
+        service.respond(uow, scope=Scope(api.merchant_id, False), dispute_id=case,
+                         response=service.MerchantResponse(message="Hm.", proposal="maybe"))

@@ -19,6 +19,7 @@ from bnpl.uow import unit_of_work
 from tests import factories
 from tests.disputes.cases import MEDIATOR, act, consumer_of, open_case, shipped_invoice
 from tests.disputes.support import dispute, dispute_rules, entries, invoice, kinds, many_invoices, rejected, respond
+from tests.payments.flows import ship
 
 
 def check(services) -> list[str]:
@@ -234,3 +235,14 @@ def test_two_runs_at_once_handle_every_case_exactly_once(api, services, clock, m
     assert len(notes) == len(set(notes)) == 10
     statuses = Counter(dispute(api, dispute_id)["status"] for dispute_id in handled)
     assert statuses == {"decided": 10, "in_review": 10}
+
+
+def test_a_follow_up_question_the_webshop_misses_goes_to_a_mediator_not_to_an_automatic_decision(
+        api, services, clock):
+    inv = ship(api)  # EUR 19.99: below the automatic-decision amount
+    case = open_case(services, inv["id"])
+    api.post(f"/disputes/{case}/responses", json={"message": "Delivered, see the scan.", "proposal": "reject"})
+    act(services, service.ask, dispute_id=case, actor=MEDIATOR, party="merchant", message="Send the signature.")
+    clock.advance(days=15)
+    act(services, service.check_deadlines)
+    assert api.get(f"/disputes/{case}").json["status"] == "in_review"

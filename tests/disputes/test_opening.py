@@ -10,8 +10,9 @@ import pytest
 from bnpl.disputes import service
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from tests import factories
-from tests.disputes.cases import MEDIATOR, act, consumer_of, open_case, pdf_file, shipped_invoice
+from tests.disputes.cases import MEDIATOR, act, consumer_of, credit_line, open_case, pdf_file, shipped_invoice
 from tests.disputes.support import dispute, dispute_rules, invoice, outbox, pay, respond
+from tests.payments.flows import ship
 
 
 @pytest.fixture
@@ -234,3 +235,10 @@ def test_opening_records_when_and_the_deadline_on_the_case(api, services, inv, c
     assert case["opened_at"] == "2026-11-23T13:00:00+00:00"
     assert datetime.fromisoformat(case["respond_by"]) - datetime.fromisoformat(case["opened_at"]) == timedelta(days=14)
     assert case["timeline"][1]["data"] == {"party": "merchant", "respond_by": case["respond_by"]}
+
+
+def test_a_line_already_credited_cannot_be_disputed(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    credit_line(services, api, inv["id"], "SKU-3")
+    with pytest.raises(InvalidInput, match="already credited in full"):
+        open_case(services, inv["id"], lines=[("SKU-3", 1)])

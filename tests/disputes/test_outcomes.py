@@ -10,10 +10,15 @@ import pytest
 from bnpl.disputes import service
 from bnpl.disputes.models import Dispute
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.invoices import service as invoices
+from bnpl.tenancy import Scope
+from bnpl.uow import unit_of_work
 from tests import factories
-from tests.disputes.cases import MEDIATOR, SECOND, act, consumer_of, open_case, shipped_invoice
+from tests.disputes.cases import MEDIATOR, SECOND, act, consumer_of, credit_line, open_case, pdf_file, shipped_invoice
 from tests.disputes.support import (REASONS, decide, dispute, dispute_rules, entries, invoice, kinds, outbox, pay,
                                     rejected, respond)
+from tests.payments.flows import invoice as read_invoice
+from tests.payments.flows import ship
 
 
 @pytest.fixture
@@ -336,3 +341,66 @@ def test_the_approval_amount_is_configurable(api, services, inv, in_review, monk
     decide(services, in_review, "consumer")
     assert dispute(api, in_review)["status"] == "awaiting_approval"
     assert [e.visibility for e in entries(services, in_review, "decision_proposed")] == ["staff"]
+
+
+def test_a_line_credited_while_the_case_runs_is_not_credited_again(api, services):
+    inv = ship(api, lines=factories.three_lines())
+    case = open_case(services, inv["id"], reason="damaged", lines=[("SKU-3", 1)])
+    credit_line(services, api, inv["id"], "SKU-3")  # the return arrived meanwhile
+    act(services, service.decide, dispute_id=case, actor=MEDIATOR, outcome="consumer",
+        reasons="The photos show the damage the consumer describes.")
+    after = read_invoice(api, inv["id"])
+    assert after["credited"] == 2500 and after["balance"] == inv["total"] - 2500
+    assert api.get(f"/disputes/{case}").json["decision"]["credited"] == 0
+
+
+def test_a_decision_on_a_fully_credited_invoice_issues_no_empty_credit_note(api, services):
+    inv = ship(api)
+    case = open_case(services, inv["id"])
+    assert api.post(f"/invoices/{inv['id']}/credits", json={"amount": inv["total"], "reason": "goodwill"}).status_code == 201
+    act(services, service.decide, dispute_id=case, actor=MEDIATOR, outcome="consumer",
+        reasons="The parcel was lost by the carrier; the webshop credited it already.")
+    assert len(read_invoice(api, inv["id"])["credit_notes"]) == 1
+
+
+def test_a_payment_in_full_keeps_the_case_pause_so_a_reversal_does_not_unleash_dunning(api, services):
+    inv = ship(api)
+    open_case(services, inv["id"])
+    with unit_of_work(services) as uow:
+        scope = Scope(api.merchant_id, False)
+        invoices.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1", method="sepa_debit",
+                               amount=inv["total"], paid_on=uow.today())
+    assert read_invoice(api, inv["id"])["status"] == "paid"
+    with unit_of_work(services) as uow:
+        invoices.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1r", method="sepa_debit",
+                               amount=-inv["total"], paid_on=uow.today())
+    assert read_invoice(api, inv["id"])["status"] == "paused"
+
+
+def test_one_mediator_cannot_end_a_case_waiting_for_approval(api, services):
+    inv = ship(api, lines=[factories.line(unit_price=60000)])
+    case = open_case(services, inv["id"])
+    act(services, service.decide, dispute_id=case, actor=MEDIATOR, outcome="consumer",
+        reasons="Proof of delivery is missing for this expensive item.")
+    with pytest.raises(Conflict, match="waits for a second mediator"):
+        act(services, service.decide, dispute_id=case, actor=SECOND, outcome="withdrawn",
+            reasons="The consumer withdrew on the phone today.")
+
+
+def test_a_case_runs_from_opening_to_a_decision(api, services):
+    invoice = shipped_invoice(api)
+    dispute_id = open_case(services, invoice["id"], evidence=[pdf_file()])
+    r = api.get(f"/disputes/{dispute_id}")
+    assert r.status_code == 200, r.json
+    assert r.json["status"] == "awaiting_merchant"
+    assert api.get(f"/invoices/{invoice['id']}").json["status"] == "paused"
+    r = api.post(f"/disputes/{dispute_id}/responses", json={"message": "We have proof of delivery.", "proposal": "reject"})
+    assert r.status_code == 201, r.json
+    assert r.json["status"] == "in_review"
+    act(services, service.decide, dispute_id=dispute_id, actor=MEDIATOR, outcome="merchant",
+        reasons="The carrier's proof of delivery shows a signature at the address.")
+    r = api.get(f"/disputes/{dispute_id}")
+    assert r.json["status"] == "decided", r.json
+    inv = api.get(f"/invoices/{invoice['id']}").json
+    assert inv["status"] == "open", inv
+    assert inv["due_date"] >= "2026-11-30"  # seven days to pay at least, never earlier than it was

@@ -114,3 +114,8 @@ def test_the_period_counts_cases_and_invoices_of_those_days_only(api, services, 
 def test_a_period_that_ends_before_it_starts_is_refused(api):
     r = api.get(STATS + "?since=2026-11-23&until=2026-11-01")
     assert r.status_code == 422 and "since" in r.json["errors"], r.json
+
+
+def test_statistics_refuse_dates_no_calendar_needs(api):
+    r = api.get("/dispute-statistics?since=0001-01-01")
+    assert r.status_code == 422, r.json

@@ -1,4 +1,5 @@
-"""Invoice numbers: one yearly series, gap-free, unique under concurrency, never reused."""
+"""Invoice numbers: one yearly series, gap-free, unique under concurrency, never reused, and
+found however a person types them."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -7,6 +8,7 @@ import pytest
 from bnpl.invoices import service as invoices
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.payments.flows import ship
 
 
 def test_numbers_count_up_per_series(uow):
@@ -67,3 +69,9 @@ def test_two_simultaneous_shipments_of_one_order_ship_it_once(api):
         answers = list(pool.map(lambda _: ship(), range(4)))
     assert sorted(r.status_code for r in answers) == [201, 409, 409, 409]
     assert len(api.get("/invoices").json["items"]) == 1
+
+
+def test_an_invoice_number_is_found_as_a_person_types_it(api, services):
+    number = ship(api)["number"]
+    with unit_of_work(services) as uow:
+        assert invoices.find_invoice(uow, number=f" {number.lower()} ").number == number

@@ -9,10 +9,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from bnpl.disputes import service as disputes
 from bnpl.dunning import service as dunning
+from bnpl.portal import service as portal
+from bnpl.uow import unit_of_work
 from tests import factories
 from tests.disputes.cases import ASKED_SHOP_ON, MEDIATOR, PDF, act, open_case, pdf_file
 from tests.payments.flows import invoice as merchant_view, ship
-from tests.portal.conftest import sign_in, text
+from tests.portal.conftest import EMAIL, sign_in, text
 
 
 def action(invoice_id: str, name: str) -> str:
@@ -307,3 +309,17 @@ def test_an_invoice_number_and_postcode_do_not_change_the_address(browser, api, 
         "address-city": "Groningen", "address-country": "NL"})
     assert r.status_code == 403 and "sign in with the link" in r.get_data(as_text=True)
     assert merchant_view(api, invoice["id"])["billed_to"]["address"]["street"] == "Oudegracht"
+
+
+def test_a_return_reported_from_one_invoice_comes_off_that_invoice(api, services, browser):
+    created = api.post("/orders", json=factories.order(lines=[factories.line("SKU-1", 2)])).json
+    first = api.post(f"/orders/{created['id']}/shipments", json={"lines": [{"reference": "SKU-1", "quantity": 1}]}).json
+    second = api.post(f"/orders/{created['id']}/shipments", json={}).json
+    sign_in(browser, services)
+    with unit_of_work(services) as uow:
+        viewer = portal.Viewer(email=EMAIL, livemode=False)
+        ret = portal.report_return(uow, viewer=viewer, invoice_id=second["invoice"]["id"],
+                                   lines=[{"reference": "SKU-1", "quantity": 1}])
+    assert {line.invoice_id for line in ret.lines} == {second["invoice"]["id"]}
+    assert api.get(f"/invoices/{first['invoice']['id']}").json["status"] == "open"
+    assert api.get(f"/invoices/{second['invoice']['id']}").json["status"] == "paused"

@@ -163,3 +163,14 @@ def test_the_sign_in_mail_exists_in_every_language(settings, language, subject, 
     plain = message.get_body(("plain",)).get_content()
     assert message["Subject"] == subject
     assert sentence in plain and link in plain and f'href="{link}"' in html and f'lang="{language}"' in html
+
+
+def test_the_link_only_refusal_reads_in_dutch(api, services, app):
+    from flask import g
+
+    from bnpl.portal import words
+    with app.test_request_context():
+        g.language = "nl"
+        assert words.refusal("For this, sign in with the link we e-mail you: an invoice number and postcode only "
+                             "open that one invoice.").startswith("Log hiervoor in")
+        assert words.refusal("Between 1 and 2 (not yet credited).") == "Tussen 1 en 2 (nog niet gecrediteerd)."

@@ -13,6 +13,7 @@ from bnpl.consumers.models import Consumer
 from bnpl.uow import unit_of_work
 from sqlalchemy import select
 from tests import factories
+from tests.conftest import ApiClient, make_merchant
 from tests.disputes.cases import open_case
 from tests.dunning.passes import daily
 from tests.payments.flows import invoice as merchant_view, ship
@@ -213,3 +214,28 @@ def test_a_mandate_for_a_right_iban_is_confirmed(signed_in, services, invoice):
     with services.sessionmaker() as session:
         [mandate] = session.scalars(select(Mandate)).all()
     assert (mandate.iban, mandate.account_holder, mandate.status) == ("NL91ABNA0417164300", "Sanne de Vries", "active")
+
+
+def test_a_live_invoice_offers_no_online_payment_the_provider_cannot_take(app, services, browser):
+    merchant_id, key = make_merchant(services, "Echte Winkel", livemode=True)
+    live = ship(ApiClient(app.test_client(), key, merchant_id))
+    sign_in(browser, services)
+    page = browser.page(f"/portal/invoices/{live['id']}/pay")
+    assert "Pay online" not in page and live["payment_reference"][:4] in page  # the transfer is still there
+
+
+def test_a_test_order_in_a_strangers_name_does_not_reach_their_portal(app, api, services, browser):
+    live_id, live_key = make_merchant(services, "Echte Winkel", livemode=True)
+    live = ApiClient(app.test_client(), live_key, live_id)
+    real = ship(live)
+    planted = ship(api)  # `api` is a test-mode key: anyone can create one with any e-mail address
+    sign_in(browser, services)
+    page = browser.page("/portal/")
+    assert real["number"] in page and planted["number"] not in page
+    assert browser.get(f"/portal/invoices/{planted['id']}").status_code == 404
+
+
+def test_test_purchases_alone_are_shown_as_test_mode(api, services, browser, invoice):
+    sign_in(browser, services)
+    page = browser.page("/portal/")
+    assert invoice["number"] in page and "Test mode" in page

@@ -6,10 +6,15 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from sqlalchemy import func, select
 
+from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import OutboxMessage
+from bnpl.portal import service as portal
 from bnpl.portal.models import Device
+from bnpl.portal.views import _client
+from bnpl.uow import unit_of_work
 from tests.payments.flows import ship
 from tests.portal.conftest import EMAIL, Browser, csrf_token, sign_in_link, text
 
@@ -195,3 +200,35 @@ def test_a_token_from_another_session_is_refused(app, signed_in, invoice):
     r = other.post(f"/portal/invoices/{invoice['id']}/extension", data={"extend-csrf_token": token})
 
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("address, key", [
+    ("2001:db8::1", "2001:db8::/64"), ("2001:db8::2", "2001:db8::/64"),
+    ("2001:db8:0:0:ffff::9", "2001:db8::/64"), ("::ffff:192.0.2.7", "192.0.2.7"), ("192.0.2.7", "192.0.2.7")])
+def test_rate_limits_count_an_ipv6_network_as_one_client(app, address, key):
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert _client() == key
+
+
+def test_the_sign_in_link_is_not_kept_once_delivered(api, services, browser, invoice):
+    sign_in_link(browser, services)
+    deliver_outbox(services)
+    with services.sessionmaker() as session:
+        message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "portal_sign_in")).one()
+    assert message.status == "delivered" and message.payload["link"] is None
+
+
+def test_a_postcode_tried_against_many_invoice_numbers_is_stopped(api, services, browser):
+    for n in range(portal.WRONG_NUMBERS_PER_POSTCODE[0]):
+        with unit_of_work(services) as uow:
+            try:
+                portal.sign_in_with_invoice(uow, number=f"2026-{n:06d}", postal_code="3511 AB", client=f"10.0.0.{n}")
+            except portal.SignInRefused:
+                pass
+    invoice = ship(api)
+    with unit_of_work(services) as uow:
+        try:
+            portal.sign_in_with_invoice(uow, number=invoice["number"], postal_code="3511 AB", client="10.9.9.9")
+        except portal.TooManyAttempts:
+            return
+    raise AssertionError("the eleventh number with the same postcode got in")

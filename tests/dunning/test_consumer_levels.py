@@ -1,4 +1,7 @@
-"""A first walk through the default consumer policy, end to end through the API."""
+"""The default consumer policy level by level, end to end through the API: reminder, 14-day
+letter, collection costs only once the letter's e-mail left, and the hand-over exported once
+(not when it was paid meanwhile); a proposed payment holds the reminder, a full credit waives
+the costs."""
 from __future__ import annotations
 
 from datetime import date, timedelta
