@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres bench clean
+.PHONY: run test test-postgres bench bench-quick clean
 
 $(STAMP): setup.cfg pyproject.toml scripts/system-deps
 	scripts/system-deps
@@ -28,6 +28,15 @@ test-postgres: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/api_flow.py
+
+## bench-quick: every benchmark as a smoke run of seconds, no targets (CI); each wipes its own
+## database (bench, bench_camt, bench_dunning, bench_risk), never `test`
+bench-quick: $(STAMP)
+	$(BIN)/python bench/api_flow.py --quick
+	$(BIN)/python bench/camt_import.py --quick
+	$(BIN)/python bench/dunning_run.py --quick
+	$(BIN)/python bench/pdf.py --quick
+	$(BIN)/python bench/risk_sim.py --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -3,7 +3,7 @@
 `bnpl serve` on PostgreSQL, next to the same rows written with plain psycopg SQL.
 
     python bench/api_flow.py [--flows N] [--runs R] [--concurrency C] [--workers W]
-                             [--threads T] [--database-url URL] [--check]
+                             [--threads T] [--database-url URL] [--check] [--quick]
 
 What it does (see bench/README.md):
 
@@ -16,6 +16,9 @@ What it does (see bench/README.md):
    plain psycopg 3 SQL on one connection, one transaction per request like the app.
 4. Prints flows/s of both, the ratio HTTP/baseline and p50/p99 latency of POST /orders,
    per run and as the median of the runs, then stops the server (also on error or Ctrl-C).
+5. Checks that the baseline writes as many rows per table as the app (a new row the app
+   writes per flow, missing from the baseline, would flatter the ratio): a difference is an
+   error, so a baseline that falls behind the schema fails loudly (also in --quick, which CI runs).
 
 This is a standalone script, not a test. It never touches a database other than the one
 named by --database-url (default: the `bench` database on 127.0.0.1:5432), and refuses the
@@ -412,8 +415,15 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0), (%s, %s, %s, %s, %s, %s, %s, %
        (%s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0)"""
 SQL_INSERT_EVENT = """
 INSERT INTO events (merchant_id, livemode, type, subject_id, created_at, data) VALUES (%s, %s, %s, %s, %s, %s)"""
+SQL_INSERT_EVENT_RETURNING = SQL_INSERT_EVENT + " RETURNING seq"
+SQL_INSERT_RENDER_REQUEST = """
+INSERT INTO document_requests (id, subject_type, subject_id, requested_at) VALUES (%s, 'invoice', %s, %s)"""
+SQL_INSERT_MAIL = """
+INSERT INTO outbox_messages (id, channel, kind, merchant_id, livemode, recipient, language, order_id, invoice_id,
+                             subject_id, event_id, payload, status, attempts, next_attempt_at, created_at)
+VALUES (%s, 'email', 'invoice_issued', %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s)"""
 SQL_LOCK_ORDER = """
-SELECT status, consumer_id, currency, consumer, billing_address FROM orders
+SELECT status, consumer_id, currency, consumer, billing_address, merchant_reference FROM orders
 WHERE id = %s AND merchant_id = %s AND livemode = %s FOR UPDATE"""
 SQL_SELECT_LINES = """
 SELECT id, reference, description, quantity, unit_price_cents, vat_rate_bp, shipped_quantity, cancelled_quantity
@@ -429,8 +439,9 @@ INSERT INTO shipment_lines (shipment_id, order_line_id, quantity) VALUES (%s, %s
 SQL_NEXT_NUMBER = "UPDATE number_series SET last_value = last_value + 1 WHERE name = %s RETURNING last_value"
 SQL_INSERT_INVOICE = """
 INSERT INTO invoices (id, number, payment_reference, merchant_id, livemode, order_id, shipment_id, consumer_id,
-                      status, currency, total_cents, billed_to, term_days, issued_at, due_date, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s)"""
+                      status, currency, total_cents, owed_cents, billed_to, seller, order_reference, term_days,
+                      issued_at, due_date, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 SQL_INSERT_INVOICE_LINES = """
 INSERT INTO invoice_lines (invoice_id, position, order_line_reference, description, quantity, unit_price_cents,
                            vat_rate_bp, total_cents)
@@ -445,9 +456,12 @@ class Baseline:
         self.dbname = database_name(url)
         self.merchant_id = merchant_id
         self.livemode = False
-        row = self.conn.execute("SELECT invoice_term_days, transit_days FROM merchants WHERE id = %s",
-                                (merchant_id,)).fetchone()
-        self.term_days, self.transit_days = row
+        row = self.conn.execute("SELECT invoice_term_days, transit_days, name, legal_name, address, vat_number, "
+                                "coc_number FROM merchants WHERE id = %s", (merchant_id,)).fetchone()
+        self.term_days, self.transit_days, name, legal_name, address, vat_number, coc_number = row
+        # What the app records about the seller on every invoice (Merchant.seller_identity).
+        self.seller = {"name": name, "legal_name": legal_name or name, "address": address,
+                       "vat_number": vat_number, "coc_number": coc_number}
         self.conn.commit()
 
     def close(self) -> None:
@@ -515,7 +529,7 @@ class Baseline:
         order = conn.execute(SQL_LOCK_ORDER, (order_id, mid, live)).fetchone()
         if order is None or order[0] != "accepted":
             raise BenchError(f"baseline: order {order_id} is not there to ship ({order})")
-        _status, consumer_id, currency, consumer, billing_address = order
+        _status, consumer_id, currency, consumer, billing_address, merchant_reference = order
         lines = conn.execute(SQL_SELECT_LINES, (order_id,)).fetchall()
         picked = [(line, line[3] - line[6] - line[7]) for line in lines]  # open quantities
         with conn.cursor() as cur:
@@ -533,8 +547,8 @@ class Baseline:
                           "vat_rate": line[5] // 100, "total": line[4] * qty} for line, qty in picked]
         total = sum(line["total"] for line in invoice_lines)
         conn.execute(SQL_INSERT_INVOICE, (invoice_id, number, rf_reference(number), mid, live, order_id, shipment_id,
-                                          consumer_id, currency, total, Jsonb(billed_to),
-                                          self.term_days, now, due, now))
+                                          consumer_id, currency, total, total, Jsonb(billed_to), Jsonb(self.seller),
+                                          merchant_reference, self.term_days, now, due, now))
         params = []
         for position, (line, qty) in enumerate(picked):
             params += [invoice_id, position, line[1], line[2], qty, line[4], line[5], line[4] * qty]
@@ -548,15 +562,39 @@ class Baseline:
                    "pause_reason": None, "billed_to": billed_to, "lines": invoice_lines,
                    "vat_breakdown": vat_breakdown(invoice_lines), "total": total, "credited": 0, "paid": 0,
                    "fees": 0, "interest": 0, "balance": total, "dunning_level": 0,
-                   "payment_reference": rf_reference(number)}
-        with conn.cursor() as cur:
-            cur.executemany(SQL_INSERT_EVENT, [(mid, live, "shipment.created", shipment_id, now, Jsonb(shipment)),
-                                               (mid, live, "invoice.issued", invoice_id, now, Jsonb(invoice))])
+                   "payment_reference": rf_reference(number), "pauses": [], "charges": [], "payments": [],
+                   "credit_notes": [], "extensions": [], "refund_owed": 0}
+        conn.execute(SQL_INSERT_EVENT, (mid, live, "shipment.created", shipment_id, now, Jsonb(shipment)))
+        event_seq = conn.execute(SQL_INSERT_EVENT_RETURNING,
+                                 (mid, live, "invoice.issued", invoice_id, now, Jsonb(invoice))).fetchone()[0]
+        # The PDF is rendered later by a worker; the consumer's e-mail waits in the outbox.
+        conn.execute(SQL_INSERT_RENDER_REQUEST, (new_id("dreq"), invoice_id, now))
+        conn.execute(SQL_INSERT_MAIL, (new_id("msg"), mid, live, consumer["email"], "nl", order_id, invoice_id,
+                                       invoice_id, f"evt_{event_seq}",
+                                       Jsonb({"data": invoice, "name": consumer["name"]}), now, now))
         response = {**shipment, "invoice": invoice}
         conn.execute(SQL_INSERT_IDEMPOTENCY, (mid, live, idem_key,
                                               fingerprint("POST", f"/api/v1/orders/{order_id}/shipments", {}),
                                               201, "application/json", json.dumps(response, separators=(",", ":")), now))
         conn.commit()
+
+
+def row_counts(url: str) -> dict[str, int]:
+    """Rows per table of the public schema (exact counts; the bench database is small)."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
+
+
+def check_same_rows(before: dict, between: dict, after: dict) -> None:
+    """The baseline must write what the app writes, table by table, or its ratio means nothing."""
+    differ = {table: (between[table] - before.get(table, 0), after[table] - between[table])
+              for table in after if between[table] - before.get(table, 0) != after[table] - between[table]}
+    if differ:
+        raise BenchError("the baseline no longer writes what the app writes (rows per table, app vs baseline): "
+                         + ", ".join(f"{table} {app} vs {base}" for table, (app, base) in sorted(differ.items()))
+                         + "; update Baseline in bench/api_flow.py")
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -656,7 +694,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "or BNPL_BENCH_DATABASE_URL)")
     parser.add_argument("--check", action="store_true",
                         help=f"exit with status 1 when the median ratio is below {TARGET_RATIO}")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run in seconds (CI): 20 flows x 3 runs, 2 connections, 1 worker, no target")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.flows, args.runs, args.concurrency, args.workers, args.warmup = 20, 3, 2, 1, 10
+        args.check = False
     for name in ("flows", "runs", "concurrency", "workers", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -704,9 +747,12 @@ def main(argv: list[str] | None = None) -> int:
         say()
         say(TABLE_HEAD)
         for run in range(1, args.runs + 1):
+            before = row_counts(args.database_url)
             http = http_flows(server.base_url, merchant["api_key"], flows=args.flows,
                               concurrency=args.concurrency, tag=f"h{run}", server_pid=server.pid, dbname=dbname)
+            between = row_counts(args.database_url)
             base = baseline.run(flows=args.flows, tag=f"b{run}")
+            check_same_rows(before, between, row_counts(args.database_url))
             results.append(RunResult(http, base))
             say(result_row(str(run), results[-1]))
     except KeyboardInterrupt:
@@ -739,6 +785,9 @@ def main(argv: list[str] | None = None) -> int:
             "low and noisy, the CPU ms per flow less so. Run again on a quiet machine.")
     say(f"median: HTTP {med['http']:.1f} flows/s, baseline {med['base']:.1f} flows/s, "
         f"POST /orders p50 {med['p50']:.1f} ms, p99 {med['p99']:.1f} ms")
+    if args.quick:
+        say(f"ratio {med['ratio']:.2f} (quick run: no target)")
+        return 0
     verdict = "ok" if med["ratio"] >= TARGET_RATIO else "BELOW TARGET"
     say(f"ratio {med['ratio']:.2f} (target >= {TARGET_RATIO}) {verdict}")
     return 1 if args.check and med["ratio"] < TARGET_RATIO else 0

@@ -104,6 +104,13 @@ def say(message: str = "") -> None:
     print(message, flush=True)
 
 
+def targets_line(checks: dict[str, bool], quick: bool) -> str:
+    """The verdict line; a quick run (CI's smoke run, far too small to mean anything) has none."""
+    if quick:
+        return "targets: not checked in a quick run (" + ", ".join(checks) + ")"
+    return "targets: " + ", ".join(f"{check} {'ok' if met else 'MISSED'}" for check, met in checks.items())
+
+
 class BenchError(RuntimeError):
     """Something went wrong that makes the figures meaningless: stop loudly."""
 
