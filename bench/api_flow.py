@@ -694,6 +694,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "or BNPL_BENCH_DATABASE_URL)")
     parser.add_argument("--check", action="store_true",
                         help=f"exit with status 1 when the median ratio is below {TARGET_RATIO}")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="instead of the HTTP runs: N flows in this process through Flask's test client, "
+                             "timed (CPU ms per flow, SQL statements per request) and then under cProfile (top 30)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run in seconds (CI): 20 flows x 3 runs, 2 connections, 1 worker, no target")
     args = parser.parse_args(argv)
@@ -716,6 +719,59 @@ def bnpl_executable() -> str:
                      ".venv/bin/python (after `pip install -e '.[bench]'`)")
 
 
+def profile_in_process(url: str, env: dict, flows: int, bnpl: str) -> None:
+    """The server's side of a flow without gunicorn, HTTP parsing or other processes: CPU ms
+    per flow of this process (the Flask app and SQLAlchemy, not PostgreSQL), statements per
+    request, then where the time goes."""
+    import cProfile
+    import pstats
+
+    from sqlalchemy import event
+
+    from bnpl.app import create_app
+    from bnpl.config import Settings
+
+    prepare_database(url, env, bnpl)
+    merchant = create_merchant(env, bnpl)
+    app = create_app(Settings.from_env(env))
+    statements = itertools.count()
+    event.listen(app.extensions["bnpl"].engine, "before_cursor_execute", lambda *a: next(statements))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {merchant['api_key']}"}
+
+    def flow(tag: str, i: int) -> None:
+        body = order_body(f"{tag}-{i:06d}", f"shopper.{tag}.{i}@example.nl")
+        order = client.post("/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": f"{tag}-o-{i}"})
+        if order.status_code != 201:
+            raise BenchError(f"POST /orders: {order.status_code} {order.get_data(as_text=True)[:1000]}")
+        shipped = client.post(f"/api/v1/orders/{order.json['id']}/shipments", json={},
+                              headers={**headers, "Idempotency-Key": f"{tag}-s-{i}"})
+        if shipped.status_code != 201:
+            raise BenchError(f"POST shipments: {shipped.status_code} {shipped.get_data(as_text=True)[:1000]}")
+
+    for i in range(50):
+        flow("warm", i)
+    cpu_ms = []
+    for run in range(3):
+        first, t0 = next(statements), time.process_time()
+        for i in range(flows):
+            flow(f"t{run}", i)
+        cpu_ms.append((time.process_time() - t0) * 1000 / flows)
+        per_request = (next(statements) - first - 1) / flows / 2
+    say(f"in process: CPU ms per flow {statistics.median(cpu_ms):.1f} (median of {', '.join(f'{c:.1f}' for c in cpu_ms)}; "
+        f"{flows} flows each), {per_request:.1f} SQL statements per request")
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for PostgreSQL
+    profiler.enable()
+    for i in range(flows):
+        flow("prof", i)
+    profiler.disable()
+    if os.environ.get("BNPL_BENCH_PROFILE_OUT"):  # for pstats / snakeviz
+        profiler.dump_stats(os.environ["BNPL_BENCH_PROFILE_OUT"])
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bnpl-bench-"))
@@ -732,6 +788,10 @@ def main(argv: list[str] | None = None) -> int:
     baseline: Baseline | None = None
     results: list[RunResult] = []
     keep_log = False
+    if args.profile:
+        profile_in_process(args.database_url, env, args.profile, bnpl_executable())
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     try:
         bnpl = bnpl_executable()
         prepare_database(args.database_url, env, bnpl)
