@@ -25,10 +25,10 @@ ACTIONS = ("paid_on_time", "paid_late", "hold_over", "handed_over", "fraud", "re
 @pytest.mark.parametrize("state, action", [(s, a) for s in states.LIMIT_STATES for a in ACTIONS])
 def test_the_limit_table_row_by_row(state, action):
     if (state, action) in EXPECTED:
-        assert states.next_limit_state(state, action) == EXPECTED[(state, action)]
+        assert states.LIMIT.next(state, action) == EXPECTED[(state, action)]
     else:
         with pytest.raises(IllegalTransition):
-            states.next_limit_state(state, action)
+            states.LIMIT.next(state, action)
 
 
 def _consumer(services, api, fields) -> str:
