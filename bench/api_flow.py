@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,12 +68,17 @@ ADDRESS = {"street": "Oudegracht", "house_number": "12a", "postal_code": "3511 A
 
 
 def order_body(reference: str, email: str) -> dict:
-    """A realistic create-order request (like tests/factories.py order(three_lines()))."""
+    """A realistic create-order request (like tests/factories.py order(three_lines())), each
+    from another person at another address: the same address on every order would be a
+    velocity signal that sends them to a bank verification."""
+    tag, _, number = reference.rpartition("-")
+    address = {**ADDRESS, "house_number": str(int(number) + 1),
+               "postal_code": f"{1000 + zlib.crc32(tag.encode()) % 8999} AB"}
     return {
         "merchant_reference": reference,
         "currency": "EUR",
         "consumer": {"email": email, "name": "Sanne de Vries", "type": "person"},
-        "billing_address": dict(ADDRESS),
+        "billing_address": address,
         "lines": [dict(line) for line in LINES],
     }
 
@@ -422,6 +428,19 @@ SQL_INSERT_MAIL = """
 INSERT INTO outbox_messages (id, channel, kind, merchant_id, livemode, recipient, language, order_id, invoice_id,
                              subject_id, event_id, payload, status, attempts, next_attempt_at, created_at)
 VALUES (%s, 'email', 'invoice_issued', %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s)"""
+SQL_INSERT_PERSON = """
+INSERT INTO risk_persons (livemode, created_at, limit_cents, limit_status, paid_on_time, paid_late, handovers, frauds)
+VALUES (%s, %s, %s, 'growing', 0, 0, 0, 0) RETURNING id"""
+SQL_INSERT_LINK = """
+INSERT INTO risk_links (livemode, kind, value, person_id, strength, created_at) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING"""
+SQL_INSERT_SIGHTING = """
+INSERT INTO risk_sightings (livemode, kind, value, consumer_id, merchant_id, decision_id, seen_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)"""
+SQL_INSERT_DECISION = """
+INSERT INTO risk_decisions (id, livemode, merchant_id, order_id, consumer_id, person_id, outcome, reasons, inputs,
+                            policy, policy_version, currency, amount_cents, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, 'accepted', %s, %s, %s, %s, 'EUR', %s, %s)"""
 SQL_LOCK_ORDER = """
 SELECT status, consumer_id, currency, consumer, billing_address, merchant_reference FROM orders
 WHERE id = %s AND merchant_id = %s AND livemode = %s FOR UPDATE"""
@@ -467,6 +486,18 @@ class Baseline:
     def close(self) -> None:
         self.conn.close()
 
+    def learn_decisions(self) -> None:
+        """The app's risk decision as it stores it (inputs, policy, reasons) and shows it on the
+        order, taken from one the app made: the baseline writes JSON of the same shape and size."""
+        row = self.conn.execute(
+            "SELECT d.reasons, d.inputs, d.policy, d.policy_version, p.limit_cents, o.decision FROM risk_decisions d "
+            "JOIN risk_persons p ON p.id = d.person_id JOIN orders o ON o.id = d.order_id "
+            "WHERE d.outcome = 'accepted' LIMIT 1").fetchone()
+        if row is None:
+            raise BenchError("baseline: the app made no accepted risk decision to learn from")
+        self.reasons, self.inputs, self.policy, self.policy_version, self.limit_cents, self.order_decision = row
+        self.conn.commit()
+
     def _series(self, year: int) -> str:
         name = f"invoice:{'live' if self.livemode else 'test'}:{year}"
         # The app upserts the series row in every ship; it exists after the first, so the
@@ -493,9 +524,8 @@ class Baseline:
         order_id = new_id("ord")
         lines = request["lines"]
         total = sum(line["unit_price"] * line["quantity"] for line in lines)
-        decision = {"outcome": "accepted", "reasons": [
-            {"code": "amount_within_limit", "text": f"The order total EUR {total / 100:.2f} is within the limit of EUR 2500.00."},
-            {"code": "no_overdue_invoices", "text": "The consumer has no overdue invoices with us."}]}
+        decision_id = new_id("rsk")
+        decision = {**self.order_decision, "id": decision_id}
         response = {  # what POST /orders answers (and stores for idempotent replays)
             "id": order_id, "object": "order", "livemode": live, "merchant_reference": reference,
             "status": "accepted", "currency": "EUR", "total": total, "vat_breakdown": vat_breakdown(lines),
@@ -510,6 +540,7 @@ class Baseline:
                                               201, "application/json", json.dumps(response, separators=(",", ":")), now))
         row = conn.execute(SQL_INSERT_CONSUMER, (new_id("con"), live, email.lower(), now)).fetchone()
         consumer_id = row[0] if row else conn.execute(SQL_SELECT_CONSUMER, (live, email.lower())).fetchone()[0]
+        self.decide(order_id, consumer_id, request, total, decision_id, now)
         conn.execute(SQL_INSERT_ORDER, (order_id, mid, live, reference, consumer_id, "accepted", "EUR", total,
                                         Jsonb(request["consumer"]), Jsonb(request["billing_address"]),
                                         Jsonb(decision), now))
@@ -521,6 +552,23 @@ class Baseline:
         conn.execute(SQL_INSERT_EVENT, (mid, live, "order.accepted", order_id, now, Jsonb(response)))
         conn.commit()
         return order_id
+
+    def decide(self, order_id: str, consumer_id: str, request: dict, total: int, decision_id: str, now) -> None:
+        """What the risk feature writes for a new person: the person, a link per identifier,
+        a sighting per identifier but the consumer record, and the decision."""
+        from bnpl.risk import identifiers
+
+        conn, live = self.conn, self.livemode
+        found = identifiers.of_order(consumer_id=consumer_id, consumer=request["consumer"],
+                                     billing_address=request["billing_address"], shipping_address=None, context={})
+        person_id = conn.execute(SQL_INSERT_PERSON, (live, now, self.limit_cents)).fetchone()[0]
+        with conn.cursor() as cur:
+            cur.executemany(SQL_INSERT_LINK, [(live, i.kind, i.value, person_id, i.strength, now) for i in found])
+            cur.executemany(SQL_INSERT_SIGHTING, [(live, i.kind, i.value, consumer_id, self.merchant_id, decision_id, now)
+                                                  for i in found if i.kind != identifiers.CONSUMER])
+        conn.execute(SQL_INSERT_DECISION, (decision_id, live, self.merchant_id, order_id, consumer_id, person_id,
+                                           Jsonb(self.reasons), Jsonb(self.inputs), Jsonb(self.policy),
+                                           self.policy_version, total, now))
 
     def ship_order(self, order_id: str, idem_key: str, series: str) -> None:
         conn, mid, live = self.conn, self.merchant_id, self.livemode
@@ -803,6 +851,7 @@ def main(argv: list[str] | None = None) -> int:
         # prepares statements after 5 executions.
         http_flows(server.base_url, merchant["api_key"], flows=args.warmup, concurrency=args.concurrency,
                    tag="warm-h")
+        baseline.learn_decisions()
         baseline.run(flows=args.warmup, tag="warm-b")
         say()
         say(TABLE_HEAD)
