@@ -291,7 +291,7 @@ class Generator:
             emails.append(self.email(name))
         return Person(pid, archetype, name, emails, [self.phone()], self.birth_date(), self.address(),
                       [self.device() for _ in range(self.rng.choice([1, 1, 2]))], self.ip(),
-                      self.iban() if archetype not in FRAUD else None)
+                      self.iban())  # a ring pays its warm-up orders from one account
 
     # baskets
     def basket(self, shop: int, amount: int | None = None) -> tuple[list, int]:
@@ -694,7 +694,7 @@ class Simulation:
         self.outcomes[o.seq] = outcome
         if not o.panel:
             return
-        self.clock.set(o.at)
+        self.clock.set(max(o.at, self.clock.now()))  # a verification before may have moved it on
         data = self.schema.load(self.body(o))
         with unit_of_work(self.services) as uow:
             t0 = time.perf_counter()
@@ -785,12 +785,16 @@ def policy_figures(orders: list[PlannedOrder], approved, *, weighted: bool = Tru
     lost = [o for o in ok if o.pay_offset is None]
     fraud_lost = sum(o.total * w(o) for o in lost if o.fraud)
     credit_lost = sum(o.total * w(o) for o in lost if not o.fraud)
-    all_w, good_w = sum(w(o) for o in orders), sum(w(o) for o in good)
+    all_w = sum(w(o) for o in orders)
+    late_days = max((o.day for o in orders), default=0) * 2 // 3  # the last third: people are known by then
+    good_late = [o for o in good if o.day >= late_days]
     return {
         "orders": len(orders), "approved": len(ok),
         "approval_rate": sum(w(o) for o in ok) / all_w if orders else 0.0,
         "good_orders": len(good), "good_declined": sum(1 for o in good if not approved(o)),
         "false_decline_rate": sum(1 for o in good if not approved(o)) / len(good) if good else 0.0,
+        "false_decline_rate_last_third": (sum(1 for o in good_late if not approved(o)) / len(good_late)
+                                          if good_late else 0.0),
         "approved_eur": volume / 100, "lost_fraud_eur": fraud_lost / 100, "lost_credit_eur": credit_lost / 100,
         "loss_per_100": 100 * (fraud_lost + credit_lost) / volume if volume else 0.0,
         "fraud_loss_per_100": 100 * fraud_lost / volume if volume else 0.0,
@@ -806,6 +810,8 @@ def by_archetype(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> di
             "orders": len(mine),
             "new_approved": sum(1 for o in mine if outcomes[o.seq].new_approved),
             "new_verification": sum(1 for o in mine if outcomes[o.seq].new == "verification_required"),
+            "new_verified": sum(1 for o in mine if outcomes[o.seq].new == "verification_required"
+                                and outcomes[o.seq].new_approved),
             "legacy_approved": sum(1 for o in mine if outcomes[o.seq].legacy == "accepted"),
         }
     return rows
@@ -963,6 +969,8 @@ def report(result: dict) -> None:
     fd_ok = "ok" if new["false_decline_rate"] <= TARGET_FALSE_DECLINES else "MISSED"
     say(f"{'good orders declined':34} {new['false_decline_rate']:>13.2%} {old['false_decline_rate']:>14.2%}"
         f"   <= {TARGET_FALSE_DECLINES:.0%}  {fd_ok}")
+    say(f"{'  in the last third of the days':34} {new['false_decline_rate_last_third']:>13.2%} "
+        f"{old['false_decline_rate_last_third']:>14.2%}")
     ratio = new["loss_per_100"] / old["loss_per_100"] if old["loss_per_100"] else float("nan")
     loss_ok = "ok" if ratio <= TARGET_LOSS_RATIO else "MISSED"
     say(f"{'EUR lost per EUR 100 approved':34} {new['loss_per_100']:>14.2f} {old['loss_per_100']:>14.2f}"
@@ -976,11 +984,15 @@ def report(result: dict) -> None:
     say(f"(the panel's orders, weighted back to the population; the legacy rules over all {pop['orders']:,} orders "
         f"of the population: approval {pop['approval_rate']:.1%}, good declined {pop['false_decline_rate']:.2%}, "
         f"lost per EUR 100 {pop['loss_per_100']:.2f})")
+    answered = result["outcomes"]
+    say("create_order answered " + ", ".join(f"{k} {v:,}" for k, v in sorted(answered.items()))
+        + (f"; verifications completed and then accepted {result['verified']:,}" if answered.get("verification_required") else ""))
     say()
-    say("per archetype: orders, approved by create_order (of which after verification), approved by the legacy rules")
+    say(f"per archetype (panel, unweighted) {'orders':>9} {'create_order':>13} {'asked to verify':>16} "
+        f"{'then approved':>14} {'legacy rules':>13}")
     for name, row in result["archetypes"].items():
-        say(f"  {name:18} {row['orders']:>8,} {row['new_approved']:>8,} ({row['new_verification']:,}) "
-            f"{row['legacy_approved']:>8,}")
+        say(f"  {name:31} {row['orders']:>9,} {row['new_approved']:>13,} {row['new_verification']:>16,} "
+            f"{row['new_verified']:>14,} {row['legacy_approved']:>13,}")
     say()
     runs = result["timing_runs"]
     med50 = statistics.median(r["p50_ms"] for r in runs) if runs else float("nan")
@@ -1060,7 +1072,8 @@ def run(args) -> dict:
         "legacy": policy_figures(panel, lambda o: outcomes[o.seq].legacy == "accepted"),
         "legacy_population": policy_figures(orders, lambda o: outcomes[o.seq].legacy == "accepted", weighted=False),
         "archetypes": by_archetype(orders, outcomes),
-        "outcomes": dict(Counter(out.new for out in outcomes.values())),
+        "outcomes": dict(Counter(out.new for out in outcomes.values() if out.new)),
+        "verified": sum(1 for out in outcomes.values() if out.verified),
         "timing": timing_figures(outcomes), "timing_runs": runs, "links": links,
         "legacy_agreement": (1 - len(sim.mismatches) / len(panel)) if sim.checks_legacy and panel else None,
         "meter": meter.as_dict(), "dunning_s": sim.dunning_s,
