@@ -1092,11 +1092,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--links", type=int, default=1_000_000, help="identity links in the table before timing")
-    parser.add_argument("--sample", type=float, default=0.1,
+    parser.add_argument("--sample", type=float, default=0.06,
                         help="share of the people whose orders go through create_order (rare archetypes "
                              "oversampled, see OVERSAMPLE); the others are decided by the legacy rules only")
     parser.add_argument("--timing-runs", type=int, default=3)
-    parser.add_argument("--timing-orders", type=int, default=1000)
+    parser.add_argument("--timing-orders", type=int, default=500)
     parser.add_argument("--no-dunning", action="store_true", help="skip the daily dunning run")
     parser.add_argument("--legacy-only", action="store_true",
                         help="generate and decide with the legacy rules only, no database (to calibrate the generator)")
