@@ -67,6 +67,10 @@ from measure import BenchError, Meter, database_name, say  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "risk_sim.json"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_risk"
+# --quick (what .ci/run runs after every landing) has a database of its own: a smoke run must
+# never wipe a full run that is under way.
+QUICK_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_risk_quick"
+RUN_LOCK = 15_015  # advisory lock held for a whole run: a second run on the same database refuses
 PROTECTED_DATABASES = {"test", "mine", "postgres", "bench", "bench_camt", "bench_dunning",
                        "template0", "template1"}
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -1047,6 +1051,26 @@ def report_timing(result: dict) -> None:
 
 # --- main -------------------------------------------------------------------------------------
 
+def hold_run_lock(url: str):
+    """A connection holding the run's advisory lock on its database (created when missing),
+    kept open until the process ends; BenchError when another run holds it."""
+    import psycopg
+    name = database_name(url)
+    try:
+        conn = psycopg.connect(measure.libpq_url(url), autocommit=True)
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise BenchError(f"cannot connect to {name}: {exc}") from None
+        admin = psycopg.conninfo.make_conninfo(measure.libpq_url(url), dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as created:
+            created.execute(f'CREATE DATABASE "{name}"')
+        conn = psycopg.connect(measure.libpq_url(url), autocommit=True)
+    if not conn.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK,)).fetchone()[0]:
+        conn.close()
+        raise BenchError(f"another risk_sim run is using the {name!r} database; wait for it or use --database-url")
+    return conn
+
+
 def run(args) -> dict:
     from bnpl.app import build_services
     from bnpl.clock import FixedClock
@@ -1057,6 +1081,7 @@ def run(args) -> dict:
     say(f"risk_sim: {args.people:,} people, {args.shops} webshops, {args.days} days, seed {args.seed}, "
         f"database {name}" + (" (quick)" if args.quick else ""))
     if not args.legacy_only:
+        args.lock = hold_run_lock(args.database_url)
         prepared = measure.prepare_database(args.database_url, PROTECTED_DATABASES)
         say(f"database emptied and migrated in {prepared:.1f} s")
     t0 = time.perf_counter()
@@ -1127,9 +1152,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dunning", action="store_true", help="skip the daily dunning run")
     parser.add_argument("--legacy-only", action="store_true",
                         help="generate and decide with the legacy rules only, no database (to calibrate the generator)")
-    parser.add_argument("--database-url", default=os.environ.get("BNPL_BENCH_RISK_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--database-url", help="default: bench_risk, with --quick bench_risk_quick "
+                                               "(or BNPL_BENCH_RISK_DATABASE_URL)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 people, 4 webshops, 20 days")
     args = parser.parse_args(argv)
+    args.database_url = (args.database_url or os.environ.get("BNPL_BENCH_RISK_DATABASE_URL")
+                         or (QUICK_URL if args.quick else DEFAULT_URL))
     if args.quick:
         args.people, args.shops, args.days = 300, 4, 20
         args.links, args.timing_runs, args.timing_orders, args.sample = 20_000, 2, 50, 1.0
