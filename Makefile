@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_flow.py
 
 ## bench-quick: every benchmark as a smoke run of seconds, no targets (CI); each wipes its own
-## database (bench, bench_camt, bench_dunning, bench_risk), never `test`
+## database (bench, bench_camt, bench_dunning, bench_risk_quick), never `test`
 bench-quick: $(STAMP)
 	$(BIN)/python bench/api_flow.py --quick
 	$(BIN)/python bench/camt_import.py --quick
