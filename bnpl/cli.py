@@ -95,12 +95,12 @@ def merchants_create(name, test_mode, as_json, **settings):
 
 @main.group()
 def staff():
-    """Back-office accounts for the mediators."""
+    """Back-office accounts: mediators (disputes), risk staff (reviews of credit decisions), admins."""
 
 
 @staff.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["mediator", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["mediator", "risk", "admin"]))
 @click.option("--name", help="shown on the pages (default: the part of EMAIL before the @)")
 def staff_create(email, role, name):
     """Create a back-office account and print its id. The password is asked twice, or read

@@ -10,6 +10,7 @@ from bnpl.db import Base, Json, UTCDateTime
 # Every event type there is; webhook endpoints subscribe to these (or to "*").
 EVENT_TYPES = frozenset({
     "order.accepted", "order.declined", "order.verification_required", "order.cancelled", "order.lines_cancelled",
+    "order.review_decided",
     "shipment.created", "shipment.delivered",
     "invoice.issued", "invoice.due_date_changed", "invoice.paused", "invoice.resumed",
     "invoice.billing_address_changed",

@@ -41,6 +41,7 @@ CONSUMER_MAIL = {
     "dispute.escalated": "dispute_update",
     "dispute.decided": "dispute_decided",
     "dispute.withdrawn": "dispute_decided",
+    "order.review_decided": "review_decided",
 }
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.

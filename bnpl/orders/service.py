@@ -106,6 +106,22 @@ def _after_verification(uow: UnitOfWork, result) -> Order | None:
     return order
 
 
+def review_decided(uow: UnitOfWork, *, scope: Scope, order_id: str, review: dict,
+                   accepted_decision: dict | None = None) -> Order:
+    """A person at the provider answered the consumer's request to review the decision on this
+    order. With ``accepted_decision`` (the decline was changed) a declined order is accepted
+    and may ship; either way ``order.review_decided`` tells the webshop (by webhook) and the
+    consumer (by e-mail). ``review`` is what both may see: id, outcome, decided_at; never the
+    reviewer's reasons, which may speak of other webshops."""
+    order = _load_for_update(uow, scope, order_id)
+    if accepted_decision is not None and order.status == states.DECLINED:
+        order.status = states.next_state(order.status, "accepted_on_review")
+        order.decision = accepted_decision
+    events.record(uow, scope=scope, type="order.review_decided", subject_id=order.id,
+                  data={**_order_schema.dump(order), "order_id": order.id, "review": review})
+    return order
+
+
 def cancel_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Order:
     """Cancel the named open quantities, or everything not shipped when none are named."""
     order = _load_for_update(uow, scope, order_id)

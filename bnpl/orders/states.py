@@ -25,6 +25,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (VERIFICATION_REQUIRED, "not_verified"): DECLINED,
     (VERIFICATION_REQUIRED, "cancel_part"): VERIFICATION_REQUIRED,
     (VERIFICATION_REQUIRED, "cancel_rest"): CANCELLED,
+    # A person at the provider reviewed the decline on the consumer's request (CCD2) and
+    # changed it: the order may ship after all (or the webshop cancels it).
+    (DECLINED, "accepted_on_review"): ACCEPTED,
 }
 
 STATES = (ACCEPTED, DECLINED, VERIFICATION_REQUIRED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED)

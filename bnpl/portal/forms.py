@@ -144,3 +144,11 @@ class AddressForm(PortalForm):
     def address(self) -> dict:
         return {name: (self[name].data or "").strip() for name in ("street", "house_number", "postal_code", "city",
                                                                   "country")}
+
+
+class ReviewForm(PortalForm):
+    """A declined consumer asks a person to look at the decision again (CCD2)."""
+
+    message = TextAreaField(_("What should we look at again?"),
+                            validators=[InputRequired(message=_("Tell us what we should look at again.")),
+                                        Length(max=2000)])

@@ -30,10 +30,12 @@ from bnpl.payments import checkout as checkouts
 from bnpl.payments import service as payments
 from bnpl.portal.models import Attempt, Device, SignInLink
 from bnpl.returns import service as returns
+from bnpl.risk import service as risk
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
 LINK_MINUTES = 15
+REVIEW_DAYS = 10  # working days the portal promises for a person's answer to a review request
 DEVICE_DAYS = 30
 # (attempts, window) per key: enough for a person who mistypes, too few to guess or to spam.
 LINKS_PER_EMAIL = (3, timedelta(minutes=15))
@@ -590,3 +592,70 @@ def contact_channels(uow: UnitOfWork) -> list[Channel]:
     return [Channel("email", settings.provider.email, support.email_working_days, "working_days"),
             Channel("phone", support.phone, support.phone_minutes, "minutes", support.office_hours),
             Channel("dispute", None, settings.disputes.decision_days, "days")]
+
+
+# --- the spending room and human review of a decline (CCD2) -------------------------------
+
+@dataclass(frozen=True)
+class DeclinedOrder:
+    decision_id: str
+    shop: str
+    decided_at: datetime
+    amount_cents: int
+    currency: str
+    reasons: list[dict]          # [{code, text}] in the reader's language
+    review: object | None        # the review asked for, if any (risk's Review)
+
+
+@dataclass(frozen=True)
+class SpendingRoom:
+    room: risk.Room
+    why: list[str]               # the sentences that explain it, in the reader's language
+    declined: list[DeclinedOrder]
+
+
+def spending_room(uow: UnitOfWork, *, viewer: Viewer, language: str) -> SpendingRoom:
+    """What the viewer may have open at once at all webshops, why, and their declined orders
+    (each with its reasons and whether a review was asked for)."""
+    _whole_account(viewer)  # the room speaks of every webshop: more than one invoice's paper shows
+    consumer_id = _person_consumer(uow, viewer)
+    return SpendingRoom(room=risk.room_for(uow, consumer_id=consumer_id, livemode=viewer.livemode),
+                        why=risk.explain_room(uow, consumer_id=consumer_id, livemode=viewer.livemode, language=language),
+                        declined=_declined(uow, viewer, language))
+
+
+def _person_consumer(uow, viewer: Viewer) -> str:
+    """The consumer record risk knows the viewer's person by (one e-mail address is one person;
+    any record does before a first order)."""
+    ids = _consumer_ids(uow, viewer)
+    known = [consumer_id for consumer_id in ids
+             if risk.person_of(uow, consumer_id=consumer_id, livemode=viewer.livemode) is not None]
+    return (known or ids or [""])[0]
+
+
+def _declined(uow, viewer: Viewer, language: str) -> list[DeclinedOrder]:
+    found = risk.final_decisions(uow, consumer_ids=_consumer_ids(uow, viewer), livemode=viewer.livemode)
+    names = merchants.names(uow, merchant_ids=list({decision.merchant_id for decision in found}))
+    asked = risk.reviews_of(uow, decision_ids=[decision.id for decision in found])
+    return [DeclinedOrder(decision_id=decision.id, shop=names.get(decision.merchant_id, ""),
+                          decided_at=decision.created_at, amount_cents=decision.amount_cents,
+                          currency=decision.currency,
+                          reasons=risk.explain(uow, decision_id=decision.id, language=language),
+                          review=asked.get(decision.id))
+            for decision in found]
+
+
+def declined_order(uow: UnitOfWork, *, viewer: Viewer, decision_id: str, language: str) -> DeclinedOrder:
+    """One of the viewer's declined orders; anyone else's (or an accepted one) is not found."""
+    _whole_account(viewer)
+    found = next((d for d in _declined(uow, viewer, language) if d.decision_id == decision_id), None)
+    if found is None:
+        raise NotFound("There is no such decision in your purchases.")
+    return found
+
+
+def request_review(uow: UnitOfWork, *, viewer: Viewer, decision_id: str, message: str, language: str):
+    """Ask a person at the provider to look at a declined order again (one request per decision)."""
+    found = declined_order(uow, viewer=viewer, decision_id=decision_id, language=language)
+    consumer_id = risk.get_decision(uow, decision_id=found.decision_id).consumer_id
+    return risk.request_review(uow, decision_id=found.decision_id, consumer_id=consumer_id, message=message)

@@ -30,7 +30,7 @@ from bnpl.errors import DomainError, InvalidInput
 from bnpl.i18n import N_
 from bnpl.portal import faq, service, words
 from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, InvoiceSignInForm, LinkForm,
-                               MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm)
+                               MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
 from bnpl.web.api import handed_in_file_response, stored_pdf_response
 from bnpl.web.context import current_uow, services
@@ -557,6 +557,41 @@ def _countries() -> list[tuple[str, str]]:
     rest = sorted(((code, names.get(code, code)) for code in geo.iso_countries() if code not in words.COUNTRIES),
                   key=lambda choice: choice[1])
     return first + rest
+
+
+# --- the spending room and human review of a decline -------------------------------------
+
+@bp.get("/room")
+@signed_in
+def room():
+    return render("portal/room.html", page=service.spending_room(current_uow(), viewer=g.viewer,
+                                                                 language=words.language()))
+
+
+@bp.route("/room/declined/<decision_id>/review", methods=["GET", "POST"])
+@signed_in
+def ask_review(decision_id):
+    uow = current_uow()
+    form = ReviewForm(prefix="review")
+    if not form.validate_on_submit():
+        return _review_page(decision_id, form, status=422 if form.is_submitted() else 200)
+    _done, refused = _attempt(
+        lambda uow: service.request_review(uow, viewer=g.viewer, decision_id=decision_id, message=form.message.data,
+                                           language=words.language()),
+        lambda exc: _review_page(decision_id, form, error=_show_errors(form, exc), status=exc.status))
+    if refused:
+        return refused
+    flash(_("Your request is sent. A person at %(provider)s looks at the decision again and e-mails you the "
+            "outcome with the reasons, within %(days)s working days.")
+          % {"provider": uow.settings.provider.name, "days": service.REVIEW_DAYS}, "success")
+    return redirect(url_for("portal.room"), code=303)
+
+
+def _review_page(decision_id: str, form, *, error: str | None = None, status: int = 200):
+    declined = service.declined_order(current_uow(), viewer=g.viewer, decision_id=decision_id,
+                                      language=words.language())
+    return render("portal/review.html", status, declined=declined, form=form, error=error,
+                  review_days=service.REVIEW_DAYS)
 
 
 # --- help -----------------------------------------------------------------------------------

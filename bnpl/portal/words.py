@@ -191,6 +191,11 @@ SERVICE_MESSAGES = (
     N_("%(file)s: the PDF is cut off or damaged."),
     N_("%(file)s: this is not a file we accept; send a PDF, JPEG, PNG or WebP."),
     N_("%(file)s: this is a %(kind)s image; send a PDF, JPEG, PNG or WebP."),
+    # reviews of a declined order (bnpl/risk)
+    N_("There is no such decision in your purchases."),
+    N_("A review of this decision was already asked for."),
+    N_("This decision accepted the order; there is nothing to review."),
+    N_("Say what we should look at again."),
     # the billing address
     N_("You have no invoices left to pay, so there is no address to change."),
     N_("Missing data for required field."),

@@ -713,3 +713,78 @@ def _day_start(uow, day: date) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime.combine(day, time(0), ZoneInfo(uow.settings.timezone)).astimezone(timezone.utc)
+
+
+# --- what the portal and the back office read (risk2) ----------------------------------------
+
+def get_decision(uow: UnitOfWork, *, decision_id: str) -> RiskDecision:
+    """One stored decision, as the back office's review page shows it."""
+    return _decision(uow, decision_id)
+
+
+def final_decisions(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, outcome: str = DECLINED,
+                    limit: int = 100) -> list[RiskDecision]:
+    """These consumers' decisions with this outcome that are their order's last word (a decision a
+    bank verification concluded is replaced by the conclusion), newest first."""
+    if not consumer_ids:
+        return []
+    later = aliased(RiskDecision)
+    return list(uow.session.scalars(
+        select(RiskDecision).where(RiskDecision.consumer_id.in_(consumer_ids), RiskDecision.livemode == livemode,
+                                   RiskDecision.outcome == outcome, ~exists().where(later.supersedes == RiskDecision.id))
+        .order_by(RiskDecision.created_at.desc(), RiskDecision.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class WebshopPolicy:
+    merchant_id: str
+    version: int
+    changes: dict        # the fields the webshop set (each stricter than the installation's)
+    policy: Policy       # what applies to its orders now
+    since: datetime
+
+
+def webshop_policies(uow: UnitOfWork) -> list[WebshopPolicy]:
+    """Every webshop with a policy of its own: its latest version, what it changed and what applies."""
+    latest = (select(RiskPolicy.merchant_id, func.max(RiskPolicy.version).label("version"))
+              .group_by(RiskPolicy.merchant_id).subquery())
+    rows = uow.session.scalars(select(RiskPolicy).join(latest, (RiskPolicy.merchant_id == latest.c.merchant_id)
+                                                        & (RiskPolicy.version == latest.c.version))
+                               .order_by(RiskPolicy.merchant_id))
+    base = policies.installation_default(uow.settings)
+    return [WebshopPolicy(row.merchant_id, row.version, dict(row.changes), policies.stricter_of(base, row.changes),
+                          row.created_at) for row in rows]
+
+
+def statistics_per_webshop(uow: UnitOfWork, *, since: date, until: date) -> list[tuple[Scope, RiskStatistics]]:
+    """``statistics`` for every webshop (each mode apart, live first) that had decisions in the period."""
+    if since > until:
+        raise InvalidInput({"since": ["The period starts after it ends."]})
+    scopes = uow.session.execute(
+        select(RiskDecision.merchant_id, RiskDecision.livemode).distinct()
+        .where(RiskDecision.created_at >= _day_start(uow, since),
+               RiskDecision.created_at < _day_start(uow, until + timedelta(days=1)))
+        .order_by(RiskDecision.livemode.desc(), RiskDecision.merchant_id)).all()
+    return [(Scope(merchant_id, livemode), statistics(uow, scope=Scope(merchant_id, livemode), since=since, until=until))
+            for merchant_id, livemode in scopes]
+
+
+def reviews_of(uow: UnitOfWork, *, decision_ids: list[str]) -> dict[str, Review]:
+    """The review asked for of each of these decisions (at most one each), by decision id."""
+    if not decision_ids:
+        return {}
+    return {review.decision_id: review
+            for review in uow.session.scalars(select(Review).where(Review.decision_id.in_(decision_ids)))}
+
+
+def get_review(uow: UnitOfWork, *, review_id: str) -> Review:
+    review = uow.session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"No review {review_id}.")
+    return review
+
+
+def accepted_on_review(uow: UnitOfWork, *, decision_id: str) -> dict:
+    """The decision as the order shows it to the webshop once a review changed a decline."""
+    stored = _decision(uow, decision_id)
+    return Assessment(stored.id, ACCEPTED, (Reason("accepted_on_review", {}),), stored.currency).for_webshop()

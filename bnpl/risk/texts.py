@@ -109,6 +109,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Identificatie via uw bank is voor deze bestelling niet beschikbaar.",
         "en": "Identification through your bank is not available for this order.",
         "de": "Eine Identifizierung über Ihre Bank ist für diese Bestellung nicht verfügbar."},
+    # Not a rule's reason: a person changed a decline on the consumer's request (CCD2).
+    "accepted_on_review": {
+        WEBSHOP: "A person at the provider reviewed the decline on the consumer's request and accepted the order.",
+        "nl": "Een medewerker heeft de beslissing op uw verzoek opnieuw bekeken en de bestelling alsnog geaccepteerd.",
+        "en": "A member of our staff reviewed the decision at your request and accepted the order after all.",
+        "de": "Eine Mitarbeiterin oder ein Mitarbeiter hat die Entscheidung auf Ihren Wunsch überprüft und die Bestellung doch angenommen."},
 }
 
 _MONEY = {"amount", "limit"}

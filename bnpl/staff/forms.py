@@ -93,3 +93,13 @@ class PeriodForm(FlaskForm):
 
     since = DateField("From", validators=[Optional()])
     until = DateField("Up to and including", validators=[Optional()])
+
+
+class ReviewDecisionForm(FlaskForm):
+    """The answer to a consumer's request for a human review of a credit decision."""
+
+    outcome = RadioField("Outcome", choices=_choices(words.REVIEW_OUTCOME), validators=[InputRequired()])
+    limit = EuroAmountField("New personal limit (optional; only when you change the decision)",
+                            validators=[Optional()])
+    reasons = TextAreaField("Reasons (the consumer reads these in the portal; the webshop never sees them)",
+                            validators=[InputRequired(), Length(max=4000)])

@@ -8,8 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bnpl.db import Base, UTCDateTime, new_id
 
-MEDIATOR, ADMIN = "mediator", "admin"
-ROLES = (MEDIATOR, ADMIN)
+MEDIATOR, RISK, ADMIN = "mediator", "risk", "admin"
+# A mediator decides disputes; risk staff review credit decisions (CCD2). Neither does the
+# other's work: each needs its own training and the separation keeps one person from deciding
+# a consumer's case and their creditworthiness both. An admin may do everything.
+ROLES = (MEDIATOR, RISK, ADMIN)
 
 
 class StaffMember(Base):

@@ -28,6 +28,9 @@ from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
 from bnpl.errors import Conflict, DomainError, InvalidInput
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
+from bnpl.orders import service as orders
+from bnpl.risk import service as risk, states as risk_states
+from bnpl.risk.policy import Policy
 from bnpl.staff.models import ROLES, StaffMember
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -193,3 +196,98 @@ def open_case_by_phone(uow: UnitOfWork, *, member: StaffMember, invoice_number: 
     """A consumer phoned: open the case for them about the invoice with this number."""
     invoice = invoices.find_invoice(uow, number=invoice_number)
     return disputes.open_dispute(uow, invoice_id=invoice.id, actor=acting(member), case=case)
+
+
+# --- reviews of credit decisions (the risk role) -------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewRow:
+    review: object  # risk's Review
+    merchant_name: str
+    consumer_name: str
+    amount_cents: int
+    currency: str
+    livemode: bool
+
+
+def review_queue(uow: UnitOfWork) -> list[ReviewRow]:
+    """The reviews consumers asked for that nobody has answered yet, the oldest request first."""
+    waiting = risk.reviews(uow)
+    decisions = {review.id: risk.get_decision(uow, decision_id=review.decision_id) for review in waiting}
+    names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in decisions.values()}))
+    return [ReviewRow(review=review, merchant_name=names.get(d.merchant_id, d.merchant_id),
+                      consumer_name=_order_of(uow, d).consumer.get("name", ""), amount_cents=d.amount_cents,
+                      currency=d.currency, livemode=d.livemode)
+            for review in waiting for d in [decisions[review.id]]]
+
+
+@dataclass(frozen=True)
+class ReviewFile:
+    """Everything the review page shows: the request, the decision with its inputs, reasons and
+    policy, whether replaying it gives the same outcome, and the person's room now."""
+
+    review: object
+    decision: object  # risk's RiskDecision
+    merchant_name: str
+    order: object
+    reasons: list[dict]  # [{code, text}] as the consumer read them (English)
+    replayed_outcome: str
+    replay_matches: bool
+    room: risk.Room
+    may_decide: bool
+
+
+def review_file(uow: UnitOfWork, *, review_id: str) -> ReviewFile:
+    review = risk.get_review(uow, review_id=review_id)
+    decision = risk.get_decision(uow, decision_id=review.decision_id)
+    replayed = risk.replay(uow, decision_id=decision.id)
+    return ReviewFile(
+        review=review, decision=decision,
+        merchant_name=merchants.get_merchant(uow, merchant_id=decision.merchant_id).name,
+        order=_order_of(uow, decision), reasons=risk.explain(uow, decision_id=decision.id, language="en"),
+        replayed_outcome=replayed.outcome,
+        replay_matches=replayed == risk.stored_decision(uow, decision_id=decision.id),
+        room=risk.room_for(uow, consumer_id=decision.consumer_id, livemode=decision.livemode),
+        may_decide=any(state == review.status for state, _ in risk_states.REVIEW_TRANSITIONS))
+
+
+def decide_review(uow: UnitOfWork, *, member: StaffMember, review_id: str, change: bool, reasons: str,
+                  limit_cents: int | None = None):
+    """Answer a review with written reasons. Changed, the declined order is accepted after all;
+    either way the webshop (webhook) and the consumer (e-mail) are told through the order's event."""
+    review = risk.decide_review(uow, review_id=review_id, staff_id=member.id, change=change, reasons=reasons,
+                                limit_cents=limit_cents)
+    decision = risk.get_decision(uow, decision_id=review.decision_id)
+    orders.review_decided(
+        uow, scope=Scope(decision.merchant_id, decision.livemode), order_id=decision.order_id,
+        review={"id": review.id, "outcome": review.status, "decided_at": review.decided_at.isoformat()},
+        accepted_decision=risk.accepted_on_review(uow, decision_id=decision.id) if change else None)
+    return review
+
+
+def _order_of(uow, decision):
+    return orders.get_order(uow, scope=Scope(decision.merchant_id, decision.livemode), order_id=decision.order_id)
+
+
+# --- the acceptance policy and statistics ---------------------------------------------------
+
+@dataclass(frozen=True)
+class PolicyPage:
+    installation: Policy
+    webshops: list  # [(merchant name, risk.WebshopPolicy)]
+
+
+def policy_page(uow: UnitOfWork) -> PolicyPage:
+    """The installation's default policy and every webshop's stricter version of it."""
+    found = risk.webshop_policies(uow)
+    names = merchants.names(uow, merchant_ids=[p.merchant_id for p in found])
+    return PolicyPage(installation=risk.policy_for(uow, merchant_id=None)[0],
+                      webshops=sorted(((names.get(p.merchant_id, p.merchant_id), p) for p in found),
+                                      key=lambda pair: pair[0].lower()))
+
+
+def acceptance_statistics(uow: UnitOfWork, *, since, until) -> list[tuple[str, Scope, object]]:
+    """Per webshop (and mode): approval rate and what declined, as (name, scope, risk statistics)."""
+    rows = risk.statistics_per_webshop(uow, since=since, until=until)
+    names = merchants.names(uow, merchant_ids=list({scope.merchant_id for scope, _ in rows}))
+    return [(names.get(scope.merchant_id, scope.merchant_id), scope, stats) for scope, stats in rows]

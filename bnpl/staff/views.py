@@ -25,7 +25,8 @@ from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
 from bnpl.staff import service, words
 from bnpl.staff.forms import (AskForm, ButtonForm, DecisionForm, LoginForm, MessageForm, NewCaseForm, NoteForm,
-                              PeriodForm, SendBackForm)
+                              PeriodForm, ReviewDecisionForm, SendBackForm)
+from bnpl.staff.models import MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
 
@@ -147,6 +148,8 @@ def logout():
 @bp.get("/")
 @staff_required()
 def queue():
+    if not g.staff.may_act_as(MEDIATOR):  # risk staff start at their own queue
+        return redirect(url_for(".reviews"))
     include_closed = request.args.get("closed") == "1"
     rows = disputes.queue(current_uow(), include_closed=include_closed)
     return render_template("staff/queue.html", rows=rows, include_closed=include_closed)
@@ -165,14 +168,15 @@ def statistics():
             field.data, field.raw_data = day, None  # the period shown is the one used
     try:
         rows, error = disputes.statistics(uow, since=since, until=until), None
+        acceptance = service.acceptance_statistics(uow, since=since, until=until)
     except DomainError as exc:
-        rows, error = [], _show_errors(form, exc)
+        rows, acceptance, error = [], [], _show_errors(form, exc)
     return render_template("staff/statistics.html", form=form, rows=rows, since=since, until=until, error=error,
-                           outcomes=OUTCOMES), 422 if error else 200
+                           outcomes=OUTCOMES, acceptance=acceptance), 422 if error else 200
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@staff_required()
+@staff_required(MEDIATOR)
 def new_case():
     form = NewCaseForm()
     if not form.validate_on_submit():
@@ -199,34 +203,34 @@ CASE_FORMS = {"note": NoteForm, "message": MessageForm, "ask": AskForm, "decisio
 
 
 @bp.get("/cases/<dispute_id>")
-@staff_required()
+@staff_required(MEDIATOR)
 def case(dispute_id):
     return _case_page(dispute_id)
 
 
 @bp.post("/cases/<dispute_id>/notes")
-@staff_required()
+@staff_required(MEDIATOR)
 def add_note(dispute_id):
     return _act(dispute_id, "note", "Internal note added.", lambda uow, form: disputes.add_note(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/messages")
-@staff_required()
+@staff_required(MEDIATOR)
 def post_message(dispute_id):
     return _act(dispute_id, "message", "Message sent to both sides.", lambda uow, form: disputes.post_message(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/questions")
-@staff_required()
+@staff_required(MEDIATOR)
 def ask(dispute_id):
     return _act(dispute_id, "ask", "Question sent; the case waits for the answer.", lambda uow, form: disputes.ask(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), party=form.party.data, message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/decision")
-@staff_required()
+@staff_required(MEDIATOR)
 def decide(dispute_id):
     return _act(dispute_id, "decision", "Decision saved.", lambda uow, form: disputes.decide(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), outcome=form.outcome.data,
@@ -234,21 +238,21 @@ def decide(dispute_id):
 
 
 @bp.post("/cases/<dispute_id>/approval")
-@staff_required()
+@staff_required(MEDIATOR)
 def approve(dispute_id):
     return _act(dispute_id, "approve", "Decision approved.", lambda uow, form: disputes.approve(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff)))
 
 
 @bp.post("/cases/<dispute_id>/send-back")
-@staff_required()
+@staff_required(MEDIATOR)
 def send_back(dispute_id):
     return _act(dispute_id, "send_back", "Decision sent back to review.", lambda uow, form: disputes.send_back(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.get("/cases/<dispute_id>/evidence/<evidence_id>")
-@staff_required()
+@staff_required(MEDIATOR)
 def evidence(dispute_id, evidence_id):
     uow = current_uow()
     item = disputes.evidence_file(uow, dispute=disputes.get_case(uow, dispute_id=dispute_id),
@@ -282,6 +286,50 @@ def _case_page(dispute_id: str, *, bound=None, error: str | None = None, status:
                            suspicious=SUSPICIOUS_REASONS), status
 
 
+# --- reviews of credit decisions and the acceptance policy (the risk role) ------------------
+
+@bp.get("/reviews")
+@staff_required(RISK)
+def reviews():
+    return render_template("staff/reviews.html", rows=service.review_queue(current_uow()))
+
+
+@bp.get("/reviews/<review_id>")
+@staff_required(RISK)
+def review(review_id):
+    return _review_page(review_id)
+
+
+@bp.post("/reviews/<review_id>/decision")
+@staff_required(RISK)
+def decide_review(review_id):
+    form = ReviewDecisionForm(prefix="decision")
+    if not form.validate_on_submit():
+        return _review_page(review_id, form=form, status=422)
+    uow = current_uow()
+    try:
+        service.decide_review(uow, member=g.staff, review_id=review_id, change=form.outcome.data == "change",
+                              reasons=form.reasons.data, limit_cents=form.limit.data)
+    except DomainError as exc:
+        uow.rollback()
+        return _review_page(review_id, form=form, error=_show_errors(form, exc), status=exc.status)
+    uow.commit()
+    flash("Review decided; the consumer is e-mailed and the webshop told.", "success")
+    return redirect(url_for(".review", review_id=review_id), code=303)
+
+
+def _review_page(review_id: str, *, form=None, error: str | None = None, status: int = 200):
+    return render_template("staff/review.html", file=service.review_file(current_uow(), review_id=review_id),
+                           form=form or ReviewDecisionForm(prefix="decision", formdata=None), error=error,
+                           bound=form is not None), status
+
+
+@bp.get("/policy")
+@staff_required(RISK)
+def policy():
+    return render_template("staff/policy.html", page=service.policy_page(current_uow()))
+
+
 def _show_errors(form, exc: DomainError) -> str:
     """A service's refusal on the form: field messages at their fields, the whole as text."""
     for path, messages in exc.extra.get("errors", {}).items():
@@ -296,7 +344,7 @@ def _show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word}
+            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK}
 
 
 def _money(cents: int | None, currency: str = "EUR") -> str:

@@ -59,3 +59,13 @@ def word(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code) or code.replace("_", " ").capitalize()
+
+
+# Reviews of credit decisions (the risk role).
+REVIEW_OUTCOME = {
+    "uphold": "Uphold: the decision stands",
+    "change": "Change: accept the order (a closed limit opens again)",
+}
+REVIEW_STATUS = {"requested": "Waiting for a reviewer", "upheld": "Upheld", "changed": "Changed: order accepted"}
+DECISION_OUTCOME = {"accepted": "Accepted", "declined": "Declined", "verification_required": "Bank verification asked"}
+LIMIT_STATUS = {"growing": "Growing", "held": "Held after a late payment", "closed": "Closed"}

@@ -17,9 +17,10 @@ EXPECTED = {
     ("verification_required", "not_verified"): "declined",
     ("verification_required", "cancel_part"): "verification_required",
     ("verification_required", "cancel_rest"): "cancelled",
+    ("declined", "accepted_on_review"): "accepted",
 }
 STATES = ("accepted", "declined", "verification_required", "partially_shipped", "shipped", "cancelled")
-ACTIONS = ("ship_part", "ship_rest", "cancel_part", "cancel_rest", "verified", "not_verified")
+ACTIONS = ("ship_part", "ship_rest", "cancel_part", "cancel_rest", "verified", "not_verified", "accepted_on_review")
 
 
 def test_the_table_is_exactly_the_expected_one():
