@@ -115,7 +115,7 @@ def review_decided(uow: UnitOfWork, *, scope: Scope, order_id: str, review: dict
     reviewer's reasons, which may speak of other webshops."""
     order = _load_for_update(uow, scope, order_id)
     if accepted_decision is not None and order.status == states.DECLINED:
-        order.status = states.next_state(order.status, "accepted_on_review")
+        order.status = states.ORDER.next(order.status, "accepted_on_review")
         order.decision = accepted_decision
     events.record(uow, scope=scope, type="order.review_decided", subject_id=order.id,
                   data={**_order_schema.dump(order), "order_id": order.id, "review": review})

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from bnpl import i18n
 from bnpl.disputes import service as disputes, states as dispute_states
 from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
 from bnpl.errors import Conflict, DomainError, InvalidInput
@@ -235,20 +236,23 @@ class ReviewFile:
     replay_matches: bool
     room: risk.Room
     may_decide: bool
+    language: str  # the consumer's, in which they read the reasons
 
 
 def review_file(uow: UnitOfWork, *, review_id: str) -> ReviewFile:
     review = risk.get_review(uow, review_id=review_id)
     decision = risk.get_decision(uow, decision_id=review.decision_id)
     replayed = risk.replay(uow, decision_id=decision.id)
+    order = _order_of(uow, decision)
     return ReviewFile(
         review=review, decision=decision,
         merchant_name=merchants.get_merchant(uow, merchant_id=decision.merchant_id).name,
-        order=_order_of(uow, decision), reasons=risk.explain(uow, decision_id=decision.id, language="en"),
+        order=order, reasons=risk.explain(uow, decision_id=decision.id, language="en"),
         replayed_outcome=replayed.outcome,
         replay_matches=replayed == risk.stored_decision(uow, decision_id=decision.id),
         room=risk.room_for(uow, consumer_id=decision.consumer_id, livemode=decision.livemode),
-        may_decide=any(state == review.status for state, _ in risk_states.REVIEW_TRANSITIONS))
+        may_decide=bool(risk_states.REVIEW.actions_from(review.status)),
+        language=i18n.language_for(order.consumer.get("language"), (order.billing_address or {}).get("country")))
 
 
 def decide_review(uow: UnitOfWork, *, member: StaffMember, review_id: str, change: bool, reasons: str,

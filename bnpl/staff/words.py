@@ -69,3 +69,4 @@ REVIEW_OUTCOME = {
 REVIEW_STATUS = {"requested": "Waiting for a reviewer", "upheld": "Upheld", "changed": "Changed: order accepted"}
 DECISION_OUTCOME = {"accepted": "Accepted", "declined": "Declined", "verification_required": "Bank verification asked"}
 LIMIT_STATUS = {"growing": "Growing", "held": "Held after a late payment", "closed": "Closed"}
+LANGUAGE = {"nl": "Dutch", "en": "English", "de": "German"}

@@ -132,7 +132,7 @@ def test_the_case_page_shows_the_request_inputs_reasons_policy_version_and_repla
     html = page(reviewer, f"/staff/reviews/{made['review_id']}")
     assert "I paid the collection agency last week." in html
     assert "handed_over" in html and "An unpaid invoice of yours was handed over to a collection agency." in html
-    assert "the installation's default (version 0)" in html
+    assert "the installation's default (version 0)" in html and "(reads Dutch)" in html
     assert "Replay check: the same outcome." in html
     assert "open_balance_cents" in html and "limit_ceiling_cents" in html  # inputs and policy as applied
     assert made["order"]["merchant_reference"] in html
@@ -182,6 +182,23 @@ def test_upholding_keeps_the_order_declined_and_mails_the_consumer(reviewer, api
     assert REASONS not in str(mail.payload)  # the reasons are in the portal; the webshop sees this event
     html = page(reviewer, f"/staff/reviews/{made['review_id']}")
     assert "Upheld on" in html and REASONS in html and "Save the decision" not in html
+    written = compose(mail)
+    assert written["Subject"] == "Ihre Bestellung bei Fietsenwinkel Utrecht: das Ergebnis der Überprüfung"
+    assert "die Entscheidung bleibt bestehen" in written.get_body(("plain",)).get_content()
+
+
+def compose(message: OutboxMessage):
+    """The e-mail as the outbox worker puts it together."""
+    from datetime import datetime, timezone
+
+    from bnpl.config import Provider
+    from bnpl.notifications import mail
+
+    return mail.compose(kind=message.kind, language=message.language, to=message.recipient,
+                        sender="bnpl <no-reply@bnpl.example>", message_id=message.id, attachments=[],
+                        context={**message.payload, "shop": "Fietsenwinkel Utrecht", "provider": Provider(),
+                                 "portal_url": "http://bnpl.example/portal"},
+                        sent_at=datetime(2026, 11, 23, 10, tzinfo=timezone.utc))
 
 
 def test_changing_accepts_the_order_tells_the_webshop_and_opens_the_limit(reviewer, api, services):
@@ -198,6 +215,7 @@ def test_changing_accepts_the_order_tells_the_webshop_and_opens_the_limit(review
     assert REASONS not in str(hook.payload)
     [mail] = outbox(services, "review_decided")
     assert (mail.recipient, mail.language) == ("sanne.devries@example.nl", "nl")
+    assert compose(mail)["Subject"] == "Uw bestelling bij Fietsenwinkel Utrecht: de beslissing is gewijzigd"
     with unit_of_work(services) as uow:
         consumer_id = risk.get_decision(uow, decision_id=made["decision_id"]).consumer_id
         room = risk.room_for(uow, consumer_id=consumer_id, livemode=False)
