@@ -259,6 +259,9 @@ def decide_review(uow: UnitOfWork, *, member: StaffMember, review_id: str, chang
                   limit_cents: int | None = None):
     """Answer a review with written reasons. Changed, the declined order is accepted after all;
     either way the webshop (webhook) and the consumer (e-mail) are told through the order's event."""
+    if limit_cents is not None and not change:
+        # A limit typed beside "uphold" would be dropped without a word; say so instead.
+        raise InvalidInput({"limit": ["Only a changed decision sets a new limit; leave it empty to uphold."]})
     review = risk.decide_review(uow, review_id=review_id, staff_id=member.id, change=change, reasons=reasons,
                                 limit_cents=limit_cents)
     decision = risk.get_decision(uow, decision_id=review.decision_id)

@@ -165,6 +165,13 @@ def test_reasons_too_short_for_the_service_are_shown_at_the_field(reviewer, api,
     assert review_status(services, review_id) == "requested"
 
 
+def test_a_limit_beside_uphold_is_refused_at_its_field(reviewer, api, services):
+    review_id = declined_with_review(api, services)["review_id"]
+    r = decide(reviewer, review_id, {"decision-outcome": "uphold", "decision-limit": "500", "decision-reasons": REASONS})
+    assert r.status_code == 422 and "Only a changed decision sets a new limit" in unescape(r.get_data(as_text=True))
+    assert review_status(services, review_id) == "requested"
+
+
 def outbox(services, kind) -> list[OutboxMessage]:
     with services.sessionmaker() as session:
         return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)))
