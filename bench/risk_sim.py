@@ -817,6 +817,11 @@ def by_archetype(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> di
             "new_verified": sum(1 for o in mine if outcomes[o.seq].new == "verification_required"
                                 and outcomes[o.seq].new_approved),
             "legacy_approved": sum(1 for o in mine if outcomes[o.seq].legacy == "accepted"),
+            # EUR never paid of the approved orders, weighted back to the population
+            "new_lost_eur": sum(o.total * o.weight for o in mine
+                                if o.pay_offset is None and outcomes[o.seq].new_approved) / 100,
+            "legacy_lost_eur": sum(o.total * o.weight for o in mine
+                                   if o.pay_offset is None and outcomes[o.seq].legacy == "accepted") / 100,
         }
     return rows
 
@@ -1008,10 +1013,11 @@ def report(result: dict) -> None:
         + (f"; verifications completed and then accepted {result['verified']:,}" if answered.get("verification_required") else ""))
     say()
     say(f"per archetype (panel, unweighted) {'orders':>9} {'create_order':>13} {'asked to verify':>16} "
-        f"{'then approved':>14} {'legacy rules':>13}")
+        f"{'then approved':>14} {'legacy rules':>13}   EUR lost (weighted): create_order, legacy")
     for name, row in result["archetypes"].items():
         say(f"  {name:31} {row['orders']:>9,} {row['new_approved']:>13,} {row['new_verification']:>16,} "
-            f"{row['new_verified']:>14,} {row['legacy_approved']:>13,}")
+            f"{row['new_verified']:>14,} {row['legacy_approved']:>13,}   "
+            f"{row['new_lost_eur']:>10,.0f} {row['legacy_lost_eur']:>10,.0f}")
     say()
     report_timing(result)
     if result.get("legacy_agreement") is not None:
