@@ -704,12 +704,23 @@ def exposure(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, today:
     return Exposure(max(int(owed), 0), int(overdue))
 
 
-def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, today: date) -> bool:
-    """Whether the consumer has an open invoice past its due date, at any webshop
-    (the SQL form of Invoice.may_be_chased: paused, paid and credited ones do not count)."""
-    return uow.session.scalar(select(exists().where(
-        Invoice.consumer_id == consumer_id, Invoice.livemode == livemode,
-        Invoice.status == models.OPEN, Invoice.due_date < today)))
+@dataclass(frozen=True)
+class PaidHistory:
+    without_reminder: int  # paid in full before dunning sent anything
+    after_reminder: int    # paid in full after a reminder or more
+
+
+def paid_history(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool) -> PaidHistory:
+    """How these consumers paid their invoices so far (for a person risk meets for the first
+    time who already has a history with us)."""
+    if not consumer_ids:
+        return PaidHistory(0, 0)
+    clean, late = uow.session.execute(select(
+        func.coalesce(func.sum(case((Invoice.dunning_level == 0, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Invoice.dunning_level > 0, 1), else_=0)), 0))
+        .where(among(uow.session, Invoice.consumer_id, consumer_ids), Invoice.livemode == livemode,
+               Invoice.status == models.PAID)).one()
+    return PaidHistory(int(clean), int(late))
 
 
 # --- documents: drawn by invoices (drawings.py), stored and rendered by documents -----------

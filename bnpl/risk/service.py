@@ -241,6 +241,7 @@ def _resolve(uow, livemode: bool, found: list[Identifier]) -> tuple[Person, set[
         known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong}
     else:
         person, known = _new_person(uow, livemode), set()
+        _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
     person = _link(uow, person, [i for i in found if i not in known])
     return person, known, bool(strong)
 
@@ -251,6 +252,17 @@ def _new_person(uow, livemode: bool) -> Person:
     uow.session.add(person)
     uow.session.flush()
     return person
+
+
+def _seed_from_history(uow, person: Person, consumer_ids: list[str]) -> None:
+    """A consumer who paid invoices before risk knew them (an installation that had orders
+    before this package) starts with the limit those payments earned, not as a stranger."""
+    history = invoices.paid_history(uow, consumer_ids=consumer_ids, livemode=person.livemode)
+    if history.without_reminder or history.after_reminder:
+        default = policies.installation_default(uow.settings)
+        person.paid_on_time, person.paid_late = history.without_reminder, history.after_reminder
+        person.limit_cents = min(default.new_person_limit_cents + default.limit_step_cents * history.without_reminder,
+                                 default.limit_ceiling_cents)
 
 
 def _lock(uow, person_ids: list[int]) -> list[Person]:

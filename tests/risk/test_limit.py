@@ -138,3 +138,24 @@ def _consumer_of(uow, invoice_id: str) -> str:
     from bnpl.invoices import service as invoices
 
     return invoices.consumer_and_due_date(uow, invoice_id=invoice_id)[0]
+
+
+def test_a_consumer_who_paid_before_risk_knew_them_starts_with_what_they_earned(api, services):
+    """An installation that had orders before risk: its consumers' paid invoices count."""
+    from sqlalchemy import delete
+
+    from bnpl.invoices import service as invoices
+    from bnpl.risk.models import Link, Sighting
+
+    for n in range(2):
+        invoice = ship(api, order(api, 5_000, **person(1))["id"])
+        with unit_of_work(services) as uow:
+            invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
+                                   payment_id=f"pay_{n}", method="bank_transfer", amount=invoice["total"],
+                                   paid_on=uow.today())
+            consumer_id = invoices.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
+    with unit_of_work(services) as uow:  # risk forgets them: as if it had not existed then
+        for table in (Link, Sighting, RiskDecision, Person):
+            uow.session.execute(delete(table))
+    order(api, 1_000, **person(1))
+    assert _limit(services, consumer_id) == (50_000, "growing")
