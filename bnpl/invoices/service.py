@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
