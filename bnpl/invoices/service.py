@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
@@ -702,6 +702,14 @@ def exposure(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, today:
         .where(among(uow.session, Invoice.consumer_id, consumer_ids), Invoice.livemode == livemode,
                Invoice.status.in_((models.OPEN, models.PAUSED)))).one()
     return Exposure(max(int(owed), 0), int(overdue))
+
+
+def consumer_has_overdue(uow: UnitOfWork, *, consumer_id: str, livemode: bool, today: date) -> bool:
+    """Whether the consumer has an open invoice past its due date, at any webshop (the rules
+    before risk, which bench/risk_sim.py still times beside risk's decision)."""
+    return uow.session.scalar(select(exists().where(
+        Invoice.consumer_id == consumer_id, Invoice.livemode == livemode,
+        Invoice.status == models.OPEN, Invoice.due_date < today)))
 
 
 @dataclass(frozen=True)
