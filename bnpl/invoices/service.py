@@ -50,7 +50,8 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
         total_cents=total, owed_cents=total,
         due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
                                  transit_days=transit_days, term_days=term_days),
-        credit_notes=[], pauses=[],
+        # A new invoice has none of these: empty lists spare a lazy load of each when it is dumped.
+        credit_notes=[], pauses=[], payments=[], fees=[], extensions=[],
         lines=[InvoiceLine(position=i, order_line_reference=line.reference,
                            description=line.description, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp,

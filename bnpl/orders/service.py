@@ -237,6 +237,8 @@ def _scoped(scope: Scope, *, with_shipments: bool = True):
 def _load_for_update(uow: UnitOfWork, scope: Scope, order_id: str) -> Order:
     # The row lock serializes shipments and cancellations of one order, so two requests
     # can never both take the last open quantity.
+    # The lines are read by a second statement, after the lock is held: joined to the locked
+    # row they would be as they were before a concurrent request changed them.
     order = uow.session.scalar(_scoped(scope, with_shipments=False).where(Order.id == order_id)
                                .with_for_update(of=Order))
     if order is None:
