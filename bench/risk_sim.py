@@ -745,12 +745,12 @@ class Simulation:
     def book_payments(self, today: date) -> None:
         """One bank statement a day: every invoice planned to be paid today, for what it owes now
         (with any dunning fees), by its RF reference from the person's own IBAN."""
-        from bnpl.invoices import service as invoices
+        from bnpl.invoices import queries as invoice_queries
         from bnpl.payments import camt, service as payments
         from bnpl.uow import unit_of_work
         due = self.payments_due.pop(today, [])
         with unit_of_work(self.services) as uow:
-            owed = invoices.owed_now(uow, invoice_ids=[invoice_id for _, invoice_id, _ in due])
+            owed = invoice_queries.owed_now(uow, invoice_ids=[invoice_id for _, invoice_id, _ in due])
             transactions = [
                 camt.Transaction(reference=f"SIM-{today.isoformat()}-{i}", amount_cents=owed[invoice_id].owed_cents,
                                  currency="EUR", booked_on=today, payer_name=o.person.name,
@@ -866,7 +866,7 @@ def timing_runs(sim: Simulation, gen: Generator, *, runs: int, count: int) -> li
 
 
 def _time_one(sim: Simulation, o: PlannedOrder, times: dict[str, list[float]]) -> None:
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import queries as invoice_queries
     from bnpl.orders import service as orders
     from bnpl.uow import UnitOfWork
     sim.clock.set(o.at)
@@ -883,8 +883,8 @@ def _time_one(sim: Simulation, o: PlannedOrder, times: dict[str, list[float]]) -
         t0 = time.perf_counter()
         today = uow.today()
         legacy_decide(total_cents=order.total_cents, limit_cents=sim.shops[o.shop][1],
-                      has_overdue=invoices.consumer_has_overdue(uow, consumer_id=order.consumer_id,
-                                                                livemode=scope.livemode, today=today),
+                      has_overdue=invoice_queries.consumer_has_overdue(uow, consumer_id=order.consumer_id,
+                                                                       livemode=scope.livemode, today=today),
                       birth_date=o.birth_date, today=today, minimum_age=sim.services.settings.minimum_age,
                       is_business=False)
         times["legacy"].append((time.perf_counter() - t0) * 1000)

@@ -18,6 +18,8 @@ from bnpl.calendar import working_days_after
 from bnpl.db import among
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
+from bnpl.invoices import ledger as invoice_ledger
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.risk import service as risk
@@ -80,7 +82,8 @@ def open_dispute(uow: UnitOfWork, *, invoice_id: str, actor: Actor, case: NewDis
     _check_case(uow, case, invoice)
     files = check_files(list(case.evidence), max_files=rules.evidence_max_files, max_bytes=rules.evidence_max_bytes)
     scope = Scope(invoice.merchant_id, invoice.livemode)
-    lines = _disputed_lines(invoice, case.lines)
+    left = invoice_queries.uncredited_lines(uow, scope=scope, invoice_id=invoice.id)
+    lines = _disputed_lines(invoice, case.lines, left)
     disputed = min(sum(line["amount"] for line in lines) if lines else invoice.creditable_cents,
                    invoice.creditable_cents)
     _check_no_running_case(uow, invoice)
@@ -143,17 +146,17 @@ def _check_waited(uow, case: NewDispute) -> None:
                        open_from=open_from.isoformat())
 
 
-def _disputed_lines(invoice: Invoice, requested: tuple[tuple[str, int], ...]) -> list[dict]:
-    billed, left = {line.order_line_reference: line for line in invoice.lines}, _uncredited(invoice)
+def _disputed_lines(invoice: Invoice, requested: tuple[tuple[str, int], ...],
+                    left: dict[str, invoice_queries.UncreditedLine]) -> list[dict]:
     errors, lines = {}, []
     for position, (reference, quantity) in enumerate(requested):
-        line = billed.get(reference)
+        line = left.get(reference)
         if line is None:
             errors[f"lines.{position}.reference"] = [f"Invoice {invoice.number} has no line {reference!r}."]
-        elif not left.get(reference):
+        elif not line.quantity:
             errors[f"lines.{position}.reference"] = [f"Line {reference!r} was already credited in full."]
-        elif not 1 <= quantity <= left[reference]:
-            errors[f"lines.{position}.quantity"] = [f"Between 1 and {left[reference]} (not yet credited)."]
+        elif not 1 <= quantity <= line.quantity:
+            errors[f"lines.{position}.quantity"] = [f"Between 1 and {line.quantity} (not yet credited)."]
         elif reference in [r for r, _ in requested[:position]]:
             errors[f"lines.{position}.reference"] = [f"Line {reference!r} is named twice."]
         else:
@@ -432,29 +435,19 @@ def _credit(uow, scope: Scope, dispute: Dispute, cents: int, *, whole: bool):
     reason = f"Dispute {dispute.id}: " + ("decided for the consumer" if whole else "partial credit")
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id, for_update=True)
     if whole and dispute.lines:
-        billed, left = {line.order_line_reference: line for line in invoice.lines}, _uncredited(invoice)
-        lines = [invoices.LineToCredit(reference=line["reference"], description=line["description"],
-                                       quantity=min(line["quantity"], left[line["reference"]]),
-                                       unit_price_cents=billed[line["reference"]].unit_price_cents,
-                                       vat_rate_bp=billed[line["reference"]].vat_rate_bp)
-                 for line in dispute.lines if left.get(line["reference"])]
+        left = invoice_queries.uncredited_lines(uow, scope=scope, invoice_id=invoice.id)
+        lines = [invoice_ledger.LineToCredit(reference=line["reference"], description=line["description"],
+                                             quantity=min(line["quantity"], left[line["reference"]].quantity),
+                                             unit_price_cents=left[line["reference"]].unit_price_cents,
+                                             vat_rate_bp=left[line["reference"]].vat_rate_bp)
+                 for line in dispute.lines if line["reference"] in left and left[line["reference"]].quantity]
         if not lines or invoice.creditable_cents <= 0:
             return None
-        return invoices.credit_lines(uow, scope=scope, invoice_id=invoice.id, lines=lines, reason=reason)
+        return invoice_ledger.credit_lines(uow, scope=scope, invoice_id=invoice.id, lines=lines, reason=reason)
     cents = min(cents, invoice.creditable_cents)
     if cents <= 0:
         return None
-    return invoices.credit_amount(uow, scope=scope, invoice_id=invoice.id, amount=cents, reason=reason)
-
-
-def _uncredited(invoice: Invoice) -> dict[str, int]:
-    """Per order line: how many of it no credit note has taken yet."""
-    left = {line.order_line_reference: line.quantity for line in invoice.lines}
-    for note in invoice.credit_notes:
-        for line in note.lines:
-            if line.reference in left:
-                left[line.reference] -= line.quantity
-    return left
+    return invoice_ledger.credit_amount(uow, scope=scope, invoice_id=invoice.id, amount=cents, reason=reason)
 
 
 # --- deadlines -----------------------------------------------------------------------------
@@ -562,8 +555,8 @@ def queue(uow: UnitOfWork, *, include_closed: bool = False, closed_limit: int = 
         disputes += uow.session.scalars(select(Dispute).where(Dispute.status.in_(states.CLOSED))
                                         .order_by(Dispute.updated_at.desc()).limit(closed_limit))
     names = merchants.names(uow, merchant_ids=list({d.merchant_id for d in disputes}))
-    people = invoices.billed_to_many(uow, invoice_ids={(d.invoice_id, Scope(d.merchant_id, d.livemode))
-                                                       for d in disputes})
+    people = invoice_queries.billed_to_many(uow, invoice_ids={(d.invoice_id, Scope(d.merchant_id, d.livemode))
+                                                              for d in disputes})
     now, target = uow.now(), timedelta(days=uow.settings.disputes.decision_days)
     rows = [QueueRow(dispute=d, merchant_name=names.get(d.merchant_id, d.merchant_id),
                      consumer_name=people[d.invoice_id][0].get("name", ""),
@@ -661,7 +654,7 @@ def statistics(uow: UnitOfWork, *, since: date, until: date, scope: Scope | None
     per_merchant: dict[str, list[Dispute]] = {}
     for dispute in uow.session.scalars(query):
         per_merchant.setdefault(dispute.merchant_id, []).append(dispute)
-    issued = invoices.issued_counts(uow, since=start, until=end, scope=scope)
+    issued = invoice_queries.issued_counts(uow, since=start, until=end, scope=scope)
     merchant_ids = sorted(set(per_merchant) | ({scope.merchant_id} if scope else set()))
     names = merchants.names(uow, merchant_ids=merchant_ids)
     return [_statistics_of(merchant_id, names.get(merchant_id, merchant_id), since, until,

@@ -13,6 +13,7 @@ from bnpl import pagination
 from bnpl.calendar import working_days_between
 from bnpl.db import among, insert_ignoring_conflicts, new_id, upsert
 from bnpl.dunning import letters
+from bnpl.dunning.candidates import DunningCandidate, charged_so_far, customer_type_of, dunning_candidates
 from bnpl.dunning.decision import InvoiceState, LastStep, Step, decide
 from bnpl.dunning.models import DunningPolicy, DunningStep, PaymentPlan
 from bnpl.dunning.policy import DEFAULTS, Policy, check_lawful_for
@@ -21,6 +22,8 @@ from bnpl.dunning.states import PLAN, PLAN_ACTIVE
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import WithRelated
+from bnpl.invoices import ledger as invoice_ledger
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.notifications import service as notifications
 from bnpl.payments import service as payments
@@ -76,7 +79,7 @@ def run_batch(uow: UnitOfWork, *, as_of: date, after: tuple[date, str], policies
               limit: int = BATCH) -> Batch:
     """Decide and take the next step for up to `limit` open, overdue invoices after `after`
     (in due date and id order, each locked for this transaction). At most one step each."""
-    candidates = invoices.dunning_candidates(uow, due_by=as_of, after=after, limit=limit)
+    candidates = dunning_candidates(uow, due_by=as_of, after=after, limit=limit)
     if not candidates:
         return Batch(None, 0, Counter())
     states = _states(uow, candidates)
@@ -91,10 +94,10 @@ def run_batch(uow: UnitOfWork, *, as_of: date, after: tuple[date, str], policies
     return Batch((last.due_date, last.id), len(candidates), Counter(step.level.name for _, _, step in taken))
 
 
-def _states(uow, candidates: list[invoices.DunningCandidate]) -> dict[str, InvoiceState]:
+def _states(uow, candidates: list[DunningCandidate]) -> dict[str, InvoiceState]:
     chased = [c.id for c in candidates if c.dunning_level > 0]
     last_steps = _last_steps(uow, chased)
-    charged = invoices.charged_so_far(uow, invoice_ids=chased)
+    charged = charged_so_far(uow, invoice_ids=chased)
     delivered = notifications.delivered(uow, subject_ids=[
         step.id for step in last_steps.values() if step.deadline is not None and step.channel == "email"])
     return {c.id: _state(c, last_steps.get(c.id), charged.get(c.id), delivered) for c in candidates}
@@ -135,8 +138,8 @@ def _take(uow, as_of: date, decided: list[tuple]) -> list[tuple]:
         upsert(uow.session, DunningStep.__table__).on_conflict_do_nothing(index_elements=["invoice_id", "level"])
         .returning(DunningStep.__table__.c.id), list(rows.values())))
     taken = [(c, s, step) for c, s, step in decided if rows[id(step)]["id"] in inserted]
-    invoices.reach_dunning_levels(uow, reached=[
-        invoices.LevelReached(candidate.id, step.number, _fees(state, step)) for candidate, state, step in taken])
+    invoice_ledger.record_dunning_levels(uow, reached=[
+        invoice_ledger.LevelReached(candidate.id, step.number, _fees(state, step)) for candidate, state, step in taken])
     letters.request_letters(uow, step_ids=[rows[id(step)]["id"] for _, _, step in taken if step.level.letter],
                             stated=[_letter(rows[id(step)]) for _, _, step in taken if step.level.letter])
     events.record_many(uow, [events.NewEvent(candidate.scope, "dunning.level_reached", rows[id(step)]["id"],
@@ -154,16 +157,17 @@ def _step_row(uow, as_of: date, candidate, state: InvoiceState, step: Step) -> d
                 interest_cents=step.interest_cents, created_at=uow.now())
 
 
-def _fees(state: InvoiceState, step: Step) -> tuple[invoices.NewFee, ...]:
+def _fees(state: InvoiceState, step: Step) -> tuple[invoice_ledger.NewFee, ...]:
     fees = []
     if "collection_costs" in step.level.charges and step.costs_cents:
-        fees.append(invoices.NewFee("collection_costs", step.costs_cents,
-                                    f"collection costs on a principal of {_amount(state.principal_cents)}"))
+        fees.append(invoice_ledger.NewFee("collection_costs", step.costs_cents,
+                                          f"collection costs on a principal of {_amount(state.principal_cents)}"))
     if step.interest_cents:
-        fees.append(invoices.NewFee("interest", step.interest_cents,
-                                    f"interest on {_amount(state.principal_cents)} from "
-                                    f"{step.interest_from.isoformat()} through {step.interest_through.isoformat()}",
-                                    step.interest_from, step.interest_through))
+        fees.append(invoice_ledger.NewFee("interest", step.interest_cents,
+                                          f"interest on {_amount(state.principal_cents)} from "
+                                          f"{step.interest_from.isoformat()} through "
+                                          f"{step.interest_through.isoformat()}",
+                                          step.interest_from, step.interest_through))
     return tuple(fees)
 
 
@@ -302,15 +306,15 @@ class InvoiceDunning:
 def invoice_dunning(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> InvoiceDunning:
     """The steps an invoice went through, oldest first, and the policy that applies to it."""
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id)
-    customer_type = _customer_type(invoice.billed_to)
+    kind = customer_type_of(invoice.billed_to)
     steps = uow.session.scalars(select(DunningStep).where(
         DunningStep.invoice_id == invoice.id, DunningStep.merchant_id == scope.merchant_id,
         DunningStep.livemode == scope.livemode).order_by(DunningStep.level)).all()
     stored = letters.letters_stored(uow, step_ids=[step.id for step in steps if _is_letter(step)])
     return InvoiceDunning(
-        invoice.id, invoice.dunning_level, customer_type,
+        invoice.id, invoice.dunning_level, kind,
         [WithRelated(step, letter=_is_letter(step), pdf_stored=step.id in stored) for step in steps],
-        policy_in_effect(uow, merchant_id=scope.merchant_id, customer_type=customer_type))
+        policy_in_effect(uow, merchant_id=scope.merchant_id, customer_type=kind))
 
 
 class LetterNotRendered(NotFound):
@@ -335,10 +339,6 @@ def letter_pdf(uow: UnitOfWork, *, scope: Scope, invoice_id: str, step_id: str) 
 def _is_letter(step: DunningStep) -> bool:
     # Only a letter level sets a deadline (decision.decide), and only a letter is rendered.
     return step.deadline is not None
-
-
-def _customer_type(billed_to: dict) -> str:
-    return "business" if billed_to.get("type") == "business" else "consumer"
 
 
 # --- payment plans (forbearance, CCD2) ------------------------------------------------------------
@@ -476,7 +476,7 @@ def _settle_plans(uow, after: str, limit: int, action: str, applies) -> PlanBatc
                                 .order_by(PaymentPlan.id).limit(limit).with_for_update(skip_locked=True)).all()
     if not plans:
         return PlanBatch(None, 0)
-    owed = invoices.owed_now(uow, invoice_ids=[plan.invoice_id for plan in plans])
+    owed = invoice_queries.owed_now(uow, invoice_ids=[plan.invoice_id for plan in plans])
     changed = 0
     # Invoices locked in id order, as apply_payments locks them: the two cannot deadlock.
     for plan in sorted((p for p in plans if applies(p, owed[p.invoice_id])), key=lambda p: p.invoice_id):

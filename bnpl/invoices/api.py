@@ -1,7 +1,7 @@
 from flask import Response
 
 from bnpl.documents import service as documents
-from bnpl.invoices import service
+from bnpl.invoices import ledger, service
 from bnpl.invoices.schemas import (AmountCreditCreateSchema, CreditNoteSchema, ExtensionCreateSchema,
                                    FeeWaiverCreateSchema, InvoiceListArgsSchema, InvoicePageSchema, InvoiceSchema)
 from bnpl.web.api import merchant_blueprint, stored_pdf_response
@@ -34,7 +34,7 @@ def read_invoice(invoice_id):
 @blp.response(201, CreditNoteSchema)
 def credit_amount(data, invoice_id):
     """Credit an amount not tied to lines (goodwill, a discount for a damaged item kept)."""
-    return service.credit_amount(current_uow(), scope=current_scope(), invoice_id=invoice_id, **data)
+    return ledger.credit_amount(current_uow(), scope=current_scope(), invoice_id=invoice_id, **data)
 
 
 @blp.route("/invoices/<invoice_id>/extensions", methods=["POST"])
@@ -54,8 +54,8 @@ def extend(data, invoice_id):
 def waive_fees(data, invoice_id):
     """Waive collection costs or interest (by default every fee not yet waived). The fees stay
     listed under `charges` with `waived_at` and the reason; the balance drops by their amount."""
-    return service.waive_fees(current_uow(), scope=current_scope(), invoice_id=invoice_id,
-                              fee_ids=data.get("fees"), reason=data["reason"])
+    return ledger.waive_fees(current_uow(), scope=current_scope(), invoice_id=invoice_id,
+                             fee_ids=data.get("fees"), reason=data["reason"])
 
 
 @blp.route("/credit-notes/<credit_note_id>", methods=["GET"])

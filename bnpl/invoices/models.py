@@ -16,6 +16,18 @@ COLLECTION_COSTS, INTEREST = "collection_costs", "interest"  # the kinds of Invo
 _STILL_OWING = text("status IN ('open', 'paused')")
 
 
+def status_of(*, fully_credited: bool, owed_cents: int, paused: bool) -> str:
+    """The one place an invoice's status comes from: Invoice.derive_status from its entries,
+    the ledger's bulk payment booking from the cached figures."""
+    if fully_credited:
+        return CREDITED
+    if owed_cents <= 0:
+        return PAID
+    if paused:
+        return PAUSED
+    return OPEN
+
+
 class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
@@ -113,19 +125,23 @@ class Invoice(Base):
         """How much may still be credited: never more than was invoiced."""
         return self.total_cents - self.credited_cents
 
+    def uncredited_quantities(self) -> dict[str, int]:
+        """Per order line: how many of it no credit note has taken yet."""
+        left = {line.order_line_reference: line.quantity for line in self.lines}
+        for note in self.credit_notes:
+            for line in note.lines:
+                if line.reference in left:
+                    left[line.reference] -= line.quantity
+        return left
+
     @property
     def open_pause(self) -> "InvoicePause | None":
         return next((p for p in self.pauses if p.lifted_at is None), None)
 
     def derive_status(self) -> str:
-        """The one place an invoice's status comes from; the column caches it for queries."""
-        if self.credited_cents and self.creditable_cents == 0:
-            return CREDITED
-        if self.balance_cents == 0:
-            return PAID
-        if self.open_pause is not None:
-            return PAUSED
-        return OPEN
+        """The invoice's status from its entries; the column caches it for queries."""
+        return status_of(fully_credited=bool(self.credited_cents) and self.creditable_cents == 0,
+                         owed_cents=self.owed_by_entries, paused=self.open_pause is not None)
 
     def refresh_status(self) -> None:
         """Write the derived figures the columns cache: status and what is owed."""

@@ -15,6 +15,7 @@ from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.documents import service as documents
 from bnpl.events.models import EVENT_TYPES
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.notifications import gate, mail, states, webhooks
@@ -113,7 +114,7 @@ def _invoice_of(kind: str, event) -> str | None:
 def _people(uow, mails) -> dict[str, tuple[dict, str]]:
     """Whom each invoice is billed to, and its order: one read for the whole batch."""
     wanted = {(invoice_id, event.scope) for _, event, kind in mails if (invoice_id := _invoice_of(kind, event))}
-    return invoices.billed_to_many(uow, invoice_ids=wanted)
+    return invoice_queries.billed_to_many(uow, invoice_ids=wanted)
 
 
 def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:

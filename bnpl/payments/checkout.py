@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bnpl.consumers import service as consumers
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.payments.models import BOOKED, Checkout, Payment
@@ -102,9 +103,9 @@ def _book(uow: UnitOfWork, checkout: Checkout) -> str:
                           merchant_id=checkout.merchant_id, livemode=checkout.livemode, created_at=uow.now())
         uow.session.add(payment)
         uow.session.flush()
-    invoices.apply_payment(uow, scope=Scope(checkout.merchant_id, checkout.livemode), invoice_id=checkout.invoice_id,
-                           payment_id=payment.id, method=checkout.method, amount=payment.amount_cents,
-                           paid_on=payment.booked_on)
+    invoice_ledger.apply_payment(uow, scope=Scope(checkout.merchant_id, checkout.livemode),
+                                 invoice_id=checkout.invoice_id, payment_id=payment.id, method=checkout.method,
+                                 amount=payment.amount_cents, paid_on=payment.booked_on)
     return payment.id
 
 

@@ -15,6 +15,8 @@ from stdnum import iso11649
 from bnpl.clock import local_date
 from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.invoices import ledger as invoice_ledger
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.payments import camt, sepa, states
 from bnpl.risk import service as risk
@@ -140,7 +142,7 @@ class _Batch:
         self.refunds = {r.end_to_end_id: r for r in _in_chunks(uow, Refund, Refund.end_to_end_id, end_to_end)
                         if r.status == states.REFUND_SUBMITTED}
         self.payments: list[dict] = []
-        self.to_apply: list[invoices.PaymentToApply] = []
+        self.to_apply: list[invoice_ledger.PaymentToApply] = []
 
     def _paid(self, invoice) -> int:
         """Paid on the invoice so far, this batch included (a collection and its return
@@ -201,21 +203,21 @@ class _Batch:
             invoice_id=invoice_id, merchant_id=scope.merchant_id if scope else None,
             livemode=scope.livemode if scope else None))
         if status == BOOKED:
-            self.to_apply.append(invoices.PaymentToApply(invoice_id, payment_id, method, transaction.amount_cents,
-                                                         transaction.booked_on))
+            self.to_apply.append(invoice_ledger.PaymentToApply(invoice_id, payment_id, method, transaction.amount_cents,
+                                                               transaction.booked_on))
 
     def write(self) -> None:
         if self.payments:
             self.uow.session.execute(insert(Payment.__table__), self.payments)
         self.uow.session.flush()  # the debits and refunds marked
-        invoices.apply_payments(self.uow, payments=self.to_apply)
+        invoice_ledger.apply_payments(self.uow, payments=self.to_apply)
         self._note_payer_accounts()
 
     def _note_payer_accounts(self) -> None:
         """The account a consumer paid from links them like a mandate does (risk's person links)."""
         for payment in self.payments:
             if payment["status"] == BOOKED and payment["payer_iban"] and payment["invoice_id"] and payment["method"] != "refund":
-                consumer_id, _ = invoices.consumer_and_due_date(self.uow, invoice_id=payment["invoice_id"])
+                consumer_id, _ = invoice_queries.consumer_and_due_date(self.uow, invoice_id=payment["invoice_id"])
                 risk.note_iban(self.uow, consumer_id=consumer_id, livemode=payment["livemode"],
                                iban=payment["payer_iban"], merchant_id=payment["merchant_id"])
 
@@ -233,12 +235,12 @@ class _Matches:
     def __init__(self, uow, transactions: list[camt.Transaction]):
         self.references = {t.reference: _references_in(t) for t in transactions}
         self.numbers = {t.reference: NUMBER_IN_TEXT.findall(t.text.upper()) for t in transactions}
-        self.named = invoices.payable_invoices(
+        self.named = invoice_queries.payable_invoices(
             uow, references=[r for found in self.references.values() for r in found],
             numbers=[n for found in self.numbers.values() for n in found])
         unnamed = [t for t in transactions if not self._named(t)[0] and t.amount_cents > 0 and t.payer_name]
         self.by_amount: dict[int, list] = {}
-        for candidate in invoices.payable_by_amount(uow, amounts=[t.amount_cents for t in unnamed]):
+        for candidate in invoice_queries.payable_by_amount(uow, amounts=[t.amount_cents for t in unnamed]):
             self.by_amount.setdefault(candidate.balance_cents, []).append(candidate)
 
     def of(self, transaction: camt.Transaction):
@@ -292,9 +294,9 @@ def confirm_proposal(uow: UnitOfWork, *, payment_id: str) -> Payment:
     if payment is None:
         raise NotFound(f"No payment {payment_id}.")
     payment.status = states.PAYMENT.next(payment.status, "confirm", subject=f"Payment {payment_id}")
-    invoices.apply_payment(uow, scope=Scope(payment.merchant_id, payment.livemode), invoice_id=payment.invoice_id,
-                           payment_id=payment.id, method=payment.method, amount=payment.amount_cents,
-                           paid_on=payment.booked_on)
+    invoice_ledger.apply_payment(uow, scope=Scope(payment.merchant_id, payment.livemode),
+                                 invoice_id=payment.invoice_id, payment_id=payment.id, method=payment.method,
+                                 amount=payment.amount_cents, paid_on=payment.booked_on)
     return payment
 
 
@@ -383,7 +385,8 @@ def export_debits(uow: UnitOfWork, *, collection_date: date, livemode: bool = Tr
 def _collectable(uow, collection_date: date, livemode: bool):
     mandates = {m.consumer_id: m for m in uow.session.scalars(  # the newest active mandate wins
         select(Mandate).where(Mandate.status == "active", Mandate.livemode == livemode).order_by(Mandate.created_at))}
-    candidates = invoices.open_due_invoices(uow, consumer_ids=list(mandates), livemode=livemode, due_by=collection_date)
+    candidates = invoice_queries.open_due_invoices(uow, consumer_ids=list(mandates), livemode=livemode,
+                                                   due_by=collection_date)
     debited = set(uow.session.scalars(select(DirectDebit.invoice_id)
                                       .where(DirectDebit.invoice_id.in_([c.id for c in candidates]))))
     return [(invoice, mandates[invoice.consumer_id]) for invoice in candidates
@@ -428,7 +431,7 @@ def _refunds_owed(uow, livemode: bool):
         Payment.status == BOOKED, Payment.livemode == livemode, Payment.amount_cents > 0,
         Payment.payer_iban.is_not(None)).order_by(Payment.booked_on)).all()
     last_payer = {payment.invoice_id: payment for payment in paying}
-    for invoice in invoices.overpaid_invoices(uow, invoice_ids=list(last_payer)):
+    for invoice in invoice_queries.overpaid_invoices(uow, invoice_ids=list(last_payer)):
         in_flight = sum(uow.session.scalars(select(Refund.amount_cents).where(
             Refund.invoice_id == invoice.id, Refund.status == states.REFUND_SUBMITTED)))
         owed = invoice.refund_owed_cents - in_flight
@@ -439,7 +442,7 @@ def _refunds_owed(uow, livemode: bool):
 def consumer_ibans(uow: UnitOfWork, *, consumer_id: str) -> set[str]:
     """The accounts a consumer paid from or gave a mandate for (compact IBANs)."""
     ibans = set(uow.session.scalars(select(Mandate.iban).where(Mandate.consumer_id == consumer_id)))
-    invoice_ids = invoices.consumer_invoice_ids(uow, consumer_id=consumer_id)
+    invoice_ids = invoice_queries.consumer_invoice_ids(uow, consumer_id=consumer_id)
     if invoice_ids:
         ibans.update(uow.session.scalars(select(Payment.payer_iban).where(
             among(uow.session, Payment.invoice_id, invoice_ids), Payment.payer_iban.is_not(None))))

@@ -22,6 +22,7 @@ from bnpl.documents import epc
 from bnpl.documents import service as documents
 from bnpl.dunning import service as dunning
 from bnpl.errors import DomainError, InvalidInput, NotFound
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
@@ -119,13 +120,13 @@ def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, clie
     _check_not_blocked(uow, f"invoice:client:{client}", WRONG_POSTCODES_PER_CLIENT)
     _check_not_blocked(uow, f"invoice:postcode:{_postcode(postal_code)}", WRONG_NUMBERS_PER_POSTCODE)
     _check_not_blocked(uow, "invoice:everywhere", WRONG_POSTCODES_EVERYWHERE)
-    invoice = uow.session.scalar(select(Invoice).where(Invoice.number == number)) if number else None
-    if invoice is None or _postcode(invoice.billed_to.get("address", {}).get("postal_code")) != _postcode(postal_code):
+    addressee = invoice_queries.addressee_by_number(uow, number=number) if number else None
+    if addressee is None or _postcode(addressee.billed_to.get("address", {}).get("postal_code")) != _postcode(postal_code):
         for key in (f"invoice:number:{number}", f"invoice:client:{client}",
                     f"invoice:postcode:{_postcode(postal_code)}", "invoice:everywhere"):
             _record_attempt(uow, key)
         raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
-    return _remember(uow, Viewer(invoice_id=invoice.id, livemode=invoice.livemode))
+    return _remember(uow, Viewer(invoice_id=addressee.invoice_id, livemode=addressee.livemode))
 
 
 def viewer_of_device(uow: UnitOfWork, *, token: str | None) -> Viewer | None:
@@ -188,9 +189,7 @@ def _postcode(value: str | None) -> str:
 
 
 def _language_of(uow, consumer_ids: list[str]) -> str:
-    latest = uow.session.scalar(select(Invoice.billed_to).where(Invoice.consumer_id.in_(consumer_ids))
-                                .order_by(Invoice.issued_at.desc()).limit(1))
-    person = latest or {}
+    person = invoice_queries.latest_billed_to(uow, consumer_ids=consumer_ids) or {}
     return i18n.language_for(person.get("language"), (person.get("address") or {}).get("country"))
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.i18n import N_
+from bnpl.invoices import ledger as invoice_ledger
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import CreditNote
 from bnpl.merchants import service as merchants
@@ -34,7 +36,7 @@ def register_return(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict,
     arrive (at most the merchant's return pause); 'received' credits them at once. With
     invoice_id (the consumer reporting from one invoice) the goods come off that invoice only."""
     requested = [(item["reference"], item["quantity"]) for item in data["lines"]]
-    invoiced = invoices.invoiced_lines(uow, scope=scope, order_id=order_id)
+    invoiced = invoice_queries.invoiced_lines(uow, scope=scope, order_id=order_id)
     if invoice_id:
         invoiced = [line for line in invoiced if line.invoice_id == invoice_id]
         _check_on_invoice(uow, requested, invoiced, order_id)
@@ -59,7 +61,7 @@ def register_return(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict,
 def receive_return(uow: UnitOfWork, *, scope: Scope, return_id: str) -> Handled:
     """The goods of an announced return arrived: credit them and resume the invoices."""
     ret = get_return(uow, scope=scope, return_id=return_id, for_update=True)
-    invoiced = invoices.invoiced_lines(uow, scope=scope, order_id=ret.order_id)
+    invoiced = invoice_queries.invoiced_lines(uow, scope=scope, order_id=ret.order_id)
     return Handled(ret, _receive(uow, scope, ret, invoiced))
 
 
@@ -69,13 +71,14 @@ def _receive(uow, scope, ret: Return, invoiced) -> list[CreditNote]:
     billed = {(b.invoice_id, b.reference): b for b in invoiced}
     notes = []
     for invoice_id in ret.invoice_ids():
-        lines = [invoices.LineToCredit(reference=line.reference, description=billed[(invoice_id, line.reference)].description,
-                                       quantity=line.quantity,
-                                       unit_price_cents=billed[(invoice_id, line.reference)].unit_price_cents,
-                                       vat_rate_bp=billed[(invoice_id, line.reference)].vat_rate_bp)
+        lines = [invoice_ledger.LineToCredit(reference=line.reference,
+                                             description=billed[(invoice_id, line.reference)].description,
+                                             quantity=line.quantity,
+                                             unit_price_cents=billed[(invoice_id, line.reference)].unit_price_cents,
+                                             vat_rate_bp=billed[(invoice_id, line.reference)].vat_rate_bp)
                  for line in ret.lines if line.invoice_id == invoice_id]
-        notes.append(invoices.credit_lines(uow, scope=scope, invoice_id=invoice_id, lines=lines,
-                                           reason=N_("Returned goods"), return_id=ret.id))
+        notes.append(invoice_ledger.credit_lines(uow, scope=scope, invoice_id=invoice_id, lines=lines,
+                                                 reason=N_("Returned goods"), return_id=ret.id))
     events.record(uow, scope=scope, type="return.received", subject_id=ret.id, data=_return_schema.dump(ret))
     return notes
 

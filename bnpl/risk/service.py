@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from bnpl.db import new_id, upsert
 from bnpl.errors import Conflict, InvalidInput, NotFound
-from bnpl.invoices import service as invoices
+from bnpl.invoices import queries as invoice_queries
 from bnpl.risk import decision as rules, identifiers, policy as policies, states, texts
 from bnpl.risk import verification as verifiers
 from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decision, Inputs, Reason
@@ -123,7 +123,7 @@ def _person_state(uow, person: Person) -> dict:
 
 def _exposure(uow, livemode: bool, person: Person, consumer_id: str, unshipped_cents) -> dict:
     consumer_ids = consumers_of_person(uow, person_id=person.id) | {consumer_id}
-    owed = invoices.exposure(uow, consumer_ids=sorted(consumer_ids), livemode=livemode, today=uow.today())
+    owed = invoice_queries.exposure(uow, consumer_ids=sorted(consumer_ids), livemode=livemode, today=uow.today())
     return dict(open_balance_cents=owed.open_cents, overdue_invoices=owed.overdue,
                 unshipped_cents=unshipped_cents(sorted(consumer_ids)))
 
@@ -257,7 +257,7 @@ def _new_person(uow, livemode: bool) -> Person:
 def _seed_from_history(uow, person: Person, consumer_ids: list[str]) -> None:
     """A consumer who paid invoices before risk knew them (an installation that had orders
     before this package) starts with the limit those payments earned, not as a stranger."""
-    history = invoices.paid_history(uow, consumer_ids=consumer_ids, livemode=person.livemode)
+    history = invoice_queries.paid_history(uow, consumer_ids=consumer_ids, livemode=person.livemode)
     if history.without_reminder or history.after_reminder:
         default = policies.installation_default(uow.settings)
         person.paid_on_time, person.paid_late = history.without_reminder, history.after_reminder
@@ -397,7 +397,7 @@ def on_events(uow: UnitOfWork, recorded) -> None:
 def _paid(uow, scope: Scope, data: dict) -> None:
     if data.get("status") != "paid" or not data.get("invoice_id"):
         return
-    consumer_id, due_date = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    consumer_id, due_date = invoice_queries.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
     paid_on = date.fromisoformat(data["paid_on"])
     invoice_paid(uow, consumer_id=consumer_id, livemode=scope.livemode, on_time=paid_on <= due_date, paid_on=paid_on)
 
@@ -424,7 +424,7 @@ def invoice_paid(uow: UnitOfWork, *, consumer_id: str, livemode: bool, on_time: 
 def _dunning_step(uow, scope: Scope, data: dict) -> None:
     if data.get("name") != "handover":
         return
-    consumer_id, _ = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    consumer_id, _ = invoice_queries.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
     close_limit(uow, consumer_id=consumer_id, livemode=scope.livemode, because="handed_over")
 
 
@@ -434,7 +434,7 @@ def _dispute_decided(uow, scope: Scope, data: dict) -> None:
     outcome = (data.get("decision") or {}).get("outcome")
     if data.get("reason") != "unauthorised" or outcome != "merchant":
         return
-    consumer_id, _ = invoices.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
+    consumer_id, _ = invoice_queries.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
     close_limit(uow, consumer_id=consumer_id, livemode=scope.livemode, because="fraud")
 
 
@@ -476,8 +476,8 @@ def room_for(uow: UnitOfWork, *, consumer_id: str, livemode: bool = True) -> Roo
         return Room(policy.new_person_limit_cents, 0, policy.new_person_limit_cents, rules.GROWING, 0, None, None)
     state = dict(person_limit_cents=person.limit_cents, limit_status=person.limit_status,
                  paid_on_time=person.paid_on_time, verified_until=person.verified_until)
-    owed = invoices.exposure(uow, consumer_ids=sorted(consumers_of_person(uow, person_id=person.id)),
-                             livemode=livemode, today=uow.today())
+    owed = invoice_queries.exposure(uow, consumer_ids=sorted(consumers_of_person(uow, person_id=person.id)),
+                                    livemode=livemode, today=uow.today())
     inputs = Inputs(now=uow.now(), today=uow.today(), currency="EUR", amount_cents=0, shop_limit_cents=0,
                     open_balance_cents=owed.open_cents, **state)
     return Room(rules.limit_of(inputs, policy), owed.open_cents, rules.room_of(inputs, policy), person.limit_status,

@@ -17,7 +17,7 @@ from sqlalchemy import and_, not_, select
 from bnpl import pagination
 from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
-from bnpl.invoices import service as invoices
+from bnpl.invoices import queries as invoice_queries
 from bnpl.merchants import service as merchants
 from bnpl.payments.models import Settlement
 from bnpl.tenancy import Scope
@@ -138,11 +138,11 @@ def settlement_entries(uow: UnitOfWork, *, scope: Scope, settlement_id: str) -> 
     """The invoices, credit notes and fee behind a settlement; they sum to its payable amount."""
     settlement = get_settlement(uow, scope=scope, settlement_id=settlement_id)
     start, end = _utc_range(uow, settlement.period_start, settlement.period_end)
-    issued, notes = invoices.issued_documents(uow, scope=Scope(settlement.merchant_id, settlement.livemode),
-                                              since=start, until=end)
-    entries = [Entry(INVOICE, number, uow.local_date(at), total) for number, at, total in issued]
-    entries += [Entry(CREDIT_NOTE, number, uow.local_date(at), -total, invoice_number)
-                for number, at, total, invoice_number in notes]
+    issued, notes = invoice_queries.issued_documents(uow, scope=Scope(settlement.merchant_id, settlement.livemode),
+                                                     since=start, until=end)
+    entries = [Entry(INVOICE, d.number, uow.local_date(d.issued_at), d.total_cents) for d in issued]
+    entries += [Entry(CREDIT_NOTE, d.number, uow.local_date(d.issued_at), -d.total_cents, d.invoice_number)
+                for d in notes]
     entries.append(Entry(FEE, "", settlement.period_end, -settlement.fee_cents))
     return Statement(settlement, entries)
 
@@ -183,18 +183,18 @@ def _utc_range(uow: UnitOfWork, start: date, end: date) -> tuple[datetime, datet
 def _totals(uow: UnitOfWork, start: date, end: date) -> dict[tuple[str, bool], tuple[str, int, int]]:
     """(currency, invoiced, credited) per merchant and mode that issued anything in the period."""
     lo, hi = _utc_range(uow, start, end)
-    invoiced, credited = invoices.issued_totals(uow, since=lo, until=hi)
+    invoiced, credited = invoice_queries.issued_totals(uow, since=lo, until=hi)
     totals: dict[tuple[str, bool], tuple[str, int, int]] = {}
     for rows, position in ((invoiced, 1), (credited, 2)):
-        for merchant_id, livemode, currency, cents in rows:
-            key = (merchant_id, bool(livemode))
-            known = totals.get(key, (currency, 0, 0))
-            if known[0] != currency:
+        for row in rows:
+            key = (row.merchant_id, row.livemode)
+            known = totals.get(key, (row.currency, 0, 0))
+            if known[0] != row.currency:
                 # One settlement per merchant, mode and period (the table's key): one currency.
-                raise Conflict(f"Merchant {merchant_id} issued documents in {known[0]} and {currency} in "
+                raise Conflict(f"Merchant {row.merchant_id} issued documents in {known[0]} and {row.currency} in "
                                f"{start}..{end}; a settlement has one currency. Nothing was settled.")
             figures = list(known)
-            figures[position] += int(cents or 0)
+            figures[position] += row.cents
             totals[key] = tuple(figures)
     return totals
 

@@ -5,6 +5,7 @@ from datetime import date
 
 from bnpl.disputes import service
 from bnpl.disputes.evidence import EvidenceFile
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import service as invoices
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
@@ -55,7 +56,7 @@ def credit_line(services, api, invoice_id, reference):
     with unit_of_work(services) as uow:
         inv = invoices.get_invoice(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id)
         line = next(l for l in inv.lines if l.order_line_reference == reference)
-        invoices.credit_lines(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id, lines=[
-            invoices.LineToCredit(reference=reference, description=line.description, quantity=line.quantity,
-                                  unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp)],
+        invoice_ledger.credit_lines(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id, lines=[
+            invoice_ledger.LineToCredit(reference=reference, description=line.description, quantity=line.quantity,
+                                        unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp)],
             reason="Returned goods")

@@ -118,12 +118,12 @@ def many_invoices(services, merchant_id: str, n: int, **order) -> list[str]:
 
 def pay(services, api, inv: dict, amount: int | None = None, payment_id: str = "pay_test_1") -> None:
     """The consumer pays (all of) the invoice by bank transfer."""
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
 
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"], payment_id=payment_id,
-                               method="bank_transfer", amount=inv["total"] if amount is None else amount,
-                               paid_on=TODAY)
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"], payment_id=payment_id,
+                                     method="bank_transfer", amount=inv["total"] if amount is None else amount,
+                                     paid_on=TODAY)
 
 
 def dispute_rules(monkeypatch, services, **changes) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bnpl.disputes import service
 from bnpl.disputes.models import Dispute
 from bnpl.errors import Conflict, InvalidInput, NotFound
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
@@ -368,12 +368,12 @@ def test_a_payment_in_full_keeps_the_case_pause_so_a_reversal_does_not_unleash_d
     open_case(services, inv["id"])
     with unit_of_work(services) as uow:
         scope = Scope(api.merchant_id, False)
-        invoices.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1", method="sepa_debit",
-                               amount=inv["total"], paid_on=uow.today())
+        invoice_ledger.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1", method="sepa_debit",
+                                     amount=inv["total"], paid_on=uow.today())
     assert read_invoice(api, inv["id"])["status"] == "paid"
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1r", method="sepa_debit",
-                               amount=-inv["total"], paid_on=uow.today())
+        invoice_ledger.apply_payment(uow, scope=scope, invoice_id=inv["id"], payment_id="pay_1r", method="sepa_debit",
+                                     amount=-inv["total"], paid_on=uow.today())
     assert read_invoice(api, inv["id"])["status"] == "paused"
 
 

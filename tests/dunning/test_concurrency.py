@@ -14,9 +14,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bnpl.dunning import jobs, service
+from bnpl.dunning import candidates, jobs, service
 from bnpl.dunning.models import DunningStep
-from bnpl.invoices import service as invoices
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.orders import service as orders
 from bnpl.orders.schemas import OrderCreateSchema, ShipmentCreateSchema
@@ -123,7 +122,7 @@ def test_two_runs_at_once_take_each_step_exactly_once(api, services, monkeypatch
     small_batches(monkeypatch, 25)
     # Each run holds its first batch (rows locked, nothing committed) until the other has
     # claimed one too: so the runs overlap for sure, and SKIP LOCKED has rows to skip.
-    both_claimed, claimed, real_candidates = threading.Barrier(2), threading.local(), invoices.dunning_candidates
+    both_claimed, claimed, real_candidates = threading.Barrier(2), threading.local(), candidates.dunning_candidates
 
     def candidates_then_wait(uow, **kw):
         found = real_candidates(uow, **kw)
@@ -132,7 +131,7 @@ def test_two_runs_at_once_take_each_step_exactly_once(api, services, monkeypatch
             both_claimed.wait(timeout=30)
         return found
 
-    monkeypatch.setattr(invoices, "dunning_candidates", candidates_then_wait)
+    monkeypatch.setattr(service, "dunning_candidates", candidates_then_wait)
     summaries, errors = [], []
 
     def run():

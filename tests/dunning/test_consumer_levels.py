@@ -100,7 +100,7 @@ def test_no_reminder_while_a_received_payment_waits_to_be_confirmed(api, service
 
 def test_a_paid_hand_over_is_not_exported_to_the_agency(api, services):
     from bnpl.dunning.service import export_handovers
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
     from bnpl.tenancy import Scope
     from bnpl.uow import unit_of_work
 
@@ -110,8 +110,8 @@ def test_a_paid_hand_over_is_not_exported_to_the_agency(api, services):
     owed = invoice(api, inv["id"])
     assert owed["dunning_level"] == 4
     with unit_of_work(services) as uow:  # paid after the hand-over was decided, before the export
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"], payment_id="pay_late",
-                               method="bank_transfer", amount=owed["balance"], paid_on=due + timedelta(days=50))
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"], payment_id="pay_late",
+                                     method="bank_transfer", amount=owed["balance"], paid_on=due + timedelta(days=50))
     with unit_of_work(services) as uow:
         assert export_handovers(uow, livemode=False) == []
 

@@ -15,7 +15,7 @@ from bnpl import i18n
 from bnpl.cli import main
 from bnpl.dunning.jobs import run_dunning
 from bnpl.dunning.models import DunningStep
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.documents.jobs import render_documents
 from bnpl.documents.models import Document, DocumentRequest
 from bnpl.dunning import letters
@@ -206,9 +206,9 @@ def test_a_reminder_queued_for_an_invoice_paid_meanwhile_is_dropped(api, service
     due = date.fromisoformat(inv["due_date"])
     run_dunning(services, as_of=due + timedelta(days=3), stale_statements="warn")
     with unit_of_work(services) as uow:  # the payment arrives before the reminder leaves
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"],
-                               payment_id="pay_letters_1", method="bank_transfer", amount=inv["total"],
-                               paid_on=due + timedelta(days=3))
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"],
+                                     payment_id="pay_letters_1", method="bank_transfer", amount=inv["total"],
+                                     paid_on=due + timedelta(days=3))
 
     deliver_outbox(smtp_services)
 

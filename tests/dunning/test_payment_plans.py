@@ -14,7 +14,7 @@ from bnpl.dunning.jobs import check_payment_plans, run_dunning
 from bnpl.dunning.models import DunningStep, PaymentPlan
 from bnpl.errors import Conflict
 from bnpl.events.models import Event
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests.payments.flows import invoice, ship
@@ -35,8 +35,8 @@ def plans(api, invoice_id: str, **query) -> dict:
 
 def pay(services, api, invoice_id: str, amount: int, payment_id: str) -> None:
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
-                               payment_id=payment_id, method="bank_transfer", amount=amount, paid_on=uow.today())
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
+                                     payment_id=payment_id, method="bank_transfer", amount=amount, paid_on=uow.today())
 
 
 def move_to(clock, day: date) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from bnpl.cli import main
 from bnpl.dunning.jobs import run_dunning
 from bnpl.dunning.models import DunningStep
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices.models import InvoiceFee
 from bnpl.notifications import gate
 from bnpl.notifications.jobs import deliver_outbox
@@ -67,9 +67,9 @@ def fees(services, invoice_id: str) -> list[tuple]:
 
 def pay(services, api, invoice_id: str, amount: int, payment_id: str = "pay_test_1") -> None:
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
-                               payment_id=payment_id, method="bank_transfer", amount=amount,
-                               paid_on=date(2026, 11, 23))
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
+                                     payment_id=payment_id, method="bank_transfer", amount=amount,
+                                     paid_on=date(2026, 11, 23))
 
 
 def import_statement(services, *entries) -> None:

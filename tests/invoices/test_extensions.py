@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from bnpl.errors import Conflict
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import service as invoices
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
@@ -72,7 +73,7 @@ def test_the_consumer_can_extend_on_the_due_date_itself(api, services, clock):
 def test_a_paid_invoice_is_not_extended(api, services):
     invoice = ship(api)
     with unit_of_work(services) as uow:
-        invoices.credit_amount(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
-                               amount=invoice["total"], reason="goodwill")
+        invoice_ledger.credit_amount(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
+                                     amount=invoice["total"], reason="goodwill")
     with pytest.raises(Conflict, match="nothing left to pay"):
         consumer_extends(services, api, invoice["id"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bnpl.dunning.jobs import run_dunning
 from bnpl.events.models import Event
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.documents.models import DocumentRequest
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
@@ -91,8 +91,8 @@ def test_named_fees_are_waived_and_the_others_stay(api, services, charged):
 
 def test_waiving_what_is_still_owed_after_paying_the_goods_closes_the_invoice(api, services, charged):
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=charged["id"],
-                               payment_id="pay_goods", method="bank_transfer", amount=1999, paid_on=date(2027, 1, 10))
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=charged["id"],
+                                     payment_id="pay_goods", method="bank_transfer", amount=1999, paid_on=date(2027, 1, 10))
     before = render_requests(services, charged["id"])
     r = waive(api, charged["id"], reason="Paid the goods; costs waived")
     assert (r.json["status"], r.json["balance"], r.json["refund_owed"]) == ("paid", 0, 0)

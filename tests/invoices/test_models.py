@@ -1,11 +1,11 @@
-"""Due dates are calendar dates in Europe/Amsterdam; numbers and RF references."""
+"""Due dates are calendar dates in Europe/Amsterdam; numbers and RF references; the status."""
 from datetime import date, datetime, timezone
 
 import pytest
 from stdnum import iso11649
 
 from bnpl.clock import local_date
-from bnpl.invoices.models import Invoice, due_date, format_number, rf_reference
+from bnpl.invoices.models import Invoice, due_date, format_number, rf_reference, status_of
 
 AMS = "Europe/Amsterdam"
 
@@ -63,3 +63,17 @@ def test_payment_reference_is_a_valid_iso_11649_reference(number):
 
 def test_payment_references_of_neighbouring_numbers_differ_in_check_digits():
     assert rf_reference("2026-000001")[2:4] != rf_reference("2026-000002")[2:4]
+
+
+# The one place an invoice's status comes from: derive_status (entries) and the ledger's bulk
+# booking of payments (cached figures) both ask status_of.
+@pytest.mark.parametrize("fully_credited, owed, paused, status", [
+    (True, 0, False, "credited"),
+    (True, -500, True, "credited"),  # paid and then credited in full: a refund is owed, still credited
+    (False, 0, True, "paid"),  # paid in full while a return was announced: nothing is left to wait for
+    (False, -1, False, "paid"),
+    (False, 1, True, "paused"),
+    (False, 1, False, "open"),
+])
+def test_status_of(fully_credited, owed, paused, status):
+    assert status_of(fully_credited=fully_credited, owed_cents=owed, paused=paused) == status

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bnpl.events.models import Event
-from bnpl.invoices import service as invoices
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
@@ -23,8 +23,8 @@ PAID_ON = date(2026, 11, 23)
 
 def apply(services, api, invoice_id: str, payment_id: str, amount: int, method: str = "bank_transfer") -> None:
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
-                               payment_id=payment_id, method=method, amount=amount, paid_on=PAID_ON)
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice_id,
+                                     payment_id=payment_id, method=method, amount=amount, paid_on=PAID_ON)
 
 
 def events(services, type: str) -> list[Event]:
@@ -49,8 +49,8 @@ def test_the_same_payment_applied_twice_in_one_unit_of_work_counts_once(api, ser
 
     with unit_of_work(services) as uow:
         for _ in range(2):
-            invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"],
-                                   payment_id="pay_bank_1", method="bank_transfer", amount=2000, paid_on=PAID_ON)
+            invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=inv["id"],
+                                         payment_id="pay_bank_1", method="bank_transfer", amount=2000, paid_on=PAID_ON)
 
     assert invoice(api, inv["id"])["paid"] == 2000
 

@@ -414,19 +414,19 @@ def test_two_statements_imported_at_once_that_together_pay_an_invoice_leave_it_p
     """Two imports (say the nightly job and an operator) each book half of one invoice. Both
     look the invoice up before either has booked; the row lock in apply_payment must then
     make the second one see the first one's payment."""
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import queries as invoice_queries
 
     inv = ship(api, lines=[factories.line(unit_price=5000)])
     halves = [files.statement(files.payment(2500, rf=inv["payment_reference"])),
               files.statement(files.payment(2500, text=f"Factuur {inv['number']} deel 2"))]
-    both_looked, payable_invoices, errors = threading.Barrier(2), invoices.payable_invoices, []
+    both_looked, payable_invoices, errors = threading.Barrier(2), invoice_queries.payable_invoices, []
 
     def find_then_wait(uow, **kw):
         found = payable_invoices(uow, **kw)
         both_looked.wait(timeout=10)  # neither has booked yet
         return found
 
-    monkeypatch.setattr(invoices, "payable_invoices", find_then_wait)
+    monkeypatch.setattr(invoice_queries, "payable_invoices", find_then_wait)
 
     def run_import(data):
         try:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bnpl.clock import local_date
 from bnpl.errors import Conflict, DomainError
+from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import CreditNote, Invoice
 from bnpl.orders import service as orders
@@ -116,11 +117,11 @@ class MoneyTrail(RuleBasedStateMachine):
         if over or creditable == 0:
             with pytest.raises(DomainError):
                 with self.work() as uow:
-                    invoices.credit_amount(uow, scope=self.scope, invoice_id=invoice.id, amount=creditable + 1, reason="x")
+                    invoice_ledger.credit_amount(uow, scope=self.scope, invoice_id=invoice.id, amount=creditable + 1, reason="x")
             return
         with self.work() as uow:
-            invoices.credit_amount(uow, scope=self.scope, invoice_id=invoice.id,
-                                   amount=data.draw(st.integers(1, creditable)), reason="goodwill")
+            invoice_ledger.credit_amount(uow, scope=self.scope, invoice_id=invoice.id,
+                                         amount=data.draw(st.integers(1, creditable)), reason="goodwill")
 
     @rule(days=st.integers(1, 20))
     def time_passes(self, days):

@@ -83,26 +83,28 @@ def test_a_hand_over_or_fraud_closes_it(api, services, because):
 
 @pytest.mark.parametrize("days_after_due, status", [(0, "growing"), (1, "held")])
 def test_a_real_payment_on_the_due_date_is_on_time_a_day_later_is_late(api, services, days_after_due, status):
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
+    from bnpl.invoices import queries as invoice_queries
 
     placed = order(api, 5_000, **person(1))
     invoice = ship(api, placed["id"])
     due = date.fromisoformat(invoice["due_date"])
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"], payment_id="pay_1",
-                               method="bank_transfer", amount=invoice["total"], paid_on=due + timedelta(days=days_after_due))
-        consumer_id = invoices.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"], payment_id="pay_1",
+                                     method="bank_transfer", amount=invoice["total"], paid_on=due + timedelta(days=days_after_due))
+        consumer_id = invoice_queries.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
     assert _limit(services, consumer_id) == ({"growing": 40_000, "held": 30_000}[status], status)
 
 
 def test_a_part_payment_changes_nothing(api, services):
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
+    from bnpl.invoices import queries as invoice_queries
 
     invoice = ship(api, order(api, 5_000, **person(1))["id"])
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"], payment_id="pay_1",
-                               method="bank_transfer", amount=100, paid_on=uow.today())
-        consumer_id = invoices.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"], payment_id="pay_1",
+                                     method="bank_transfer", amount=100, paid_on=uow.today())
+        consumer_id = invoice_queries.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
     assert _limit(services, consumer_id) == (30_000, "growing")
 
 
@@ -135,25 +137,26 @@ def test_a_dispute_decided_as_fraud_closes_the_limit(api, services, reason, outc
 
 
 def _consumer_of(uow, invoice_id: str) -> str:
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import queries as invoice_queries
 
-    return invoices.consumer_and_due_date(uow, invoice_id=invoice_id)[0]
+    return invoice_queries.consumer_and_due_date(uow, invoice_id=invoice_id)[0]
 
 
 def test_a_consumer_who_paid_before_risk_knew_them_starts_with_what_they_earned(api, services):
     """An installation that had orders before risk: its consumers' paid invoices count."""
     from sqlalchemy import delete
 
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
+    from bnpl.invoices import queries as invoice_queries
     from bnpl.risk.models import Link, Sighting
 
     for n in range(2):
         invoice = ship(api, order(api, 5_000, **person(1))["id"])
         with unit_of_work(services) as uow:
-            invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
-                                   payment_id=f"pay_{n}", method="bank_transfer", amount=invoice["total"],
-                                   paid_on=uow.today())
-            consumer_id = invoices.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
+            invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
+                                         payment_id=f"pay_{n}", method="bank_transfer", amount=invoice["total"],
+                                         paid_on=uow.today())
+            consumer_id = invoice_queries.consumer_and_due_date(uow, invoice_id=invoice["id"])[0]
     with unit_of_work(services) as uow:  # risk forgets them: as if it had not existed then
         for table in (Link, Sighting, RiskDecision, Person):
             uow.session.execute(delete(table))

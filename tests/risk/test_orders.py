@@ -151,20 +151,20 @@ def test_a_fresh_identity_at_the_address_of_earlier_fraud_is_declined(api, servi
 
 
 def _consumer_of(uow, invoice_id: str) -> str:
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import queries as invoice_queries
 
-    return invoices.consumer_and_due_date(uow, invoice_id=invoice_id)[0]
+    return invoice_queries.consumer_and_due_date(uow, invoice_id=invoice_id)[0]
 
 
 def _pay_on_time(api, services, placed: dict) -> None:
-    from bnpl.invoices import service as invoices
+    from bnpl.invoices import ledger as invoice_ledger
     from bnpl.tenancy import Scope
 
     invoice = ship(api, placed["id"])
     with unit_of_work(services) as uow:
-        invoices.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
-                               payment_id=f"pay_{invoice['id']}", method="bank_transfer", amount=invoice["total"],
-                               paid_on=uow.today())
+        invoice_ledger.apply_payment(uow, scope=Scope(api.merchant_id, False), invoice_id=invoice["id"],
+                                     payment_id=f"pay_{invoice['id']}", method="bank_transfer", amount=invoice["total"],
+                                     paid_on=uow.today())
 
 
 def test_room_for_a_consumer_and_why(api, services):
