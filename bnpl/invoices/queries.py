@@ -21,6 +21,8 @@ from bnpl.uow import UnitOfWork
 _INVOICES = Invoice.__table__
 
 
+# --- whose invoice, addressed to whom (notifications, disputes, payments) -------------------
+
 def consumer_invoice_ids(uow: UnitOfWork, *, consumer_id: str, limit: int = 1000) -> list[str]:
     """The newest invoices of a consumer, at any merchant."""
     return list(uow.session.scalars(select(Invoice.id).where(Invoice.consumer_id == consumer_id)
@@ -45,7 +47,7 @@ def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, 
 
 def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> dict[str, tuple[dict, str]]:
     """billed_to for many invoices (id, the scope it must belong to) in one read; what this
-    transaction already read under the invoice's lock (dunning_candidates) is not read again."""
+    transaction already read under the invoice's lock (lock_open_due) is not read again."""
     held = _locked_billing(uow)
     found = {invoice_id: held[invoice_id] for invoice_id, _ in invoice_ids if invoice_id in held}
     for chunk in in_chunks(sorted({invoice_id for invoice_id, _ in invoice_ids} - set(found))):
@@ -161,6 +163,9 @@ def _payable(uow, *where) -> list[PayableInvoice]:
                            billed_name=row.billed_to.get("name", ""))
             for row in uow.session.execute(_PAYABLE.where(*where))]
 
+
+# --- lines: what returns and disputes may credit ---------------------------------------------
+
 @dataclass(frozen=True)
 class InvoicedLine:
     invoice_id: str
@@ -206,6 +211,8 @@ def uncredited_lines(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> dict[
         reference=line.order_line_reference, description=line.description, quantity=left[line.order_line_reference],
         unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp) for line in invoice.lines}
 
+
+# --- a consumer's standing everywhere (the risk decision) ---------------------------------
 
 @dataclass(frozen=True)
 class Exposure:
