@@ -206,7 +206,7 @@ def dunning_letter(step_id, output):
 
 @main.group()
 def documents():
-    """Invoice and credit-note PDFs."""
+    """Stored PDFs: invoices, credit notes and dunning letters."""
 
 
 @documents.command("render")
