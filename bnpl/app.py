@@ -21,8 +21,8 @@ from bnpl.db import Base, make_engine, make_sessionmaker
 MODEL_MODULES = (
     "bnpl.merchants.models", "bnpl.consumers.models", "bnpl.orders.models",
     "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
-    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.dunning.models", "bnpl.disputes.models",
-    "bnpl.staff.models", "bnpl.portal.models", "bnpl.risk.models",
+    "bnpl.notifications.models", "bnpl.payments.models", "bnpl.settlements.models", "bnpl.dunning.models",
+    "bnpl.disputes.models", "bnpl.staff.models", "bnpl.portal.models", "bnpl.risk.models",
 )
 
 

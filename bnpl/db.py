@@ -5,6 +5,7 @@ import base64
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, any_, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -92,11 +93,34 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def among(session: Session, column, values: list):
-    """`column IN values`. On PostgreSQL one array parameter (= ANY): a statement of a thousand
-    placeholders is parsed again by the driver on every call, one array is not."""
+    """`column IN values` for a list that fits one statement (see among_chunks for any list).
+    On PostgreSQL one array parameter (= ANY): a statement of a thousand placeholders is parsed
+    again by the driver on every call, one array is not."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
+
+
+# SQLite counts every placeholder of a statement; builds before 3.32 allow 999 of them. A
+# chunk stays below that with room for the statement's other parameters.
+SQLITE_CHUNK = 900
+
+
+def among_chunks(session: Session, column, values) -> Iterator:
+    """`column IN values` for a list of any length, as one condition per statement to run:
+    on PostgreSQL a single array parameter for all of them, on SQLite one `IN (…)` per
+    SQLITE_CHUNK values, so that no statement passes SQLite's limit on placeholders. Nothing
+    for no values. Run the query once per condition and combine the rows:
+
+        for where in among_chunks(session, Payment.invoice_id, ids):
+            found.update(session.scalars(select(Payment.id).where(where)))
+    """
+    values = list(values)
+    if not values:
+        return
+    size = len(values) if session.get_bind().dialect.name == "postgresql" else SQLITE_CHUNK
+    for start in range(0, len(values), size):
+        yield among(session, column, values[start:start + size])
 
 
 def upsert(session: Session, table):

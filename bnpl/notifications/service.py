@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 
 from bnpl import i18n
-from bnpl.db import among, new_id
+from bnpl.db import among_chunks, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.documents import service as documents
@@ -144,10 +144,9 @@ def _merchant_mail(uow, event_id: str, event, kind: str) -> dict:
 def delivered(uow: UnitOfWork, *, subject_ids: list[str]) -> set[str]:
     """Of these subjects (a dunning letter's step, say), those whose consumer e-mail was delivered."""
     found: set[str] = set()
-    for start in range(0, len(subject_ids), 1000):
+    for where in among_chunks(uow.session, OutboxMessage.subject_id, subject_ids):
         found.update(uow.session.scalars(select(OutboxMessage.subject_id).where(
-            among(uow.session, OutboxMessage.subject_id, subject_ids[start:start + 1000]), OutboxMessage.channel == EMAIL,
-            OutboxMessage.status == states.DELIVERED)))
+            where, OutboxMessage.channel == EMAIL, OutboxMessage.status == states.DELIVERED)))
     return found
 
 

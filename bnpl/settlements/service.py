@@ -19,7 +19,7 @@ from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import queries as invoice_queries
 from bnpl.merchants import service as merchants
-from bnpl.payments.models import Settlement
+from bnpl.settlements.models import Settlement
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 

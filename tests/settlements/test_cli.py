@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bnpl import cli
-from bnpl.payments.models import Settlement
+from bnpl.settlements.models import Settlement
 from tests.settlements.conftest import at, credit, set_fee, ship
 
 

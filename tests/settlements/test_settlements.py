@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bnpl.errors import Conflict
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
-from bnpl.payments.models import Settlement
+from bnpl.settlements.models import Settlement
 from bnpl.settlements import service
 from bnpl.uow import unit_of_work
 from tests.conftest import ApiClient
