@@ -9,10 +9,10 @@ plugs them in.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.documents.content import DocumentView, Drawing
@@ -104,6 +104,38 @@ def pdf_bytes(uow: UnitOfWork, document: Document) -> bytes:
     if hashlib.sha256(content).hexdigest() != document.sha256:
         raise RuntimeError(f"Stored document {document.id} does not match its SHA-256.")
     return content
+
+
+# --- attaching: the stored bytes, by reference, never rendered on the way -----------------
+
+@dataclass(frozen=True)
+class StoredPdf:
+    document_id: str
+    content: bytes
+
+
+RENDERING = "rendering"  # a rendering of the subject is queued: what is stored is not its current version
+NOT_RENDERED = "not rendered"  # nothing stored, and the renderer gave up or was never asked
+
+
+def current_pdf(uow: UnitOfWork, *, kind: str, subject_id: str) -> StoredPdf | str:
+    """The newest stored PDF of a subject with its bytes, in one statement, for a mail to
+    attach; or why there is none to attach yet (RENDERING, NOT_RENDERED). Never renders."""
+    queued = (select(func.min(DocumentRequest.attempts))
+              .where(DocumentRequest.subject_type == kind, DocumentRequest.subject_id == subject_id)
+              .scalar_subquery())
+    row = uow.session.execute(
+        select(Document.id, Document.sha256, Document.content, queued.label("queued"))
+        .where(Document.subject_type == kind, Document.subject_id == subject_id)
+        .order_by(Document.created_at.desc(), Document.id.desc()).limit(1)).first()
+    attempts = row.queued if row is not None else uow.session.scalar(select(queued))
+    if attempts is not None:
+        return RENDERING if attempts < MAX_RENDER_ATTEMPTS else NOT_RENDERED
+    if row is None:
+        return NOT_RENDERED
+    if hashlib.sha256(row.content).hexdigest() != row.sha256:
+        raise RuntimeError(f"Stored document {row.id} does not match its SHA-256.")
+    return StoredPdf(document_id=row.id, content=row.content)
 
 
 # --- documents rendered once, from what they stated (letters) -----------------------------

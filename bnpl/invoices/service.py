@@ -299,3 +299,51 @@ def einvoice_ubl(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> bytes:
     """The invoice as UBL 2.1 (EN 16931), for a business customer's bookkeeping."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id)
     return documents.ubl_xml(uow, kind="invoice", subject_id=invoice.id)
+
+
+# --- what a message about an invoice shows -------------------------------------------------
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    """An invoice as a message shows it and the send-time gate judges it, read from its row
+    alone: status and what is owed are the columns the ledger keeps with every entry."""
+
+    id: str
+    number: str
+    order_id: str
+    status: str
+    currency: str
+    due_date: date
+    balance_cents: int
+    payment_reference: str
+    billed_to: dict
+
+
+@dataclass(frozen=True)
+class CreditNoteSummary:
+    id: str
+    number: str
+    invoice_id: str
+    total_cents: int
+
+
+def invoice_summary(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> InvoiceSummary:
+    """One statement, no entries loaded: for the outbox worker, per message."""
+    row = uow.session.execute(select(
+        Invoice.id, Invoice.number, Invoice.order_id, Invoice.status, Invoice.currency, Invoice.due_date,
+        Invoice.owed_cents, Invoice.payment_reference, Invoice.billed_to).where(
+        Invoice.id == invoice_id, Invoice.merchant_id == scope.merchant_id, Invoice.livemode == scope.livemode)).first()
+    if row is None:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return InvoiceSummary(id=row.id, number=row.number, order_id=row.order_id, status=row.status,
+                          currency=row.currency, due_date=row.due_date, balance_cents=max(row.owed_cents, 0),
+                          payment_reference=row.payment_reference, billed_to=row.billed_to)
+
+
+def credit_note_summary(uow: UnitOfWork, *, scope: Scope, credit_note_id: str) -> CreditNoteSummary:
+    row = uow.session.execute(select(CreditNote.id, CreditNote.number, CreditNote.invoice_id, CreditNote.total_cents)
+                              .where(CreditNote.id == credit_note_id, CreditNote.merchant_id == scope.merchant_id,
+                                     CreditNote.livemode == scope.livemode)).first()
+    if row is None:
+        raise NotFound(f"No credit note {credit_note_id}.")
+    return CreditNoteSummary(id=row.id, number=row.number, invoice_id=row.invoice_id, total_cents=row.total_cents)

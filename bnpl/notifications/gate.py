@@ -11,28 +11,23 @@ tell the consumer that they owe less, which is never wrong to hear.
 """
 from __future__ import annotations
 
-from bnpl.invoices import service as invoices
 from bnpl.invoices.models import OPEN, PAUSED
-from bnpl.notifications.models import EMAIL, OutboxMessage
-from bnpl.orders import service as orders
-from bnpl.tenancy import Scope
-from bnpl.uow import UnitOfWork
+from bnpl.notifications.models import OutboxMessage
+from bnpl.notifications.snapshot import Facts
 
 ASKS_FOR_MONEY = {"invoice_issued", "invoice_resumed", "payment_returned",
                   "dunning_reminder", "dunning_letter", "dunning_costs", "dunning_handover"}
 ABOUT_A_PAUSE = {"invoice_paused"}
 
 
-def reason_to_drop(uow: UnitOfWork, message: OutboxMessage) -> str | None:
-    """Why this message must not be sent now, or None to send it."""
-    if message.channel != EMAIL or message.order_id is None:
-        return None  # merchant notices and webhooks are not consumer messages
-    scope = Scope(message.merchant_id, message.livemode)
-    if orders.get_order(uow, scope=scope, order_id=message.order_id).is_final_cancelled:
+def reason_to_drop(message: OutboxMessage, facts: Facts) -> str | None:
+    """Why this message must not be sent now, or None to send it. Merchant notices and
+    webhooks are no consumer messages: their facts name no order."""
+    if facts.order_cancelled:
         return "order cancelled"
-    if message.invoice_id is None:
+    if facts.invoice is None:
         return None
-    status = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id).status
+    status = facts.invoice.status
     if message.kind in ASKS_FOR_MONEY and status != OPEN:
         return f"invoice {status}"
     if message.kind in ABOUT_A_PAUSE and status != PAUSED:

@@ -4,22 +4,24 @@ No transaction is open while a message is on the wire: the claim (a lease) keeps
 workers off it, and a worker that dies mid-batch leaves claims that run out, after which
 the next run sends those messages (again, if they had left: receivers drop the copy by
 its id). Nothing is lost; nothing goes to a consumer who should get nothing.
+
+The worker never renders a document: a mail whose PDF the renderer has not stored yet
+waits for it (documents/jobs.py renders, in the scheduler's own pass).
 """
 from __future__ import annotations
 
 from collections import Counter
 
 from bnpl.db import new_id
-from bnpl.documents import service as documents
 from bnpl.notifications import mail, service, webhooks
-from bnpl.notifications.models import OutboxMessage
 from bnpl.uow import unit_of_work
 
 BATCH = 10  # small enough that a batch is sent well within one lease
 
 
 def deliver_outbox(services, *, limit: int = 10_000) -> Counter:
-    """One pass over what is due; returns how many were delivered, retried, dropped, dead."""
+    """One pass over what is due; returns how many were delivered, retried, dropped, dead,
+    or are waiting for their PDF."""
     mailer = _Mailers(services.settings)
     worker = new_id("wrk")  # this run's name on its claims
     outcomes: Counter = Counter()
@@ -37,7 +39,6 @@ def deliver_one(services, message_id: str, mailer, worker: str) -> str:
     try:
         with unit_of_work(services) as uow:
             prepared = service.prepare(uow, message_id=message_id, worker=worker)
-            _attach_letter(uow, message_id, prepared)
     except Exception as exc:  # noqa: BLE001 - one broken message must not stop the others
         with unit_of_work(services) as uow:
             return service.record_outcome(uow, message_id=message_id, worker=worker, ok=False,
@@ -48,28 +49,14 @@ def deliver_one(services, message_id: str, mailer, worker: str) -> str:
         with unit_of_work(services) as uow:
             service.record_drop(uow, message_id=message_id, worker=worker, reason=prepared.drop_reason)
         return "dropped"
+    if prepared.wait_for:
+        with unit_of_work(services) as uow:
+            service.record_wait(uow, message_id=message_id, worker=worker, reason=prepared.wait_for)
+        return "waiting"
     ok, detail, permanent = _send(services, prepared, mailer)
     with unit_of_work(services) as uow:
         return service.record_outcome(uow, message_id=message_id, worker=worker, ok=ok, detail=detail,
                                       permanent=permanent)
-
-
-# The e-mails that carry the stored PDF of their dunning letter (the message's subject is the step).
-LETTER_ATTACHED = {"dunning_letter"}
-
-
-def _attach_letter(uow, message_id: str, prepared) -> None:
-    """Attach the letter's PDF if the renderer has stored it already. The mail never waits
-    for it: its text states all the letter states, and the PDF stays on file for staff."""
-    if prepared is None or prepared.email is None:
-        return
-    message = uow.session.get(OutboxMessage, message_id)
-    if message.kind not in LETTER_ATTACHED or not message.subject_id:
-        return
-    pdf = documents.first_stored_pdf(uow, kind="letter", subject_id=message.subject_id)
-    if pdf is not None:
-        number = message.payload.get("data", {}).get("number") or message.subject_id
-        prepared.email.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}-letter.pdf")
 
 
 def _send(services, prepared, mailer) -> tuple[bool, str, bool]:

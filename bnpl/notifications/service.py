@@ -13,12 +13,11 @@ from bnpl import i18n
 from bnpl.db import among_chunks, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
-from bnpl.documents import service as documents
 from bnpl.events.models import EVENT_TYPES
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
-from bnpl.notifications import gate, mail, states, webhooks
+from bnpl.notifications import gate, mail, snapshot, states, webhooks
 from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage, WebhookEndpoint
 from bnpl.orders import service as orders
 from bnpl.tenancy import Scope
@@ -250,6 +249,7 @@ class Prepared:
     message_id: str
     channel: str
     drop_reason: str | None = None
+    wait_for: str | None = None  # the PDF the renderer has not stored yet: try again shortly
     email: object | None = None  # an EmailMessage
     url: str | None = None
     secret: str | None = None
@@ -259,24 +259,42 @@ class Prepared:
 
 def prepare(uow: UnitOfWork, *, message_id: str, worker: str) -> Prepared | None:
     """Load a claimed message, renew the claim for the time it takes to send, and check it
-    right before it goes out (the send-time gate). None when it is no longer ours: our
-    claim ran out and another worker took it, or it is finished."""
-    message = _claimed(uow, message_id, worker)
+    right before it goes out (the send-time gate), reading what the gate and the template
+    need once (snapshot). None when it is no longer ours: our claim ran out and another
+    worker took it, or it is finished."""
+    message = _renew_claim(uow, message_id, worker)
     if message is None:
         return None
-    message.claimed_until = uow.now() + timedelta(seconds=uow.settings.outbox_lease_seconds)
     if message.channel == WEBHOOK:
         return _prepare_webhook(uow, message)
-    reason = gate.reason_to_drop(uow, message)
+    known = snapshot.facts(uow, message)
+    reason = gate.reason_to_drop(message, known)
     if reason:
         return Prepared(message.id, EMAIL, drop_reason=reason)
     if not message.recipient:
         return Prepared(message.id, EMAIL, drop_reason="no e-mail address to send to")
-    context, attachments = _mail_content(uow, message)
+    shown = snapshot.content(uow, message, known)
+    if shown.waiting_for:
+        return Prepared(message.id, EMAIL, wait_for=shown.waiting_for)
+    if shown.missing:
+        raise LookupError(shown.missing)  # a failed attempt: retried, and dead in the end, for an operator
     email = mail.compose(kind=message.kind, language=message.language or "en", to=message.recipient,
-                         sender=uow.settings.mail_from, message_id=message.id, context=context,
-                         attachments=attachments, sent_at=uow.now())
+                         sender=uow.settings.mail_from, message_id=message.id,
+                         context=_context(uow, message, known, shown), sent_at=uow.now(),
+                         attachments=[mail.Attachment(filename=item.filename, media_type="application/pdf",
+                                                      data=item.content) for item in shown.attachments])
     return Prepared(message.id, EMAIL, email=email, livemode=message.livemode)
+
+
+def _renew_claim(uow, message_id: str, worker: str) -> OutboxMessage | None:
+    """The message, if it is still pending and this worker's claim, with the claim renewed:
+    one UPDATE … RETURNING both locks and reads it."""
+    return uow.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == states.PENDING,
+               OutboxMessage.claimed_by == worker)
+        .values(claimed_until=uow.now() + timedelta(seconds=uow.settings.outbox_lease_seconds))
+        .returning(OutboxMessage), execution_options={"populate_existing": True}).first()
 
 
 def _prepare_webhook(uow, message: OutboxMessage) -> Prepared:
@@ -323,6 +341,21 @@ def record_drop(uow: UnitOfWork, *, message_id: str, worker: str, reason: str) -
         message.claimed_until = message.claimed_by = None
 
 
+# The renderer's pass runs every 30 seconds; a mail waiting for its PDF looks again after one.
+PDF_WAIT = timedelta(seconds=30)
+
+
+def record_wait(uow: UnitOfWork, *, message_id: str, worker: str, reason: str) -> None:
+    """Not sent yet, and no failure: what it attaches is still being rendered. The attempt
+    does not count; the message is due again shortly."""
+    message = _claimed(uow, message_id, worker)
+    if message is not None:
+        message.move("retry")
+        message.next_attempt_at = uow.now() + PDF_WAIT
+        message.claimed_until = message.claimed_by = None
+        message.last_error = f"waiting for {reason}"[:1000]
+
+
 def _claimed(uow, message_id: str, worker: str) -> OutboxMessage | None:
     """The message, locked, if it is still pending and this worker's claim."""
     message = uow.session.get(OutboxMessage, message_id, with_for_update=True)
@@ -356,35 +389,12 @@ def _track_endpoint(uow, message: OutboxMessage, *, ok: bool, now: datetime) -> 
                                  "last_error": message.last_error})
 
 
-def _mail_content(uow, message: OutboxMessage) -> tuple[dict, list[mail.Attachment]]:
-    """The template's context from the subject as it is now, and the PDF to attach."""
-    scope = Scope(message.merchant_id, message.livemode)
-    shop = merchants.get_merchant(uow, merchant_id=message.merchant_id).name if message.merchant_id else None
-    context = {"name": message.payload.get("name"), "shop": shop, "language": message.language,
-               "data": message.payload.get("data", {}),
-               "payload": message.payload, "provider": uow.settings.provider,
-               "portal_url": f"{uow.settings.base_url}/portal", "timezone": uow.settings.timezone,
-               "dispute_rules": uow.settings.disputes}
-    attachments: list[mail.Attachment] = []
-    if message.invoice_id:
-        invoice = invoices.get_invoice(uow, scope=scope, invoice_id=message.invoice_id)
-        context["invoice"] = invoice
-        # "Runs again" carries the invoice too: an invoice paused before its first mail left
-        # was held back by the gate, and this is then the consumer's first copy.
-        if message.kind in ("invoice_issued", "invoice_resumed"):
-            attachments.append(_pdf(uow, invoices.invoice_document(uow, scope=scope, invoice_id=invoice.id),
-                                    f"{invoice.number}.pdf"))
-    if message.kind == "credit_note_issued":
-        note = invoices.get_credit_note(uow, scope=scope, credit_note_id=message.subject_id)
-        context["credit_note"] = note
-        attachments.append(_pdf(uow, invoices.credit_note_document(uow, scope=scope, credit_note_id=note.id),
-                                f"{note.number}.pdf"))
-    return context, attachments
-
-
-def _pdf(uow, document, filename: str) -> mail.Attachment:
-    return mail.Attachment(filename=filename, media_type="application/pdf",
-                           data=documents.pdf_bytes(uow, document))
+def _context(uow, message: OutboxMessage, known: snapshot.Facts, shown: snapshot.Content) -> dict:
+    """The template's context: the message's payload and the subject as the snapshot read it."""
+    return {"name": message.payload.get("name"), "shop": shown.shop, "language": message.language,
+            "data": message.payload.get("data", {}), "payload": message.payload, "provider": uow.settings.provider,
+            "portal_url": f"{uow.settings.base_url}/portal", "timezone": uow.settings.timezone,
+            "dispute_rules": uow.settings.disputes, "invoice": known.invoice, "credit_note": shown.credit_note}
 
 
 # --- operators: dead letters ---------------------------------------------------------------

@@ -228,6 +228,15 @@ def list_orders(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int
                            cursor=cursor, limit=limit)
 
 
+def is_final_cancelled(uow: UnitOfWork, *, scope: Scope, order_id: str) -> bool:
+    """Whether the whole order is cancelled (nothing may reach its consumer), in one statement."""
+    status = uow.session.scalar(select(Order.status).where(
+        Order.id == order_id, Order.merchant_id == scope.merchant_id, Order.livemode == scope.livemode))
+    if status is None:
+        raise NotFound(f"No order {order_id}.")
+    return status == states.CANCELLED
+
+
 def _scoped(scope: Scope, *, with_shipments: bool = True):
     loads = [selectinload(Order.lines)] + ([selectinload(Order.shipments)] if with_shipments else [])
     return select(Order).options(*loads).where(Order.merchant_id == scope.merchant_id,

@@ -15,11 +15,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from bnpl import i18n
-from bnpl.notifications.jobs import deliver_outbox
 from tests import factories
 from tests.browser.conftest import TIMEOUT_MS
 from tests.conftest import ApiClient, make_merchant
 from tests.notifications.conftest import SmtpServer
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 from tests.payments.flows import invoice as api_invoice
 from tests.payments.flows import ship
 

@@ -21,12 +21,13 @@ from bnpl.documents.models import Document, DocumentRequest
 from bnpl.dunning import letters
 from bnpl.invoices.models import Invoice
 from bnpl.notifications import mail
-from bnpl.notifications.jobs import deliver_outbox
+from bnpl.notifications import jobs as outbox_jobs
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.notifications.conftest import smtp_server, smtp_services  # noqa: F401 - fixtures
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 from tests.payments.flows import ship
 
 WIK_MINIMUM = 4000  # 15 % of a small principal is less than EUR 40
@@ -176,7 +177,7 @@ def test_the_letter_email_states_the_costs_and_deadline_and_carries_the_stored_p
 def test_the_letter_email_does_not_wait_for_the_pdf(api, services, smtp_server, smtp_services):
     inv = ship(api)
     walk_to_letter(services, inv)
-    deliver_outbox(smtp_services)  # the renderer has not run yet
+    outbox_jobs.deliver_outbox(smtp_services)  # the outbox's pass alone: the renderer has not run yet
 
     assert mail_row(services, "dunning_letter").status == "delivered"
     [message] = [m for m in smtp_server.messages if "incassokosten te voorkomen" in m["Subject"]]

@@ -14,10 +14,10 @@ from markupsafe import escape
 
 from bnpl import i18n
 from bnpl.disputes import service as disputes
-from bnpl.notifications.jobs import deliver_outbox
 from tests import factories
 from tests.disputes.cases import MEDIATOR, act, consumer_of, open_case, shipped_invoice
 from tests.notifications.test_email import html_of, outbox, text_of
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
 SHOP = "Fietsenwinkel Utrecht"  # the `api` fixture's merchant
 CONSUMER = "sanne.devries@example.nl"  # factories.consumer()

@@ -15,13 +15,14 @@ from sqlalchemy import select, update
 
 from bnpl.cli import main
 from bnpl.config import Provider
+from bnpl.documents.jobs import render_documents
 from bnpl.notifications import mail, service
-from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.notifications.service import ATTEMPTS
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.notifications.conftest import SmtpServer
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
 SHOP = "Fietsenwinkel Utrecht"  # the `api` fixture's merchant
 
@@ -236,6 +237,7 @@ def test_after_the_last_attempt_a_failing_mail_is_dead(api, smtp_server, smtp_se
 def test_without_smtp_url_mail_is_written_as_an_eml_file_once_even_when_sent_twice(api, services, settings, clock):
     assert services.settings.smtp_url is None
     order, invoice = ship(api)
+    render_documents(services)  # the invoice's PDF is stored: the mail can be composed
     folder = settings.instance_path / "outbox"
 
     # A worker sends and dies before it records the outcome …
@@ -377,6 +379,10 @@ def test_the_cli_delivers_lists_and_requeues(api, services, settings, smtp_serve
     with services.engine.begin() as conn:
         conn.execute(update(OutboxMessage).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
 
+    assert run("deliver").output == "2 waiting\n"  # for their PDFs: the outbox never renders
+    CliRunner().invoke(main, ["documents", "render"], env=env, catch_exceptions=False)
+    with services.engine.begin() as conn:
+        conn.execute(update(OutboxMessage).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
     result = run("deliver")
     assert result.exit_code == 0 and result.output == "1 dead, 1 delivered\n"
     assert run("deliver").output == "Nothing was due.\n"

@@ -7,12 +7,12 @@ from sqlalchemy import update
 
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
-from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.notifications.test_email import one, outbox, ret, ship
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
 ALL_LINES = [{"reference": "SKU-1", "quantity": 1}, {"reference": "SKU-2", "quantity": 2},
              {"reference": "SKU-3", "quantity": 1}]

@@ -3,10 +3,10 @@ delete, which event types and URLs are accepted, tenancy, and idempotent creatio
 import pytest
 from sqlalchemy import select
 
-from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import OutboxMessage
 from tests import factories
 from tests.conftest import ApiClient, make_merchant
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
 ENDPOINTS = "/webhook-endpoints"
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from bnpl.config import Settings
 from bnpl.notifications import webhooks
-from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import OutboxMessage, WebhookEndpoint
 from bnpl.notifications.service import WEBHOOK_RETRY_FOR
 from tests import factories
 from tests.conftest import NOW, make_merchant
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
 
 @pytest.fixture

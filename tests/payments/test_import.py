@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from bnpl import i18n
 from bnpl.cli import main
-from bnpl.notifications.jobs import deliver_outbox
 from bnpl.notifications.models import EMAIL, OutboxMessage
 from bnpl.payments import service
 from bnpl.payments.camt import StatementError
 from bnpl.payments.models import Payment
 from bnpl.uow import unit_of_work
 from tests import factories
+from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 from tests.payments.flows import invoice, ship
 from tests.payments import camt_files as files
 

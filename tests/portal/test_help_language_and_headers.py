@@ -74,7 +74,7 @@ def test_every_page_offers_the_three_languages_as_links_to_itself(signed_in, inv
 
 
 def test_the_sign_in_mail_is_written_in_the_readers_language(browser, services, invoice):
-    from bnpl.notifications.jobs import deliver_outbox
+    from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
 
     browser.get("/portal/sign-in?lang=de")
     browser.submit("/portal/sign-in", "/portal/sign-in/email", {"link-email": "sanne.devries@example.nl"})

@@ -1,0 +1,67 @@
+"""What one invoice mail and one order cost the database, counted statement by statement.
+
+Every statement the driver is asked to run counts (SQLAlchemy's before_cursor_execute),
+except SQLite's BEGIN IMMEDIATE: PostgreSQL's driver opens its transactions too, but not
+through the cursor, and the figures are meant to compare across both. The ceilings are the
+figures measured when the mail worker learned to read each message once
+(notifications/snapshot.py); a change that adds a statement to these paths fails here and has
+to say why, or lowers the figure when it saves one.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from bnpl.documents.jobs import render_documents
+from bnpl.notifications.jobs import deliver_outbox
+from tests import factories
+
+# Delivering one invoice-issued e-mail: claim it (2); renew the claim and read the message,
+# the order, the invoice, the shop and the stored PDF (5); record the outcome (2); find
+# nothing more due (1). Before the snapshot: 36 (PostgreSQL) and 40 (SQLite, with 4 BEGINs).
+INVOICE_MAIL = 10
+# POST /orders, then POST /orders/{id}/shipments, for an order of one line, as measured on
+# 2026-12-07 (both backends): each request's key check, the order, consumer, invoice and their
+# rows, events, webhooks looked up, the outbox row and the render request.
+CREATE_AND_SHIP = 31
+
+
+@contextmanager
+def counted(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement != "BEGIN IMMEDIATE":
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def ship(api) -> dict:
+    created = api.post("/orders", json=factories.order())
+    assert created.status_code == 201, created.json
+    shipped = api.post(f"/orders/{created.json['id']}/shipments", json={})
+    assert shipped.status_code == 201, shipped.json
+    return shipped.json["invoice"]
+
+
+def test_delivering_one_invoice_mail(api, services):
+    ship(api)
+    render_documents(services)  # the scheduler's renderer stores the PDF; the mail only reads it
+    with counted(services.engine) as statements:
+        assert deliver_outbox(services) == {"delivered": 1}
+    print(f"{len(statements)} statements:", *statements, sep="\n")
+    assert len(statements) <= INVOICE_MAIL
+
+
+def test_creating_and_shipping_one_order(api, services):
+    api.get("/orders")  # the API key's first use is no part of the order
+    with counted(services.engine) as statements:
+        ship(api)
+    print(f"{len(statements)} statements:", *statements, sep="\n")
+    assert len(statements) <= CREATE_AND_SHIP
