@@ -19,6 +19,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger("bnpl.scheduler")
 
 DUNNING_AT = (7, 0)  # local time: reminders arrive in the morning, after the night's bank statement
+# The renderer's pass: a mail whose PDF is not stored yet waits for it (notifications.PDF_WAIT).
+RENDER_EVERY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def jobs(settings) -> list[Job]:
     return [
         Job("dunning", run_dunning, CronTrigger(hour=DUNNING_AT[0], minute=DUNNING_AT[1], timezone=tz)),
         Job("outbox", deliver_outbox, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
-        Job("documents", render_documents, IntervalTrigger(seconds=30, timezone=tz)),
+        Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
     ]
 
@@ -63,9 +65,12 @@ def build_scheduler(services) -> BlockingScheduler:
 
 def _catch_up(job: Job, tz: ZoneInfo) -> dict:
     """Started after today's dunning time (a restart, a deploy): run today's pass now rather
-    than tomorrow. A second pass on one day finds nothing new, so this is always safe."""
+    than tomorrow. A second pass on one day finds nothing new, so this is always safe. What
+    was asked to be rendered while the scheduler was down is rendered at once: mails wait for it."""
     now = datetime.now(tz)
     if job.id == "dunning" and (now.hour, now.minute) >= DUNNING_AT:
+        return {"next_run_time": now}
+    if job.id == "documents":
         return {"next_run_time": now}
     return {}
 

@@ -25,6 +25,7 @@ def test_it_runs_dunning_daily_the_outbox_every_few_seconds_and_deadlines_hourly
     assert set(jobs) == {"dunning", "outbox", "documents", "deadlines"}
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval.total_seconds() == 5
+    assert jobs["documents"].trigger.interval.total_seconds() == 5  # mails with a PDF wait for it
     assert isinstance(jobs["deadlines"].trigger, CronTrigger)
     assert str(jobs["deadlines"].trigger.fields[6]) == "5"  # minute 5 of every hour
 

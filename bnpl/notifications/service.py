@@ -341,8 +341,8 @@ def record_drop(uow: UnitOfWork, *, message_id: str, worker: str, reason: str) -
         message.claimed_until = message.claimed_by = None
 
 
-# The renderer's pass runs every 30 seconds; a mail waiting for its PDF looks again after one.
-PDF_WAIT = timedelta(seconds=30)
+# The scheduler's renderer runs every 5 seconds; a mail waiting for its PDF looks again after one.
+PDF_WAIT = timedelta(seconds=5)
 
 
 def record_wait(uow: UnitOfWork, *, message_id: str, worker: str, reason: str) -> None:
