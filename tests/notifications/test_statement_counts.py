@@ -22,9 +22,10 @@ from tests import factories
 # nothing more due (1). Before the snapshot: 36 (PostgreSQL) and 40 (SQLite, with 4 BEGINs).
 INVOICE_MAIL = 10
 # POST /orders, then POST /orders/{id}/shipments, for an order of one line, as measured on
-# 2026-12-07 (both backends): each request's key check, the order, consumer, invoice and their
-# rows, events, webhooks looked up, the outbox row and the render request.
-CREATE_AND_SHIP = 31
+# 2026-12-07: each request's key check, the risk decision on the person, the order, consumer,
+# invoice and their rows, events, webhooks looked up, the outbox row and the render request.
+# (31 on both backends before the risk feature decided on the person.)
+CREATE_AND_SHIP = {"sqlite": 45, "postgresql": 44}
 
 
 @contextmanager
@@ -64,4 +65,4 @@ def test_creating_and_shipping_one_order(api, services):
     with counted(services.engine) as statements:
         ship(api)
     print(f"{len(statements)} statements:", *statements, sep="\n")
-    assert len(statements) <= CREATE_AND_SHIP
+    assert len(statements) <= CREATE_AND_SHIP[services.engine.dialect.name]
