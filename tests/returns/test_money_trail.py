@@ -69,7 +69,9 @@ class MoneyTrail(RuleBasedStateMachine):
     @rule(data=st.data())
     def ship(self, data):
         with self.work() as uow:
-            if picked := self._open_quantity(uow, data):
+            picked = self._open_quantity(uow, data)
+            # An order waiting for the consumer's bank identification (risk) ships only once accepted.
+            if picked and picked[0].status != "verification_required":
                 shipped = orders.ship_order(uow, scope=self.scope, order_id=picked[0].id, data=picked[1])
                 self.original_due[shipped.invoice.id] = shipped.invoice.due_date
 
