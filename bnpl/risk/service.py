@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
-from sqlalchemy import case, delete, exists, func, select, tuple_, update
+from sqlalchemy import case, delete, exists, func, literal, select, tuple_, union_all, update
 from sqlalchemy.orm import aliased
 
 from bnpl.db import new_id, upsert
@@ -76,9 +76,10 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     found = identifiers.of_order(consumer_id=order.consumer_id, consumer=order.consumer,
                                  billing_address=order.billing_address, shipping_address=order.shipping_address,
                                  context=order.context)
-    person, known, existed = _resolve(uow, scope.livemode, found)
+    resolved = _resolve(uow, scope.livemode, found)
+    person = resolved.person
     policy, version = policy_for(uow, merchant_id=scope.merchant_id)
-    inputs = _gather(uow, scope, order, person, existed, known, found, unshipped_cents)
+    inputs = _gather(uow, scope, order, resolved, found, unshipped_cents)
     decision = rules.decide(inputs, policy)
     stored = _store(uow, scope, order, person, inputs, policy, version, decision)
     _sight(uow, scope, order.consumer_id, stored.id, found)
@@ -86,13 +87,13 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     return Assessment(stored.id, decision.outcome, decision.reasons, order.currency, url)
 
 
-def _gather(uow, scope: Scope, order: OrderFacts, person: Person, existed: bool, known: set[Identifier],
-            found: list[Identifier], unshipped_cents) -> Inputs:
+def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: list[Identifier], unshipped_cents) -> Inputs:
     now, today = uow.now(), uow.today()
+    person, known, existed = resolved.person, resolved.known, resolved.existed
     context, consumer = order.context, order.consumer
     by_kind = {i.kind: i for i in found}
-    person_hour, person_day = _person_velocity(uow, person, now)
-    id_hour, id_day = _identifier_velocity(uow, scope.livemode, [i for i in found if i.kind in VELOCITY_KINDS], now)
+    (person_hour, person_day), (id_hour, id_day) = _velocity(
+        uow, scope.livemode, person, [i for i in found if i.kind in VELOCITY_KINDS], now)
     return Inputs(
         now=now, today=today, currency=order.currency, amount_cents=order.amount_cents,
         shop_limit_cents=order.shop_limit_cents, is_business=consumer.get("type") == "business",
@@ -104,7 +105,7 @@ def _gather(uow, scope: Scope, order: OrderFacts, person: Person, existed: bool,
         device_known=(by_kind[identifiers.DEVICE] in known) if identifiers.DEVICE in by_kind else None,
         delivery_known=_delivery_known(by_kind, known, context),
         new_identifiers=tuple(sorted({i.kind for i in found if i not in known and i.kind != identifiers.CONSUMER})),
-        shared_with_fraud=_shared_with_fraud(uow, scope.livemode, person, found),
+        shared_with_fraud=resolved.shared_with_fraud,
         verification_available=not scope.livemode or verifiers.provider(uow.settings).serves_livemode,
         ip_address=context.get("ip_address"), device_id=context.get("device_id"),
         customer_since=context.get("customer_since"), customer_order_count=context.get("customer_order_count"),
@@ -139,44 +140,23 @@ def _delivery_known(by_kind: dict, known: set[Identifier], context: dict) -> boo
     return any(Identifier(kind, delivery.value) in known for kind in (identifiers.ADDRESS, identifiers.DELIVERY))
 
 
-def _person_velocity(uow, person: Person, now: datetime) -> tuple[int, int]:
-    # The person and everyone merged into them (their decisions keep the id they had then).
+def _velocity(uow, livemode: bool, person: Person, found: list[Identifier],
+              now: datetime) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Earlier orders in the last hour and day: of the person (and everyone merged into them:
+    their decisions keep the id they had then), and of the busiest of these identifiers
+    (anyone's). One round trip."""
+    hour = lambda column: func.coalesce(func.sum(case((column >= now - HOUR, 1), else_=0)), 0)  # noqa: E731
     family = select(Person.id).where((Person.id == person.id) | (Person.merged_into == person.id))
-    hour, day = uow.session.execute(
-        select(func.coalesce(func.sum(case((RiskDecision.created_at >= now - HOUR, 1), else_=0)), 0), func.count())
-        .where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - DAY,
-               RiskDecision.supersedes.is_(None))).one()
-    return int(hour), int(day)
-
-
-def _identifier_velocity(uow, livemode: bool, found: list[Identifier], now: datetime) -> tuple[int, int]:
-    """The busiest of these identifiers: its orders (anyone's) in the last hour and day."""
-    if not found:
-        return 0, 0
-    rows = uow.session.execute(
-        select(Sighting.kind, func.sum(case((Sighting.seen_at >= now - HOUR, 1), else_=0)), func.count())
-        .where(Sighting.livemode == livemode, tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
-               Sighting.seen_at >= now - DAY, Sighting.decision_id.is_not(None))
-        .group_by(Sighting.kind)).all()
-    return max((int(r[1]) for r in rows), default=0), max((int(r[2]) for r in rows), default=0)
-
-
-def _shared_with_fraud(uow, livemode: bool, person: Person, found: list[Identifier]) -> tuple[str, ...]:
-    """The kinds of this order's identifiers that another person with fraud on record has too
-    (an address counts as billing or delivery address alike). Indexed equality on (kind, value)."""
-    addresses = (identifiers.ADDRESS, identifiers.DELIVERY)
-    wanted: dict[tuple[str, str], str] = {}
-    for i in found:
-        if i.kind in FRAUD_LINK_KINDS:
-            for kind in (addresses if i.kind in addresses else (i.kind,)):
-                wanted[(kind, i.value)] = i.kind
-    if not wanted:
-        return ()
-    rows = uow.session.execute(
-        select(Link.kind, Link.value).join(Person, Person.id == Link.person_id)
-        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_(sorted(wanted)), Link.person_id != person.id,
-               Person.frauds > 0).limit(50)).all()
-    return tuple(sorted({wanted[(kind, value)] for kind, value in rows}))
+    query = select(literal(identifiers.CONSUMER).label("kind"), hour(RiskDecision.created_at), func.count()).where(
+        RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - DAY, RiskDecision.supersedes.is_(None))
+    if found:
+        query = union_all(query, select(Sighting.kind, hour(Sighting.seen_at), func.count()).where(
+            Sighting.livemode == livemode, tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
+            Sighting.seen_at >= now - DAY, Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
+    rows = uow.session.execute(query).all()
+    mine = [(int(h), int(d)) for kind, h, d in rows if kind == identifiers.CONSUMER] or [(0, 0)]
+    theirs = [(int(h), int(d)) for kind, h, d in rows if kind != identifiers.CONSUMER]
+    return mine[0], (max((h for h, _ in theirs), default=0), max((d for _, d in theirs), default=0))
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
@@ -228,22 +208,47 @@ def explain(uow: UnitOfWork, *, decision_id: str, language: str) -> list[dict]:
 
 # --- the person ---------------------------------------------------------------------------
 
-def _resolve(uow, livemode: bool, found: list[Identifier]) -> tuple[Person, set[Identifier], bool]:
+class Resolved(NamedTuple):
+    person: Person
+    known: set[Identifier]            # the identifiers the person had before this order
+    existed: bool                     # False: first seen with this order
+    shared_with_fraud: tuple[str, ...]  # kinds shared with another person with fraud on record
+
+
+def _resolve(uow, livemode: bool, found: list[Identifier]) -> Resolved:
     """The person these identifiers belong to, locked: found by indexed equality on each
     identifier; several people under strong identifiers are merged into the oldest; nobody
-    found is a new person. Returns (person, the identifiers it already had, whether it existed)."""
+    found is a new person. The same lookup finds other people with fraud on record under a
+    phone, device or address of this order (an address as billing or delivery address alike)."""
+    wanted = _lookup(found)
     rows = uow.session.execute(
-        select(Link.kind, Link.value, Link.person_id, Link.strength)
-        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_([(i.kind, i.value) for i in found]))).all()
-    strong = sorted({row.person_id for row in rows if row.strength == STRONG})
+        select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds).join(Person, Person.id == Link.person_id)
+        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_(sorted(wanted)))).all()
+    mine = {(i.kind, i.value) for i in found}
+    strong = sorted({row.person_id for row in rows if row.strength == STRONG and (row.kind, row.value) in mine})
+    shared = tuple(sorted({wanted[(row.kind, row.value)] for row in rows if row.person_id not in strong
+                           and row.frauds > 0 and wanted[(row.kind, row.value)] in FRAUD_LINK_KINDS}))
     if strong:
         person = _merge(uow, _lock(uow, strong))
-        known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong}
+        known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong and (row.kind, row.value) in mine}
     else:
         person, known = _new_person(uow, livemode), set()
         _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
     person = _link(uow, person, [i for i in found if i not in known])
-    return person, known, bool(strong)
+    return Resolved(person, known, bool(strong), shared)
+
+
+def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
+    """(kind, value) pairs to look up, each with the kind of the order's identifier it stands
+    for: an address is also looked up under the other address kind."""
+    addresses = (identifiers.ADDRESS, identifiers.DELIVERY)
+    wanted: dict[tuple[str, str], str] = {}
+    for i in found:
+        for kind in (addresses if i.kind in addresses else (i.kind,)):
+            wanted.setdefault((kind, i.value), i.kind)
+    for i in found:  # the order's own kind wins over a cross-kind entry
+        wanted[(i.kind, i.value)] = i.kind
+    return wanted
 
 
 def _new_person(uow, livemode: bool) -> Person:
