@@ -25,7 +25,7 @@ from bnpl.invoices.models import Invoice
 from bnpl.risk import service as risk
 from bnpl.disputes import states
 from bnpl.disputes.evidence import CheckedFile, EvidenceFile, check_files
-from bnpl.disputes.models import (CONSUMER, FOR_CONSUMER, FOR_MERCHANT, FRAUD, MEDIATOR, MERCHANT, OUTCOMES,
+from bnpl.disputes.models import (CONSUMER, FOR_CONSUMER, FRAUD, MEDIATOR, MERCHANT, OUTCOMES,
                                   PARTIAL, REASONS, SHARED, STAFF_ONLY, SUSPICIOUS_REASONS, SYSTEM, WITHDRAWN,
                                   Dispute, DisputeEntry, Evidence)
 from bnpl.disputes.schemas import PROPOSALS, DisputeSchema

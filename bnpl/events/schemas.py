@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from bnpl.fields import PageArgsSchema, Text, page_schema
 

@@ -15,7 +15,6 @@ from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.events.models import EVENT_TYPES
 from bnpl.invoices import queries as invoice_queries
-from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.notifications import gate, mail, snapshot, states, webhooks
 from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage, WebhookEndpoint

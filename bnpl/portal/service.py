@@ -16,7 +16,6 @@ from sqlalchemy import delete, func, select
 from bnpl import i18n
 from bnpl.consumers import service as consumers
 from bnpl.consumers.models import Consumer, normalize_email
-from bnpl.db import new_id
 from bnpl.disputes import service as disputes
 from bnpl.documents import epc
 from bnpl.documents import service as documents
