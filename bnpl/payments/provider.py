@@ -6,15 +6,13 @@ A provider tells us the outcome with a signed callback to ``/payments/webhooks/<
 nothing is booked unless its signature checks out."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
 from bnpl.config import Settings
 from bnpl.errors import Conflict, DomainError, NotFound
+from bnpl.simulator import SIGNATURE_HEADER, SimulatorCallbacks
 
 # What a callback may report; "paid" means the money was taken from the consumer.
 PAID, FAILED, CANCELLED, EXPIRED = "paid", "failed", "cancelled", "expired"
@@ -57,14 +55,12 @@ class LocalProvider:
     a demo and a shop's integration tests. It moves no money, so it refuses live mode."""
 
     name = "local"
-    SIGNATURE_HEADER = "Bnpl-Local-Signature"
+    SIGNATURE_HEADER = SIGNATURE_HEADER
     serves_livemode = False
 
     def __init__(self, settings: Settings):
         self.base_url = settings.base_url
-        # A key of its own, derived from the secret key: a leaked callback key reveals nothing else.
-        self._key = hmac.new(settings.secret_key.encode(), b"bnpl payments local provider callbacks",
-                             hashlib.sha256).digest()
+        self._callbacks = SimulatorCallbacks(settings.secret_key, "bnpl payments local provider callbacks", OUTCOMES)
 
     def start(self, checkout) -> str:
         if checkout.livemode:
@@ -75,25 +71,12 @@ class LocalProvider:
 
     def signed_callback(self, provider_reference: str, status: str) -> tuple[dict[str, str], bytes]:
         """The callback the simulated bank sends after the consumer decided: headers and body."""
-        body = json.dumps({"reference": provider_reference, "status": status}, separators=(",", ":")).encode()
-        return {"Content-Type": "application/json", self.SIGNATURE_HEADER: f"v1={self._sign(body)}"}, body
+        return self._callbacks.signed(provider_reference, status)
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes) -> Callback:
-        sent = {k.lower(): v for k, v in headers.items()}.get(self.SIGNATURE_HEADER.lower(), "")
-        signature = sent.strip().removeprefix("v1=")
-        if not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
-            raise BadSignature(f"The {self.SIGNATURE_HEADER} header does not match the body; nothing was booked.")
-        try:
-            data = json.loads(body)
-            reference, status = data["reference"], data["status"]
-        except (ValueError, TypeError, KeyError):
-            raise BadCallback("The callback body is not {\"reference\": …, \"status\": …}.") from None
-        if not isinstance(reference, str) or status not in OUTCOMES:
-            raise BadCallback(f"A callback names a reference and a status ({', '.join(OUTCOMES)}).")
+        reference, status = self._callbacks.read(headers, body, bad_signature=BadSignature, bad_callback=BadCallback,
+                                                 unchanged="nothing was booked")
         return Callback(provider_reference=reference, status=status)
-
-    def _sign(self, body: bytes) -> str:
-        return hmac.new(self._key, body, hashlib.sha256).hexdigest()
 
 
 PROVIDERS: dict[str, type] = {"local": LocalProvider}

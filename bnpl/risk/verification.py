@@ -6,15 +6,13 @@ The provider reports the outcome with a signed callback to ``/risk/webhooks/<nam
 nothing is believed unless its signature checks out."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
 from bnpl.config import Settings
 from bnpl.errors import DomainError, NotFound
+from bnpl.simulator import SIGNATURE_HEADER, SimulatorCallbacks
 
 CONFIRMED, FAILED = "confirmed", "failed"
 OUTCOMES = (CONFIRMED, FAILED)
@@ -50,13 +48,12 @@ class LocalVerifier:
     one fails. It identifies nobody, so it serves test mode only."""
 
     name = "local"
-    SIGNATURE_HEADER = "Bnpl-Local-Signature"
+    SIGNATURE_HEADER = SIGNATURE_HEADER
     serves_livemode = False
 
     def __init__(self, settings: Settings):
         self.base_url = settings.base_url
-        self._key = hmac.new(settings.secret_key.encode(), b"bnpl risk local verification callbacks",
-                             hashlib.sha256).digest()
+        self._callbacks = SimulatorCallbacks(settings.secret_key, "bnpl risk local verification callbacks", OUTCOMES)
 
     def start(self, *, livemode: bool) -> tuple[str, str]:
         reference = f"idv_{secrets.token_urlsafe(24)}"
@@ -64,24 +61,11 @@ class LocalVerifier:
 
     def signed_callback(self, reference: str, status: str) -> tuple[dict[str, str], bytes]:
         """The callback the simulated bank sends once the consumer chose: headers and body."""
-        body = json.dumps({"reference": reference, "status": status}, separators=(",", ":")).encode()
-        return {"Content-Type": "application/json", self.SIGNATURE_HEADER: f"v1={self._sign(body)}"}, body
+        return self._callbacks.signed(reference, status)
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes) -> Callback:
-        sent = {k.lower(): v for k, v in headers.items()}.get(self.SIGNATURE_HEADER.lower(), "")
-        if not hmac.compare_digest(sent.strip().removeprefix("v1=").encode(), self._sign(body).encode()):
-            raise BadSignature(f"The {self.SIGNATURE_HEADER} header does not match the body; nothing was changed.")
-        try:
-            data = json.loads(body)
-            reference, status = data["reference"], data["status"]
-        except (ValueError, TypeError, KeyError):
-            raise BadCallback("The callback body is not {\"reference\": …, \"status\": …}.") from None
-        if not isinstance(reference, str) or status not in OUTCOMES:
-            raise BadCallback(f"A callback names a reference and a status ({', '.join(OUTCOMES)}).")
-        return Callback(reference, status)
-
-    def _sign(self, body: bytes) -> str:
-        return hmac.new(self._key, body, hashlib.sha256).hexdigest()
+        return Callback(*self._callbacks.read(headers, body, bad_signature=BadSignature, bad_callback=BadCallback,
+                                              unchanged="nothing was changed"))
 
 
 PROVIDERS: dict[str, type] = {"local": LocalVerifier}
