@@ -18,6 +18,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpx
+import idna
 
 SIGNATURE_HEADER = "Bnpl-Signature"
 
@@ -47,30 +48,92 @@ def url_problem(url: str, *, livemode: bool, allow_loopback: bool = False) -> st
     """Why a webhook URL is refused, or None. https only, and never into the provider's own
     machine or private networks: the provider's servers must not be a way in. A developer
     who runs bnpl beside their shop can allow loopback for test mode
-    (BNPL_WEBHOOKS_ALLOW_LOOPBACK=1); then plain http to loopback is accepted too."""
+    (BNPL_WEBHOOKS_ALLOW_LOOPBACK=1); then plain http to loopback is accepted too.
+    A name is looked up now as well; one that does not resolve yet is accepted (every send
+    looks it up again and connects only to an address that passed)."""
     try:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         return "Not a valid URL."
     if parts.username or parts.password:
         return "Put no credentials in the URL; verify our signature instead."
-    if not host:
+    if not parts.hostname:
         return "The URL needs a host."
     if parts.scheme not in ("http", "https"):
         return "Use an https:// URL."
+    host = normal_host(parts.hostname)
+    if host is None:
+        return "Not a valid host name."
     loopback_ok = allow_loopback and not livemode and _is_loopback(host)
     if parts.scheme == "http" and not loopback_ok:
         return "Use https; plain http is accepted only for loopback in test mode when the operator allows it."
     if _is_internal(host) and not loopback_ok:
         return "Webhooks cannot go to a loopback or private address."
+    try:
+        _pick(resolve(host, parts.port or 443), livemode=livemode, allow_loopback=allow_loopback)
+    except Refused as refusal:
+        return f"The host {refusal}."
+    except OSError:
+        pass
     return None
+
+
+# --- where a host may be, and which address we connect to ----------------------------------
+
+FULL_WIDTH_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def normal_host(host: str) -> str | None:
+    """The host as a resolver reads it: full-width dots as dots, no trailing dot, lower case,
+    a name in its IDNA (ASCII) form, an address in its canonical form; None if it is neither."""
+    host = host.strip("[]").translate(FULL_WIDTH_DOTS).rstrip(".").lower()
+    address = _address(host)
+    if address is not None:
+        return str(address)
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+class Refused(Exception):
+    """The host is, or resolves to, an address webhooks may not go to."""
+
+
+def is_public(address) -> bool:
+    """A public unicast address. ``is_global`` alone lets multicast (224.0.0.1) through, and
+    an IPv4 address written as IPv6 is judged as the IPv4 address it is."""
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_loopback
+                                      or address.is_link_local or address.is_private or address.is_unspecified
+                                      or getattr(address, "is_site_local", False))
+
+
+def resolve(host: str, port: int) -> list:
+    """Every address the name has now (an address literal is its own answer)."""
+    address = _address(host)
+    if address is not None:
+        return [address]
+    return [ipaddress.ip_address(info[4][0].split("%")[0])
+            for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _pick(addresses: list, *, livemode: bool, allow_loopback: bool):
+    """The address to connect to, if every answer may be used: all public, or (test mode with
+    the operator's consent) all loopback. One bad answer refuses them all: a resolver that
+    mixes a public and a private answer decides nothing for us."""
+    if allow_loopback and not livemode and all(a.is_loopback for a in addresses):
+        return addresses[0]
+    if not addresses or not all(is_public(a) for a in addresses):
+        raise Refused("resolves to a private address")
+    return addresses[0]
 
 
 def _address(host: str):
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host)
     except ValueError:
         try:  # the forms inet_aton still accepts: 127.1, 2130706433, 0x7f000001
             return ipaddress.IPv4Address(socket.inet_aton(host))
@@ -87,7 +150,32 @@ def _is_internal(host: str) -> bool:
     address = _address(host)
     if address is None:
         return host == "localhost" or host.endswith((".localhost", ".internal"))
-    return not address.is_global
+    return not is_public(address)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """Where to connect (the checked address) and the name to speak to there."""
+
+    url: str  # the URL with the address in place of the name
+    host_header: str
+    server_name: str | None  # for TLS: SNI and the certificate check; None for an address
+
+
+def pin(url: str, *, livemode: bool, allow_loopback: bool) -> Pinned:
+    """Resolve the URL's host once and check every answer; raises Refused, or OSError when
+    the name does not resolve."""
+    parts = urlsplit(url)
+    host = normal_host(parts.hostname or "")
+    if host is None:
+        raise Refused("is not a valid host name")
+    default_port = 443 if parts.scheme == "https" else 80
+    address = _pick(resolve(host, parts.port or default_port), livemode=livemode, allow_loopback=allow_loopback)
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    named = f"[{host}]" if ":" in host else host
+    return Pinned(url=parts._replace(netloc=f"{shown}:{parts.port or default_port}").geturl(),
+                  host_header=named if parts.port in (None, default_port) else f"{named}:{parts.port}",
+                  server_name=None if _address(host) else host)
 
 
 @dataclass(frozen=True)
@@ -98,22 +186,25 @@ class Sent:
 
 def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, livemode: bool,
          allow_loopback: bool = False) -> Sent:
-    """POST a signed body once. Only a 2xx answer counts; redirects are not followed; the
-    answer's body is never read; the whole exchange, name lookup included, gets `timeout`."""
+    """POST a signed body once, to the address checked for this send (see pin). Only a 2xx
+    answer counts; redirects are not followed; proxies from the environment are not used
+    (they would resolve the name again); the answer's body is never read; the whole
+    exchange, name lookup included, gets `timeout`."""
     headers = {"Content-Type": "application/json", "User-Agent": "bnpl-webhooks/1",
                SIGNATURE_HEADER: signature(secret, timestamp, body)}
-    client = httpx.Client(verify=_tls(), follow_redirects=False, timeout=timeout)
+    client = httpx.Client(verify=_tls(), follow_redirects=False, timeout=timeout, trust_env=False)
     outcome: list[Sent] = []
 
     def send() -> None:
         try:
-            refusal = _refuse_internal(url, livemode=livemode, allow_loopback=allow_loopback)
-            if refusal:
-                outcome.append(Sent(False, refusal))
-                return
-            with client.stream("POST", url, content=body, headers=headers) as response:
+            target = pin(url, livemode=livemode, allow_loopback=allow_loopback)
+            extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+            with client.stream("POST", target.url, content=body, headers={**headers, "Host": target.host_header},
+                               extensions=extensions) as response:
                 outcome.append(Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}"))
-        except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: we closed the client
+        except Refused as refusal:
+            outcome.append(Sent(False, f"the host {refusal}"))
+        except (httpx.HTTPError, OSError, RuntimeError) as exc:  # RuntimeError: we closed the client
             outcome.append(Sent(False, f"{type(exc).__name__}: {exc}"[:300]))
 
     # httpx's timeout is per read: a receiver trickling one byte at a time would hold the
@@ -129,17 +220,3 @@ def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, 
 def _tls():
     """One TLS context per process: loading the CA bundle costs more than most deliveries."""
     return ssl.create_default_context()
-
-
-def _refuse_internal(url: str, *, livemode: bool, allow_loopback: bool) -> str | None:
-    """Checked again at send time, on what the name resolves to now (it may have changed)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        return None  # the POST will fail and be retried
-    if allow_loopback and not livemode and all(a.is_loopback for a in addresses):
-        return None
-    if any(not a.is_global for a in addresses):
-        return "the host resolves to a private address"
-    return None
