@@ -60,6 +60,12 @@ class Settings:
     transit_days: int = 2
     order_limit_cents: int = 250_000
     return_pause_days: int = 28
+    # Ceilings of this installation: no merchant setting (nor an admin approving one) goes beyond.
+    max_order_limit_cents: int = 500_000
+    invoice_term_range: tuple[int, int] = (7, 60)
+    transit_days_range: tuple[int, int] = (0, 14)
+    # An approved new payout IBAN is used by settlements only this many days after approval.
+    payout_iban_cooling_off_days: int = 3
     minimum_age: int = 18
     vat_rates: dict = field(default_factory=lambda: DEFAULT_VAT_RATES)
     max_body_bytes: int = 1024 * 1024
@@ -106,6 +112,10 @@ class Settings:
             transit_days=_int(env, "BNPL_TRANSIT_DAYS", 2),
             order_limit_cents=_int(env, "BNPL_ORDER_LIMIT_CENTS", 250_000),
             return_pause_days=_int(env, "BNPL_RETURN_PAUSE_DAYS", 28),
+            max_order_limit_cents=_int(env, "BNPL_MAX_ORDER_LIMIT_CENTS", 500_000),
+            invoice_term_range=(_int(env, "BNPL_MIN_INVOICE_TERM_DAYS", 7), _int(env, "BNPL_MAX_INVOICE_TERM_DAYS", 60)),
+            transit_days_range=(_int(env, "BNPL_MIN_TRANSIT_DAYS", 0), _int(env, "BNPL_MAX_TRANSIT_DAYS", 14)),
+            payout_iban_cooling_off_days=_int(env, "BNPL_PAYOUT_IBAN_COOLING_OFF_DAYS", 3),
             minimum_age=_int(env, "BNPL_MINIMUM_AGE", 18),
             vat_rates=_vat_rates(env.get("BNPL_VAT_RATES")),
             web_workers=_int(env, "BNPL_WEB_WORKERS", 2),

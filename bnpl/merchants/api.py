@@ -11,13 +11,17 @@ blp = merchant_blueprint("merchant", __name__, "Your own merchant account and it
 @blp.response(200, MerchantSchema)
 def read_merchant():
     """Your merchant account and settings."""
-    return service.get_merchant(current_uow(), merchant_id=current_scope().merchant_id)
+    return service.account(current_uow(), merchant_id=current_scope().merchant_id)
 
 
 @blp.route("/merchant", methods=["PATCH"])
 @writes
 @blp.arguments(MerchantSettingsSchema)
-@blp.response(200, MerchantSchema)
+@blp.response(200, MerchantSchema, description="every change made")
+@blp.alt_response(202, schema=MerchantSchema, description="the order limit, invoice term, transit days or payout "
+                                                           "IBAN wait for the provider (see pending_changes)")
 def update_merchant(changes):
-    """Change settings: invoice term, transit allowance, order limit, payout IBAN."""
-    return service.update_settings(current_uow(), scope=current_scope(), changes=changes)
+    """Change settings. Identity, branding and the return pause change at once; the order
+    limit, invoice term, transit days and payout IBAN are requests a provider admin decides."""
+    account, requested = service.update_settings(current_uow(), scope=current_scope(), changes=changes)
+    return account, 202 if requested else 200

@@ -5,7 +5,7 @@ import secrets
 import string
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bnpl.db import Base, Json, UTCDateTime, new_id
@@ -36,8 +36,29 @@ class Merchant(Base):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # not on every API call
     logo_type: Mapped[str | None] = mapped_column(String(20))
     brand_colour: Mapped[str | None] = mapped_column(String(7))
+    # A provider admin approved the webshop (its legal details checked): live keys from then on.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    # An approved new payout IBAN waits out a cooling-off before settlements use it: a stolen
+    # key plus a careless approval still leaves days to notice.
+    payout_iban_next: Mapped[str | None] = mapped_column(String(34))
+    payout_iban_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="merchant")
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+    def missing_legal_details(self) -> list[str]:
+        """What a business invoice (EN 16931 BR-S-02, BR-CO-26) needs of the seller and is not set."""
+        wanted = {"legal_name": self.legal_name, "address": self.address, "vat_number": self.vat_number}
+        return [name for name, value in wanted.items() if not value]
+
+    def put_payout_iban_in_force(self, now: datetime) -> None:
+        """The approved IBAN replaces the old one once its cooling-off has passed."""
+        if self.payout_iban_from is not None and self.payout_iban_from <= now:
+            self.payout_iban, self.payout_iban_next, self.payout_iban_from = self.payout_iban_next, None, None
 
     def seller_identity(self) -> dict:
         """What an invoice records about its seller when it is issued; later changes to the
@@ -59,6 +80,10 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written at most once a minute per key (LAST_USED_PRECISION): a write per request would
+    # cost every API call a statement.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    name: Mapped[str | None] = mapped_column(String(100))  # the merchant's label ("shop server")
 
     merchant: Mapped[Merchant] = relationship(back_populates="api_keys")
 
@@ -70,3 +95,33 @@ class ApiKey(Base):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class MerchantChange(Base):
+    """A requested change of a setting that moves the provider's money (the order limit, the
+    invoice term, the transit days, the payout IBAN): it waits for a provider admin, and the
+    old value holds meanwhile. Kept after the decision, with who decided and why."""
+
+    __tablename__ = "merchant_changes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("chg"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    livemode: Mapped[bool] = mapped_column(Boolean)  # the mode of the key that asked
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[dict] = mapped_column(Json)  # {"value": …}: any JSON value, null too
+    new_value: Mapped[dict] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it applies (IBAN: later)
+
+    @property
+    def old(self):
+        return self.old_value["value"]
+
+    @property
+    def new(self):
+        return self.new_value["value"]

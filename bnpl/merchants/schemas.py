@@ -9,6 +9,19 @@ class LogoInfoSchema(Schema):
     size = fields.Function(lambda merchant: len(merchant.logo))
 
 
+class MerchantChangeSchema(Schema):
+    id = fields.String()
+    object = fields.Constant("merchant_change")
+    setting = fields.String(metadata={"description": "order_limit, invoice_term_days, transit_days or payout_iban"})
+    from_ = fields.Raw(data_key="from", attribute="from", metadata={"description": "the value in force when asked"})
+    to = fields.Raw(metadata={"description": "the value asked for"})
+    status = fields.String(metadata={"description": "pending (waits for the provider), or approved: a payout IBAN "
+                                                    "is used from effective_at (a cooling-off)"})
+    requested_at = fields.String()
+    effective_at = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
 class MerchantSchema(Schema):
     id = fields.String()
     object = fields.Constant("merchant")
@@ -27,14 +40,20 @@ class MerchantSchema(Schema):
     logo = fields.Function(lambda m: LogoInfoSchema().dump(m) if m.logo_type else None,
                            metadata={"description": "the stored logo's type and size, or null"})
     created_at = fields.DateTime()
+    approved = fields.Boolean(metadata={"description": "the provider approved the webshop: live keys may be made"})
+    pending_changes = fields.List(fields.Nested(MerchantChangeSchema), metadata={
+        "description": "changes of order_limit, invoice_term_days, transit_days or payout_iban that wait for the "
+                       "provider; the old value holds meanwhile"})
 
 
 class MerchantSettingsSchema(Schema):
-    invoice_term_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
-    transit_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=30))
+    # These four move the provider's money: a change answers 202 and waits for a provider admin.
+    # The installation's ceilings are checked by the service (they are configuration).
+    invoice_term_days = fields.Integer(strict=True, metadata={"description": "needs the provider's approval"})
+    transit_days = fields.Integer(strict=True, metadata={"description": "needs the provider's approval"})
     order_limit = fields.Integer(strict=True, data_key="order_limit", attribute="order_limit_cents",
-                                 validate=validate.Range(min=1))
-    payout_iban = Text(42)
+                                 metadata={"description": "in cents; needs the provider's approval"})
+    payout_iban = Text(42, metadata={"description": "needs the provider's approval, then applies after a cooling-off"})
     return_pause_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
                                        metadata={"description": "how long an announced return pauses the invoice"})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254),

@@ -3,23 +3,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 
+from bnpl.audit import service as audit
 from bnpl.errors import InvalidInput, NotFound, Unauthorized
 from bnpl.events import service as events
+from bnpl.merchants import changes as change_requests
 from bnpl.merchants.logo import LogoError, check_logo
 from bnpl.merchants.models import ApiKey, Merchant
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
-SETTINGS_BOUNDS = {
-    "invoice_term_days": (1, 120),
-    "transit_days": (0, 30),
-    "order_limit_cents": (1, 100_000_000),
-    "return_pause_days": (1, 90),
-}
+SETTINGS_BOUNDS = {"return_pause_days": (1, 90)}
+OPERATOR = "operator (command line)"
 
 
 @dataclass(frozen=True)
@@ -28,8 +24,10 @@ class NewMerchant:
     api_key: str
 
 
-def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, **settings) -> NewMerchant:
-    """Create a merchant with the provider's default settings and one API key."""
+def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = OPERATOR,
+                    **settings) -> NewMerchant:
+    """Create a merchant with the provider's default settings and one API key. The operator
+    who creates one with a live key vouches for it: it is approved at once."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput({"name": ["A merchant needs a name."]})
@@ -42,10 +40,17 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, **settings) -
         order_limit_cents=cfg.order_limit_cents,
         return_pause_days=cfg.return_pause_days,
     )
-    _apply_settings(merchant, settings)
+    risky, rest = change_requests.split({k: v for k, v in settings.items() if v is not None})
+    for name, value in change_requests.checked(uow, risky).items():
+        setattr(merchant, name, value)
+    _apply_settings(merchant, rest)
+    if livemode:
+        merchant.approved_at, merchant.approved_by = merchant.created_at, actor
     uow.session.add(merchant)
     key = issue_api_key(uow, merchant=merchant, livemode=livemode)
     uow.session.flush()
+    audit.record(uow, actor=actor, action="merchant.created", merchant_id=merchant.id, name=name,
+                 settings=sorted(settings), livemode=livemode)
     return NewMerchant(merchant=merchant, api_key=key)
 
 
@@ -57,20 +62,52 @@ def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str
     return key
 
 
-def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> Merchant:
-    """Change a merchant's settings; every value is checked before anything changes."""
+@dataclass(frozen=True)
+class Account:
+    """A merchant as GET /merchant shows it: with what waits for an admin."""
+
+    merchant: Merchant
+    pending_changes: list[dict]
+
+    def __getattr__(self, name):  # the schema reads the merchant's fields through the account
+        return getattr(self.merchant, name)
+
+
+def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> tuple[Account, bool]:
+    """Change a merchant's settings; every value is checked before anything changes. The
+    settings that move the provider's money become requests (merchants.changes); the answer
+    says whether any did."""
     merchant = get_merchant(uow, merchant_id=scope.merchant_id)
-    _apply_settings(merchant, changes)
-    events.record(uow, scope=scope, type="merchant.updated", subject_id=merchant.id,
-                  data={"changed": sorted(changes)})
-    return merchant
+    risky, rest = change_requests.split(changes)
+    values = change_requests.checked(uow, risky)
+    _apply_settings(merchant, rest)
+    actor = acting_key(uow)
+    if rest:
+        audit.record(uow, actor=actor, action="merchant.settings_changed", merchant_id=merchant.id,
+                     changed=sorted(rest))
+        events.record(uow, scope=scope, type="merchant.updated", subject_id=merchant.id,
+                      data={"changed": sorted(rest)})
+    requested = change_requests.request(uow, scope=scope, merchant=merchant, values=values, actor=actor)
+    return account(uow, merchant_id=merchant.id), bool(requested)
+
+
+def account(uow: UnitOfWork, *, merchant_id: str) -> Account:
+    merchant = get_merchant(uow, merchant_id=merchant_id)
+    return Account(merchant, [change_requests.as_data(c) for c in change_requests.open_changes(uow, merchant=merchant)])
 
 
 def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
     merchant = uow.session.get(Merchant, merchant_id)
     if merchant is None:
         raise NotFound(f"No merchant {merchant_id}.")
+    merchant.put_payout_iban_in_force(uow.now())
     return merchant
+
+
+def acting_key(uow: UnitOfWork) -> str:
+    """Who acts in this request, for the audit log: the API key by its visible prefix."""
+    key = uow.session.info.get("api_key")
+    return f"merchant key {key.prefix}…" if key is not None else OPERATOR
 
 
 def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:
@@ -96,13 +133,13 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
     # The session's identity map holds objects weakly; keeping the merchant in session.info
     # lets get_merchant() answer from memory for the rest of the request.
     row = uow.session.execute(
-        select(Merchant, ApiKey.livemode).join(ApiKey, ApiKey.merchant_id == Merchant.id)
+        select(Merchant, ApiKey).join(ApiKey, ApiKey.merchant_id == Merchant.id)
         .where(ApiKey.key_hash == ApiKey.hash(api_key), ApiKey.revoked_at.is_(None))
     ).first()
     if row is None:
         raise Unauthorized("This API key is unknown or revoked.")
-    uow.session.info["merchant"] = row.Merchant
-    return Scope(merchant_id=row.Merchant.id, livemode=row.livemode)
+    uow.session.info["merchant"], uow.session.info["api_key"] = row.Merchant, row.ApiKey
+    return Scope(merchant_id=row.Merchant.id, livemode=row.ApiKey.livemode)
 
 
 # Identity and branding: null removes what was set.
@@ -128,11 +165,6 @@ def _apply_settings(merchant: Merchant, settings: dict) -> None:
                 merchant.logo, merchant.logo_type = checked.data, checked.media_type
         elif name in ("email", "legal_name", "address", "vat_number", "coc_number", "brand_colour"):
             setattr(merchant, name, value)  # checked by the schema
-        elif name == "payout_iban":
-            try:
-                merchant.payout_iban = IBAN(value).compact
-            except SchwiftyException as exc:
-                errors[name] = [f"Not a valid IBAN: {exc}"]
         elif name in SETTINGS_BOUNDS:
             low, high = SETTINGS_BOUNDS[name]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -44,7 +44,9 @@ CONSUMER_MAIL = {
 }
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.
-MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant"}
+# A requested change of a money setting and its outcome: the contact address hears of each,
+# so a stolen key cannot quietly raise a limit or redirect payouts.
+MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant", "merchant.change_": "merchant_change"}
 # Mails whose payload holds a secret link, blanked once delivered.
 SECRET_LINKS = {"portal_sign_in"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.

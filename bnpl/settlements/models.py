@@ -29,3 +29,5 @@ class Settlement(Base):
     payable_cents: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the payable amount goes: the merchant's IBAN in force when the period was settled.
+    payout_iban: Mapped[str | None] = mapped_column(String(34))

@@ -19,6 +19,8 @@ class SettlementSchema(Schema):
     payable = fields.Integer(attribute="payable_cents",
                              metadata={"description": "invoiced − credited − fee: what the provider pays you "
                                                       "(negative: what you owe), in cents."})
+    payout_iban = fields.String(allow_none=True, metadata={
+        "description": "where it is paid: your payout IBAN in force when the period was settled"})
     created_at = fields.DateTime()
     paid_at = fields.DateTime(allow_none=True)
 

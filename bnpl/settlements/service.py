@@ -97,8 +97,8 @@ def settle_period(uow: UnitOfWork, *, period_start: date, period_end: date) -> l
             _totals(uow, period_start, period_end).items()):
         if (merchant_id, livemode) in existing:
             continue  # settled before: the figures stay as they were paid
-        fee_bp = merchants.get_merchant(uow, merchant_id=merchant_id).fee_bp
-        fee = provider_fee(invoiced_cents=invoiced, fee_bp=fee_bp)
+        merchant = merchants.get_merchant(uow, merchant_id=merchant_id)  # its IBAN in force now
+        fee = provider_fee(invoiced_cents=invoiced, fee_bp=merchant.fee_bp)
         payable = invoiced - credited - fee
         if max(invoiced, credited, abs(payable)) > _MAX_COLUMN:
             raise Conflict(f"The totals of merchant {merchant_id} for {period_start}..{period_end} do not "
@@ -108,7 +108,7 @@ def settle_period(uow: UnitOfWork, *, period_start: date, period_end: date) -> l
             "id": new_id("stl"), "merchant_id": merchant_id, "livemode": livemode, "currency": currency,
             "period_start": period_start, "period_end": period_end, "invoiced_cents": invoiced,
             "credited_cents": credited, "fee_cents": fee, "payable_cents": payable,
-            "created_at": created_at, "paid_at": None,
+            "created_at": created_at, "paid_at": None, "payout_iban": merchant.payout_iban,
         }, index_elements=["merchant_id", "livemode", "period_start"])
     settlements = _settled(uow, period_start)
     if any(s.period_end != period_end for s in settlements):  # a concurrent run with other bounds

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, true
+from sqlalchemy import Boolean, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bnpl.db import Base, UTCDateTime, new_id
@@ -32,3 +32,18 @@ class StaffMember(Base):
     def may_act_as(self, role: str | None) -> bool:
         """Whether this member may do what the role may; an admin may do everything."""
         return role is None or self.role in (role, ADMIN)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds only a random token; this row is what makes it
+    valid, so signing out, deactivating the account or resetting its password ends it at once
+    (a copied cookie is worth nothing afterwards)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("sss"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,6 +1,8 @@
 """The order life cycle through the merchant API: create, ship in parts, deliver, cancel."""
 from datetime import datetime, timedelta, timezone
 
+from bnpl.merchants import changes
+from bnpl.uow import unit_of_work
 from tests import factories
 from tests.conftest import NOW
 
@@ -233,10 +235,12 @@ def test_invoices_list_and_filter_by_order(api):
     assert len(api.get("/invoices").json["items"]) == 2
 
 
-def test_merchant_settings_change_the_next_invoice_term(api):
+def test_an_approved_invoice_term_applies_to_the_next_invoice(api, services):
     r = api.patch("/merchant", json={"invoice_term_days": 30, "payout_iban": "NL91 ABNA 0417 1643 00"})
-    assert r.status_code == 200, r.json
-    assert r.json["payout_iban"] == "NL91ABNA0417164300"
+    assert r.status_code == 202, r.json
+    assert [p["to"] for p in r.json["pending_changes"]] == [30, "NL91ABNA0417164300"]
+    with unit_of_work(services) as uow:
+        changes.decide(uow, change_id=r.json["pending_changes"][0]["id"], approve=True, reason=None, decided_by="staff")
     invoice = ship(api, create(api)["id"])["invoice"]
     assert invoice["due_date"] == "2026-12-25"  # 23 Nov + 2 + 30
 
@@ -245,7 +249,7 @@ def test_a_wrong_payout_iban_gets_schwiftys_reason(api):
     r = api.patch("/merchant", json={"payout_iban": "NL91ABNA0417164301"})
     assert r.status_code == 422
     assert r.json["errors"]["payout_iban"] == ["Not a valid IBAN: Invalid checksum digits"]
-    assert api.get("/merchant").json["payout_iban"] is None
+    assert api.get("/merchant").json["pending_changes"] == []
 
 
 def test_amounts_beyond_ten_million_euro_are_refused_not_overflowed(api):

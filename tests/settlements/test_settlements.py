@@ -61,7 +61,7 @@ def test_a_month_of_invoices_and_credits_is_settled_with_the_fee_on_the_invoiced
     assert body == {"id": settlement.id, "object": "settlement", "livemode": False, "currency": "EUR",
                     "period_start": "2026-11-01", "period_end": "2026-11-30", "invoiced": 6900,
                     "credited": 1250, "fee": 104, "payable": 5546, "created_at": body["created_at"],
-                    "paid_at": None}
+                    "paid_at": None, "payout_iban": None}
 
 
 def test_totals_equal_the_sum_of_the_entries(api, services, clock):

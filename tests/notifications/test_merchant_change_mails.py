@@ -1,0 +1,24 @@
+"""The merchant's contact address hears of every requested change of a money setting and of
+its outcome, over real SMTP (the notifications' own test server)."""
+from __future__ import annotations
+
+from bnpl.merchants import changes
+from bnpl.uow import unit_of_work
+from tests.notifications.test_email import html_of, text_of
+from tests.outbox import deliver_outbox
+
+CONTACT = "finance@fietsenwinkel.example"
+
+
+def test_a_request_and_its_refusal_reach_the_contact_address(api, services, smtp_services, smtp_server):
+    api.patch("/merchant", json={"email": CONTACT})
+    change_id = api.patch("/merchant", json={"payout_iban": "NL91ABNA0417164300"}).json["pending_changes"][0]["id"]
+    with unit_of_work(services) as uow:
+        changes.decide(uow, change_id=change_id, approve=False, reason="The account holder is not your company.",
+                       decided_by="staff Erik")
+    deliver_outbox(smtp_services)
+    refused, requested = sorted(smtp_server.messages, key=lambda m: m["Subject"])  # sent in any order
+    assert (requested["To"], requested["Subject"]) == (CONTACT, "Change of your payout IBAN requested")
+    assert "NL91ABNA0417164300" in text_of(requested) and "revoke your API keys" in html_of(requested)
+    assert refused["Subject"] == "Change of your payout IBAN refused"
+    assert "The account holder is not your company." in text_of(refused)
