@@ -93,6 +93,49 @@ def merchants_create(name, test_mode, as_json, **settings):
                    f"API key ({'test' if test_mode else 'live'} mode, shown once): {created.api_key}")
 
 
+@merchants.group("keys")
+def merchant_keys():
+    """A webshop's API keys: make one, revoke one."""
+
+
+@merchant_keys.command("create")
+@click.argument("merchant")
+@click.option("--live", is_flag=True, help="a live key (only for an approved webshop)")
+@click.option("--name", help="a label, e.g. 'shop server'")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def merchant_keys_create(merchant, live, name, as_json):
+    """Make an API key for MERCHANT (id or exact name) and print it, this once."""
+    from bnpl.merchants import keys, service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            found = service.find_merchant(uow, ref=merchant)
+            made = keys.create(uow, merchant=found, livemode=live, name=name, actor=service.OPERATOR)
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps({"id": made.key.id, "merchant_id": found.id, "livemode": live, "api_key": made.secret}))
+    else:
+        click.echo(f"API key {made.key.id} for {found.name} ({'live' if live else 'test'} mode, shown once): "
+                   f"{made.secret}")
+
+
+@merchant_keys.command("revoke")
+@click.argument("key")
+def merchant_keys_revoke(key):
+    """Revoke an API key by its id (key_…) or its visible prefix (bnpl_test_abcd); it fails at once."""
+    from bnpl.merchants import keys, service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            revoked = keys.revoke_by_operator(uow, ref=key, actor=service.OPERATOR)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"API key {revoked.id} ({revoked.prefix}…) revoked at {revoked.revoked_at.isoformat()}.")
+
+
 @main.group()
 def staff():
     """Back-office accounts: mediators (disputes), risk staff (reviews of credit decisions), admins."""

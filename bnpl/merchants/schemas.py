@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, post_load, validate
 
-from bnpl.fields import Text, VatNumber
+from bnpl.fields import PageArgsSchema, Text, VatNumber, page_schema
 from bnpl.fields import AddressSchema
 
 
@@ -73,3 +73,31 @@ class MerchantSettingsSchema(Schema):
         if data.get("brand_colour"):
             data["brand_colour"] = data["brand_colour"].lower()
         return data
+
+
+class ApiKeySchema(Schema):
+    id = fields.String()
+    object = fields.Constant("api_key")
+    name = fields.String(allow_none=True)
+    livemode = fields.Boolean()
+    prefix = fields.String(metadata={"description": "the key's first characters, to recognise it"})
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True, metadata={"description": "to the minute"})
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewApiKeySchema(ApiKeySchema):
+    secret = fields.String(metadata={"description": "the key itself (Authorization: Bearer …): shown only now"})
+
+
+class ApiKeyCreateSchema(Schema):
+    livemode = fields.Boolean(load_default=False, metadata={
+        "description": "a live key: only for an approved webshop, and asked for with a live key"})
+    name = Text(100, load_default=None, metadata={"description": "your label, e.g. 'shop server'"})
+
+
+class ApiKeyListArgsSchema(PageArgsSchema):
+    pass
+
+
+ApiKeyPageSchema = page_schema(ApiKeySchema)

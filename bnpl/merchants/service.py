@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bnpl.audit import service as audit
 from bnpl.errors import InvalidInput, NotFound, Unauthorized
 from bnpl.events import service as events
-from bnpl.merchants import changes as change_requests
+from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
 from bnpl.merchants.models import ApiKey, Merchant
 from bnpl.tenancy import Scope
@@ -47,19 +47,10 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = 
     if livemode:
         merchant.approved_at, merchant.approved_by = merchant.created_at, actor
     uow.session.add(merchant)
-    key = issue_api_key(uow, merchant=merchant, livemode=livemode)
-    uow.session.flush()
+    key = keys.issue(uow, merchant=merchant, livemode=livemode)
     audit.record(uow, actor=actor, action="merchant.created", merchant_id=merchant.id, name=name,
                  settings=sorted(settings), livemode=livemode)
-    return NewMerchant(merchant=merchant, api_key=key)
-
-
-def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str:
-    """A new API key; the plain key is returned once and never stored."""
-    key = ApiKey.generate(livemode)
-    uow.session.add(ApiKey(merchant=merchant, livemode=livemode, key_hash=ApiKey.hash(key),
-                           prefix=key[:14], created_at=uow.now()))
-    return key
+    return NewMerchant(merchant=merchant, api_key=key.secret)
 
 
 @dataclass(frozen=True)
@@ -104,6 +95,17 @@ def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
     return merchant
 
 
+def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str:
+    """A new API key without the checks of a request (set-up, tests); the plain key, once."""
+    return keys.issue(uow, merchant=merchant, livemode=livemode).secret
+
+
+def create_key(uow: UnitOfWork, *, scope: Scope, livemode: bool, name: str | None) -> keys.NewKey:
+    """A key made by the merchant through the API."""
+    return keys.create(uow, merchant=get_merchant(uow, merchant_id=scope.merchant_id), livemode=livemode, name=name,
+                       actor=acting_key(uow), asked_in_livemode=scope.livemode)
+
+
 def acting_key(uow: UnitOfWork) -> str:
     """Who acts in this request, for the audit log: the API key by its visible prefix."""
     key = uow.session.info.get("api_key")
@@ -139,6 +141,7 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
     if row is None:
         raise Unauthorized("This API key is unknown or revoked.")
     uow.session.info["merchant"], uow.session.info["api_key"] = row.Merchant, row.ApiKey
+    keys.note_use(uow, row.ApiKey)
     return Scope(merchant_id=row.Merchant.id, livemode=row.ApiKey.livemode)
 
 

@@ -44,9 +44,11 @@ CONSUMER_MAIL = {
 }
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.
-# A requested change of a money setting and its outcome: the contact address hears of each,
-# so a stolen key cannot quietly raise a limit or redirect payouts.
-MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant", "merchant.change_": "merchant_change"}
+# A requested change of a money setting and its outcome, a key made or revoked: the contact
+# address hears of each, so a stolen key cannot quietly raise a limit, redirect payouts or
+# make itself a spare.
+MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant", "merchant.change_": "merchant_change",
+                          "api_key.": "api_key_change"}
 # Mails whose payload holds a secret link, blanked once delivered.
 SECRET_LINKS = {"portal_sign_in"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.

@@ -52,7 +52,10 @@ def authenticate() -> None:
     """before_request of every merchant API blueprint."""
     header = request.headers.get("Authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else None
-    g.scope = current_app.extensions["bnpl.authenticator"](current_uow(), api_key=key)
+    uow = current_uow()
+    g.scope = current_app.extensions["bnpl.authenticator"](uow, api_key=key)
+    if uow.session.dirty:  # the key's last use, noted at most once a minute: kept even if the request fails
+        uow.commit()
 
 
 def current_scope() -> Scope:

@@ -1,0 +1,129 @@
+"""API keys as a resource: made, listed and revoked by the merchant (or the operator).
+
+Keys of one mode manage that mode's keys: a test key never sees or revokes a live key. A live
+key is made only for a webshop the provider approved, and only with a live key (the first one
+comes from the back office or the command line at approval): a test key, which lives in
+development setups and CI, can then never mint access to real money. Every creation and
+revocation is in the audit log and mailed to the contact address (api_key.* events).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bnpl import pagination
+from bnpl.audit import service as audit
+from bnpl.errors import Conflict, DomainError, NotFound
+from bnpl.events import service as events
+from bnpl.merchants.models import ApiKey, Merchant
+from bnpl.tenancy import Scope
+from bnpl.uow import UnitOfWork
+
+# last_used_at is written at most this often per key: a write on every call would cost
+# each request a statement and serialise a busy shop's calls on one row.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class NotApproved(DomainError):
+    status, slug, title = 403, "not-approved", "Live keys need an approved webshop"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str  # shown once
+
+    def __getattr__(self, name):  # the schema reads the key's fields through it
+        return getattr(self.key, name)
+
+
+def issue(uow: UnitOfWork, *, merchant: Merchant, livemode: bool, name: str | None = None) -> NewKey:
+    """A new key; the plain key is returned once and never stored."""
+    secret = ApiKey.generate(livemode)
+    key = ApiKey(merchant=merchant, livemode=livemode, key_hash=ApiKey.hash(secret), prefix=secret[:14],
+                 created_at=uow.now(), name=name)
+    uow.session.add(key)
+    uow.session.flush()
+    return NewKey(key, secret)
+
+
+def create(uow: UnitOfWork, *, merchant: Merchant, livemode: bool, name: str | None, actor: str,
+           asked_in_livemode: bool | None = None) -> NewKey:
+    """A key made on request (API, command line, back office)."""
+    if livemode and not merchant.approved:
+        raise NotApproved("Live keys are made once the provider has approved your webshop (its legal name, "
+                          "address and VAT number checked). Until then, use test keys.")
+    if livemode and asked_in_livemode is False:
+        raise NotApproved("A live key is made with a live key; the first one comes from the provider at approval.")
+    made = issue(uow, merchant=merchant, livemode=livemode, name=name)
+    _tell(uow, made.key, "api_key.created", actor)
+    return made
+
+
+def list_keys(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int):
+    """The keys of this mode, newest first, revoked ones too (with when)."""
+    query = select(ApiKey).where(ApiKey.merchant_id == scope.merchant_id, ApiKey.livemode == scope.livemode)
+    return pagination.page(uow.session, query, created_col=ApiKey.created_at, id_col=ApiKey.id, cursor=cursor,
+                           limit=limit)
+
+
+def revoke(uow: UnitOfWork, *, scope: Scope, key_id: str, actor: str) -> ApiKey:
+    """Revoke one of this mode's keys; it fails from the next request on. The last working key
+    stays: without it the webshop could not make another."""
+    key = _key_of(uow, scope, key_id)
+    if key.revoked_at is None:
+        if _working_keys(uow, scope) <= 1:
+            raise Conflict("This is your last working key in this mode: create another key first, "
+                           "then revoke this one.")
+        _revoke(uow, key, actor)
+    return key
+
+
+def revoke_by_operator(uow: UnitOfWork, *, ref: str, actor: str) -> ApiKey:
+    """The command line's revocation, by key id or visible prefix; even the last key."""
+    found = [key] if (key := uow.session.get(ApiKey, ref)) else list(
+        uow.session.scalars(select(ApiKey).where(ApiKey.prefix == ref)))
+    if not found:
+        raise NotFound(f"No API key with id or prefix {ref!r}.")
+    if len(found) > 1:
+        raise Conflict(f"{len(found)} keys start with {ref!r}: name the one by its id (key_…).")
+    key = found[0]
+    if key.revoked_at is None:
+        _revoke(uow, key, actor)
+    return key
+
+
+def _revoke(uow, key: ApiKey, actor: str) -> None:
+    key.revoked_at = uow.now()
+    _tell(uow, key, "api_key.revoked", actor)
+
+
+def _key_of(uow, scope: Scope, key_id: str) -> ApiKey:
+    key = uow.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.merchant_id == scope.merchant_id,
+                                                  ApiKey.livemode == scope.livemode).with_for_update())
+    if key is None:
+        raise NotFound(f"No API key {key_id}.")
+    return key
+
+
+def _working_keys(uow, scope: Scope) -> int:
+    return uow.session.scalar(select(func.count()).select_from(ApiKey).where(
+        ApiKey.merchant_id == scope.merchant_id, ApiKey.livemode == scope.livemode, ApiKey.revoked_at.is_(None)))
+
+
+def note_use(uow: UnitOfWork, key: ApiKey) -> None:
+    """Remember that the key was used now, to the minute (LAST_USED_PRECISION)."""
+    now = uow.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        key.last_used_at = now
+
+
+def _tell(uow, key: ApiKey, event_type: str, actor: str) -> None:
+    data = {"id": key.id, "object": "api_key", "name": key.name, "prefix": key.prefix, "livemode": key.livemode,
+            "created_at": key.created_at.isoformat(),
+            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+    audit.record(uow, actor=actor, action=event_type, merchant_id=key.merchant_id, key_id=key.id,
+                 prefix=key.prefix, livemode=key.livemode)
+    events.record(uow, scope=Scope(key.merchant_id, key.livemode), type=event_type, subject_id=key.id, data=data)
