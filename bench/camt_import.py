@@ -383,8 +383,8 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
             import tracemalloc
             tracemalloc.start()
         with Meter() as meter:
-            statement = camt.parse(data)
-        out = {**meter.as_dict(), "transactions": len(statement.transactions)}
+            statements = camt.parse(data)
+        out = {**meter.as_dict(), "transactions": sum(len(s.transactions) for s in statements)}
         if traced:
             out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
         return {**out, "rss_before_mb": rss_before, "peak_rss_mb": _peak_mb(), "ru_maxrss_mb": _ru_maxrss_mb()}

@@ -63,6 +63,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
     wire()
+    load_models()  # every table known: a flush that touches one table resolves its foreign keys
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     return Services(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),

@@ -313,16 +313,15 @@ def payments():
 @payments.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def payments_import(file):
-    """Book a CAMT.053 bank statement; importing it again books nothing new."""
+    """Book a bank statement (CAMT.053, CAMT.054 or MT940); importing it again books nothing
+    new. Prints what became of every entry; fails only when nothing could be read."""
     from pathlib import Path
 
-    from bnpl.payments.camt import StatementError
     from bnpl.payments.jobs import import_statement_file
 
-    try:
-        summary = import_statement_file(_services(), Path(file).read_bytes())
-    except StatementError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+    summary = import_statement_file(_services(), Path(file).read_bytes())
+    if summary.nothing_read:
+        raise click.ClickException(f"{file}: {summary}")
     click.echo(str(summary))
 
 

@@ -88,6 +88,8 @@ class Settings:
     # cross a payment that already arrived).
     statement_max_age_working_days: int = 2
     stale_statements: str = "refuse"  # refuse | warn
+    # A folder the scheduler imports bank statements from (processed/ and failed/ beneath it).
+    statement_inbox: Path | None = None
     disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
     consumer_extension_days: int = 14  # the consumer's one free extension; 0: none offered
     # Proxies in front (a TLS terminator): how many X-Forwarded-For hops to believe, so rate
@@ -130,6 +132,7 @@ class Settings:
             payment_provider=_choice(env, "BNPL_PAYMENT_PROVIDER", ("local",), "local"),
             statement_max_age_working_days=_int(env, "BNPL_STATEMENT_MAX_AGE_WORKING_DAYS", 2),
             stale_statements=_choice(env, "BNPL_STALE_STATEMENTS", ("refuse", "warn"), "refuse"),
+            statement_inbox=Path(env["BNPL_STATEMENT_INBOX"]) if env.get("BNPL_STATEMENT_INBOX") else None,
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),

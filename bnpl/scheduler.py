@@ -21,6 +21,8 @@ log = logging.getLogger("bnpl.scheduler")
 DUNNING_AT = (7, 0)  # local time: reminders arrive in the morning, after the night's bank statement
 # The renderer's pass: a mail whose PDF is not stored yet waits for it (notifications.PDF_WAIT).
 RENDER_EVERY_SECONDS = 5
+# Bank statements dropped in BNPL_STATEMENT_INBOX: read well before the morning's dunning run.
+STATEMENT_INBOX_EVERY_SECONDS = 180
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ def jobs(settings) -> list[Job]:
     from bnpl.dunning.jobs import check_payment_plans, run_dunning
     from bnpl.documents.jobs import render_documents
     from bnpl.notifications.jobs import deliver_outbox
+    from bnpl.payments.jobs import import_inbox
     from bnpl.returns.jobs import flag_overdue_returns
 
     tz = ZoneInfo(settings.timezone)
@@ -48,6 +51,7 @@ def jobs(settings) -> list[Job]:
         Job("outbox", deliver_outbox, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
         Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
+        Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),
     ]
 
 
@@ -70,7 +74,7 @@ def _catch_up(job: Job, tz: ZoneInfo) -> dict:
     now = datetime.now(tz)
     if job.id == "dunning" and (now.hour, now.minute) >= DUNNING_AT:
         return {"next_run_time": now}
-    if job.id == "documents":
+    if job.id in ("documents", "statements"):  # statements: before a dunning pass caught up later
         return {"next_run_time": now}
     return {}
 

@@ -19,10 +19,11 @@ from tests.payments.flows import ship
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def test_it_runs_dunning_daily_the_outbox_every_few_seconds_and_deadlines_hourly(services):
+def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and_the_statement_inbox(services):
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
-    assert set(jobs) == {"dunning", "outbox", "documents", "deadlines"}
+    assert set(jobs) == {"dunning", "outbox", "documents", "deadlines", "statements"}
+    assert jobs["statements"].trigger.interval.total_seconds() == 180  # every few minutes
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval.total_seconds() == 5
     assert jobs["documents"].trigger.interval.total_seconds() == 5  # mails with a PDF wait for it

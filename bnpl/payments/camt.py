@@ -1,92 +1,95 @@
-"""Reading a CAMT.053 bank statement (ISO 20022 BankToCustomerStatement) with lxml.
+"""Reading ISO 20022 bank-to-customer messages with lxml: CAMT.053 statements and CAMT.054
+debit/credit notifications, versions .001.02 to .001.08, which share the paths read here.
 
-Only what booking needs is read: each credited or debited transaction with its amount,
-booking date, the bank's reference (our key against importing it twice), the payer, and the
-remittance information (a structured creditor reference, or free text). Versions .001.02
-to .001.08 share these paths. A file that is not a readable statement raises
-``StatementError`` before anything is booked.
+Every statement (Stmt) or notification (Ntfctn) of a file is read, each entry as the parser
+reaches it and then dropped from the tree, so a file of 100,000 entries never sits in memory
+whole. A batch entry gives one transaction per TxDtls that carries its own amount. An entry
+that cannot be read (no amount, no booking date) comes back with its problem, so the others
+are still booked; only a file that is not such a message at all raises ``StatementError``.
 """
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0[2-8]$")
+from bnpl.payments.statements import Statement, StatementError, Transaction, keyed
+
+__all__ = ["Statement", "StatementError", "Transaction", "parse"]
+
+NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.0[2-8]$")
+_REPORTS = {"3": ("c:BkToCstmrStmt", "Stmt", "camt.053"), "4": ("c:BkToCstmrDbtCdtNtfctn", "Ntfctn", "camt.054")}
 
 
-class StatementError(ValueError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    reference: str  # unique per bank account: the key against importing twice
-    amount_cents: int  # positive: money in; negative: money out
-    currency: str
-    booked_on: date
-    payer_name: str | None
-    payer_iban: str | None
-    structured_reference: str | None
-    text: str
-    is_return: bool  # a direct debit the payer's bank sent back (an R-transaction)
-    return_reason: str | None = None
-    end_to_end_id: str | None = None  # ours, on our own debits and transfers
-
-
-@dataclass(frozen=True)
-class Statement:
-    id: str
-    account_iban: str | None
-    currency: str
-    transactions: list[Transaction]
-
-
-def parse(data: bytes) -> Statement:
-    """Read the first statement of the file. Entries are read as the parser reaches them and
-    then dropped from the tree, so a statement of 100,000 entries never sits in memory whole."""
+def parse(data: bytes) -> list[Statement]:
+    """Every statement of the file, in the order the bank wrote them."""
     entries = etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}Ntry", resolve_entities=False,
                               no_network=True, huge_tree=True)
-    statement, transactions = None, []
+    reader = _Reader()
     try:
         for _, entry in entries:
-            if statement is None:
-                statement = _statement(entry.getroottree().getroot())
-            if entry.getparent() is statement.element:
-                transactions += _entry(entry, statement.ns)
+            reader.add(entry)
             _drop(entry)
     except etree.XMLSyntaxError as exc:
         raise StatementError(f"Not well-formed XML: {exc}") from None
-    statement = statement or _statement(entries.root)
-    currency = statement.currency or (transactions[0].currency if transactions else "EUR")
-    return Statement(id=statement.id, account_iban=statement.account_iban, currency=currency,
-                     transactions=transactions)
+    return reader.finish(entries.root)
 
 
-@dataclass(frozen=True)
-class _Header:
-    element: object  # the first Stmt: entries of any later one are not read
-    ns: dict
-    id: str
-    account_iban: str | None
-    currency: str | None
+class _Reader:
+    """Collects entries per statement: a new parent element is a new statement."""
+
+    def __init__(self):
+        self.kind = None
+        self.statements: list[tuple[_Header, list[Transaction]]] = []
+
+    def add(self, entry) -> None:
+        parent = entry.getparent()
+        if not self.statements or self.statements[-1][0].element is not parent:
+            self.kind = self.kind or _kind(entry.getroottree().getroot())
+            if parent.tag != f"{{{self.kind.ns['c']}}}{self.kind.element}":
+                return  # an Ntry somewhere else is no entry of a statement
+            self.statements.append((_Header(parent, self.kind.ns), []))
+        self.statements[-1][1].extend(_entry(entry, self.kind.ns))
+
+    def finish(self, root) -> list[Statement]:
+        kind = self.kind or _kind(root)
+        read = {id(header.element) for header, _ in self.statements}
+        empty = [(_Header(s, kind.ns), []) for s in root.findall(f"{kind.path}/c:{kind.element}", kind.ns)
+                 if id(s) not in read]
+        if not self.statements and not empty:
+            raise StatementError(f"The file has no statement ({kind.path[2:]}/{kind.element}).")
+        return [_statement(header, transactions, kind.format) for header, transactions in self.statements + empty]
 
 
-def _statement(root) -> _Header:
-    """The statement's own fields, read when its first entry is complete (they come before it)."""
+class _Kind:
+    def __init__(self, namespace: str, number: str):
+        self.ns = {"c": namespace}
+        self.path, self.element, self.format = _REPORTS[number]
+
+
+def _kind(root) -> _Kind:
     namespace = etree.QName(root).namespace or ""
-    if not NAMESPACE.match(namespace):
-        raise StatementError(f"Not a CAMT.053 statement (namespace {namespace or 'none'}).")
-    ns = {"c": namespace}
-    statement = root.find("c:BkToCstmrStmt/c:Stmt", ns)
-    if statement is None:
-        raise StatementError("The file has no statement (BkToCstmrStmt/Stmt).")
-    return _Header(element=statement, ns=ns, id=_text(statement, "c:Id", ns) or "",
-                   account_iban=_text(statement, "c:Acct/c:Id/c:IBAN", ns), currency=_text(statement, "c:Acct/c:Ccy", ns))
+    found = NAMESPACE.match(namespace)
+    if not found:
+        raise StatementError(f"Not a CAMT.053 statement or CAMT.054 notification (namespace {namespace or 'none'}).")
+    return _Kind(namespace, found.group(1))
+
+
+class _Header:
+    def __init__(self, element, ns):
+        self.element = element
+        self.id = _text(element, "c:Id", ns) or ""
+        self.account = _text(element, "c:Acct/c:Id/c:IBAN", ns) or _text(element, "c:Acct/c:Id/c:Othr/c:Id", ns)
+        self.currency = _text(element, "c:Acct/c:Ccy", ns)
+
+
+def _statement(header: _Header, transactions: list[Transaction], format: str) -> Statement:
+    currency = header.currency or (transactions[0].currency if transactions else "EUR")
+    return Statement(id=header.id, account_iban=header.account, currency=currency,
+                     transactions=keyed(header.account, transactions), format=format)
 
 
 def _drop(entry) -> None:
@@ -99,49 +102,61 @@ def _drop(entry) -> None:
 
 def _entry(entry, ns) -> list[Transaction]:
     """An entry is one booking; a batch entry carries several transactions (TxDtls)."""
-    if (_text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns) or "BOOK") != "BOOK":
-        return []  # pending or informational: not money yet
-    booked_on = _date(_text(entry, "c:BookgDt/c:Dt", ns) or _text(entry, "c:BookgDt/c:DtTm", ns, 10))
+    pending = (_text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns) or "BOOK") != "BOOK"
+    booked_on, problem = _booking_date(entry, ns)
     details = entry.findall("c:NtryDtls/c:TxDtls", ns)
     entry_reference = _text(entry, "c:AcctSvcrRef", ns) or _text(entry, "c:NtryRef", ns)
-    if not details:
-        details = [entry]
-    batch = len(details) > 1
-    return [_transaction(entry, detail, ns, booked_on, batch=batch,
-                         reference=_text(detail, "c:Refs/c:AcctSvcrRef", ns)
-                         or (f"{entry_reference}/{i}" if batch else entry_reference))
-            for i, detail in enumerate(details)]
+    if len(details) > 1 and all(_own_amount(d, ns) is not None for d in details):
+        return [_transaction(entry, detail, ns, booked_on, pending, problem, amount=_own_amount(detail, ns),
+                             reference=_text(detail, "c:Refs/c:AcctSvcrRef", ns)
+                             or (f"{entry_reference}/{i}" if entry_reference else None))
+                for i, detail in enumerate(details)]
+    # One transaction, or a batch whose parts carry no amount: the entry is the transaction,
+    # with what was booked on the account (a detail's amount may be the one instructed).
+    detail = details[0] if len(details) == 1 else entry
+    return [_transaction(entry, detail, ns, booked_on, pending, problem, amount=entry.find("c:Amt", ns),
+                         reference=_text(detail, "c:Refs/c:AcctSvcrRef", ns) or entry_reference,
+                         texts=details if len(details) > 1 else None)]
 
 
-def _amount(entry, detail, ns, *, batch: bool):
-    """A transaction's own amount; the entry's amount only when the entry is that transaction."""
+def _own_amount(detail, ns):
     node = detail.find("c:AmtDtls/c:TxAmt/c:Amt", ns)
-    if node is None and detail is not entry:
-        node = detail.find("c:Amt", ns)
-    if node is None and not batch:
-        node = entry.find("c:Amt", ns)
-    return node
+    return node if node is not None else detail.find("c:Amt", ns)
 
 
-def _transaction(entry, detail, ns, booked_on: date, *, batch: bool, reference: str | None) -> Transaction:
-    amount_node = _amount(entry, detail, ns, batch=batch)
-    if amount_node is None or not reference:
-        raise StatementError(f"An entry lacks its amount or reference (entry {reference or '?'}).")
+def _booking_date(entry, ns) -> tuple[date | None, str | None]:
+    value = _text(entry, "c:BookgDt/c:Dt", ns) or _text(entry, "c:BookgDt/c:DtTm", ns, 10)
+    try:
+        return date.fromisoformat(value or ""), None
+    except ValueError:
+        return None, f"no valid booking date ({value!r})"
+
+
+def _transaction(entry, detail, ns, booked_on, pending: bool, problem: str | None, *, amount,
+                 reference: str | None, texts=None) -> Transaction:
     credit = (_text(detail, "c:CdtDbtInd", ns) or _text(entry, "c:CdtDbtInd", ns)) == "CRDT"
-    reversal = _text(entry, "c:RvslInd", ns) == "true"
-    cents = _cents(amount_node.text)
-    is_return = detail.find("c:RtrInf", ns) is not None or reversal
-    party = "c:RltdPties/c:Dbtr" if credit else "c:RltdPties/c:Cdtr"
-    account = "c:RltdPties/c:DbtrAcct" if credit else "c:RltdPties/c:CdtrAcct"
+    cents, amount_problem = _cents(amount.text if amount is not None else None)
+    party, account = ("c:RltdPties/c:Dbtr", "c:RltdPties/c:DbtrAcct") if credit else (
+        "c:RltdPties/c:Cdtr", "c:RltdPties/c:CdtrAcct")
     return Transaction(
         reference=reference, amount_cents=cents if credit else -cents,
-        currency=amount_node.get("Ccy", ""), booked_on=booked_on,
+        currency=amount.get("Ccy", "") if amount is not None else "", booked_on=booked_on,
         payer_name=_text(detail, f"{party}/c:Nm", ns) or _text(detail, f"{party}/c:Pty/c:Nm", ns),
         payer_iban=_text(detail, f"{account}/c:Id/c:IBAN", ns),
         structured_reference=_text(detail, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns),
-        text=" ".join(t.text.strip() for t in detail.findall("c:RmtInf/c:Ustrd", ns) if t.text),
-        is_return=is_return, return_reason=_text(detail, "c:RtrInf/c:Rsn/c:Cd", ns),
-        end_to_end_id=_end_to_end(_text(detail, "c:Refs/c:EndToEndId", ns)))
+        text=_remittance(entry, texts or [detail], ns),
+        is_return=detail.find("c:RtrInf", ns) is not None or _text(entry, "c:RvslInd", ns) in ("true", "1"),
+        return_reason=_text(detail, "c:RtrInf/c:Rsn/c:Cd", ns) or _text(detail, "c:RtrInf/c:Rsn/c:Prtry", ns),
+        end_to_end_id=_end_to_end(_text(detail, "c:Refs/c:EndToEndId", ns)),
+        pending=pending, problem=problem or amount_problem)
+
+
+def _remittance(entry, details, ns) -> str:
+    """The free text: the Ustrd lines as the payer split them, else what the bank added."""
+    lines = [t.text.strip() for d in details for t in d.findall("c:RmtInf/c:Ustrd", ns) if t.text]
+    if not lines:
+        lines = [t for t in (*(_text(d, "c:AddtlTxInf", ns) for d in details), _text(entry, "c:AddtlNtryInf", ns)) if t]
+    return " ".join(lines)
 
 
 def _end_to_end(value: str | None) -> str | None:
@@ -156,18 +171,12 @@ def _text(node, path: str, ns, length: int | None = None) -> str | None:
     return value[:length] if length else value
 
 
-def _date(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        raise StatementError(f"An entry has no valid booking date ({value!r}).") from None
-
-
-def _cents(value: str | None) -> int:
+def _cents(value: str | None) -> tuple[int, str | None]:
+    """(cents, None), or (0, why) for what is not a positive amount in cents."""
     try:
         amount = Decimal((value or "").strip())
     except InvalidOperation:
-        raise StatementError(f"Not an amount: {value!r}.") from None
+        return 0, f"not an amount: {value!r}"
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise StatementError(f"Not an amount in cents: {value!r}.")
-    return int(amount * 100)
+        return 0, f"not an amount in cents: {value!r}"
+    return int(amount * 100), None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from schwifty import IBAN
@@ -18,10 +18,12 @@ from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
-from bnpl.payments import camt, sepa, states
+from bnpl.money import Money
+from bnpl.payments import camt, mt940, sepa, states
 from bnpl.risk import service as risk
 from bnpl.payments.models import (BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund,
                                   StatementImport)
+from bnpl.payments.statements import Statement, StatementError, Transaction
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -30,30 +32,65 @@ RF_IN_TEXT = re.compile(r"\bRF\s?\d{2}(?:\s?[A-Z0-9]){1,21}")
 NUMBER_IN_TEXT = re.compile(r"\b(?:TEST-)?\d{4}-\d{6}\b")
 
 
-@dataclass(frozen=True)
-class ImportSummary:
+@dataclass
+class StatementSummary:
+    """What became of every entry of one statement, and why for those not booked."""
+
     statement_id: str
-    counts: Counter  # booked, proposed, unmatched, ignored, already imported
+    account: str | None = None
+    format: str = "camt.053"
+    counts: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # "ignored: …" and "refused: …", one per entry
+
+    ORDER = ("booked", "proposed", "refund owed", "unmatched", "ignored", "refused", "already imported")
+
+    def add(self, other: "StatementSummary") -> None:
+        self.counts += other.counts
+        self.notes += other.notes
 
     def __str__(self) -> str:
-        order = ("booked", "proposed", "unmatched", "ignored", "already imported")
-        return f"Statement {self.statement_id or '(no id)'}: " + ", ".join(f"{self.counts[k]} {k}" for k in order)
+        head = (f"Statement {self.statement_id or '(no id)'} ({self.format}, {self.account or 'account not named'}): "
+                + ", ".join(f"{self.counts[k]} {k}" for k in self.ORDER))
+        return "\n".join([head] + [f"  {note}" for note in self.notes])
+
+
+@dataclass
+class ImportSummary:
+    statements: list[StatementSummary]
+    error: str | None = None  # why the file could not be read at all
+
+    @property
+    def counts(self) -> Counter:
+        return sum((s.counts for s in self.statements), Counter())
+
+    @property
+    def nothing_read(self) -> bool:
+        """The file could not be read, or it holds entries and every one was refused."""
+        counts = self.counts
+        return self.error is not None or (sum(counts.values()) > 0 and counts["refused"] == sum(counts.values()))
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"Nothing was read: {self.error}"
+        return "\n".join(str(s) for s in self.statements) or "The file holds no statement."
 
 
 def import_statement(uow: UnitOfWork, *, data: bytes) -> ImportSummary:
-    """Book a CAMT.053 statement in the caller's transaction (jobs.import_statement_file
-    books a large one in chunks). Raises camt.StatementError, booking nothing, on a bad file."""
-    statement = read_statement(uow, data=data)
-    counts = book_transactions(uow, statement=statement, transactions=statement.transactions)
-    record_import(uow, statement=statement)
-    return ImportSummary(statement.id, counts)
+    """Book every statement of a file (CAMT.053, CAMT.054 or MT940) in the caller's transaction
+    (jobs.import_statement_file books a large one in chunks). Raises StatementError, booking
+    nothing, on a file that cannot be read at all."""
+    summaries = []
+    for statement in read_statements(uow, data=data):
+        summaries.append(book_transactions(uow, statement=statement, transactions=statement.transactions))
+        record_import(uow, statement=statement)
+    return ImportSummary(summaries)
 
 
-def record_import(uow: UnitOfWork, *, statement: camt.Statement) -> None:
+def record_import(uow: UnitOfWork, *, statement: Statement) -> None:
     """Note that a statement was read in full (dunning checks how recent the newest is)."""
-    uow.session.add(StatementImport(statement_id=statement.id, entries=len(statement.transactions),
-                                    latest_booking_on=max((t.booked_on for t in statement.transactions), default=None),
-                                    imported_at=uow.now()))
+    days = [t.booked_on for t in statement.transactions if t.booked_on and not t.pending]
+    uow.session.add(StatementImport(statement_id=statement.id[:140], entries=len(statement.transactions),
+                                    latest_booking_on=max(days, default=None), imported_at=uow.now()))
 
 
 def statements_known_through(uow: UnitOfWork) -> date | None:
@@ -75,50 +112,76 @@ def invoices_with_proposals(uow: UnitOfWork, *, invoice_ids: list[str]) -> set[s
     return found
 
 
-def read_statement(uow: UnitOfWork, *, data: bytes) -> camt.Statement:
-    """Parse and check a whole statement before anything of it is booked."""
-    statement = camt.parse(data)
-    _check_currency(uow, statement)
-    return statement
+def read_statements(uow: UnitOfWork, *, data: bytes) -> list[Statement]:
+    """Every statement of a file, whichever of the formats banks send it is in."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"<":
+        return camt.parse(data)
+    if mt940.looks_like(data):
+        return mt940.parse(data)
+    raise StatementError("Not a bank statement: a CAMT.053, CAMT.054 or MT940 file was expected.")
 
 
-def book_transactions(uow: UnitOfWork, *, statement: camt.Statement,
-                      transactions: list[camt.Transaction]) -> Counter:
+def book_transactions(uow: UnitOfWork, *, statement: Statement,
+                      transactions: list[Transaction]) -> StatementSummary:
     """Match each credit to its invoice (RF reference, then the invoice number in the text),
     propose a match by amount and name for a person to confirm, keep the rest unmatched;
-    what was imported before is recognised by its bank reference and booked no second time.
+    what was imported before is recognised by its fingerprint and booked no second time.
+    An entry that cannot be booked is refused with why; the others are booked all the same.
     Lookups and writes go per batch, not per entry: a statement has 100,000 of them."""
-    counts: Counter = Counter()
-    fresh = _not_yet_imported(uow, transactions, counts)
+    summary = StatementSummary(statement.id, statement.account_iban, statement.format)
+    bookable = [t for t in transactions if not _set_aside(uow, statement, t, summary)]
+    fresh = _not_yet_imported(uow, bookable, summary.counts)
     batch = _Batch(uow, statement.id, fresh)
     for transaction in fresh:
-        counts[batch.book(transaction)] += 1
+        status = batch.book(transaction)
+        summary.counts[status] += 1
+        if status == IGNORED:
+            summary.notes.append(f"ignored: {transaction.describe()}: {batch.payments[-1]['note']}")
     batch.write()
-    return counts
+    return summary
 
 
-def _not_yet_imported(uow, transactions: list[camt.Transaction], counts: Counter) -> list[camt.Transaction]:
-    seen = _already_imported(uow, [_external_id(t) for t in transactions])
+def _set_aside(uow, statement: Statement, transaction: Transaction, summary: StatementSummary) -> bool:
+    """Entries that are not money to book, each counted with why."""
+    why = transaction.problem or _foreign(uow, statement, transaction)
+    if why:
+        summary.counts["refused"] += 1
+        summary.notes.append(f"refused: {transaction.describe()}: {why}")
+    elif transaction.pending:
+        summary.counts["ignored"] += 1
+        summary.notes.append(f"ignored: {transaction.describe()}: pending at the bank, not booked yet")
+    return bool(why) or transaction.pending
+
+
+def _foreign(uow, statement: Statement, transaction: Transaction) -> str | None:
+    books = uow.settings.currencies
+    for currency, what in ((statement.currency, "the account is"), (transaction.currency, "the amount is")):
+        if currency not in books:
+            return f"{what} in {currency or 'no currency'}; this provider books {', '.join(books)} (not converted)"
+    return None
+
+
+def _not_yet_imported(uow, transactions: list[Transaction], counts: Counter) -> list[Transaction]:
+    seen = _already_imported(uow, [key for t in transactions for key in _known_as(t)])
     fresh = []
     for transaction in transactions:
-        if _external_id(transaction) in seen:
+        if any(key in seen for key in _known_as(transaction)):
             counts["already imported"] += 1
         else:
-            seen.add(_external_id(transaction))
+            seen.add(transaction.identity)
             fresh.append(transaction)
     return fresh
 
 
-def _external_id(transaction: camt.Transaction) -> str:
-    return f"camt:{transaction.reference}"
+def _known_as(transaction: Transaction) -> tuple[str, ...]:
+    """The fingerprint, and what an import before fingerprints stored: the bank's reference."""
+    legacy = f"camt:{transaction.reference}" if transaction.reference else None
+    return (transaction.identity, legacy) if legacy and legacy != transaction.identity else (transaction.identity,)
 
 
-def _check_currency(uow, statement: camt.Statement) -> None:
-    currencies = {statement.currency} | {t.currency for t in statement.transactions}
-    foreign = sorted(currencies - set(uow.settings.currencies))
-    if foreign:
-        raise camt.StatementError(f"The statement is in {', '.join(foreign)}; this provider books "
-                                  f"{', '.join(uow.settings.currencies)}. Nothing was booked.")
+def _external_id(transaction: Transaction) -> str:
+    return transaction.identity
 
 
 def _already_imported(uow, external_ids: list[str]) -> set[str]:
@@ -133,7 +196,7 @@ class _Batch:
     """Booking a batch of transactions: everything they may match is read up front, and the
     payments written, applied and announced together at the end."""
 
-    def __init__(self, uow, statement_id: str, transactions: list[camt.Transaction]):
+    def __init__(self, uow, statement_id: str, transactions: list[Transaction]):
         self.uow, self.statement_id, self.now = uow, statement_id, uow.now()
         money_in = [t for t in transactions if t.amount_cents > 0 or t.is_return]
         self.matches = _Matches(uow, money_in)
@@ -143,13 +206,14 @@ class _Batch:
                         if r.status == states.REFUND_SUBMITTED}
         self.payments: list[dict] = []
         self.to_apply: list[invoice_ledger.PaymentToApply] = []
+        self.owing: dict[str, int] = {}  # what each matched invoice still owes, this batch included
 
     def _paid(self, invoice) -> int:
         """Paid on the invoice so far, this batch included (a collection and its return
         can be on one statement)."""
         return invoice.paid_cents + sum(p.amount for p in self.to_apply if p.invoice_id == invoice.id)
 
-    def book(self, transaction: camt.Transaction) -> str:
+    def book(self, transaction: Transaction) -> str:
         if transaction.amount_cents < 0 and not transaction.is_return:
             return self._money_out(transaction)
         status, note, invoice, matched_by = self._classify(transaction)
@@ -160,11 +224,22 @@ class _Batch:
                 debit.status = states.DEBIT.next(debit.status, "return" if transaction.is_return else "collect",
                                                  subject=f"Direct debit {debit.end_to_end_id}")
             method = "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
+        note = self._excess(invoice, transaction) if status == BOOKED else note
         self._payment(transaction, status=status, note=note, invoice=invoice, matched_by=matched_by,
                       method=method, remittance=transaction.structured_reference or transaction.text or None)
-        return status
+        return "refund owed" if status == BOOKED and note else status
 
-    def _classify(self, transaction: camt.Transaction):
+    def _excess(self, invoice, transaction: Transaction) -> str | None:
+        """Money beyond what the invoice still owes (paid twice, paid too much, paid after it was
+        credited) is a refund owed: the refunds export pays it back to the payer's account."""
+        owing = self.owing.get(invoice.id, invoice.balance_cents)
+        self.owing[invoice.id] = max(owing - transaction.amount_cents, 0)
+        excess = transaction.amount_cents - owing
+        if excess <= 0:
+            return None
+        return f"{Money(excess, transaction.currency).format()} more than invoice {invoice.number} owed: a refund is owed"
+
+    def _classify(self, transaction: Transaction):
         """(status, note, invoice, matched_by) for one transaction of a statement."""
         invoice, matched_by = self.matches.of(transaction)
         if invoice is None:
@@ -175,7 +250,7 @@ class _Batch:
             return PROPOSED, "same amount and name: a person confirms", invoice, matched_by
         return BOOKED, None, invoice, matched_by
 
-    def _money_out(self, transaction: camt.Transaction) -> str:
+    def _money_out(self, transaction: Transaction) -> str:
         """Money leaving the provider's account: a refund we sent is now paid; anything else
         (a payout, bank costs) is not a consumer's payment and is kept as ignored."""
         refund = self.refunds.pop(transaction.end_to_end_id, None)
@@ -190,7 +265,7 @@ class _Batch:
                       scope=Scope(refund.merchant_id, refund.livemode))
         return BOOKED
 
-    def _payment(self, transaction: camt.Transaction, *, status: str, method: str, remittance: str | None,
+    def _payment(self, transaction: Transaction, *, status: str, method: str, remittance: str | None,
                  note: str | None = None, matched_by: str | None = None, invoice=None,
                  invoice_id: str | None = None, scope: Scope | None = None) -> None:
         invoice_id, scope = (invoice.id, invoice.scope) if invoice else (invoice_id, scope)
@@ -232,9 +307,9 @@ class _Matches:
     reference or invoice number in its text, else a proposal by amount and name. Every
     invoice they name is read at once."""
 
-    def __init__(self, uow, transactions: list[camt.Transaction]):
-        self.references = {t.reference: _references_in(t) for t in transactions}
-        self.numbers = {t.reference: NUMBER_IN_TEXT.findall(t.text.upper()) for t in transactions}
+    def __init__(self, uow, transactions: list[Transaction]):
+        self.references = {t.identity: _references_in(t) for t in transactions}
+        self.numbers = {t.identity: _numbers_in(t) for t in transactions}
         self.named = invoice_queries.payable_invoices(
             uow, references=[r for found in self.references.values() for r in found],
             numbers=[n for found in self.numbers.values() for n in found])
@@ -243,7 +318,7 @@ class _Matches:
         for candidate in invoice_queries.payable_by_amount(uow, amounts=[t.amount_cents for t in unnamed]):
             self.by_amount.setdefault(candidate.balance_cents, []).append(candidate)
 
-    def of(self, transaction: camt.Transaction):
+    def of(self, transaction: Transaction):
         invoice, matched_by = self._named(transaction)
         if invoice is None and transaction.amount_cents > 0 and transaction.payer_name:
             named = [c for c in self.by_amount.get(transaction.amount_cents, [])
@@ -252,23 +327,30 @@ class _Matches:
                 return named[0], "amount_and_name"
         return invoice, matched_by
 
-    def _named(self, transaction: camt.Transaction):
-        for reference in self.references[transaction.reference]:
+    def _named(self, transaction: Transaction):
+        for reference in self.references[transaction.identity]:
             if reference in self.named:
                 return self.named[reference], "reference"
-        for number in self.numbers[transaction.reference]:
+        for number in self.numbers[transaction.identity]:
             if number in self.named:
                 return self.named[number], "invoice_number"
         return None, None
 
 
-def _references_in(transaction: camt.Transaction) -> list[str]:
+def _references_in(transaction: Transaction) -> list[str]:
     """The RF references a transaction may carry, in order of trust: the structured one,
     then those written in its text."""
     found = [_compact(transaction.structured_reference)] if transaction.structured_reference else []
     for written in RF_IN_TEXT.findall(transaction.text.upper()):
         found += _rf_candidates(_compact(written))
     return found
+
+
+def _numbers_in(transaction: Transaction) -> list[str]:
+    """Invoice numbers in the text, also where a payer's bank broke one over two lines
+    ("TEST-2026-" / "000001")."""
+    text = transaction.text.upper()
+    return list(dict.fromkeys(NUMBER_IN_TEXT.findall(text) + NUMBER_IN_TEXT.findall(re.sub(r"-\s+", "-", text))))
 
 
 def _rf_candidates(found: str) -> list[str]:

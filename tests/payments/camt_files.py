@@ -280,6 +280,17 @@ class _Maker:
         return node
 
 
+def combined(*documents: bytes) -> bytes:
+    """One file holding the statements of several (a bank's export of a period: one
+    statement per day)."""
+    first = etree.fromstring(documents[0])
+    report = first[0]
+    for other in documents[1:]:
+        for stmt in etree.fromstring(other)[0].findall("{*}Stmt"):
+            report.append(stmt)
+    return etree.tostring(first, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 # --- files that are not a statement -------------------------------------------------------
 
 def as_camt054(data: bytes) -> bytes:

@@ -1,5 +1,6 @@
-"""Reading a CAMT.053 bank statement (bnpl/payments/camt.py): what each booking becomes,
-and which files are refused before anything is booked."""
+"""Reading CAMT.053 statements and CAMT.054 notifications (bnpl/payments/camt.py): what each
+booking becomes, which single entries are refused (the others still read), and which files
+are refused whole."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,8 +14,12 @@ from tests.payments import camt_files as files
 RF = "RF19TEST2026000001"
 
 
+def transactions(data: bytes) -> list[camt.Transaction]:
+    return [t for statement in camt.parse(data) for t in statement.transactions]
+
+
 def only(data: bytes) -> camt.Transaction:
-    [transaction] = camt.parse(data).transactions
+    [transaction] = transactions(data)
     return transaction
 
 
@@ -24,7 +29,7 @@ def test_a_credit_transfer_with_a_structured_reference():
     entry = files.payment(1999, rf=RF, booked_on=date(2026, 11, 20))
     data = files.statement(entry, statement_id="STMT-2026-321")
 
-    parsed = camt.parse(data)
+    [parsed] = camt.parse(data)
 
     assert (parsed.id, parsed.account_iban, parsed.currency) == ("STMT-2026-321", files.OWN_IBAN, "EUR")
     assert parsed.transactions == [camt.Transaction(
@@ -59,7 +64,7 @@ def test_a_batch_entry_gives_each_transaction_its_own_amount_and_reference():
            files.Tx(75, text="Factuur TEST-2026-000003", name="Fatima el Amrani", iban="NL44RABO0123456789")]
     entry = files.batch(*txs)
 
-    parsed = camt.parse(files.statement(entry)).transactions
+    parsed = transactions(files.statement(entry))
 
     assert [t.amount_cents for t in parsed] == [1999, 4250, 75]
     assert [t.reference for t in parsed] == [tx.reference for tx in txs]
@@ -71,23 +76,23 @@ def test_a_batch_entry_gives_each_transaction_its_own_amount_and_reference():
 def test_a_batch_whose_transactions_carry_no_reference_of_their_own_numbers_them_under_the_entry():
     entry = files.batch(files.Tx(100, reference=None), files.Tx(200, reference=None))
 
-    parsed = camt.parse(files.statement(entry)).transactions
+    parsed = transactions(files.statement(entry))
 
     assert [t.reference for t in parsed] == [f"{entry.reference}/0", f"{entry.reference}/1"]
     assert [t.amount_cents for t in parsed] == [100, 200]
 
 
-def test_a_pending_entry_is_not_money_yet_and_is_skipped():
+def test_a_pending_entry_is_read_as_not_money_yet():
     booked = files.payment(1999, rf=RF)
     data = files.statement(files.payment(5000, text="nog onderweg", status="PDNG"), booked)
 
-    assert [t.reference for t in camt.parse(data).transactions] == [booked.transactions[0].reference]
+    assert [(t.amount_cents, t.pending) for t in transactions(data)] == [(5000, True), (1999, False)]
 
 
-def test_a_pending_entry_in_the_newer_layout_is_skipped_too():
+def test_a_pending_entry_in_the_newer_layout_is_read_as_pending_too():
     data = files.statement(files.payment(5000, status="PDNG"), version=8)
 
-    assert camt.parse(data).transactions == []
+    assert only(data).pending is True
 
 
 def test_a_debit_is_money_out_with_a_negative_amount():
@@ -134,36 +139,78 @@ def test_an_empty_file_is_refused():
         camt.parse(b"")
 
 
-@pytest.mark.parametrize("data", [files.as_camt054(files.statement(files.payment(1999, rf=RF))), files.pain_001()],
-                         ids=["camt.054", "pain.001"])
-def test_another_iso_20022_message_is_not_a_statement(data):
-    with pytest.raises(StatementError, match="Not a CAMT.053 statement"):
-        camt.parse(data)
+def test_another_iso_20022_message_is_not_a_statement():
+    with pytest.raises(StatementError, match="Not a CAMT.053 statement or CAMT.054 notification"):
+        camt.parse(files.pain_001())
 
+
+# --- single entries that cannot be read: refused, the others read --------------------------
 
 @pytest.mark.parametrize("amount", ["19.999", "-19.99", "0.00", "0", "19,99", "", "EUR 19.99",
                                     "NaN",
                                     "Infinity"])
-def test_an_amount_that_is_not_a_positive_number_of_cents_is_refused(amount):
+def test_an_amount_that_is_not_a_positive_number_of_cents_is_refused_and_the_other_entry_read(amount):
     data = files.statement(files.payment(1999, rf=RF), files.payment(amount, rf=RF))
 
-    with pytest.raises(StatementError, match="amount"):
-        camt.parse(data)
+    good, bad = transactions(data)
+
+    assert (good.amount_cents, good.problem) == (1999, None)
+    assert "amount" in bad.problem
 
 
-def test_an_entry_without_a_bank_reference_is_refused():
-    entry = files.payment(1999, rf=RF, reference=None, entry_reference=None)
-    data = files.statement(files.payment(2500, rf=RF), entry)
-    assert b"NtryRef" in data  # the other entry has one
-
-    with pytest.raises(StatementError, match="reference"):
-        camt.parse(data)
-
-
-def test_an_entry_without_a_booking_date_is_refused():
-    data = files.statement(files.payment(1999, rf=RF)).replace(b"<Dt>2026-11-23</Dt>\n        </BookgDt>",
-                                                                 b"<Dt>23-11-2026</Dt>\n        </BookgDt>")
+def test_an_entry_without_a_booking_date_is_refused_and_the_other_entry_read():
+    data = files.statement(files.payment(1999, rf=RF), files.payment(2500, rf=RF, booked_on=date(2026, 11, 24)))
+    data = data.replace(b"<Dt>2026-11-23</Dt>\n        </BookgDt>", b"<Dt>23-11-2026</Dt>\n        </BookgDt>")
     assert b"23-11-2026" in data
 
-    with pytest.raises(StatementError, match="booking date"):
-        camt.parse(data)
+    bad, good = transactions(data)
+
+    assert "booking date" in bad.problem and good.problem is None
+
+
+# --- what banks really send --------------------------------------------------------------
+
+def test_entries_without_any_bank_reference_are_read_each_with_its_own_fingerprint():
+    data = files.statement(files.payment(2500, rf=RF, reference=None, entry_reference=None),
+                           files.payment(2500, rf=RF, reference=None, entry_reference=None),
+                           files.payment(1999, text="Factuur TEST-2026-000002", reference=None, entry_reference=None))
+    assert b"NtryRef" not in data and b"AcctSvcrRef" not in data
+
+    read = transactions(data)
+
+    assert [t.amount_cents for t in read] == [2500, 2500, 1999]
+    assert len({t.key for t in read}) == 3  # two identical payments on one statement stay two
+
+
+def test_every_statement_of_a_file_is_read():
+    first = files.statement(files.payment(1000, rf=RF), statement_id="DAY-1")
+    second = files.statement(files.payment(2000, rf=RF), files.payment(3000, rf=RF), statement_id="DAY-2")
+
+    read = camt.parse(files.combined(first, second))
+
+    assert [(s.id, [t.amount_cents for t in s.transactions]) for s in read] == [
+        ("DAY-1", [1000]), ("DAY-2", [2000, 3000])]
+
+
+def test_a_camt054_notification_is_read_like_a_statement():
+    [notification] = camt.parse(files.as_camt054(files.statement(files.payment(1999, rf=RF), statement_id="NTF-1")))
+
+    assert (notification.id, notification.format) == ("NTF-1", "camt.054")
+    assert [(t.amount_cents, t.structured_reference) for t in notification.transactions] == [(1999, RF)]
+
+
+def test_a_batch_whose_parts_carry_no_amount_is_one_transaction_of_the_entry_amount():
+    data = files.statement(files.batch(files.Tx(1000, text="Factuur TEST-2026-000001"),
+                                       files.Tx(500, text="Factuur TEST-2026-000002")))
+    data = data.replace(b"<AmtDtls>", b"<!--").replace(b"</AmtDtls>", b"-->")
+
+    transaction = only(data)
+
+    assert transaction.amount_cents == 1500
+    assert transaction.text == "Factuur TEST-2026-000001 Factuur TEST-2026-000002"
+
+
+def test_an_entry_in_another_currency_is_read_with_its_currency():
+    transaction = only(files.statement(files.payment(1999, rf=RF, currency="USD")))
+
+    assert (transaction.amount_cents, transaction.currency) == (1999, "USD")

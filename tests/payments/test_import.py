@@ -65,8 +65,8 @@ def test_the_structured_rf_reference_books_the_payment_and_the_invoice_is_paid(a
     [applied] = after["payments"]
     assert (applied["amount"], applied["method"], applied["paid_on"]) == (inv["total"], "bank_transfer", "2026-11-23")
     [payment] = payments(services)
-    assert (payment.external_id, payment.status, payment.matched_by, payment.invoice_id) == (
-        f"camt:{entry.transactions[0].reference}", "booked", "reference", inv["id"])
+    assert (payment.status, payment.matched_by, payment.invoice_id) == ("booked", "reference", inv["id"])
+    assert payment.external_id.startswith("fp:")  # the fingerprint (tests/payments/data/README.md)
     assert applied["payment_id"] == payment.id
     assert (payment.payer_name, payment.payer_iban) == (files.PAYER_NAME, files.PAYER_IBAN)
 
@@ -125,7 +125,7 @@ def test_paying_too_much_closes_the_invoice_and_leaves_a_refund_owed(api, servic
     inv = ship(api)
 
     assert import_(services, files.statement(files.payment(inv["total"] + 1000, rf=inv["payment_reference"]))) == {
-        "booked": 1}
+        "refund owed": 1}
 
     assert figures(invoice(api, inv["id"])) == ("paid", inv["total"] + 1000, 0, 1000)
 
@@ -200,7 +200,7 @@ def test_one_statement_sorts_each_entry_on_its_own(api, services):
         files.debit(5000),
         files.payment(100, text="nog onderweg", status="PDNG"))
 
-    assert import_(services, data) == {"booked": 1, "proposed": 1, "unmatched": 1, "ignored": 1}
+    assert import_(services, data) == {"booked": 1, "proposed": 1, "unmatched": 1, "ignored": 2}  # a debit, a pending
 
 
 # --- importing again, and files that are refused -----------------------------------------
@@ -223,22 +223,27 @@ def test_a_statement_in_another_currency_is_refused_and_nothing_is_stored(api, s
     data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"], currency="USD"),
                            currency="USD")
 
-    with pytest.raises(StatementError, match="USD"):
-        import_(services, data)
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
+
+    assert dict(+summary.counts) == {"refused": 1} and summary.nothing_read
+    assert "the account is in USD; this provider books EUR (not converted)" in str(summary)
 
     assert payments(services) == []
     assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
 
 
-def test_an_entry_in_another_currency_on_a_euro_account_is_refused(api, services):
+def test_an_entry_in_another_currency_on_a_euro_account_is_refused_and_the_others_booked(api, services):
     inv = ship(api)
     data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]),
                            files.payment(2500, text="from abroad", currency="USD"))
 
-    with pytest.raises(StatementError, match="USD"):
-        import_(services, data)
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
 
-    assert payments(services) == []
+    assert dict(+summary.counts) == {"booked": 1, "refused": 1}
+    assert "refused: 2026-11-23 25.00 USD Sanne de Vries from abroad: the amount is in USD" in str(summary)
+    assert [p.amount_cents for p in payments(services)] == [inv["total"]]
 
 
 def test_an_entry_the_bank_repeats_within_one_statement_books_once(api, services):
@@ -250,15 +255,27 @@ def test_an_entry_the_bank_repeats_within_one_statement_books_once(api, services
     assert invoice(api, inv["id"])["paid"] == 2000
 
 
-def test_a_bad_file_books_none_of_its_good_entries(api, services):
+def test_a_file_that_is_no_statement_books_nothing(api, services):
     inv = ship(api)
-    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]), files.payment("12.345"))
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]))
 
     with pytest.raises(StatementError):
-        import_(services, data)
+        import_(services, data[: len(data) // 2])
 
     assert payments(services) == []
     assert invoice(api, inv["id"])["balance"] == inv["total"]
+
+
+def test_a_bad_entry_is_refused_with_why_and_the_good_ones_are_booked(api, services):
+    inv = ship(api)
+    data = files.statement(files.payment(inv["total"], rf=inv["payment_reference"]), files.payment("12.345"))
+
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
+
+    assert dict(+summary.counts) == {"booked": 1, "refused": 1}
+    assert "not an amount in cents: '12.345'" in str(summary)
+    assert invoice(api, inv["id"])["status"] == "paid"
 
 
 # --- direct debit returns -----------------------------------------------------------------
@@ -319,7 +336,7 @@ def test_a_statement_books_the_same_figures_and_events_as_payments_booked_one_by
                files.payment(3000, rf=invs[3]["payment_reference"]),
                files.payment(2000, text=f"rest {invs[3]['number']}")]
 
-    assert import_(services, files.statement(*entries)) == {"booked": 5}
+    assert import_(services, files.statement(*entries)) == {"booked": 4, "refund owed": 1}
 
     assert [figures(invoice(api, inv["id"])) for inv in invs] == [
         ("open", 2000, 3000, 0), ("paid", 5000, 0, 0), ("paid", 7000, 0, 2000), ("paid", 5000, 0, 0)]
@@ -386,8 +403,9 @@ def test_the_command_books_a_statement_and_prints_the_summary(api, services, run
     result = run("payments", "import", str(path))
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ("Statement STMT-20261123: 1 booked, 0 proposed, 1 unmatched, 0 ignored, "
-                                     "0 already imported")
+    assert result.output.strip() == (
+        "Statement STMT-20261123 (camt.053, NL91ABNA0417164300): 1 booked, 0 proposed, 0 refund owed, "
+        "1 unmatched, 0 ignored, 0 refused, 0 already imported")
     assert invoice(api, inv["id"])["status"] == "paid"
     again = run("payments", "import", str(path))
     assert again.exit_code == 0 and "0 booked" in again.output and "2 already imported" in again.output

@@ -1,0 +1,96 @@
+"""What a bank statement says, whatever its format (CAMT.053, CAMT.054, MT940): statements of
+one account, each a list of transactions, and the key that makes importing twice harmless.
+
+The key is a fingerprint of what the bank reports about a transaction (account, booking day,
+amount with its sign and currency, counterparty, remittance) plus how many identical ones came
+before it in the same statement. Many banks leave out their own references, and an export of
+the same day again, or of an overlapping period, carries other statement ids: the fingerprint
+is the same in each. The limit is in tests/payments/data/README.md: two identical payments on
+one day reported in two different files look like one.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+
+class StatementError(ValueError):
+    """The file as a whole cannot be read: nothing of it is booked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    reference: str | None  # the bank's own reference, where it gives one
+    amount_cents: int  # positive: money in; negative: money out
+    currency: str
+    booked_on: date | None
+    payer_name: str | None  # the counterparty: who paid, or whom we paid
+    payer_iban: str | None
+    structured_reference: str | None
+    text: str
+    is_return: bool  # a direct debit the payer's bank sent back (an R-transaction), or a reversal
+    return_reason: str | None = None
+    end_to_end_id: str | None = None  # ours, on our own debits and transfers
+    pending: bool = False  # reported, not booked yet: not money yet
+    problem: str | None = None  # why this one entry cannot be booked (the others still are)
+    key: str | None = field(default=None, compare=False)  # the fingerprint, set by keyed()
+
+    @property
+    def identity(self) -> str:
+        """The key against importing twice: the fingerprint, or for a transaction built by
+        hand without one, the bank's reference (as before fingerprints)."""
+        return self.key or f"camt:{self.reference}"
+
+    def describe(self) -> str:
+        """One line an operator recognises the entry by."""
+        sign = "-" if self.amount_cents < 0 else ""
+        cents = abs(self.amount_cents)
+        who = self.payer_name or self.payer_iban or "?"
+        what = self.structured_reference or self.text[:40]
+        return f"{self.booked_on or '?'} {sign}{cents // 100}.{cents % 100:02d} {self.currency} {who} {what}".strip()
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: str
+    account_iban: str | None
+    currency: str
+    transactions: list[Transaction]
+    format: str = "camt.053"
+
+
+def keyed(account: str | None, transactions: list[Transaction]) -> list[Transaction]:
+    """Give each transaction of one statement its fingerprint. An entry the bank repeats with
+    the same reference keeps one key; otherwise the n-th identical entry gets the n-th key."""
+    counted: Counter = Counter()
+    by_reference: dict[tuple[str, str], str] = {}
+    result = []
+    for transaction in transactions:
+        identity = _identity(account, transaction)
+        repeated = by_reference.get((identity, transaction.reference or ""))
+        if repeated and transaction.reference:
+            result.append(replace(transaction, key=repeated))
+            continue
+        counted[identity] += 1
+        key = "fp:" + hashlib.sha256(f"{identity}|{counted[identity]}".encode()).hexdigest()[:40]
+        by_reference[(identity, transaction.reference or "")] = key
+        result.append(replace(transaction, key=key))
+    return result
+
+
+def _identity(account: str | None, t: Transaction) -> str:
+    counterparty = _compact(t.payer_iban) or _words(t.payer_name)
+    remittance = _compact(t.structured_reference) or _words(t.text)
+    return "|".join((_compact(account), str(t.booked_on), t.currency, str(t.amount_cents), counterparty, remittance))
+
+
+def _compact(value: str | None) -> str:
+    return re.sub(r"\s", "", value or "").upper()
+
+
+def _words(value: str | None) -> str:
+    """Text as two exports of one bank may differ in it: case, spacing, line breaks."""
+    return " ".join(re.findall(r"\w+", (value or "").upper()))

@@ -1,0 +1,206 @@
+"""Importing what banks really send (issue 16): statement files with many statements and no
+bank references, exported again or for an overlapping period; money that is owed back (paid
+twice, paid for a credited invoice); a returned debit; what the operator reads, and the
+command that never shows a traceback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bnpl.cli import main
+from bnpl.notifications.models import EMAIL, OutboxMessage
+from bnpl.payments import jobs, service
+from bnpl.payments.models import Payment
+from bnpl.uow import unit_of_work
+from tests import factories
+from tests.outbox import deliver_outbox
+from tests.payments import camt_files as files
+from tests.payments.flows import invoice, ship
+
+
+def import_(services, data: bytes) -> dict:
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
+    return {k: v for k, v in summary.counts.items() if v}
+
+
+def figures(inv: dict) -> tuple:
+    return inv["status"], inv["paid"], inv["balance"], inv["refund_owed"]
+
+
+def no_refs(amount, **kw):
+    """A payment as many banks report it: neither NtryRef nor AcctSvcrRef."""
+    return files.payment(amount, reference=None, entry_reference=None, **kw)
+
+
+def consumer_mails(services, kind: str) -> list[OutboxMessage]:
+    with services.sessionmaker() as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.channel == EMAIL,
+                                                                OutboxMessage.kind == kind)))
+
+
+# --- nothing booked twice, without bank references ----------------------------------------
+
+def test_the_same_day_exported_again_under_another_statement_id_books_nothing_new(api, services):
+    inv = ship(api)
+    entries = [no_refs(inv["total"], rf=inv["payment_reference"]), no_refs(777, text="onbekend")]
+    assert import_(services, files.statement(*entries, statement_id="EXPORT-1")) == {"booked": 1, "unmatched": 1}
+
+    assert import_(services, files.statement(*entries, statement_id="EXPORT-2")) == {"already imported": 2}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", inv["total"], 0, 0)
+
+
+def test_an_overlapping_period_books_only_the_days_not_read_before(api, services):
+    first, second = ship(api), ship(api)
+    monday = no_refs(first["total"], rf=first["payment_reference"], booked_on=date(2026, 11, 23))
+    tuesday = no_refs(second["total"], rf=second["payment_reference"], booked_on=date(2026, 11, 24))
+    import_(services, files.statement(monday, statement_id="MON"))
+
+    assert import_(services, files.combined(files.statement(monday, statement_id="MON-AGAIN"),
+                                            files.statement(tuesday, statement_id="TUE"))) == {
+        "already imported": 1, "booked": 1}
+
+
+def test_two_identical_payments_on_one_statement_are_both_booked(api, services):
+    inv = ship(api, lines=[factories.line(unit_price=5000)])
+    half = [no_refs(2500, rf=inv["payment_reference"]), no_refs(2500, rf=inv["payment_reference"])]
+
+    assert import_(services, files.statement(*half)) == {"booked": 2}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", 5000, 0, 0)
+
+
+def test_every_statement_of_a_file_is_booked_and_summed_up_on_its_own(api, services):
+    a, b = ship(api), ship(api)
+    data = files.combined(files.statement(files.payment(a["total"], rf=a["payment_reference"]), statement_id="DAY-1"),
+                          files.statement(files.payment(b["total"], rf=b["payment_reference"]),
+                                          files.debit(5000), statement_id="DAY-2"))
+
+    with unit_of_work(services) as uow:
+        summary = service.import_statement(uow, data=data)
+
+    assert [(s.statement_id, dict(+s.counts)) for s in summary.statements] == [
+        ("DAY-1", {"booked": 1}), ("DAY-2", {"booked": 1, "ignored": 1})]
+    assert "ignored: 2026-11-23 -50.00 EUR Fietsenwinkel Utrecht Uitbetaling november 2026: money out" in str(summary)
+    assert (invoice(api, a["id"])["status"], invoice(api, b["id"])["status"]) == ("paid", "paid")
+
+
+# --- money owed back ---------------------------------------------------------------------
+
+def test_a_second_transfer_for_a_paid_invoice_becomes_a_refund_owed_exported_and_told(api, services):
+    inv = ship(api)
+    import_(services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+
+    again = files.payment(inv["total"], rf=inv["payment_reference"], booked_on=date(2026, 11, 25))
+
+    assert import_(services, files.statement(again)) == {"refund owed": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", 2 * inv["total"], 0, inv["total"])
+    [told] = [m for m in consumer_mails(services, "payment_received") if m.payload["data"]["refund_owed"]]
+    assert told.payload["data"]["refund_owed"] == inv["total"]
+    deliver_outbox(services)
+    sent = [p.read_bytes().decode() for p in (services.settings.instance_path / "outbox").rglob("*.eml")]
+    assert any("meer betaald dan u verschuldigd was" in mail or "more than you owed" in mail
+               for mail in sent), "the consumer is told a refund is coming"
+    with unit_of_work(services) as uow:
+        refunds = service.export_refunds(uow, execution_date=date(2026, 12, 1), livemode=False)
+    assert (refunds.count, refunds.total_cents) == (1, inv["total"])
+
+
+def test_a_payment_for_a_fully_credited_invoice_is_owed_back_whole(api, services):
+    inv = ship(api, lines=[factories.line("A", quantity=1, unit_price=3000)])
+    returned = api.post(f"/orders/{inv['order_id']}/returns",
+                        json={"status": "received", "lines": [{"reference": "A", "quantity": 1}]})
+    assert returned.status_code == 201, returned.json
+
+    assert import_(services, files.statement(files.payment(3000, rf=inv["payment_reference"]))) == {
+        "refund owed": 1}
+
+    assert figures(invoice(api, inv["id"]))[1:] == (3000, 0, 3000)
+    with unit_of_work(services) as uow:
+        assert service.export_refunds(uow, execution_date=date(2026, 12, 1), livemode=False).total_cents == 3000
+
+
+def test_a_returned_direct_debit_with_its_reason_reopens_the_invoice(api, services):
+    inv = ship(api)
+    import_(services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+
+    assert import_(services, files.statement(files.returned(inv["total"], rf=inv["payment_reference"],
+                                                            reason="AM04"))) == {"booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
+    with services.sessionmaker() as session:
+        back = session.scalars(select(Payment).where(Payment.amount_cents < 0)).one()
+    assert back.method == "direct_debit"
+
+
+# --- the command ----------------------------------------------------------------------------
+
+@pytest.fixture
+def run(services, settings):
+    env = {"BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test",
+           "BNPL_INSTANCE_PATH": str(settings.instance_path)}
+
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return invoke
+
+
+def test_the_command_books_a_second_transfer_for_a_paid_invoice_as_a_refund_owed(api, services, settings, tmp_path):
+    """`bnpl payments import` once crashed here (NoReferencedTableError invoices.consumer_id →
+    consumers) and booked nothing of the statement. Run as the operator runs it: its own process."""
+    inv = ship(api)
+    import_(services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+    path = tmp_path / "second.xml"
+    path.write_bytes(files.statement(files.payment(inv["total"], rf=inv["payment_reference"],
+                                                   booked_on=date(2026, 11, 26))))
+
+    done = subprocess.run([sys.executable, "-c", "from bnpl.cli import main; main()", "payments", "import", str(path)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "x",
+                               "BNPL_INSTANCE_PATH": str(settings.instance_path)})
+
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-800:]
+    assert "1 refund owed" in done.stdout
+    assert figures(invoice(api, inv["id"]))[3] == inv["total"]
+
+
+def test_the_command_exits_nonzero_only_when_nothing_could_be_read(api, services, run, tmp_path):
+    all_foreign = tmp_path / "usd.xml"
+    all_foreign.write_bytes(files.statement(files.payment(1999, text="x", currency="USD"), currency="USD"))
+    partly = tmp_path / "partly.xml"
+    partly.write_bytes(files.statement(files.payment(1999, text="x"), files.payment("1.234", text="y")))
+    nonsense = tmp_path / "notes.txt"
+    nonsense.write_bytes(b"dear bank, hello")
+
+    assert run("payments", "import", str(partly)).exit_code == 0
+    refused = run("payments", "import", str(all_foreign))
+    assert refused.exit_code != 0 and "USD" in refused.output
+    unread = run("payments", "import", str(nonsense))
+    assert unread.exit_code != 0 and "Not a bank statement" in unread.output
+
+
+def test_an_entry_the_code_fails_on_is_refused_with_the_error_and_the_others_are_booked(api, services, monkeypatch):
+    good, bad = ship(api), ship(api)
+    real = service.book_transactions
+
+    def failing(uow, *, statement, transactions):
+        if any(t.structured_reference == bad["payment_reference"] for t in transactions):
+            raise RuntimeError("the database went away")
+        return real(uow, statement=statement, transactions=transactions)
+    monkeypatch.setattr(service, "book_transactions", failing)
+
+    summary = jobs.import_statement_file(services, files.statement(
+        files.payment(good["total"], rf=good["payment_reference"]),
+        files.payment(bad["total"], rf=bad["payment_reference"])))
+
+    assert dict(+summary.counts) == {"booked": 1, "refused": 1}
+    assert "could not be booked (RuntimeError: the database went away)" in str(summary)
+    assert (invoice(api, good["id"])["status"], invoice(api, bad["id"])["status"]) == ("paid", "open")
