@@ -163,6 +163,46 @@ def staff_create(email, role, name):
     click.echo(f"Staff member {member.email} ({member.role}): {member.id}")
 
 
+def _account_command(action: str, **options):
+    """Run one of staff/accounts.py's account actions for an e-mail address, as the operator."""
+    from bnpl.staff import accounts
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            return getattr(accounts, action)(uow, actor="operator (command line)", **options)
+    except DomainError as exc:
+        _fail(exc)
+
+
+@staff.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email):
+    """The account can no longer sign in; its open sessions end now."""
+    member = _account_command("deactivate", email=email)
+    click.echo(f"Staff member {member.email} deactivated; signed out everywhere.")
+
+
+@staff.command("unlock")
+@click.argument("email")
+def staff_unlock(email):
+    """Lift the lock after failed sign-ins."""
+    member = _account_command("unlock", email=email)
+    click.echo(f"Staff member {member.email} unlocked.")
+
+
+@staff.command("reset-password")
+@click.argument("email")
+def staff_reset_password(email):
+    """A new password (asked twice, or BNPL_STAFF_PASSWORD); signs the member out everywhere."""
+    import os
+
+    password = os.environ.get("BNPL_STAFF_PASSWORD") or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True)
+    member = _account_command("reset_password", email=email, password=password)
+    click.echo(f"Password of {member.email} reset; signed out everywhere.")
+
+
 @main.group()
 def returns():
     """Returned goods."""

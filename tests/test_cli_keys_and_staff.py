@@ -43,3 +43,34 @@ def test_keys_revoke_by_prefix_and_the_key_answers_401(run, app):
     assert result.exit_code == 0, result.output
     assert "revoked" in result.output
     assert client.get("/merchant").status_code == 401
+
+
+# --- staff accounts -------------------------------------------------------------------------
+
+@pytest.fixture
+def member(run):
+    result = run("staff", "create", "anna@bnpl.example", "--role", "mediator",
+                 BNPL_STAFF_PASSWORD="correct horse battery")
+    assert result.exit_code == 0, result.output
+
+
+def test_staff_deactivate_then_sign_in_fails(run, member, services):
+    from bnpl.staff import service
+    from bnpl.uow import unit_of_work
+
+    result = run("staff", "deactivate", "Anna@bnpl.example")
+    assert result.exit_code == 0 and "deactivated" in result.output
+    with unit_of_work(services) as uow, pytest.raises(service.SignInFailed):
+        service.sign_in(uow, email="anna@bnpl.example", password="correct horse battery")
+
+
+def test_staff_reset_password_and_unlock(run, member, services):
+    from bnpl.staff import service
+    from bnpl.uow import unit_of_work
+
+    result = run("staff", "reset-password", "anna@bnpl.example", BNPL_STAFF_PASSWORD="another long password")
+    assert result.exit_code == 0, result.output
+    with unit_of_work(services) as uow:
+        assert service.sign_in(uow, email="anna@bnpl.example", password="another long password")
+    assert run("staff", "unlock", "anna@bnpl.example").exit_code == 0
+    assert "No staff account" in run("staff", "unlock", "nobody@bnpl.example").output

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from bnpl import i18n
 from bnpl.consumers import service as consumers
@@ -150,6 +150,18 @@ def forget_device(uow: UnitOfWork, *, token: str | None) -> None:
     """Sign out: this device no longer signs in by itself."""
     if token:
         uow.session.execute(delete(Device).where(Device.token_hash == _hash(token)))
+
+
+def forget_every_device(uow: UnitOfWork, *, viewer: Viewer) -> None:
+    """Sign out everywhere: no device opens these purchases by itself any more (also one
+    signed in with an invoice's number and postcode), and no e-mailed link still unused works."""
+    invoice_ids = [invoice.id for invoice in _visible_invoices(uow, viewer)]
+    if viewer.email:
+        uow.session.execute(delete(Device).where(Device.email == viewer.email))
+        uow.session.execute(update(SignInLink).where(SignInLink.email == viewer.email, SignInLink.used_at.is_(None))
+                            .values(used_at=uow.now()))
+    for chunk in range(0, len(invoice_ids), 500):  # below SQLite's placeholder limit
+        uow.session.execute(delete(Device).where(Device.invoice_id.in_(invoice_ids[chunk:chunk + 500])))
 
 
 def _remember(uow, viewer: Viewer) -> SignedIn:

@@ -272,6 +272,19 @@ def sign_out():
     return response
 
 
+@bp.post("/sign-out-everywhere")
+@signed_in
+def sign_out_everywhere():
+    uow = current_uow()
+    service.forget_every_device(uow, viewer=g.viewer)
+    uow.commit()
+    flash(_("You are signed out on every device. To look at your purchases again, ask for a new sign-in link."),
+          "success")
+    response = redirect(url_for("portal.sign_in"), code=303)
+    response.delete_cookie(DEVICE_COOKIE, path="/portal", secure=_secure(), httponly=True, samesite="Lax")
+    return response
+
+
 # --- purchases and one invoice --------------------------------------------------------------
 
 @bp.get("/")

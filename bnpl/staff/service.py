@@ -10,7 +10,8 @@ Rules:
   to know to wait.)
 - An unknown e-mail address costs the same hash verification and gets the same message as a
   wrong password, so neither the answer nor its timing tells which addresses exist.
-- A sign-in lasts SESSION_LIFETIME; an account made inactive is signed out at its next request.
+- A sign-in lasts SESSION_LIFETIME, as a session on the server (staff/accounts.py): signing
+  out, deactivating the account or resetting its password ends it at once.
 """
 from __future__ import annotations
 
@@ -95,13 +96,6 @@ def get_member(uow: UnitOfWork, *, member_id: str) -> StaffMember | None:
     """An active account by id; None for an unknown or inactive one."""
     member = uow.session.get(StaffMember, member_id)
     return member if member is not None and member.active else None
-
-
-def signed_in_member(uow: UnitOfWork, *, member_id: str | None, signed_in_at: datetime | None) -> StaffMember | None:
-    """Who a session belongs to, if its sign-in is not older than SESSION_LIFETIME."""
-    if not member_id or signed_in_at is None or not (signed_in_at <= uow.now() < signed_in_at + SESSION_LIFETIME):
-        return None
-    return get_member(uow, member_id=member_id)
 
 
 def normalize_email(email: str | None) -> str:

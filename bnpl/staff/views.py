@@ -7,7 +7,7 @@ strict Content-Security-Policy: no scripts, no inline styles, one stylesheet of 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from bnpl.disputes import service as disputes
 from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
-from bnpl.staff import service, words
+from bnpl.staff import accounts, service, words
 from bnpl.staff.forms import (AskForm, ButtonForm, DecisionForm, LoginForm, MessageForm, NewCaseForm, NoteForm,
                               PeriodForm, ReviewDecisionForm, SendBackForm)
 from bnpl.staff.models import MEDIATOR, RISK
@@ -81,12 +81,9 @@ def _before():
         request.max_content_length = body_limit(services().settings.disputes)
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
-    signed_in_at = session.get("signed_in_at")
-    g.staff = service.signed_in_member(
-        current_uow(), member_id=session.get("staff_id"),
-        signed_in_at=datetime.fromtimestamp(signed_in_at, timezone.utc) if signed_in_at else None)
-    if g.staff is None and "staff_id" in session:
-        session.clear()  # expired, or the account was made inactive
+    g.staff = accounts.member_of_session(current_uow(), token=session.get("staff_session"))
+    if g.staff is None and "staff_session" in session:
+        session.clear()  # expired, signed out elsewhere, or the account was made inactive
 
 
 def staff_required(role: str | None = None):
@@ -129,15 +126,19 @@ def login():
     except service.SignInFailed as exc:
         uow.commit()  # the failure count must outlive the refused sign-in
         return render_template("staff/login.html", form=form, error=exc.detail), exc.status
+    token = accounts.start_session(uow, member=member)
     uow.commit()
     session.clear()  # nothing from before the sign-in carries over (session fixation)
     session.permanent = True
-    session.update(staff_id=member.id, signed_in_at=uow.now().timestamp())
+    session["staff_session"] = token  # only names the server's session: revoked there, it is worthless
     return redirect(local_path(form.next.data) or url_for(".queue"), code=303)
 
 
 @bp.post("/logout")
 def logout():
+    uow = current_uow()
+    accounts.end_session(uow, token=session.get("staff_session"))
+    uow.commit()
     session.clear()
     flash("You are signed out.")
     return redirect(url_for(".login"), code=303)

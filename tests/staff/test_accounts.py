@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bnpl import cli
 from bnpl.errors import Conflict, InvalidInput
-from bnpl.staff import service
+from bnpl.staff import accounts, service
 from bnpl.staff.models import StaffMember
 from tests.staff.conftest import PASSWORD, PRODUCTION_HASHER, make_member
 
@@ -146,15 +146,13 @@ def test_an_inactive_member_cannot_sign_in_and_is_not_found(services, uow):
 
 
 def test_a_session_lasts_twelve_hours(services, uow, clock):
-    member_id = make_member(services)
-    signed_in_at = clock.now()
+    member = uow.session.get(StaffMember, make_member(services))
+    token = accounts.start_session(uow, member=member)
     clock.advance(hours=11, minutes=59)
-    assert service.signed_in_member(uow, member_id=member_id, signed_in_at=signed_in_at).id == member_id
+    assert accounts.member_of_session(uow, token=token) is member
     clock.advance(minutes=1)
-    assert service.signed_in_member(uow, member_id=member_id, signed_in_at=signed_in_at) is None
-    # A sign-in time from the future (a forged or confused session) is no sign-in either.
-    assert service.signed_in_member(uow, member_id=member_id,
-                                    signed_in_at=clock.now() + timedelta(minutes=1)) is None
+    assert accounts.member_of_session(uow, token=token) is None
+    assert accounts.member_of_session(uow, token="a token nobody was given") is None
 
 
 # --- the command line ---------------------------------------------------------------------

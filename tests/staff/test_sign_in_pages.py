@@ -60,7 +60,7 @@ def test_the_session_is_renewed_at_sign_in(browser, mediator):
         sess["planted"] = "by someone else"
     browser.login()
     with browser.client.session_transaction() as sess:
-        assert "planted" not in sess and sess["staff_id"] == mediator and sess.permanent
+        assert "planted" not in sess and sess["staff_session"] and sess.permanent
 
 
 def test_a_page_sends_a_signed_out_visitor_to_the_login_and_back(browser, mediator):
@@ -97,7 +97,7 @@ def test_a_form_without_its_csrf_token_is_refused(browser, mediator):
     assert r.status_code == 400 and r.mimetype == "text/html"
     assert "The form could not be accepted" in r.get_data(as_text=True)
     with browser.client.session_transaction() as sess:
-        assert "staff_id" not in sess
+        assert "staff_session" not in sess
 
 
 def test_a_token_from_another_session_is_refused(app, browser, mediator):
@@ -119,7 +119,7 @@ def test_a_session_ends_after_twelve_hours(signed_in, clock):
     r = signed_in.get("/staff/")
     assert r.status_code == 303 and r.headers["Location"].startswith("/staff/login")
     with signed_in.client.session_transaction() as sess:
-        assert "staff_id" not in sess
+        assert "staff_session" not in sess
 
 
 def test_a_member_made_inactive_is_signed_out(signed_in, services, mediator):
