@@ -76,7 +76,7 @@ class Settings:
     # How long a worker's claim on outbox messages lasts; a killed worker's claim runs out.
     outbox_lease_seconds: int = 120
     outbox_interval_seconds: int = 5  # how often the scheduler delivers the outbox
-    webhook_timeout_seconds: int = 10
+    webhook_timeout_seconds: int = 5  # a receiver answers at once and works later
     # Test-mode webhooks to this machine, for running bnpl beside a shop on one laptop.
     webhooks_allow_loopback: bool = False
     # Test-mode e-mail: "file" writes .eml files only (no test invoice reaches a real person,
@@ -126,7 +126,7 @@ class Settings:
             mail_from=env.get("BNPL_MAIL_FROM") or "bnpl demo <no-reply@bnpl.example>",
             outbox_lease_seconds=_int(env, "BNPL_OUTBOX_LEASE_SECONDS", 120),
             outbox_interval_seconds=_int(env, "BNPL_OUTBOX_INTERVAL_SECONDS", 5),
-            webhook_timeout_seconds=_int(env, "BNPL_WEBHOOK_TIMEOUT_SECONDS", 10),
+            webhook_timeout_seconds=_int(env, "BNPL_WEBHOOK_TIMEOUT_SECONDS", 5),
             webhooks_allow_loopback=env.get("BNPL_WEBHOOKS_ALLOW_LOOPBACK") == "1",
             test_mode_mail=_choice(env, "BNPL_TEST_MODE_MAIL", ("file", "send"), "file"),
             payment_provider=_choice(env, "BNPL_PAYMENT_PROVIDER", ("local",), "local"),

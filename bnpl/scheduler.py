@@ -36,7 +36,7 @@ def jobs(settings) -> list[Job]:
     from bnpl.disputes.jobs import check_dispute_deadlines
     from bnpl.dunning.jobs import check_payment_plans, run_dunning
     from bnpl.documents.jobs import render_documents
-    from bnpl.notifications.jobs import deliver_outbox
+    from bnpl.notifications.jobs import deliver_mail, deliver_webhooks
     from bnpl.payments.jobs import import_inbox
     from bnpl.returns.jobs import flag_overdue_returns
 
@@ -48,7 +48,10 @@ def jobs(settings) -> list[Job]:
 
     return [
         Job("dunning", run_dunning, CronTrigger(hour=DUNNING_AT[0], minute=DUNNING_AT[1], timezone=tz)),
-        Job("outbox", deliver_outbox, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
+        # The outbox's two lanes are passes of their own: a webhook pass that waits on a slow
+        # endpoint never delays the next mail pass (and each sends side by side within).
+        Job("mail", deliver_mail, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
+        Job("webhooks", deliver_webhooks, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
         Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
         Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),

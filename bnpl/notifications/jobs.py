@@ -11,28 +11,78 @@ waits for it (documents/jobs.py renders, in the scheduler's own pass).
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from bnpl.db import new_id
 from bnpl.notifications import mail, service, webhooks
+from bnpl.notifications.models import EMAIL
 from bnpl.uow import unit_of_work
 
-BATCH = 10  # small enough that a batch is sent well within one lease
+# Two lanes, each with its own senders: e-mail never waits for a webhook. In the webhook
+# lane at most PER_ENDPOINT sends to one endpoint are on the wire at once (per worker
+# process), so a slow endpoint takes two senders and leaves the rest to the others; its
+# circuit breaker (models.BREAKER_FAILURES) then parks it.
+MAIL_SENDERS, WEBHOOK_SENDERS, PER_ENDPOINT = 8, 16, 2
+BATCH = max(MAIL_SENDERS, WEBHOOK_SENDERS)  # the most one lane holds claimed and unfinished
 
 
 def deliver_outbox(services, *, limit: int = 10_000) -> Counter:
-    """One pass over what is due; returns how many were delivered, retried, dropped, dead,
-    or are waiting for their PDF."""
-    mailer = _Mailers(services.settings)
-    worker = new_id("wrk")  # this run's name on its claims
-    outcomes: Counter = Counter()
-    while sum(outcomes.values()) < limit:
+    """One pass over what is due, both lanes side by side; returns how many were delivered,
+    retried, dropped, dead, or are waiting for their PDF."""
+    with ThreadPoolExecutor(2, thread_name_prefix="outbox-lane") as lanes:
+        passes = [lanes.submit(deliver_mail, services, limit=limit),
+                  lanes.submit(deliver_webhooks, services, limit=limit)]
+    return sum((done.result() for done in passes), Counter())
+
+
+def deliver_mail(services, *, limit: int = 10_000) -> Counter:
+    """The e-mail lane: due mails, MAIL_SENDERS at a time."""
+    mailer, worker = _Mailers(services.settings), new_id("wrk")
+
+    def claim(in_flight: dict, free: int) -> list[tuple[str, str]]:
         with unit_of_work(services) as uow:
-            claimed = service.claim_due(uow, limit=BATCH, worker=worker)
-        if not claimed:
-            break
-        for message_id in claimed:
-            outcomes[deliver_one(services, message_id, mailer, worker)] += 1
-    return outcomes
+            return [(message_id, EMAIL) for message_id in
+                    service.claim_due(uow, limit=free, worker=worker, channel=EMAIL)]
+
+    return _run_lane(lambda message_id: deliver_one(services, message_id, mailer, worker), claim,
+                     senders=MAIL_SENDERS, limit=limit)
+
+
+def deliver_webhooks(services, *, limit: int = 10_000) -> Counter:
+    """The webhook lane: due webhooks, WEBHOOK_SENDERS at a time, PER_ENDPOINT to one endpoint."""
+    worker = new_id("wrk")
+
+    def claim(in_flight: dict, free: int) -> list[tuple[str, str]]:
+        with unit_of_work(services) as uow:
+            return service.claim_webhooks(uow, limit=free, worker=worker, per_endpoint=PER_ENDPOINT,
+                                          in_flight=in_flight)
+
+    return _run_lane(lambda message_id: deliver_one(services, message_id, None, worker), claim,
+                     senders=WEBHOOK_SENDERS, limit=limit)
+
+
+def _run_lane(send, claim, *, senders: int, limit: int) -> Counter:
+    """Claim as many as there are free senders, send them side by side, and claim again as
+    each one finishes, until nothing is due and nothing is on the wire. A message is
+    claimed only when a sender is free for it, so none waits out its lease in a queue."""
+    outcomes: Counter = Counter()
+    running: dict = {}  # future -> recipient
+    in_flight: Counter = Counter()
+    claimed_all = 0
+    with ThreadPoolExecutor(senders, thread_name_prefix="outbox-send") as pool:
+        while True:
+            free = min(senders - len(running), limit - claimed_all)
+            for message_id, recipient in (claim(dict(in_flight), free) if free > 0 else []):
+                running[pool.submit(send, message_id)] = recipient
+                in_flight[recipient] += 1
+                claimed_all += 1
+            if not running:
+                return outcomes
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                in_flight[running.pop(future)] -= 1
+                outcomes[future.result()] += 1
+            in_flight = +in_flight  # drop the zeros
 
 
 def deliver_one(services, message_id: str, mailer, worker: str) -> str:

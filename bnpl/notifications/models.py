@@ -7,7 +7,7 @@ event's id, so receivers can drop duplicates.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +16,11 @@ from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.notifications import states
 
 EMAIL, WEBHOOK = "email", "webhook"
+# The circuit breaker: after this many failed sends in a row an endpoint is parked (nothing is
+# claimed for it) for a minute, doubling with each further failure up to an hour. Parked
+# messages spend no attempts; the three days after which an endpoint is switched off still run.
+BREAKER_FAILURES = 3
+FIRST_PARK, LONGEST_PARK = timedelta(minutes=1), timedelta(hours=1)
 
 
 class OutboxMessage(Base):
@@ -72,8 +77,21 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    parked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the breaker is open until then
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def answered(self) -> None:
+        """A 2xx: the breaker closes."""
+        self.failing_since, self.failures_in_row, self.parked_until = None, 0, None
+
+    def failed(self, now: datetime) -> None:
+        """A failed send; enough of them in a row open the breaker, each further one longer."""
+        self.failing_since = self.failing_since or now
+        self.failures_in_row = (self.failures_in_row or 0) + 1
+        if self.failures_in_row >= BREAKER_FAILURES:
+            self.parked_until = now + min(FIRST_PARK * 2 ** (self.failures_in_row - BREAKER_FAILURES), LONGEST_PARK)
 
     def wants(self, event_type: str) -> bool:
         return "*" in self.event_types or event_type in self.event_types

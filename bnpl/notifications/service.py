@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, true, update
 
 from bnpl import i18n
 from bnpl.db import among_chunks, new_id
@@ -229,20 +229,59 @@ def _endpoints(scope: Scope):
 
 # --- delivering ----------------------------------------------------------------------------
 
-def claim_due(uow: UnitOfWork, *, limit: int, worker: str) -> list[str]:
-    """Claim up to ``limit`` due messages for this worker until its lease runs out.
-    SKIP LOCKED lets workers claim side by side on PostgreSQL without waiting or overlap."""
+def claim_due(uow: UnitOfWork, *, limit: int, worker: str, channel: str | None = None) -> list[str]:
+    """Claim up to ``limit`` due messages (of one channel, or any) for this worker until its
+    lease runs out. SKIP LOCKED lets workers claim side by side on PostgreSQL without
+    waiting or overlap."""
+    ids = list(uow.session.scalars(_due(uow, channel).limit(limit)))
+    _lease(uow, ids, worker)
+    return ids
+
+
+# How many due webhooks a claim looks at for each it takes: the first rows may all be for
+# one endpoint, of which only a few may be taken.
+SCAN_FACTOR = 4
+
+
+def claim_webhooks(uow: UnitOfWork, *, limit: int, worker: str, per_endpoint: int,
+                   in_flight: dict[str, int]) -> list[tuple[str, str]]:
+    """Claim up to ``limit`` due webhooks as (message id, endpoint id), taking no more for
+    one endpoint than ``per_endpoint`` less what this worker already has in flight there,
+    and none for a parked endpoint (its circuit breaker is open)."""
+    full = [endpoint for endpoint, n in in_flight.items() if n >= per_endpoint]
+    due = uow.session.execute(_due(uow, WEBHOOK).with_only_columns(OutboxMessage.id, OutboxMessage.recipient)
+                              .where(OutboxMessage.recipient.not_in(full) if full else true())
+                              .limit(limit * SCAN_FACTOR)).all()
+    taken: list[tuple[str, str]] = []
+    for message_id, endpoint in due:
+        if len(taken) < limit and in_flight.get(endpoint, 0) + _count(taken, endpoint) < per_endpoint:
+            taken.append((message_id, endpoint))
+    _lease(uow, [message_id for message_id, _ in taken], worker)
+    return taken
+
+
+def _count(taken, endpoint) -> int:
+    return sum(1 for _, e in taken if e == endpoint)
+
+
+def _due(uow, channel: str | None):
     now = uow.now()
-    ids = list(uow.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == states.PENDING, OutboxMessage.next_attempt_at <= now,
-               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-        .with_for_update(skip_locked=True)))
+    query = (select(OutboxMessage.id)
+             .where(OutboxMessage.status == states.PENDING, OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).with_for_update(skip_locked=True))
+    if channel == WEBHOOK:
+        parked = select(WebhookEndpoint.id).where(WebhookEndpoint.parked_until > now)
+        query = query.where(OutboxMessage.channel == WEBHOOK, OutboxMessage.recipient.not_in(parked))
+    elif channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    return query
+
+
+def _lease(uow, ids: list[str], worker: str) -> None:
     if ids:
         uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-            claimed_by=worker, claimed_until=now + timedelta(seconds=uow.settings.outbox_lease_seconds)))
-    return ids
+            claimed_by=worker, claimed_until=uow.now() + timedelta(seconds=uow.settings.outbox_lease_seconds)))
 
 
 @dataclass(frozen=True)
@@ -375,14 +414,15 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _track_endpoint(uow, message: OutboxMessage, *, ok: bool, now: datetime) -> None:
-    """An endpoint that has failed for three days is switched off, and its merchant told."""
+    """A failing endpoint is parked a while (its circuit breaker), and one that has failed
+    for three days is switched off, and its merchant told."""
     endpoint = uow.session.get(WebhookEndpoint, message.recipient, with_for_update=True)
     if endpoint is None or not endpoint.enabled:
         return
     if ok:
-        endpoint.failing_since = None
+        endpoint.answered()
         return
-    endpoint.failing_since = endpoint.failing_since or now
+    endpoint.failed(now)
     if now - endpoint.failing_since >= WEBHOOK_RETRY_FOR:
         endpoint.enabled = False
         endpoint.disabled_reason = f"failing since {endpoint.failing_since.isoformat()}: {message.last_error}"[:300]

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from bnpl.documents.jobs import render_documents
-from bnpl.notifications.jobs import deliver_outbox
+from bnpl.notifications.jobs import deliver_mail
 from tests import factories
 
 # Delivering one invoice-issued e-mail: claim it (2); renew the claim and read the message,
 # the order, the invoice, the shop and the stored PDF (5); record the outcome (2); find
-# nothing more due (1). Before the snapshot: 36 (PostgreSQL) and 40 (SQLite, with 4 BEGINs).
+# nothing more due (1). Counted in the mail lane (jobs.deliver_mail); deliver_outbox's
+# webhook lane adds its one look for due webhooks. Before the snapshot: 36 (PostgreSQL) and 40 (SQLite, with 4 BEGINs).
 INVOICE_MAIL = 10
 # POST /orders, then POST /orders/{id}/shipments, for an order of one line, as measured on
 # 2026-12-07: each request's key check, the risk decision on the person, the order, consumer,
@@ -56,7 +57,7 @@ def test_delivering_one_invoice_mail(api, services):
     ship(api)
     render_documents(services)  # the scheduler's renderer stores the PDF; the mail only reads it
     with counted(services.engine) as statements:
-        assert deliver_outbox(services) == {"delivered": 1}
+        assert deliver_mail(services) == {"delivered": 1}
     print(f"{len(statements)} statements:", *statements, sep="\n")
     assert len(statements) <= INVOICE_MAIL
 

@@ -261,7 +261,8 @@ def test_the_merchant_is_mailed_when_its_endpoint_is_switched_off(api, receiver,
     assert api.patch("/merchant", json={"email": "shop@fietsenwinkel.example"}).status_code == 200
     endpoint = create_endpoint(api, receiver.url)
     place_order(api)
-    _fail_for_three_days(services, clock, receiver)  # the notice is queued and sent in the same pass
+    _fail_for_three_days(services, clock, receiver)  # the notice is queued …
+    deliver_outbox(services)  # … and sent by the mail lane's next pass
     [mail] = messages(services, channel="email")
     assert mail.kind == "webhook_disabled" and mail.recipient == "shop@fietsenwinkel.example"
     assert mail.payload["endpoint_id"] == endpoint["id"]
@@ -277,6 +278,7 @@ def test_without_a_merchant_email_the_switch_off_notice_is_dropped_with_a_reason
     create_endpoint(api, receiver.url)
     place_order(api)
     _fail_for_three_days(services, clock, receiver)
+    deliver_outbox(services)
     [mail] = messages(services, channel="email")
     assert mail.kind == "webhook_disabled"
     assert mail.status == "dropped" and mail.outcome == "no e-mail address to send to"
