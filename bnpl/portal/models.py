@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bnpl.db import Base, UTCDateTime, new_id
@@ -40,13 +40,16 @@ class Device(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Attempt(Base):
-    """One counted attempt (a link asked for, a wrong postcode), by a key such as
-    'link:email:…' or 'invoice:ip:…'; old rows only matter inside their window."""
+class Throttle(Base):
+    """How often one key ('invoice:number:…', 'link:email:…') was tried lately, and when the
+    next try may go ahead. Times are whole Unix seconds, so that one portable statement can
+    do the arithmetic (bnpl/portal/limits.py)."""
 
-    __tablename__ = "portal_attempts"
-    __table_args__ = (Index("ix_portal_attempts_key_at", "key", "at"),)
+    __tablename__ = "portal_throttles"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(300))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tries: Mapped[int] = mapped_column(Integer)  # since started_at, refused ones included
+    started_at: Mapped[int] = mapped_column(Integer)
+    wait_seconds: Mapped[int] = mapped_column(Integer)  # before the try after the last one let through
+    next_try_at: Mapped[int] = mapped_column(Integer)
+    granted: Mapped[bool] = mapped_column(Boolean)  # whether the latest try was let through

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from bnpl import i18n
 from bnpl.consumers import service as consumers
@@ -28,7 +28,8 @@ from bnpl.merchants import service as merchants
 from bnpl.notifications import service as notifications
 from bnpl.payments import checkout as checkouts
 from bnpl.payments import service as payments
-from bnpl.portal.models import Attempt, Device, SignInLink
+from bnpl.portal import limits
+from bnpl.portal.models import Device, SignInLink
 from bnpl.returns import service as returns
 from bnpl.risk import service as risk
 from bnpl.tenancy import Scope
@@ -37,15 +38,18 @@ from bnpl.uow import UnitOfWork
 LINK_MINUTES = 15
 REVIEW_DAYS = 10  # working days the portal promises for a person's answer to a review request
 DEVICE_DAYS = 30
-# (attempts, window) per key: enough for a person who mistypes, too few to guess or to spam.
-LINKS_PER_EMAIL = (3, timedelta(minutes=15))
-LINKS_PER_CLIENT = (10, timedelta(hours=1))
-WRONG_POSTCODES_PER_INVOICE = (5, timedelta(minutes=15))
-WRONG_POSTCODES_PER_CLIENT = (10, timedelta(hours=1))
+# Per key: enough for a person who mistypes, too few to guess or to spam (bnpl/portal/limits.py).
+LINKS_PER_EMAIL = limits.per_window(3, timedelta(minutes=15))
+LINKS_PER_CLIENT = limits.per_window(10, timedelta(hours=1))
+# An invoice being guessed slows down, a wait that doubles from a minute to an hour, instead
+# of locking out its owner, who can always ask for the e-mailed link (limited by other keys).
+TRIES_PER_INVOICE = limits.Limit(free=5, first_wait=timedelta(minutes=1), longest_wait=timedelta(hours=1),
+                                 forget_after=timedelta(days=1))
+TRIES_PER_CLIENT = limits.per_window(10, timedelta(hours=1))
 # Postcodes are guessable and invoice numbers run in sequence: one postcode tried against many
-# numbers, or many clients at once, meets these limits too.
-WRONG_NUMBERS_PER_POSTCODE = (10, timedelta(hours=1))
-WRONG_POSTCODES_EVERYWHERE = (500, timedelta(hours=1))
+# numbers slows down too. There is no limit over everyone: a stranger could run it out.
+TRIES_PER_POSTCODE = limits.Limit(free=10, first_wait=timedelta(minutes=1), longest_wait=timedelta(hours=1),
+                                  forget_after=timedelta(days=1))
 
 
 class TooManyAttempts(DomainError):
@@ -86,8 +90,8 @@ def request_link(uow: UnitOfWork, *, email: str, client: str, language: str | No
     email = normalize_email(email or "")
     if "@" not in email or len(email) > 254:
         raise InvalidInput({"email": ["Enter the e-mail address your invoices were sent to."]})
-    _count(uow, f"link:email:{email}", LINKS_PER_EMAIL)
-    _count(uow, f"link:client:{client}", LINKS_PER_CLIENT)
+    _take(uow, f"link:email:{email}", LINKS_PER_EMAIL)
+    _take(uow, f"link:client:{client}", LINKS_PER_CLIENT)
     known = uow.session.execute(select(Consumer.id, Consumer.livemode).where(Consumer.email == email)).all()
     if not known:
         return
@@ -113,18 +117,16 @@ def redeem_link(uow: UnitOfWork, *, token: str) -> SignedIn:
 
 
 def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, client: str) -> SignedIn:
-    """Sign in for one invoice with its number and the billing postcode on it."""
-    number = (number or "").strip().upper()
-    _check_not_blocked(uow, f"invoice:number:{number}", WRONG_POSTCODES_PER_INVOICE)
-    _check_not_blocked(uow, f"invoice:client:{client}", WRONG_POSTCODES_PER_CLIENT)
-    _check_not_blocked(uow, f"invoice:postcode:{_postcode(postal_code)}", WRONG_NUMBERS_PER_POSTCODE)
-    _check_not_blocked(uow, "invoice:everywhere", WRONG_POSTCODES_EVERYWHERE)
+    """Sign in for one invoice with its number and the billing postcode on it. Every try is
+    counted before it is judged (the caller commits refusals too)."""
+    number, postcode = (number or "").strip().upper(), _postcode(postal_code)
+    _take(uow, f"invoice:client:{client}", TRIES_PER_CLIENT)
+    _take(uow, f"invoice:postcode:{postcode}", TRIES_PER_POSTCODE)
+    _take(uow, f"invoice:number:{number}", TRIES_PER_INVOICE, hint=OR_ASK_A_LINK)
     addressee = invoice_queries.addressee_by_number(uow, number=number) if number else None
-    if addressee is None or _postcode(addressee.billed_to.get("address", {}).get("postal_code")) != _postcode(postal_code):
-        for key in (f"invoice:number:{number}", f"invoice:client:{client}",
-                    f"invoice:postcode:{_postcode(postal_code)}", "invoice:everywhere"):
-            _record_attempt(uow, key)
+    if addressee is None or _postcode(addressee.billed_to.get("address", {}).get("postal_code")) != postcode:
         raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
+    limits.forget(uow, f"invoice:number:{number}")
     return _remember(uow, Viewer(invoice_id=addressee.invoice_id, livemode=addressee.livemode))
 
 
@@ -172,23 +174,14 @@ def _remember(uow, viewer: Viewer) -> SignedIn:
     return SignedIn(viewer=viewer, device_token=token)
 
 
-def _count(uow, key: str, limit: tuple[int, timedelta]) -> None:
-    _check_not_blocked(uow, key, limit)
-    _record_attempt(uow, key)
+OR_ASK_A_LINK = ", or ask for a sign-in link by e-mail"
 
 
-def _check_not_blocked(uow, key: str, limit: tuple[int, timedelta]) -> None:
-    most, window = limit
-    since = uow.now() - window
-    count = uow.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.key == key, Attempt.at > since))
-    if count >= most:
-        minutes = int(window.total_seconds() // 60)
-        raise TooManyAttempts(f"Too many attempts. Please try again in {minutes} minutes.")
-
-
-def _record_attempt(uow, key: str) -> None:
-    uow.session.add(Attempt(key=key[:300], at=uow.now()))
-    uow.session.flush()
+def _take(uow, key: str, limit: limits.Limit, hint: str = "") -> None:
+    wait = limits.take(uow, key, limit)
+    if wait:
+        minutes = -(-wait // 60)
+        raise TooManyAttempts(f"Too many attempts. Please try again in {minutes} minutes{hint}.")
 
 
 def _hash(token: str) -> str:

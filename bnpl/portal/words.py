@@ -140,6 +140,7 @@ SERVICE_MESSAGES = (
     N_("This sign-in link is used or expired. Ask for a new one; it arrives in a minute."),
     N_("This invoice number and postcode do not belong together. Check both on the invoice."),
     N_("Too many attempts. Please try again in %(minutes)s minutes."),
+    N_("Too many attempts. Please try again in %(minutes)s minutes, or ask for a sign-in link by e-mail."),
     N_("For this, sign in with the link we e-mail you: an invoice number and postcode only open that one invoice."),
     # seeing
     N_("There is no such invoice in your purchases."),

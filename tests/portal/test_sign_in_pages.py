@@ -219,7 +219,7 @@ def test_the_sign_in_link_is_not_kept_once_delivered(api, services, browser, inv
 
 
 def test_a_postcode_tried_against_many_invoice_numbers_is_stopped(api, services, browser):
-    for n in range(portal.WRONG_NUMBERS_PER_POSTCODE[0]):
+    for n in range(portal.TRIES_PER_POSTCODE.free):
         with unit_of_work(services) as uow:
             try:
                 portal.sign_in_with_invoice(uow, number=f"2026-{n:06d}", postal_code="3511 AB", client=f"10.0.0.{n}")
