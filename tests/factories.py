@@ -33,3 +33,15 @@ def order(lines=None, **overrides):
 
 def three_lines():
     return [line("SKU-1", 1, 1999, 21), line("SKU-2", 2, 450, 9), line("SKU-3", 1, 2500, 21)]
+
+
+# A seller's legal details, which a business invoice needs (EN 16931 BR-S-02, BR-CO-26).
+SELLER = {"legal_name": "Fietsenwinkel Utrecht B.V.", "vat_number": "NL808661863B01", "coc_number": "30123456",
+          "address": {"street": "Oudegracht", "house_number": "1", "postal_code": "3511AA", "city": "Utrecht",
+                      "country": "NL"}}
+
+
+def give_legal_details(api) -> None:
+    """The webshop sets its legal details, as it must before it may invoice businesses."""
+    answer = api.patch("/merchant", json=SELLER)
+    assert answer.status_code == 200, answer.json

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bnpl.audit import service as audit
-from bnpl.errors import InvalidInput, NotFound, Unauthorized
+from bnpl.errors import DomainError, InvalidInput, NotFound, Unauthorized
 from bnpl.events import service as events
 from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
@@ -110,6 +110,21 @@ def acting_key(uow: UnitOfWork) -> str:
     """Who acts in this request, for the audit log: the API key by its visible prefix."""
     key = uow.session.info.get("api_key")
     return f"merchant key {key.prefix}…" if key is not None else OPERATOR
+
+
+class SellerDetailsMissing(DomainError):
+    status, slug, title = 409, "seller-details-missing", "Your legal details are needed for a business invoice"
+
+
+def check_business_seller(merchant: Merchant) -> None:
+    """A business invoice (Factur-X, UBL) must name the seller's legal name, address and VAT
+    number (EN 16931 BR-S-02, BR-CO-26); without them the webshop may not issue one."""
+    missing = merchant.missing_legal_details()
+    if missing:
+        raise SellerDetailsMissing(
+            f"A business invoice names its seller: set your {', '.join(missing)} with PATCH /merchant first "
+            "(EN 16931 rules BR-S-02 and BR-CO-26). Orders of consumers (type person) are not affected.",
+            missing=missing)
 
 
 def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:

@@ -41,6 +41,8 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
 
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = data["consumer"]
+    if consumer.get("type") == "business":
+        merchants.check_business_seller(merchant)
     consumer_id = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
     if consumer.get("birth_date") and consumer["birth_date"] > uow.today():
         raise InvalidInput({"consumer.birth_date": ["Lies in the future."]})
@@ -167,6 +169,8 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
 def _issue_invoice(uow, scope, order, shipment, picked) -> Invoice:
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = order.consumer
+    if consumer.get("type") == "business":  # the details may have gone since the order
+        merchants.check_business_seller(merchant)
     return invoices.issue_invoice(
         uow, scope=scope, invoice_id=shipment.invoice_id, order_id=order.id, shipment_id=shipment.id,
         consumer_id=order.consumer_id, currency=order.currency,

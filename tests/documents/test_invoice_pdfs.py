@@ -257,6 +257,7 @@ def test_the_amounts_in_the_lines_and_totals_tables_are_real_text(api):
 # --- e-invoices for business customers -----------------------------------------------------
 
 def test_a_business_invoice_pdf_embeds_valid_factur_x_with_its_number_and_total(api, services):
+    factories.give_legal_details(api)  # a business invoice needs them
     invoice = shipped_invoice(api, consumer=business_consumer(), lines=factories.three_lines())
     render_requested(services)
     pdf = fetch_pdf(api, f"/invoices/{invoice['id']}/pdf")
@@ -272,6 +273,7 @@ def test_a_business_invoice_pdf_embeds_valid_factur_x_with_its_number_and_total(
 
 
 def test_a_business_invoice_is_available_as_valid_ubl(api):
+    factories.give_legal_details(api)  # a business invoice needs them
     invoice = shipped_invoice(api, consumer=business_consumer())
     r = api.get(f"/invoices/{invoice['id']}/ubl")
     assert r.status_code == 200
@@ -283,6 +285,7 @@ def test_a_business_invoice_is_available_as_valid_ubl(api):
 
 
 def test_a_business_credit_note_pdf_embeds_a_factur_x_credit_note(api):
+    factories.give_legal_details(api)  # a business invoice needs them
     order = create_order(api, consumer=business_consumer(), lines=factories.three_lines())
     invoice = api.post(f"/orders/{order['id']}/shipments", json={}).json["invoice"]
     note = receive_return(api, order["id"], [{"reference": "SKU-2", "quantity": 1}])["credit_notes"][0]
@@ -311,6 +314,7 @@ def _assert_not_found(r):
 
 
 def test_another_merchant_gets_404_for_this_merchants_pdfs_and_ubl(api, other_api, services):
+    factories.give_legal_details(api)  # a business invoice needs them
     order = create_order(api, consumer=business_consumer(), lines=factories.three_lines())
     invoice = api.post(f"/orders/{order['id']}/shipments", json={}).json["invoice"]
     note = receive_return(api, order["id"], [{"reference": "SKU-1", "quantity": 1}])["credit_notes"][0]

@@ -343,6 +343,7 @@ def test_a_request_another_worker_holds_is_skipped_not_waited_for(api, services,
 
 
 def test_a_business_pdf_declares_pdf_a_3_and_factur_x_and_stays_small(api, services):
+    factories.give_legal_details(api)  # a business invoice needs them
     invoice = shipped_invoice(api, consumer=factories.consumer(
         type="business", company_name="Dijkstra Advocaten B.V.", vat_number="NL004495445B01"))
     jobs.render_documents(services)

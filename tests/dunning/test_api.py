@@ -113,6 +113,7 @@ def test_only_letters_have_a_pdf_and_only_the_invoices_own_steps(api, services):
 
 
 def test_a_business_invoice_follows_the_business_policy(api):
+    factories.give_legal_details(api)  # a business invoice needs them
     inv = ship(api, consumer=factories.consumer(type="business", company_name="Fietsen BV"))
     r = api.get(f"/invoices/{inv['id']}/dunning").json
     assert (r["customer_type"], r["policy"]["customer_type"], r["policy"]["cost_rule"]) == (

@@ -22,6 +22,7 @@ def candidates(services, due_by: date, after=START, limit: int = 10):
 
 
 def test_only_open_invoices_due_by_the_day_are_candidates_business_ones_as_business(api, services, clock):
+    factories.give_legal_details(api)  # a business invoice needs them
     person = ship(api)
     business = ship(api, consumer=factories.consumer(type="business", company_name="Dijkstra B.V.",
                                                      vat_number="NL004495445B01"))
@@ -55,6 +56,7 @@ def charged(services, invoice_id: str):
 
 
 def test_what_was_charged_so_far_is_the_unwaived_fees_and_the_last_day_of_interest(api, services):
+    factories.give_legal_details(api)  # a business invoice needs them
     invoice = ship(api, consumer=factories.consumer(type="business", company_name="Dijkstra B.V.",
                                                     vat_number="NL004495445B01"))
     assert charged(services, invoice["id"]) is None

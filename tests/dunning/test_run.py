@@ -395,6 +395,7 @@ def test_the_command_runs_and_prints_the_summary(api, services, clock, cli):
 # --- business customers ---------------------------------------------------------------------------
 
 def test_a_business_customer_gets_eur_40_and_commercial_interest_without_a_letter(api, services):
+    factories.give_legal_details(api)  # a business invoice needs them
     inv = ship(api, consumer=factories.consumer(type="business", company_name="Spaak B.V.",
                                                 vat_number="NL004495445B01"))
     assert inv["billed_to"]["type"] == "business"

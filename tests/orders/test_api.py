@@ -69,6 +69,7 @@ def test_a_consumer_with_an_overdue_invoice_anywhere_is_declined(api, other_api,
 
 
 def test_a_business_consumer_needs_no_age_and_keeps_its_vat_number(api):
+    factories.give_legal_details(api)  # a business invoice needs them
     order = create(api, consumer=factories.consumer(type="business", company_name="Spaak B.V.",
                                                     vat_number="NL 0044.95.445.B01"))
     assert order["consumer"]["vat_number"] == "NL004495445B01"
