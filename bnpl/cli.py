@@ -254,15 +254,14 @@ def dunning_run(as_of, stale_statements):
 @click.option("--test", "test_mode", is_flag=True, help="test-mode invoices instead of live ones")
 def dunning_export_handovers(output, test_mode):
     """Write the hand-overs not yet sent to the collection agency as CSV, and mark them sent."""
-    import csv
-
+    from bnpl import spreadsheet
     from bnpl.dunning.service import HANDOVER_COLUMNS, export_handovers
     from bnpl.uow import unit_of_work
 
     with unit_of_work(_services()) as uow:
         rows = export_handovers(uow, livemode=not test_mode)
         with open(output, "w", newline="", encoding="utf-8") as f:  # written before the commit
-            writer = csv.DictWriter(f, fieldnames=HANDOVER_COLUMNS)
+            writer = spreadsheet.dict_writer(f, fieldnames=HANDOVER_COLUMNS)  # names and addresses as text
             writer.writeheader()
             writer.writerows(rows)
     click.echo(f"{len(rows)} hand-over(s) written to {output}.")

