@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bnpl import pagination
+from bnpl.audit import service as audit
 from bnpl.calendar import working_days_between
 from bnpl.db import among, insert_ignoring_conflicts, new_id, upsert
 from bnpl.dunning import letters
@@ -25,6 +26,7 @@ from bnpl.fields import WithRelated
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
+from bnpl.merchants import service as merchants
 from bnpl.notifications import service as notifications
 from bnpl.payments import service as payments
 from bnpl.tenancy import Scope
@@ -282,6 +284,8 @@ def set_policy(uow: UnitOfWork, *, scope: Scope, customer_type: str, data: dict)
                           populate_existing=True)
     own.data, own.updated_at = checked.to_dict(), uow.now()
     uow.session.flush()
+    audit.record(uow, actor=merchants.acting_key(uow), action="dunning_policy.changed", merchant_id=scope.merchant_id,
+                 customer_type=customer_type, policy=checked.to_dict())
     return PolicyInEffect(customer_type, checked, False, own.updated_at)
 
 
@@ -291,6 +295,8 @@ def reset_policy(uow: UnitOfWork, *, scope: Scope, customer_type: str) -> Policy
     if own is not None:
         uow.session.delete(own)
         uow.session.flush()
+        audit.record(uow, actor=merchants.acting_key(uow), action="dunning_policy.reset",
+                     merchant_id=scope.merchant_id, customer_type=customer_type)
     return PolicyInEffect(customer_type, DEFAULTS[customer_type], True, None)
 
 

@@ -16,9 +16,11 @@ from typing import Callable, Iterable, NamedTuple
 from sqlalchemy import case, delete, exists, func, literal, select, tuple_, union_all, update
 from sqlalchemy.orm import aliased
 
+from bnpl.audit import service as audit
 from bnpl.db import new_id, upsert
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import queries as invoice_queries
+from bnpl.merchants import service as merchants
 from bnpl.risk import decision as rules, identifiers, policy as policies, states, texts
 from bnpl.risk import verification as verifiers
 from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decision, Inputs, Reason
@@ -685,6 +687,8 @@ def set_policy(uow: UnitOfWork, *, merchant_id: str, changes: dict) -> tuple[Pol
     latest = uow.session.scalar(select(func.max(RiskPolicy.version)).where(RiskPolicy.merchant_id == merchant_id)) or 0
     uow.session.add(RiskPolicy(merchant_id=merchant_id, version=latest + 1, changes=dict(changes), created_at=uow.now()))
     uow.session.flush()
+    audit.record(uow, actor=merchants.acting_key(uow), action="risk_policy.changed", merchant_id=merchant_id,
+                 version=latest + 1, changes=dict(changes))
     return policies.apply(base, changes), latest + 1
 
 
