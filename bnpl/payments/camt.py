@@ -144,7 +144,7 @@ def _transaction(entry, detail, ns, booked_on, pending: bool, problem: str | Non
         payer_name=_text(detail, f"{party}/c:Nm", ns) or _text(detail, f"{party}/c:Pty/c:Nm", ns),
         payer_iban=_text(detail, f"{account}/c:Id/c:IBAN", ns),
         structured_reference=_text(detail, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns),
-        text=_remittance(entry, texts or [detail], ns),
+        text=_remittance(entry, texts or [detail], ns), unbroken_text=_unbroken(texts or [detail], ns),
         is_return=detail.find("c:RtrInf", ns) is not None or _text(entry, "c:RvslInd", ns) in ("true", "1"),
         return_reason=_text(detail, "c:RtrInf/c:Rsn/c:Cd", ns) or _text(detail, "c:RtrInf/c:Rsn/c:Prtry", ns),
         end_to_end_id=_end_to_end(_text(detail, "c:Refs/c:EndToEndId", ns)),
@@ -157,6 +157,10 @@ def _remittance(entry, details, ns) -> str:
     if not lines:
         lines = [t for t in (*(_text(d, "c:AddtlTxInf", ns) for d in details), _text(entry, "c:AddtlNtryInf", ns)) if t]
     return " ".join(lines)
+
+
+def _unbroken(details, ns) -> str:
+    return "".join(t.text.replace("\n", "") for d in details for t in d.findall("c:RmtInf/c:Ustrd", ns) if t.text)
 
 
 def _end_to_end(value: str | None) -> str | None:

@@ -68,6 +68,7 @@ def _transaction(data: dict) -> Transaction:
         booked_on=date(booked_on.year, booked_on.month, booked_on.day) if booked_on else None,
         payer_name=details.get("NAME"), payer_iban=details.get("IBAN") or _iban(data.get("extra_details")),
         structured_reference=None, text=details.get("REMI", details.get("text", "")),
+        unbroken_text=re.sub(r"\s*\n", "", data.get("transaction_details") or ""),
         is_return=str(data.get("status", "")).startswith("R") or "RTRN" in details,
         return_reason=details.get("RTRN") or None, end_to_end_id=_reference(details.get("EREF")), problem=problem)
 

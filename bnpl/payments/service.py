@@ -29,7 +29,9 @@ from bnpl.uow import UnitOfWork
 
 # An RF reference in free text, perhaps written in groups ("RF19 TEST 2026 0000 01").
 RF_IN_TEXT = re.compile(r"\bRF\s?\d{2}(?:\s?[A-Z0-9]){1,21}")
+RF_RUN_ON = re.compile(r"RF\d{2}[A-Z0-9]{1,21}")  # in lines run together: no word breaks
 NUMBER_IN_TEXT = re.compile(r"\b(?:TEST-)?\d{4}-\d{6}\b")
+NUMBER_RUN_ON = re.compile(r"(?<!\d)(?:TEST-)?\d{4}-\d{6}(?!\d)")  # in lines run together: no word breaks
 
 
 @dataclass
@@ -217,17 +219,22 @@ class _Batch:
         if transaction.amount_cents < 0 and not transaction.is_return:
             return self._money_out(transaction)
         status, note, invoice, matched_by = self._classify(transaction)
-        method = "bank_transfer"
-        if status == BOOKED:
-            debit = self.debits.get(transaction.end_to_end_id)
-            if debit is not None:  # our own collection coming in, or its payer's bank sending it back
-                debit.status = states.DEBIT.next(debit.status, "return" if transaction.is_return else "collect",
-                                                 subject=f"Direct debit {debit.end_to_end_id}")
-            method = "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
-        note = self._excess(invoice, transaction) if status == BOOKED else note
-        self._payment(transaction, status=status, note=note, invoice=invoice, matched_by=matched_by,
+        method = self._method(transaction) if status == BOOKED else "bank_transfer"
+        excess = self._excess(invoice, transaction) if status == BOOKED else None
+        if transaction.is_return and status == BOOKED:
+            note = f"sent back by the payer's bank, reason {transaction.return_reason or 'not given'}"
+        self._payment(transaction, status=status, note=excess or note, invoice=invoice, matched_by=matched_by,
                       method=method, remittance=transaction.structured_reference or transaction.text or None)
-        return "refund owed" if status == BOOKED and note else status
+        return "refund owed" if excess else status
+
+    def _method(self, transaction: Transaction) -> str:
+        """How booked money came: our own direct debit collected (or sent back, which moves the
+        debit on too), another's returned debit, or a transfer."""
+        debit = self.debits.get(transaction.end_to_end_id)
+        if debit is not None:
+            debit.status = states.DEBIT.next(debit.status, "return" if transaction.is_return else "collect",
+                                             subject=f"Direct debit {debit.end_to_end_id}")
+        return "direct_debit" if debit is not None or transaction.is_return else "bank_transfer"
 
     def _excess(self, invoice, transaction: Transaction) -> str | None:
         """Money beyond what the invoice still owes (paid twice, paid too much, paid after it was
@@ -341,16 +348,16 @@ def _references_in(transaction: Transaction) -> list[str]:
     """The RF references a transaction may carry, in order of trust: the structured one,
     then those written in its text."""
     found = [_compact(transaction.structured_reference)] if transaction.structured_reference else []
-    for written in RF_IN_TEXT.findall(transaction.text.upper()):
+    for written in RF_IN_TEXT.findall(transaction.text.upper()) + RF_RUN_ON.findall(transaction.unbroken_text.upper()):
         found += _rf_candidates(_compact(written))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _numbers_in(transaction: Transaction) -> list[str]:
-    """Invoice numbers in the text, also where a payer's bank broke one over two lines
-    ("TEST-2026-" / "000001")."""
-    text = transaction.text.upper()
-    return list(dict.fromkeys(NUMBER_IN_TEXT.findall(text) + NUMBER_IN_TEXT.findall(re.sub(r"-\s+", "-", text))))
+    """Invoice numbers in the text, also where a payer's bank broke one over two lines."""
+    found = NUMBER_IN_TEXT.findall(transaction.text.upper())
+    found += NUMBER_RUN_ON.findall(transaction.unbroken_text.upper())
+    return list(dict.fromkeys(found))
 
 
 def _rf_candidates(found: str) -> list[str]:

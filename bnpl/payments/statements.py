@@ -37,6 +37,9 @@ class Transaction:
     pending: bool = False  # reported, not booked yet: not money yet
     problem: str | None = None  # why this one entry cannot be booked (the others still are)
     key: str | None = field(default=None, compare=False)  # the fingerprint, set by keyed()
+    # The free text as the lines run on, without the breaks a bank put in ("TEST-2026-00" /
+    # "0001"): references are looked for here too.
+    unbroken_text: str = field(default="", compare=False)
 
     @property
     def identity(self) -> str:
@@ -82,7 +85,7 @@ def keyed(account: str | None, transactions: list[Transaction]) -> list[Transact
 
 
 def _identity(account: str | None, t: Transaction) -> str:
-    counterparty = _compact(t.payer_iban) or _words(t.payer_name)
+    counterparty = f"{_compact(t.payer_iban)} {_words(t.payer_name)}"
     remittance = _compact(t.structured_reference) or _words(t.text)
     return "|".join((_compact(account), str(t.booked_on), t.currency, str(t.amount_cents), counterparty, remittance))
 

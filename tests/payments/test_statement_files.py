@@ -138,7 +138,7 @@ def test_a_returned_direct_debit_with_its_reason_reopens_the_invoice(api, servic
     assert figures(invoice(api, inv["id"])) == ("open", 0, inv["total"], 0)
     with services.sessionmaker() as session:
         back = session.scalars(select(Payment).where(Payment.amount_cents < 0)).one()
-    assert back.method == "direct_debit"
+    assert (back.method, back.note) == ("direct_debit", "sent back by the payer's bank, reason AM04")
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -204,3 +204,22 @@ def test_an_entry_the_code_fails_on_is_refused_with_the_error_and_the_others_are
     assert dict(+summary.counts) == {"booked": 1, "refused": 1}
     assert "could not be booked (RuntimeError: the database went away)" in str(summary)
     assert (invoice(api, good["id"])["status"], invoice(api, bad["id"])["status"]) == ("paid", "open")
+
+
+# --- references wherever the payer's bank put them ------------------------------------------
+
+@pytest.mark.parametrize("cut", [10, 15, 22])
+def test_an_invoice_number_broken_over_two_remittance_lines_books_the_payment(api, services, cut):
+    inv = ship(api)
+    number = inv["number"]
+    text = "x" * (140 - cut) + "Factuur " + number + " dank u"  # the bank breaks lines at 140
+    assert number not in " ".join([text[:140], text[140:]])
+
+    assert import_(services, files.statement(files.payment(inv["total"], text=text))) == {"booked": 1}
+
+
+def test_an_rf_reference_broken_over_two_remittance_lines_books_the_payment(api, services):
+    inv = ship(api)
+    text = "y" * 130 + " " + inv["payment_reference"] + " bedankt"
+
+    assert import_(services, files.statement(files.payment(inv["total"], text=text))) == {"booked": 1}
