@@ -59,15 +59,17 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # pool_recycle instead of pre-ping: a ping would cost a round trip on every request.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # Pre-ping: a connection the server killed (a restart, a failover, an idle timeout) is
+    # noticed and replaced when it is lent, instead of failing the request that gets it. One
+    # round trip per checkout, not per statement; recycling keeps old connections rare too.
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -106,14 +106,22 @@ def http_exception_problem(error: HTTPException) -> Response:
     return response
 
 
+def challenged(response: Response) -> Response:
+    """RFC 6750: a 401 names the scheme to use, and says so when a token was sent and refused."""
+    if response.status_code == 401:
+        sent = request.headers.get("Authorization", "")[:7].lower() == "bearer "
+        response.headers["WWW-Authenticate"] = 'Bearer realm="bnpl"' + (', error="invalid_token"' if sent else "")
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        return problem(error.status, error.title, error.detail, error.slug, **error.extra)
+        return challenged(problem(error.status, error.title, error.detail, error.slug, **error.extra))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
-            return http_exception_problem(error)
+            return challenged(http_exception_problem(error))
         log.exception("unhandled error")
         return problem(500, "Internal error", "Something went wrong on our side; nothing was changed.")

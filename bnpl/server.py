@@ -1,7 +1,35 @@
 """``bnpl serve``: the app under gunicorn, configured in code rather than a file."""
 from __future__ import annotations
 
+import json
+
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+
+# gunicorn's default access log line without its %(u)s, the HTTP Basic user: a client that
+# sends its API key that way would have the key written to the log in clear.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+# What gunicorn itself refuses, before the app sees the request, said as the app says it.
+SERVER_REFUSALS = {
+    400: "The request could not be read.",
+    403: "This request is not allowed.",
+    414: "The address is longer than this server accepts.",
+    417: "The expectation in the request cannot be met.",
+    431: "The request's headers are larger than this server accepts.",
+    500: "Something went wrong on our side; nothing was changed.",
+    501: "This server does not support the request's transfer coding.",
+}
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """In place of gunicorn.util.write_error (an HTML page): an RFC 9457 problem document.
+    gunicorn's own message is not echoed: it quotes what the client sent."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int,
+                       "detail": SERVER_REFUSALS.get(status_int, reason)}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin1") + body)
 
 
 class _Gunicorn(BaseApplication):
@@ -22,12 +50,14 @@ def run(*, host: str, port: int, workers: int | None, threads: int = 1) -> None:
     from bnpl.config import Settings
 
     settings = Settings.from_env()
+    util.write_error = write_problem  # workers are forked from this process and keep it
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers or settings.web_workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
         "timeout": 30,
         # Each worker builds its own app (and connection pool) after the fork.
         "preload_app": False,

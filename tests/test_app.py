@@ -33,3 +33,19 @@ def test_an_unexpected_error_is_a_problem_without_a_stack_trace(app, api, monkey
     assert r.status_code == 500
     assert r.headers["Content-Type"] == "application/problem+json"
     assert "secret internals" not in r.get_data(as_text=True)
+
+
+def test_a_401_says_how_to_authenticate(app):
+    client = app.test_client()
+    missing = client.get("/api/v1/orders")
+    wrong = client.get("/api/v1/orders", headers={"Authorization": "Bearer bnpl_test_not-a-key"})
+    basic = client.get("/api/v1/orders", headers={"Authorization": "Basic Ym5wbF90ZXN0X3g6"})
+    for r in (missing, wrong, basic):
+        assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="bnpl"'
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="bnpl", error="invalid_token"'
+    assert basic.headers["WWW-Authenticate"] == 'Bearer realm="bnpl"'  # only Bearer is spoken here
+
+
+def test_the_database_pool_checks_a_connection_before_lending_it(services):
+    assert services.engine.pool._pre_ping is True

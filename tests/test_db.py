@@ -1,6 +1,7 @@
 """bnpl.db.among_chunks: an IN list of any length, one array on PostgreSQL, chunks on SQLite."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, insert, select
 
 from bnpl.db import SQLITE_CHUNK, among_chunks
@@ -35,3 +36,21 @@ def test_a_list_longer_than_sqlites_placeholder_limit_finds_every_row(services):
 def test_no_values_no_statement(services):
     with services.sessionmaker() as session:
         assert list(among_chunks(session, Event.subject_id, [])) == []
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_killed_is_replaced_not_lent(database_url):
+    from sqlalchemy import text
+
+    from bnpl.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:  # one pooled connection, back in the pool afterwards
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = make_engine(database_url)
+    with killer.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+    killer.dispose()
+    with engine.connect() as conn:  # without pre-ping: "terminating connection due to administrator command"
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
