@@ -127,6 +127,44 @@ def check_business_seller(merchant: Merchant) -> None:
             missing=missing)
 
 
+def onboard(uow: UnitOfWork, *, name: str, identity: dict, actor: str) -> NewMerchant:
+    """A webshop taken on by the provider with its legal details (checked as PATCH /merchant
+    checks them) and a test key; live keys follow its approval."""
+    from marshmallow import ValidationError
+
+    from bnpl.merchants.schemas import MerchantSettingsSchema
+
+    try:
+        checked = MerchantSettingsSchema(only=IDENTITY).load({k: v for k, v in identity.items() if v})
+    except ValidationError as exc:
+        raise InvalidInput(dict(_flat(exc.normalized_messages()))) from None
+    return create_merchant(uow, name=name, livemode=False, actor=actor, **checked)
+
+
+def _flat(messages: dict, prefix: str = ""):
+    """{"address": {"city": [...]}} -> ("address.city", [...])."""
+    for name, value in messages.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", list(value)
+
+
+def approve(uow: UnitOfWork, *, merchant_id: str, actor: str) -> keys.NewKey:
+    """The provider approves the webshop (its legal details must be complete): it may now have
+    live keys, and gets its first one (shown once, to be handed over)."""
+    merchant = get_merchant(uow, merchant_id=merchant_id)
+    check_business_seller(merchant)
+    if merchant.approved_at is None:
+        merchant.approved_at, merchant.approved_by = uow.now(), actor
+        audit.record(uow, actor=actor, action="merchant.approved", merchant_id=merchant.id)
+    return keys.create(uow, merchant=merchant, livemode=True, name="first live key", actor=actor)
+
+
+def all_merchants(uow: UnitOfWork) -> list[Merchant]:
+    return list(uow.session.scalars(select(Merchant).order_by(Merchant.name)))
+
+
 def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:
     """Merchant id -> name, for screens that list many merchants' things."""
     if not merchant_ids:
@@ -160,6 +198,7 @@ def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
     return Scope(merchant_id=row.Merchant.id, livemode=row.ApiKey.livemode)
 
 
+IDENTITY = ("email", "legal_name", "address", "vat_number", "coc_number")
 # Identity and branding: null removes what was set.
 CLEARABLE = ("email", "legal_name", "address", "vat_number", "coc_number", "brand_colour", "logo")
 

@@ -103,3 +103,43 @@ class ReviewDecisionForm(FlaskForm):
                             validators=[Optional()])
     reasons = TextAreaField("Reasons (the consumer reads these in the portal; the webshop never sees them)",
                             validators=[InputRequired(), Length(max=4000)])
+
+
+# --- the admin's pages --------------------------------------------------------------------
+
+class ChangeDecisionForm(FlaskForm):
+    """A decision on one requested change; prefixed with the change's id (one form per row)."""
+
+    outcome = RadioField("Decision", choices=_choices({"approve": "Approve", "refuse": "Refuse"}),
+                         validators=[InputRequired()])
+    reason = TextAreaField("Reason (the webshop reads it; needed to refuse)", validators=[Length(max=2000)])
+
+
+class OnboardingForm(FlaskForm):
+    """A webshop taken on with its legal details; the rules are the merchants' (PATCH /merchant's)."""
+
+    name = StringField("Shop name", validators=[InputRequired(), Length(max=200)])
+    email = EmailField("Contact address (told of every change of its settings)", validators=[InputRequired(),
+                                                                                            Length(max=254)])
+    legal_name = StringField("Legal name", validators=[InputRequired(), Length(max=200)])
+    street = StringField("Street", validators=[InputRequired(), Length(max=200)])
+    house_number = StringField("House number", validators=[InputRequired(), Length(max=20)])
+    postal_code = StringField("Postcode", validators=[InputRequired(), Length(max=20)])
+    city = StringField("City", validators=[InputRequired(), Length(max=100)])
+    country = StringField("Country (ISO code, e.g. NL)", default="NL", validators=[InputRequired(), Length(max=2)])
+    vat_number = StringField("VAT number", validators=[InputRequired(), Length(max=20)])
+    coc_number = StringField("Chamber of commerce number (optional)", validators=[Optional(), Length(max=20)])
+
+    def identity(self) -> dict:
+        address = {name: getattr(self, name).data for name in ("street", "house_number", "postal_code", "city",
+                                                               "country")}
+        return {"email": self.email.data, "legal_name": self.legal_name.data, "address": address,
+                "vat_number": self.vat_number.data, "coc_number": self.coc_number.data or None}
+
+
+class AccountForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=100)])
+    role = SelectField("Role", choices=_choices({"mediator": "mediator (disputes)", "risk": "risk (credit reviews)",
+                                                 "admin": "admin (everything, and these pages)"}),
+                       validators=[InputRequired()])

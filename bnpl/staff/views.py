@@ -26,7 +26,7 @@ from bnpl.errors import DomainError
 from bnpl.staff import accounts, service, words
 from bnpl.staff.forms import (AskForm, ButtonForm, DecisionForm, LoginForm, MessageForm, NewCaseForm, NoteForm,
                               PeriodForm, ReviewDecisionForm, SendBackForm)
-from bnpl.staff.models import MEDIATOR, RISK
+from bnpl.staff.models import ADMIN, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
 
@@ -171,7 +171,7 @@ def statistics():
         rows, error = disputes.statistics(uow, since=since, until=until), None
         acceptance = service.acceptance_statistics(uow, since=since, until=until)
     except DomainError as exc:
-        rows, acceptance, error = [], [], _show_errors(form, exc)
+        rows, acceptance, error = [], [], show_errors(form, exc)
     return render_template("staff/statistics.html", form=form, rows=rows, since=since, until=until, error=error,
                            outcomes=OUTCOMES, acceptance=acceptance), 422 if error else 200
 
@@ -191,7 +191,7 @@ def new_case():
         dispute = service.open_case_by_phone(uow, member=g.staff, invoice_number=form.invoice_number.data, case=case)
     except DomainError as exc:
         uow.rollback()
-        return render_template("staff/new_case.html", form=form, error=_show_errors(form, exc)), exc.status
+        return render_template("staff/new_case.html", form=form, error=show_errors(form, exc)), exc.status
     uow.commit()
     flash(f"Case opened about invoice {dispute.invoice_number}; the webshop has been asked to answer.", "success")
     return redirect(url_for(".case", dispute_id=dispute.id), code=303)
@@ -272,7 +272,7 @@ def _act(dispute_id: str, name: str, done: str, call):
         call(uow, form)
     except DomainError as exc:
         uow.rollback()
-        return _case_page(dispute_id, bound=(name, form), error=_show_errors(form, exc), status=exc.status)
+        return _case_page(dispute_id, bound=(name, form), error=show_errors(form, exc), status=exc.status)
     uow.commit()
     flash(done, "success")
     return redirect(url_for(".case", dispute_id=dispute_id), code=303)
@@ -313,7 +313,7 @@ def decide_review(review_id):
                               reasons=form.reasons.data, limit_cents=form.limit.data)
     except DomainError as exc:
         uow.rollback()
-        return _review_page(review_id, form=form, error=_show_errors(form, exc), status=exc.status)
+        return _review_page(review_id, form=form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
     flash("Review decided; the consumer is e-mailed and the webshop told.", "success")
     return redirect(url_for(".review", review_id=review_id), code=303)
@@ -331,10 +331,11 @@ def policy():
     return render_template("staff/policy.html", page=service.policy_page(current_uow()))
 
 
-def _show_errors(form, exc: DomainError) -> str:
+def show_errors(form, exc: DomainError) -> str:
     """A service's refusal on the form: field messages at their fields, the whole as text."""
     for path, messages in exc.extra.get("errors", {}).items():
-        field = form._fields.get(path.split(".")[0])
+        parts = path.split(".")
+        field = form._fields.get(parts[0]) or form._fields.get(parts[-1])  # address.city: the city field
         if field is not None:
             field.errors = [*field.errors, *messages]
     return exc.detail
@@ -345,7 +346,7 @@ def _show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK}
+            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN}
 
 
 def _money(cents: int | None, currency: str = "EUR") -> str:
@@ -386,3 +387,6 @@ def _page_error(error: Exception):
         current_uow().rollback()  # the page below still reads the signed-in member
         title, detail, status = "Internal error", "Something went wrong on our side; nothing was changed.", 500
     return render_template("staff/error.html", title=title, detail=detail), status
+
+
+from bnpl.staff import admin_views  # noqa: E402,F401  (the admin's pages register on bp)

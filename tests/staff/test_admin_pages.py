@@ -1,0 +1,125 @@
+"""The admin's pages: webshops (taken on with their legal details, approved for live keys),
+the changes of money settings waiting for a decision, staff accounts, and the audit log."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from tests import factories
+from tests.conftest import ApiClient
+from tests.staff.conftest import StaffBrowser, make_member
+
+ADMIN = "erik@bnpl.example"
+ONBOARDING = {"name": "Boekhandel Het Ezelsoor", "email": "info@ezelsoor.example",
+              "legal_name": "Het Ezelsoor V.O.F.", "street": "Vismarkt", "house_number": "44",
+              "postal_code": "9711KT", "city": "Groningen", "country": "NL", "vat_number": "NL004495445B01",
+              "coc_number": "30123456"}
+
+
+@pytest.fixture
+def admin(browser, services) -> StaffBrowser:
+    make_member(services, ADMIN, role="admin", name="Erik Admin")
+    assert browser.login(ADMIN).status_code == 303
+    return browser
+
+
+def text(response) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+@pytest.mark.parametrize("path", ["/staff/merchants", "/staff/merchants/new", "/staff/changes",
+                                  "/staff/accounts", "/staff/audit"])
+def test_only_an_admin_sees_the_admin_pages(signed_in, path):
+    assert signed_in.get(path).status_code == 403
+
+
+def test_the_navigation_shows_the_admin_pages_to_an_admin(admin):
+    html = admin.get("/staff/statistics").get_data(as_text=True)
+    for path in ("/staff/merchants", "/staff/changes", "/staff/accounts", "/staff/audit"):
+        assert f'href="{path}"' in html
+
+
+# --- changes of money settings -------------------------------------------------------------
+
+def test_an_admin_approves_a_higher_order_limit_on_the_changes_page(admin, api):
+    change_id = api.patch("/merchant", json={"order_limit": 400_000}).json["pending_changes"][0]["id"]
+    page = text(admin.get("/staff/changes"))
+    assert "Fietsenwinkel Utrecht" in page and "order limit" in page and "€4,000.00" in page
+    r = admin.submit("/staff/changes", f"/staff/changes/{change_id}/decision",
+                     {f"{change_id}-outcome": "approve", f"{change_id}-reason": ""})
+    assert r.status_code == 303, text(r)
+    assert api.get("/merchant").json["order_limit"] == 400_000
+    assert "No change is waiting" in text(admin.get("/staff/changes"))
+
+
+def test_a_refusal_without_a_reason_is_sent_back_and_with_one_it_is_kept(admin, api):
+    change_id = api.patch("/merchant", json={"payout_iban": "NL91ABNA0417164300"}).json["pending_changes"][0]["id"]
+    r = admin.submit("/staff/changes", f"/staff/changes/{change_id}/decision",
+                     {f"{change_id}-outcome": "refuse", f"{change_id}-reason": ""})
+    assert r.status_code == 422 and "Say why" in text(r)
+    r = admin.submit("/staff/changes", f"/staff/changes/{change_id}/decision",
+                     {f"{change_id}-outcome": "refuse", f"{change_id}-reason": "Not the company's account."})
+    assert r.status_code == 303
+    assert api.get("/merchant").json["pending_changes"] == []
+    assert "Not the company's account." in text(admin.get("/staff/audit"))
+
+
+# --- webshops: taking one on, approving it ---------------------------------------------------
+
+def test_taking_on_a_webshop_shows_its_test_key_once(admin, app):
+    r = admin.submit("/staff/merchants/new", data=ONBOARDING)
+    assert r.status_code == 200, text(r)
+    [key] = re.findall(r"bnpl_test_\w{32}", r.get_data(as_text=True))
+    account = ApiClient(app.test_client(), key).get("/merchant").json
+    assert (account["legal_name"], account["vat_number"], account["approved"]) == (
+        "Het Ezelsoor V.O.F.", "NL004495445B01", False)
+    assert "Boekhandel Het Ezelsoor" in text(admin.get("/staff/merchants"))
+
+
+def test_approval_gives_the_first_live_key(admin, app):
+    page = admin.submit("/staff/merchants/new", data=ONBOARDING).get_data(as_text=True)
+    merchant_id = re.search(r"(mer_\w+)", page).group(1)
+    r = admin.submit(f"/staff/merchants/{merchant_id}", f"/staff/merchants/{merchant_id}/approval")
+    assert r.status_code == 200, text(r)
+    [live] = re.findall(r"bnpl_live_\w{32}", r.get_data(as_text=True))
+    client = ApiClient(app.test_client(), live)
+    assert client.get("/merchant").json["approved"] is True
+    assert client.post("/orders", json=factories.order()).status_code == 201
+
+
+def test_a_webshop_without_legal_details_is_not_approved(admin, api):
+    r = admin.submit(f"/staff/merchants/{api.merchant_id}", f"/staff/merchants/{api.merchant_id}/approval")
+    assert r.status_code == 409 and "legal_name, address, vat_number" in text(r)
+    assert api.get("/merchant").json["approved"] is False
+
+
+# --- staff accounts --------------------------------------------------------------------------
+
+def test_an_admin_makes_an_account_and_deactivates_another(admin, app, services, mediator):
+    r = admin.submit("/staff/accounts", data={"email": "piet@bnpl.example", "name": "Piet", "role": "risk"})
+    assert r.status_code == 200, text(r)
+    password = re.search(r'<code class="secret">([^<]+)</code>', r.get_data(as_text=True)).group(1)
+    assert StaffBrowser(app.test_client()).login("piet@bnpl.example", password).status_code == 303
+
+    anna = StaffBrowser(app.test_client())
+    assert anna.login().status_code == 303
+    r = admin.submit("/staff/accounts", f"/staff/accounts/{mediator}/deactivation")
+    assert r.status_code == 303
+    assert anna.get("/staff/").status_code == 303  # signed out at once
+    assert "inactive" in text(admin.get("/staff/accounts"))
+
+
+def test_the_audit_log_names_who_did_what(admin, api):
+    api.put("/risk-policy", json={"minimum_age": 21})
+    page = text(admin.get("/staff/audit"))
+    assert "risk_policy.changed" in page and "Fietsenwinkel Utrecht" in page and api.key[:14] in page
+
+
+def test_wrong_legal_details_are_shown_at_their_fields(admin, services):
+    r = admin.submit("/staff/merchants/new", data={**ONBOARDING, "vat_number": "NL123", "postal_code": "ABC"})
+    assert r.status_code == 422, text(r)
+    html = r.get_data(as_text=True)
+    assert 'id="vat_number-error"' in html and 'id="postal_code-error"' in html
+    assert "Boekhandel Het Ezelsoor" not in text(admin.get("/staff/merchants"))
