@@ -7,6 +7,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import Forbidden
 
 SIGNATURE_HEADER = "Bnpl-Local-Signature"
 
@@ -41,3 +44,20 @@ class SimulatorCallbacks:
 
     def _sign(self, body: bytes) -> str:
         return hmac.new(self._key, body, hashlib.sha256).hexdigest()
+
+
+def refuse_cross_site(request, *, base_url: str) -> None:
+    """A simulator's page changes things by a plain form POST: refuse one that a browser sent
+    from another site's page (Sec-Fetch-Site, else Origin; a page with no referrer sends the
+    Origin "null"). Programs that send neither (tests, curl) are no cross-site forgery."""
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    own = {request.host_url.rstrip("/"), _origin(base_url)}
+    if (fetched_from is not None and fetched_from not in ("same-origin", "none")) or (
+            origin is not None and origin.rstrip("/") not in own):
+        raise Forbidden("This form only takes what its own page sends.")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

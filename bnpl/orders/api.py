@@ -2,6 +2,7 @@ from pathlib import Path
 
 from flask import Blueprint, render_template, request
 
+from bnpl import simulator
 from bnpl.fields import WithRelated
 from bnpl.orders import service
 from bnpl.risk import service as risk
@@ -94,6 +95,7 @@ def local_page(reference):
 @verification_pages.post("/local/<reference>")
 def local_decision(reference):
     uow = current_uow()
+    simulator.refuse_cross_site(request, base_url=uow.settings.base_url)
     service.decide_verification_locally(uow, reference=reference, confirm=request.form.get("decision") == "confirm")
     uow.commit()
     return render_template("risk/local.html", verification=risk.local_verification(uow, reference=reference))
@@ -101,6 +103,7 @@ def local_decision(reference):
 
 @verification_pages.after_request
 def _private(response):
-    # The reference in the address is what identifies: keep it out of caches and referrers.
-    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"})
+    # The reference in the address is what identifies: keep it out of caches and other sites'
+    # referrers (same-origin: the page's own form still sends its Origin, see refuse_cross_site).
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"})
     return response

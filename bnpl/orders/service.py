@@ -34,6 +34,9 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
     destination = (data.get("shipping_address") or data["billing_address"])["country"]
     lines = _order_lines(uow, data["lines"], destination)
     total = sum(line.total_cents for line in lines)
+    if total <= 0:  # an invoice of 0 asks nobody to pay and opens dunning, fees and mail for nothing
+        raise InvalidInput({"lines": ["The order total is 0: there is nothing to invoice. "
+                                      "Send free goods without us, or with at least one paid line."]})
     if total > MAX_AMOUNT_CENTS:
         raise InvalidInput({"lines": [f"The order total {total} is above the maximum of {MAX_AMOUNT_CENTS} cents."]})
     _check_expected_total(data, lines, total)

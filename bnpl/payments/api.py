@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 
-from bnpl import i18n
+from bnpl import i18n, simulator
 from bnpl.fields import WithRelated
 from bnpl.payments import checkout as service
 from bnpl.web.api import merchant_blueprint
@@ -93,6 +93,7 @@ def local_page(reference):
 @pages.post("/local/<reference>")
 def local_decision(reference):
     uow = current_uow()
+    simulator.refuse_cross_site(request, base_url=uow.settings.base_url)
     payment = service.decide_locally(uow, reference=reference, decision=request.form.get("decision", ""))
     uow.commit()
     return redirect(payment.return_url or url_for(".local_page", reference=reference), code=303)
@@ -100,7 +101,8 @@ def local_decision(reference):
 
 @pages.after_request
 def _private(response):
-    # The reference in the address is what lets one pay: keep it out of caches and referrers.
-    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+    # The reference in the address is what lets one pay: keep it out of caches and other sites'
+    # referrers (same-origin: the page's own form still sends its Origin, see refuse_cross_site).
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
                              "X-Frame-Options": "DENY"})
     return response

@@ -552,3 +552,16 @@ def test_a_vat_rate_as_a_string_is_refused(api):
     from tests import factories
     r = api.post("/orders", json=factories.order(lines=[factories.line(vat_rate="21")]))
     assert r.status_code == 422 and "lines.0.vat_rate" in r.json["errors"]
+
+
+def test_an_order_of_eur_0_is_refused_with_a_clear_422_and_writes_nothing(api):
+    r = api.post("/orders", json=factories.order(lines=[factories.line(unit_price=0)]))
+    body = assert_problem(r, 422, "lines")
+    assert "nothing to invoice" in messages(body, "lines")
+    assert api.get("/orders").json["items"] == []
+    assert api.get("/events").json["items"] == []
+
+
+def test_a_free_line_beside_a_paid_one_is_fine(api):
+    r = api.post("/orders", json=factories.order(lines=[factories.line(), factories.line("GIFT", unit_price=0)]))
+    assert r.status_code == 201, r.json

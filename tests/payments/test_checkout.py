@@ -372,3 +372,27 @@ def test_every_callback_in_every_state(api, services, state, outcome):
     booked = expected == "paid" and state != "paid"
     assert len(payments(services)) == (1 if booked else 0)
     assert invoice(api, inv["id"])["paid"] == (inv["total"] if booked else 0)
+
+
+CROSS_SITE = [{"Origin": "https://evil.example"}, {"Origin": "null"},
+              {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site", "Origin": "https://shop.bnpl.example"}]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_the_bank_page_refuses_a_post_from_another_site(api, headers):
+    inv = ship(api)
+    started = start(api, inv["id"])
+    r = api.client.post(page_path(started), data={"decision": "pay"}, headers=headers)
+    assert r.status_code == 403 and r.mimetype == "application/problem+json"
+    assert api.get(f"/checkouts/{started['id']}").json["status"] == "open"
+
+
+def test_the_bank_page_takes_the_post_of_its_own_form(api, services):
+    inv = ship(api)
+    started = start(api, inv["id"])
+    page = api.client.get(page_path(started))
+    assert page.headers["Referrer-Policy"] == "same-origin"  # the reference never leaves for other sites
+    r = api.client.post(page_path(started), data={"decision": "pay"},
+                        headers={"Origin": services.settings.base_url, "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 303
+    assert api.get(f"/checkouts/{started['id']}").json["status"] == "paid"

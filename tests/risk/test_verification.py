@@ -112,3 +112,21 @@ def test_statistics_count_an_order_once_with_the_banks_outcome(api):
     stats = api.get("/risk-statistics").json
     assert stats["outcomes"] == {"declined": 1, "verification_required": 1}
     assert stats["reasons"] == {"fresh_identity_high_risk_goods": 2, "identity_not_verified": 1}
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}])
+def test_the_identification_page_refuses_a_post_from_another_site(api, headers):
+    waiting = order(api, 5_000, context=HIGH_RISK, **person(1))
+    r = api.client.post(path_of(waiting["decision"]["verification_url"]), data={"decision": "confirm"},
+                        headers=headers)
+    assert r.status_code == 403
+    assert api.get(f"/orders/{waiting['id']}").json["status"] == "verification_required"
+
+
+def test_the_identification_page_takes_the_post_of_its_own_form(api, services):
+    waiting = order(api, 5_000, context=HIGH_RISK, **person(1))
+    r = api.client.post(path_of(waiting["decision"]["verification_url"]), data={"decision": "confirm"},
+                        headers={"Origin": services.settings.base_url, "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 200
+    assert api.get(f"/orders/{waiting['id']}").json["status"] == "accepted"
