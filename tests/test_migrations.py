@@ -51,3 +51,22 @@ def test_invoices_issued_before_documents_get_their_seller_and_order_reference(e
     engine.dispose()
     assert (json.loads(seller) if isinstance(seller, str) else seller) == {"name": "Fietsenwinkel", "legal_name": "Fietsenwinkel"}
     assert reference == "WEB-1"
+
+
+def test_webshops_with_a_live_key_before_approvals_existed_stay_approved(empty_database):
+    url = empty_database
+    command.upgrade(alembic_config(url), "0014")
+    engine = create_engine(url)
+    with engine.begin() as db:
+        for merchant_id, live in (("mer_live", True), ("mer_test", False)):
+            db.execute(text("INSERT INTO merchants (id, name, created_at, invoice_term_days, transit_days, "
+                            "order_limit_cents, return_pause_days) VALUES (:id, :id, '2026-01-01', 14, 2, 250000, 28)"),
+                       {"id": merchant_id})
+            db.execute(text("INSERT INTO api_keys (id, merchant_id, livemode, key_hash, prefix, created_at) "
+                            "VALUES (:key, :id, :live, :key, 'bnpl_x', '2026-01-01')"),
+                       {"key": f"key_{merchant_id}", "id": merchant_id, "live": live})
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as db:
+        approved = dict(db.execute(text("SELECT id, approved_at IS NOT NULL FROM merchants")).all())
+    engine.dispose()
+    assert approved == {"mer_live": True, "mer_test": False}

@@ -18,7 +18,7 @@ EVENT_TYPES = frozenset({
     "payment.received", "payment.reversed", "refund.paid",
     "return.announced", "return.received", "return.overdue",
     "merchant.updated", "merchant.change_requested", "merchant.change_approved", "merchant.change_refused",
-    "api_key.created", "api_key.revoked",
+    "api_key.created", "api_key.revoked", "merchant.contact_changed",
     "dunning.level_reached", "invoice.fees_waived",
     "payment_plan.started", "payment_plan.completed", "payment_plan.ended",
     "dispute.opened", "dispute.merchant_responded", "dispute.consumer_replied", "dispute.message_posted",

@@ -71,8 +71,13 @@ def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> tuple[Ac
     merchant = get_merchant(uow, merchant_id=scope.merchant_id)
     risky, rest = change_requests.split(changes)
     values = change_requests.checked(uow, risky)
+    previous_email = merchant.email
     _apply_settings(merchant, rest)
     actor = acting_key(uow)
+    if previous_email and merchant.email != previous_email:
+        # Told to the address it replaced: a stolen key could otherwise redirect the notices first.
+        events.record(uow, scope=scope, type="merchant.contact_changed", subject_id=merchant.id,
+                      data={"previous_email": previous_email, "email": merchant.email})
     if rest:
         audit.record(uow, actor=actor, action="merchant.settings_changed", merchant_id=merchant.id,
                      changed=sorted(rest))

@@ -48,7 +48,7 @@ CONSUMER_MAIL = {
 # address hears of each, so a stolen key cannot quietly raise a limit, redirect payouts or
 # make itself a spare.
 MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant", "merchant.change_": "merchant_change",
-                          "api_key.": "api_key_change"}
+                          "api_key.": "api_key_change", "merchant.contact_changed": "merchant_contact_changed"}
 # Mails whose payload holds a secret link, blanked once delivered.
 SECRET_LINKS = {"portal_sign_in"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
@@ -138,7 +138,9 @@ def _merchant_mail_kind(event) -> str | None:
 
 def _merchant_mail(uow, event_id: str, event, kind: str) -> dict:
     merchant = merchants.get_merchant(uow, merchant_id=event.scope.merchant_id)
-    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=merchant.email or "", language="en",
+    # A new contact address is announced to the one it replaced (data.previous_email).
+    recipient = event.data.get("previous_email") or merchant.email or ""
+    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=recipient, language="en",
                         subject_id=event.subject_id, event_id=event_id,
                         payload={"name": merchant.name, "event": event.type, "data": event.data})
 

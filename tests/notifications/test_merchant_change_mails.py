@@ -22,3 +22,14 @@ def test_a_request_and_its_refusal_reach_the_contact_address(api, services, smtp
     assert "NL91ABNA0417164300" in text_of(requested) and "revoke your API keys" in html_of(requested)
     assert refused["Subject"] == "Change of your payout IBAN refused"
     assert "The account holder is not your company." in text_of(refused)
+
+
+def test_a_new_contact_address_is_announced_to_the_old_one(api, smtp_services, smtp_server):
+    """A stolen key could first point the contact address elsewhere, then ask for a new IBAN:
+    the address it replaced hears of it."""
+    api.patch("/merchant", json={"email": CONTACT})
+    assert api.patch("/merchant", json={"email": "attacker@evil.example"}).status_code == 200
+    deliver_outbox(smtp_services)
+    [notice] = smtp_server.messages
+    assert (notice["To"], notice["Subject"]) == (CONTACT, "Your contact address was changed")
+    assert "attacker@evil.example" in text_of(notice) and "revoke" in text_of(notice)
