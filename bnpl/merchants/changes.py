@@ -74,8 +74,8 @@ def request(uow: UnitOfWork, *, scope: Scope, merchant: Merchant, values: dict, 
     made = []
     for name, value in values.items():
         _supersede(uow, merchant.id, name)
-        if value == getattr(merchant, name):
-            continue  # asking for what is in force withdraws the earlier request, nothing more
+        if value == _coming(merchant, name):
+            continue  # asking for what is (or is about to be) in force withdraws the earlier request
         change = MerchantChange(merchant_id=merchant.id, livemode=scope.livemode, setting=name,
                                 old_value={"value": getattr(merchant, name)}, new_value={"value": value},
                                 status=states.PENDING, requested_at=uow.now(), requested_by=actor)
@@ -85,6 +85,13 @@ def request(uow: UnitOfWork, *, scope: Scope, merchant: Merchant, values: dict, 
     for change in made:
         _tell(uow, change, "merchant.change_requested", actor)
     return made
+
+
+def _coming(merchant: Merchant, name: str):
+    """The value a setting has, or will have once an approved IBAN's cooling-off ends."""
+    if name == "payout_iban" and merchant.payout_iban_next:
+        return merchant.payout_iban_next
+    return getattr(merchant, name)
 
 
 def _supersede(uow, merchant_id: str, setting: str) -> None:

@@ -160,3 +160,13 @@ def settle(services, start, end):
     with unit_of_work(services) as uow:
         [settlement] = settlements.settle_period(uow, period_start=start, period_end=end)
         return settlement
+
+
+def test_another_iban_asked_for_during_the_cooling_off_waits_for_an_admin_too(shop, services):
+    first = shop.patch("/merchant", json={"payout_iban": NEW_IBAN}).json["pending_changes"][0]["id"]
+    decide(services, first)
+    answer = shop.patch("/merchant", json={"payout_iban": "DE89370400440532013000"})
+    assert answer.status_code == 202
+    assert [(p["to"], p["status"]) for p in answer.json["pending_changes"]] == [
+        ("DE89370400440532013000", "pending"), (NEW_IBAN, "approved")]
+    assert shop.patch("/merchant", json={"payout_iban": NEW_IBAN}).status_code == 200  # what is coming anyway
