@@ -66,6 +66,7 @@ import measure  # noqa: E402
 from measure import BenchError, Meter, database_name, say  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "risk_sim.json"
+ORDERS_DUMP = ROOT / "bench" / "results" / "risk_sim_orders.jsonl"  # one line per panel order, to study a run
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_risk"
 # --quick (what .ci/run runs after every landing) has a database of its own: a smoke run must
 # never wipe a full run that is under way.
@@ -560,6 +561,8 @@ class Outcome:
     new: str = ""           # accepted | declined | verification_required (as create_order answered)
     verified: bool = False  # verification_required, completed by the consumer
     legacy: str = ""
+    order_id: str = ""
+    codes: tuple = ()       # the reason codes of create_order's decision
     create_ms: float = 0.0
     commit_ms: float = 0.0
     risk_ms: float | None = None
@@ -707,6 +710,8 @@ class Simulation:
             uow.commit()
             t2 = time.perf_counter()
             outcome.new = order.decision["outcome"] if order.decision else order.status
+            outcome.order_id = order.id
+            outcome.codes = tuple(r["code"] for r in (order.decision or {}).get("reasons", ()))
             order_id, verification_url = order.id, (order.decision or {}).get("verification_url")
         outcome.create_ms, outcome.commit_ms = (t1 - t0) * 1000, (t2 - t1) * 1000
         outcome.risk_ms = RISK_TIMER.take()
@@ -824,6 +829,33 @@ def by_archetype(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> di
                                    if o.pay_offset is None and outcomes[o.seq].legacy == "accepted") / 100,
         }
     return rows
+
+
+def stopped_reasons(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> dict:
+    """Why the panel's good orders were not approved, and why the lost orders were: reason code ->
+    orders (an order counts once under each of its codes)."""
+    good, lost = Counter(), Counter()
+    for o in orders:
+        out = outcomes.get(o.seq)
+        if not o.panel or out is None or not out.new:
+            continue
+        if o.good and not out.new_approved:
+            good.update(set(out.codes) | ({"verification_abandoned"} if out.new == "verification_required" else set()))
+        if o.pay_offset is None and out.new_approved:
+            lost.update({f"{o.archetype}:{code}" for code in out.codes})
+    return {"good_stopped": dict(good.most_common()), "lost_approved_with": dict(lost.most_common(25))}
+
+
+def dump_orders(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> None:
+    with ORDERS_DUMP.open("w") as f:
+        for o in orders:
+            out = outcomes.get(o.seq)
+            if not o.panel or out is None or not out.new:
+                continue
+            f.write(json.dumps({"seq": o.seq, "day": o.day, "archetype": o.archetype, "kind": o.kind,
+                                "good": o.good, "fraud": o.fraud, "weight": o.weight, "total": o.total,
+                                "pay_offset": o.pay_offset, "verifies": o.verifies, "order_id": out.order_id,
+                                "new": out.new, "verified": out.verified, "codes": list(out.codes)}) + "\n")
 
 
 def timing_figures(outcomes: dict[int, Outcome]) -> dict:
@@ -1018,6 +1050,13 @@ def report(result: dict) -> None:
         say(f"  {name:31} {row['orders']:>9,} {row['new_approved']:>13,} {row['new_verification']:>16,} "
             f"{row['new_verified']:>14,} {row['legacy_approved']:>13,}   "
             f"{row['new_lost_eur']:>10,.0f} {row['legacy_lost_eur']:>10,.0f}")
+    stopped = result.get("stopped", {})
+    if stopped.get("good_stopped"):
+        say("good orders not approved, by reason (panel): "
+            + ", ".join(f"{k} {v:,}" for k, v in stopped["good_stopped"].items()))
+    if stopped.get("lost_approved_with"):
+        say("never-paid orders approved, by archetype and reason (panel): "
+            + ", ".join(f"{k} {v:,}" for k, v in stopped["lost_approved_with"].items()))
     say()
     report_timing(result)
     if result.get("legacy_agreement") is not None:
@@ -1130,6 +1169,7 @@ def run(args) -> dict:
         "legacy": policy_figures(panel, lambda o: outcomes[o.seq].legacy == "accepted"),
         "legacy_population": policy_figures(orders, lambda o: outcomes[o.seq].legacy == "accepted", weighted=False),
         "archetypes": by_archetype(orders, outcomes),
+        "stopped": stopped_reasons(orders, outcomes),
         "outcomes": dict(Counter(out.new for out in outcomes.values() if out.new)),
         "verified": sum(1 for out in outcomes.values() if out.verified),
         "timing": timing_figures(outcomes), "timing_runs": runs, "links": links,
@@ -1139,6 +1179,7 @@ def run(args) -> dict:
     report(result)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=str))
+    dump_orders(orders, outcomes)
     say(f"written to {RESULTS.relative_to(ROOT)}")
     return result
 
