@@ -54,7 +54,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -66,7 +66,9 @@ import measure  # noqa: E402
 from measure import BenchError, Meter, database_name, say  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "risk_sim.json"
-ORDERS_DUMP = ROOT / "bench" / "results" / "risk_sim_orders.jsonl"  # one line per panel order, to study a run
+def orders_dump(url: str) -> Path:
+    """One line per panel order of the last run on this database, to study or replay it."""
+    return ROOT / "bench" / "results" / f"risk_sim_orders_{database_name(url)}.jsonl"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_risk"
 # --quick (what .ci/run runs after every landing) has a database of its own: a smoke run must
 # never wipe a full run that is under way.
@@ -846,8 +848,8 @@ def stopped_reasons(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) ->
     return {"good_stopped": dict(good.most_common()), "lost_approved_with": dict(lost.most_common(25))}
 
 
-def dump_orders(orders: list[PlannedOrder], outcomes: dict[int, Outcome]) -> None:
-    with ORDERS_DUMP.open("w") as f:
+def dump_orders(orders: list[PlannedOrder], outcomes: dict[int, Outcome], url: str) -> None:
+    with orders_dump(url).open("w") as f:
         for o in orders:
             out = outcomes.get(o.seq)
             if not o.panel or out is None or not out.new:
@@ -1179,9 +1181,53 @@ def run(args) -> dict:
     report(result)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=str))
-    dump_orders(orders, outcomes)
+    dump_orders(orders, outcomes, args.database_url)
     say(f"written to {RESULTS.relative_to(ROOT)}")
     return result
+
+
+# --- replaying the last run under other numbers ------------------------------------------------
+
+def replay_policies(url: str, variants: list[str]) -> None:
+    """The last run's panel orders decided again, each from the inputs its first decision
+    stored, under the default policy and under each variant (FIELD=VALUE[,FIELD=VALUE]). No
+    feedback: exposure and history stay as they were, so a looser variant looks a little better
+    and a stricter one a little worse than a full run would; seconds instead of minutes, to
+    choose which numbers deserve a full run. A verification is completed as planned."""
+    import sqlalchemy as sa
+    from bnpl.risk.decision import ACCEPTED, VERIFICATION_REQUIRED, Inputs, decide
+    from bnpl.risk.policy import Policy
+
+    dump = orders_dump(url)
+    if not dump.exists():
+        raise BenchError(f"no run to replay: {dump.relative_to(ROOT)} is written by a run")
+    panel = [json.loads(line) for line in dump.read_text().splitlines()]
+    with sa.create_engine(url).connect() as conn:
+        stored = dict(conn.execute(sa.text("SELECT order_id, inputs FROM risk_decisions WHERE supersedes IS NULL")).all())
+    if any(o["order_id"] not in stored for o in panel):
+        raise BenchError("the database no longer holds the run that wrote the dump; run again first")
+
+    def approved(o: dict, policy: Policy) -> bool:
+        inputs = Inputs.from_json(stored[o["order_id"]])
+        outcome = decide(inputs, policy).outcome
+        if outcome == VERIFICATION_REQUIRED and o["verifies"]:
+            inputs = replace(inputs, verified_until=inputs.now + timedelta(days=365), verified_now=True)
+            outcome = decide(inputs, policy).outcome
+        return outcome == ACCEPTED
+
+    def line(label: str, policy: Policy) -> None:
+        ok = [o for o in panel if approved(o, policy)]
+        good = [o for o in panel if o["good"]]
+        volume = sum(o["total"] * o["weight"] for o in ok)
+        lost = sum(o["total"] * o["weight"] for o in ok if o["pay_offset"] is None)
+        declined = sum(1 for o in good if not approved(o, policy)) / len(good)
+        say(f"  {label:60} good declined {declined:6.2%}   lost per EUR 100 {100 * lost / volume:5.2f}")
+
+    say(f"replaying {len(panel):,} panel orders of the last run (no feedback):")
+    line("the default policy", Policy())
+    for variant in variants:
+        changes = {k.strip(): json.loads(v) for k, v in (pair.split("=", 1) for pair in variant.split(","))}
+        line(variant, replace(Policy(), **changes))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1202,6 +1248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="default: bench_risk, with --quick bench_risk_quick "
                                                "(or BNPL_BENCH_RISK_DATABASE_URL)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 people, 4 webshops, 20 days")
+    parser.add_argument("--replay", nargs="*", metavar="FIELD=VALUE[,FIELD=VALUE]",
+                        help="no run: decide the last run's orders again under the default policy and these "
+                             "variants, e.g. --replay verified_limit_cents=200000 overdue_grace_days=7")
     args = parser.parse_args(argv)
     args.database_url = (args.database_url or os.environ.get("BNPL_BENCH_RISK_DATABASE_URL")
                          or (QUICK_URL if args.quick else DEFAULT_URL))
@@ -1209,7 +1258,12 @@ def main(argv: list[str] | None = None) -> int:
         args.people, args.shops, args.days = 300, 4, 20
         args.links, args.timing_runs, args.timing_orders, args.sample = 20_000, 2, 50, 1.0
     try:
-        run(args)
+        if args.replay is not None:
+            replay_policies(args.database_url, args.replay)
+        else:
+            run(args)
+            if args.quick:  # so that the replay cannot rot either
+                replay_policies(args.database_url, ["overdue_grace_days=0"])
     except BenchError as exc:
         say(f"error: {exc}")
         return 1

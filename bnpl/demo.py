@@ -17,6 +17,7 @@ from bnpl.merchants.models import Merchant
 from bnpl.orders import service as orders
 from bnpl.orders.schemas import OrderCreateSchema
 from bnpl.returns import service as returns
+from bnpl.risk import service as risk
 from bnpl.tenancy import Scope
 from bnpl.uow import unit_of_work
 
@@ -80,13 +81,13 @@ def _days_ago(uow, days: int):
 
 def _bike_shop(uow, scope):
     home = _address("Oudegracht", "12a", "3511AB", "Utrecht")
-    # Ordered and delivered three weeks ago and never paid: overdue.
-    with _days_ago(uow, 23):
+    # Ordered and delivered five weeks ago and never paid: overdue by three weeks.
+    with _days_ago(uow, 37):
         late = orders.create_order(uow, scope=scope, data=_order(
             "DS-1001", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),
             [("HELM-01", "Fietshelm Urban, maat M", 1, 5995, 21), ("BEL-02", "Fietsbel messing", 1, 1250, 21)]))
         orders.ship_order(uow, scope=scope, order_id=late.id, data={"carrier": "PostNL"})
-    with _days_ago(uow, 22):
+    with _days_ago(uow, 36):
         delivered = orders.report_delivery(uow, scope=scope, shipment_id=late.shipments[0].id, delivered_at=uow.now())
     # The same consumer again: declined because of the overdue invoice.
     orders.create_order(uow, scope=scope, data=_order(
@@ -99,8 +100,10 @@ def _bike_shop(uow, scope):
          ("TAS-11", "Dubbele fietstas waterdicht", 1, 6450, 21)], birth_date="1991-04-17"))
     orders.ship_order(uow, scope=scope, order_id=partly.id, data={
         "lines": [{"reference": "TAS-11", "quantity": 1}], "carrier": "DHL", "tracking_code": "JVGL0612345678"})
-    # Someone new to us buying goods the shop marks as high-risk: they identify through their
-    # bank first (the order answer's verification_url, the local bank's page in test mode).
+    # Someone new to us buying goods the shop marks as high-risk: this shop has them identify
+    # through their bank first (the order answer's verification_url, the local bank's page in
+    # test mode), a rule stricter than the installation's default, as a webshop may set.
+    risk.set_policy(uow, merchant_id=scope.merchant_id, changes={"verify_fresh_high_risk_goods": True})
     orders.create_order(uow, scope=scope, data={**_order(
         "DS-1005", "noah.devos@example.nl", "Noah de Vos", _address("Lange Nieuwstraat", "40", "3512PH", "Utrecht"),
         [("GPS-5", "Fietscomputer met GPS", 1, 24900, 21)]), "context": {"high_risk_goods": True, "device_id": "demo-noah"}})

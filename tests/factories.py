@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 
 _refs = itertools.count(1)
 
@@ -21,14 +22,23 @@ def consumer(**overrides):
 
 
 def order(lines=None, **overrides):
+    shopper = overrides.pop("consumer", None) or consumer()
     return {
         "merchant_reference": f"WEB-{next(_refs):05d}",
         "currency": "EUR",
-        "consumer": consumer(),
-        "billing_address": address(),
+        "consumer": shopper,
+        "billing_address": address(house_number=front_door(shopper["email"])),
         "lines": lines if lines is not None else [line()],
         **overrides,
     }
+
+
+def front_door(email: str) -> str:
+    """Each test shopper lives behind their own front door (Sanne at 12a), as people do: risk
+    asks people who share a door with other shoppers that week to identify first."""
+    if email == consumer()["email"]:
+        return address()["house_number"]
+    return str(20 + zlib.crc32(email.encode()) % 900)
 
 
 def three_lines():

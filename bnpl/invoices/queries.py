@@ -218,6 +218,7 @@ def uncredited_lines(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> dict[
 class Exposure:
     open_cents: int   # still owed on invoices that are open or paused
     overdue: int      # open invoices past their due date
+    oldest_due: date | None = None  # the due date of the longest overdue of them
 
 
 def exposure(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, today: date) -> Exposure:
@@ -225,12 +226,16 @@ def exposure(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool, today:
     (paused ones owe but are not overdue: a return or a dispute holds them)."""
     if not consumer_ids:
         return Exposure(0, 0)
-    owed, overdue = uow.session.execute(select(
+    is_overdue = and_(Invoice.status == models.OPEN, Invoice.due_date < today)
+    owed, overdue, oldest_due = uow.session.execute(select(
         func.coalesce(func.sum(Invoice.owed_cents), 0),
-        func.coalesce(func.sum(case((and_(Invoice.status == models.OPEN, Invoice.due_date < today), 1), else_=0)), 0))
+        func.coalesce(func.sum(case((is_overdue, 1), else_=0)), 0),
+        func.min(case((is_overdue, Invoice.due_date))))
         .where(among(uow.session, Invoice.consumer_id, consumer_ids), Invoice.livemode == livemode,
                Invoice.status.in_((models.OPEN, models.PAUSED)))).one()
-    return Exposure(max(int(owed), 0), int(overdue))
+    if isinstance(oldest_due, str):  # SQLite hands a computed date back as text
+        oldest_due = date.fromisoformat(oldest_due)
+    return Exposure(max(int(owed), 0), int(overdue), oldest_due)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ class Inputs:
     open_balance_cents: int = 0           # invoices still owed, every webshop
     unshipped_cents: int = 0              # accepted orders not invoiced yet, every webshop
     overdue_invoices: int = 0
+    overdue_days: int = 0                 # how long the longest overdue of them is past its due date
+    recent_webshops: int = 0              # other webshops this person ordered at in the last 14 days
     handovers: int = 0
     frauds: int = 0
     # Velocity: earlier orders (before this one) in the last hour and day.
@@ -55,9 +57,11 @@ class Inputs:
     device_known: bool | None = None      # None: no device id was sent
     delivery_known: bool | None = None    # None: no home delivery address apart from the billing one
     new_identifiers: tuple[str, ...] = ()  # kinds this person had not used before this order
+    shared_recently: int = 0              # other consumers who ordered with this order's phone, device or address this week
     shared_with_fraud: tuple[str, ...] = ()  # kinds shared with another person with fraud on record
     verification_available: bool = True   # a verification provider serves this mode
     verification_failed: bool = False     # the consumer was sent to their bank, and it did not confirm
+    verified_now: bool = False            # the consumer identified at their bank for this very order
     # The webshop's context (all optional).
     ip_address: str | None = None
     device_id: str | None = None
@@ -99,13 +103,14 @@ def decide(inputs: Inputs, policy: Policy) -> Decision:
     unsure: list[Reason] = []
     passed: list[Reason] = []
     _age(i, p, declines, passed)
-    _record(i, declines, passed)
+    _record(i, p, declines, passed)
     _room(i, p, declines, unsure, passed)
+    _stacking(i, p, declines)
     _velocity(i, p, declines, unsure)
     _identity(i, p, declines, unsure)
     if declines:
         return Decision(DECLINED, tuple(declines))
-    if unsure and not verified(i):
+    if unsure and not _cleared(i, p, unsure):
         if i.verification_failed:
             return Decision(DECLINED, (*unsure, Reason("identity_not_verified")))
         if not i.verification_available:
@@ -114,6 +119,19 @@ def decide(inputs: Inputs, policy: Policy) -> Decision:
     if unsure:
         passed.append(Reason("identity_verified"))
     return Decision(ACCEPTED, tuple(passed))
+
+
+# Signs that someone other than the person may be ordering: an identification months ago
+# says nothing about who holds the account today, so only one for this order clears them.
+ASK_AGAIN = frozenset({"new_device_and_address"})
+
+
+def _cleared(i: Inputs, p: Policy, unsure: list) -> bool:
+    if i.verified_now:
+        return True
+    if not verified(i):
+        return False
+    return not (p.takeover_needs_fresh_verification and any(r.code in ASK_AGAIN for r in unsure))
 
 
 def verified(i: Inputs) -> bool:
@@ -133,9 +151,24 @@ def limit_of(i: Inputs, p: Policy) -> int:
     limit = min(i.person_limit_cents, p.limit_ceiling_cents)
     if not i.paid_on_time:
         limit = min(limit, p.new_person_limit_cents)
-    if verified(i) and i.limit_status == GROWING:
-        limit = max(limit, min(p.verified_limit_cents, p.limit_ceiling_cents))
+    if verified(i):
+        limit = max(limit, _verified_limit(i, p))
     return 0 if i.limit_status == CLOSED else limit
+
+
+def _verified_limit(i: Inputs, p: Policy) -> int:
+    """What identifying at the bank lets a person have open. Identity is not affordability:
+    it allows one larger purchase with nothing else open, and a middle limit while the person
+    orders at few webshops at once; stacking purchases at many webshops is how people get in
+    over their heads, and a bank identification says nothing about that."""
+    if i.limit_status != GROWING:
+        return 0
+    ceiling = p.limit_ceiling_cents
+    if not (i.open_balance_cents or i.unshipped_cents):
+        return min(max(p.verified_single_purchase_cents, p.verified_limit_cents), ceiling)
+    if i.recent_webshops >= p.verified_limit_max_webshops:
+        return 0
+    return min(p.verified_limit_cents, ceiling)
 
 
 def room_of(i: Inputs, p: Policy) -> int:
@@ -151,15 +184,18 @@ def _age(i: Inputs, p: Policy, declines: list, passed: list) -> None:
         passed.append(Reason("minimum_age_met", {"minimum_age": p.minimum_age}))
 
 
-def _record(i: Inputs, declines: list, passed: list) -> None:
+def _record(i: Inputs, p: Policy, declines: list, passed: list) -> None:
     if i.amount_cents > i.shop_limit_cents:
         declines.append(Reason("amount_above_limit", {"amount": i.amount_cents, "limit": i.shop_limit_cents}))
     if i.frauds:
         declines.append(Reason("fraud_on_record"))
     if i.handovers:
         declines.append(Reason("handed_over"))
-    if i.overdue_invoices:
+    if i.overdue_invoices and i.overdue_days > p.overdue_grace_days:
         declines.append(Reason("overdue_invoices"))
+    elif i.overdue_invoices:
+        # A transfer takes days to reach us and be booked: a few days late is not yet a fact.
+        passed.append(Reason("overdue_within_grace", {"days": p.overdue_grace_days}))
     else:
         passed.append(Reason("no_overdue_invoices"))
     if i.limit_status == CLOSED and not (i.frauds or i.handovers):
@@ -175,12 +211,19 @@ def _room(i: Inputs, p: Policy, declines: list, unsure: list, passed: list) -> N
         return
     # What the room would be once the bank confirmed who this is: identifying helps a
     # person we do not know yet, not one whose limit is held for a late payment.
-    if not verified(i) and i.limit_status == GROWING:
-        verified_limit = max(limit_of(i, p), min(p.verified_limit_cents, p.limit_ceiling_cents))
+    if not verified(i) and _verified_limit(i, p):
+        verified_limit = max(limit_of(i, p), _verified_limit(i, p))
         if i.amount_cents <= verified_limit - i.open_balance_cents - i.unshipped_cents:
             unsure.append(Reason("above_room_unverified", {"amount": i.amount_cents}))
             return
     declines.append(Reason("above_room", {"amount": i.amount_cents}))
+
+
+def _stacking(i: Inputs, p: Policy, declines: list) -> None:
+    """Someone with nothing paid yet who is buying at several webshops within days is buying on
+    credit faster than anyone can judge them."""
+    if not i.paid_on_time and i.recent_webshops >= p.max_recent_webshops_new_person:
+        declines.append(Reason("orders_at_many_webshops", {"webshops": i.recent_webshops}))
 
 
 def _velocity(i: Inputs, p: Policy, declines: list, unsure: list) -> None:
@@ -205,6 +248,10 @@ def _identity(i: Inputs, p: Policy, declines: list, unsure: list) -> None:
         unsure.append(Reason("new_device_and_address"))
     if fresh and i.high_risk_goods and p.verify_fresh_high_risk_goods:
         unsure.append(Reason("fresh_identity_high_risk_goods"))
+    if i.shared_recently >= p.max_shared_identifier_consumers:
+        # Several names behind one phone, device or front door within days is how fraud rings
+        # work; a household does it too, and its members pass the bank's check (once a year).
+        unsure.append(Reason("identifiers_shared_recently"))
 
 
 def _known_to_us(i: Inputs, p: Policy) -> bool:

@@ -12,7 +12,7 @@ class Policy:
     new_person_limit_cents: int = 30_000     # what a person we do not know may have open at once
     limit_ceiling_cents: int = 250_000       # the most anyone may have open at once
     limit_step_cents: int = 10_000           # what each invoice paid on time adds to a person's limit
-    verified_limit_cents: int = 100_000      # what a bank-verified person may have open (below the ceiling)
+    verified_limit_cents: int = 150_000      # what a bank-verified person may have open (below the ceiling)
     late_hold_days: int = 180                # a late payment holds the limit this long
     verified_for_days: int = 365             # a verified person is not asked again for this long
     fresh_identity_days: int = 30            # a person first seen this recently, with nothing paid, is fresh
@@ -23,17 +23,34 @@ class Policy:
     # it speaks of several people at one front door (people sharing a device or phone are merged).
     max_identifier_orders_hour: int = 4
     max_identifier_orders_day: int = 10
-    verify_fresh_high_risk_goods: bool = True  # a fresh identity buying high-risk goods identifies first
+    verify_fresh_high_risk_goods: bool = False  # a fresh identity buying high-risk goods identifies first
     established_customer_days: int = 365     # a webshop's customer this long, with this many orders,
     established_customer_orders: int = 3     # is not a fresh identity to that shop
+    overdue_grace_days: int = 14             # an invoice this few days overdue does not decline yet
+    verified_single_purchase_cents: int = 250_000  # one purchase a verified person may make with nothing else open
+    verified_limit_max_webshops: int = 2     # the verified limit holds while ordering at fewer other webshops (14 days)
+    max_recent_webshops_new_person: int = 3  # nothing paid yet and ordering at this many other webshops (14 days): declined
+    takeover_needs_fresh_verification: bool = True  # a known person on a new device to a new address identifies again
+    max_shared_identifier_consumers: int = 1  # this many others ordered with the phone, device or address this week: identify
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> "Policy":
+        """A stored policy; a field it predates takes the behaviour from before that field,
+        so an old decision replays as it was decided."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        return cls(**{**INTRODUCED, **{k: v for k, v in values.items() if k in known}})
+
+
+# Fields added after decisions were first stored, with the value that gives the behaviour
+# from before them.
+INTRODUCED = {
+    "overdue_grace_days": 0, "verified_single_purchase_cents": 0, "verified_limit_max_webshops": 1_000_000,
+    "max_recent_webshops_new_person": 1_000_000, "takeover_needs_fresh_verification": False,
+    "max_shared_identifier_consumers": 1_000_000,
+}
 
 
 # Which way is stricter, per field: a webshop may only move a number this way.
@@ -45,6 +62,9 @@ STRICTER = {
     "max_identifier_orders_hour": LOWER, "max_identifier_orders_day": LOWER,
     "verify_fresh_high_risk_goods": HIGHER,
     "established_customer_days": HIGHER, "established_customer_orders": HIGHER,
+    "overdue_grace_days": LOWER, "verified_single_purchase_cents": LOWER, "verified_limit_max_webshops": LOWER,
+    "max_recent_webshops_new_person": LOWER, "takeover_needs_fresh_verification": HIGHER,
+    "max_shared_identifier_consumers": LOWER,
 }
 assert set(STRICTER) == {f.name for f in fields(Policy)}, "every policy field says which way is stricter"
 

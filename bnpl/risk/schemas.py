@@ -33,6 +33,18 @@ class RiskPolicyFieldsSchema(Schema):
         "description": "your customer this long (context.customer_since) ..."})
     established_customer_orders = fields.Integer(validate=_COUNT, metadata={
         "description": "... with this many orders (context.customer_order_count) is no fresh identity"})
+    overdue_grace_days = fields.Integer(validate=_DAYS, metadata={
+        "description": "an invoice at most this many days overdue does not decline yet"})
+    verified_single_purchase_cents = Cents(metadata={
+        "description": "one purchase a bank-verified person may make with nothing else open"})
+    verified_limit_max_webshops = fields.Integer(validate=_COUNT, metadata={
+        "description": "the verified limit holds while the person ordered at fewer other webshops in 14 days"})
+    max_recent_webshops_new_person = fields.Integer(validate=_COUNT, metadata={
+        "description": "a person with nothing paid yet who ordered at this many other webshops in 14 days is declined"})
+    takeover_needs_fresh_verification = fields.Boolean(metadata={
+        "description": "a known person ordering from a new device to a new address identifies again"})
+    max_shared_identifier_consumers = fields.Integer(validate=_COUNT, metadata={
+        "description": "this many other consumers ordered with the phone, device or address in 7 days: identify"})
 
 
 class RiskPolicySchema(Schema):

@@ -94,16 +94,14 @@ def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: l
     person, known, existed = resolved.person, resolved.known, resolved.existed
     context, consumer = order.context, order.consumer
     by_kind = {i.kind: i for i in found}
-    (person_hour, person_day), (id_hour, id_day) = _velocity(
-        uow, scope.livemode, person, [i for i in found if i.kind in VELOCITY_KINDS], now)
+    activity = _activity(uow, scope, order.consumer_id, person, [i for i in found if i.kind in VELOCITY_KINDS], now)
     return Inputs(
         now=now, today=today, currency=order.currency, amount_cents=order.amount_cents,
         shop_limit_cents=order.shop_limit_cents, is_business=consumer.get("type") == "business",
         birth_date=consumer.get("birth_date"),
         person_since=uow.local_date(person.created_at) if existed else None,
         **_person_state(uow, person), **_exposure(uow, scope.livemode, person, order.consumer_id, unshipped_cents),
-        person_orders_hour=person_hour, person_orders_day=person_day,
-        identifier_orders_hour=id_hour, identifier_orders_day=id_day,
+        **activity._asdict(),
         device_known=(by_kind[identifiers.DEVICE] in known) if identifiers.DEVICE in by_kind else None,
         delivery_known=_delivery_known(by_kind, known, context),
         new_identifiers=tuple(sorted({i.kind for i in found if i not in known and i.kind != identifiers.CONSUMER})),
@@ -127,7 +125,8 @@ def _person_state(uow, person: Person) -> dict:
 def _exposure(uow, livemode: bool, person: Person, consumer_id: str, unshipped_cents) -> dict:
     consumer_ids = consumers_of_person(uow, person_id=person.id) | {consumer_id}
     owed = invoice_queries.exposure(uow, consumer_ids=sorted(consumer_ids), livemode=livemode, today=uow.today())
-    return dict(open_balance_cents=owed.open_cents, overdue_invoices=owed.overdue,
+    overdue_days = (uow.today() - owed.oldest_due).days if owed.oldest_due else 0
+    return dict(open_balance_cents=owed.open_cents, overdue_invoices=owed.overdue, overdue_days=overdue_days,
                 unshipped_cents=unshipped_cents(sorted(consumer_ids)))
 
 
@@ -142,23 +141,43 @@ def _delivery_known(by_kind: dict, known: set[Identifier], context: dict) -> boo
     return any(Identifier(kind, delivery.value) in known for kind in (identifiers.ADDRESS, identifiers.DELIVERY))
 
 
-def _velocity(uow, livemode: bool, person: Person, found: list[Identifier],
-              now: datetime) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Earlier orders in the last hour and day: of the person (and everyone merged into them:
-    their decisions keep the id they had then), and of the busiest of these identifiers
-    (anyone's). One round trip."""
-    hour = lambda column: func.coalesce(func.sum(case((column >= now - HOUR, 1), else_=0)), 0)  # noqa: E731
+class Activity(NamedTuple):
+    """Earlier orders around this one, as the decision's inputs name them."""
+    person_orders_hour: int
+    person_orders_day: int
+    recent_webshops: int          # other webshops the person ordered at in RECENT_WEBSHOPS_WINDOW
+    identifier_orders_hour: int   # the busiest of this order's device, phone and addresses
+    identifier_orders_day: int
+    shared_recently: int          # the most other consumers behind one of them in SHARED_WINDOW
+
+
+RECENT_WEBSHOPS_WINDOW, SHARED_WINDOW = timedelta(days=14), timedelta(days=7)
+
+
+def _activity(uow, scope: Scope, consumer_id: str, person: Person, found: list[Identifier], now: datetime) -> Activity:
+    """Earlier orders of the person (and everyone merged into them: their decisions keep the
+    id they had then) and of anyone with one of these identifiers. One round trip."""
+    within = lambda column, span: case((column >= now - span, 1), else_=0)  # noqa: E731
+    total = lambda expression: func.coalesce(func.sum(expression), 0)  # noqa: E731
     family = select(Person.id).where((Person.id == person.id) | (Person.merged_into == person.id))
-    query = select(literal(identifiers.CONSUMER).label("kind"), hour(RiskDecision.created_at), func.count()).where(
-        RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - DAY, RiskDecision.supersedes.is_(None))
+    query = select(
+        literal(identifiers.CONSUMER).label("kind"), total(within(RiskDecision.created_at, HOUR)),
+        total(within(RiskDecision.created_at, DAY)),
+        func.count(func.distinct(case((RiskDecision.merchant_id != scope.merchant_id, RiskDecision.merchant_id))))
+    ).where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - RECENT_WEBSHOPS_WINDOW,
+            RiskDecision.supersedes.is_(None))
     if found:
-        query = union_all(query, select(Sighting.kind, hour(Sighting.seen_at), func.count()).where(
-            Sighting.livemode == livemode, tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
-            Sighting.seen_at >= now - DAY, Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
-    rows = uow.session.execute(query).all()
-    mine = [(int(h), int(d)) for kind, h, d in rows if kind == identifiers.CONSUMER] or [(0, 0)]
-    theirs = [(int(h), int(d)) for kind, h, d in rows if kind != identifiers.CONSUMER]
-    return mine[0], (max((h for h, _ in theirs), default=0), max((d for _, d in theirs), default=0))
+        query = union_all(query, select(
+            Sighting.kind, total(within(Sighting.seen_at, HOUR)), total(within(Sighting.seen_at, DAY)),
+            func.count(func.distinct(case((Sighting.consumer_id != consumer_id, Sighting.consumer_id))))
+        ).where(Sighting.livemode == scope.livemode,
+                tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
+                Sighting.seen_at >= now - SHARED_WINDOW, Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
+    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in uow.session.execute(query).all()]
+    mine = next((row for row in rows if row[0] == identifiers.CONSUMER), (None, 0, 0, 0))
+    theirs = [row for row in rows if row[0] != identifiers.CONSUMER]
+    most = lambda index: max((row[index] for row in theirs), default=0)  # noqa: E731
+    return Activity(mine[1], mine[2], mine[3], most(1), most(2), most(3))
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
@@ -585,8 +604,8 @@ def reassess_after_verification(uow: UnitOfWork, *, result: VerificationResult, 
     inputs = dataclasses.replace(
         Inputs.from_json(first.inputs), now=uow.now(), today=uow.today(), **_person_state(uow, person),
         **_exposure(uow, result.scope.livemode, person, consumer_id, unshipped_cents))
-    if result.status != states.VERIFIED:
-        inputs = dataclasses.replace(inputs, verification_failed=True)
+    inputs = dataclasses.replace(inputs, verified_now=result.status == states.VERIFIED,
+                                 verification_failed=result.status != states.VERIFIED)
     policy, version = policy_for(uow, merchant_id=first.merchant_id)
     decision = rules.decide(inputs, policy)
     facts = OrderFacts(first.order_id, first.consumer_id, first.currency, first.amount_cents, inputs.shop_limit_cents,

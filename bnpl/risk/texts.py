@@ -34,6 +34,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "U heeft een factuur bij ons waarvan de betaaltermijn voorbij is. Na betaling kunt u weer achteraf betalen.",
         "en": "You have an invoice with us that is past its due date. Once it is paid you can pay later again.",
         "de": "Sie haben eine überfällige Rechnung bei uns. Nach deren Bezahlung ist der Kauf auf Rechnung wieder möglich."},
+    "overdue_within_grace": {
+        WEBSHOP: "The consumer has an invoice with us that is a few days past its due date.",
+        "nl": "Een factuur van u is kort geleden vervallen; betaal die snel, want na {days} dagen kunt u niet meer achteraf betalen.",
+        "en": "An invoice of yours has just passed its due date; please pay it soon, as after {days} days you can no longer pay later.",
+        "de": "Eine Rechnung von Ihnen ist gerade fällig geworden; bitte zahlen Sie bald, denn nach {days} Tagen ist der Kauf auf Rechnung nicht mehr möglich."},
     "handed_over": {
         WEBSHOP: "The consumer has an unpaid invoice that was handed over for collection.",
         "nl": "Een onbetaalde factuur van u is uit handen gegeven aan een incassobureau.",
@@ -64,6 +69,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Het bedrag van {amount} is hoger dan uw bestedingsruimte op dit moment. Elke op tijd betaalde factuur vergroot die ruimte.",
         "en": "The amount of {amount} is more than your spending room at the moment. Every invoice paid on time makes it larger.",
         "de": "Der Betrag von {amount} übersteigt derzeit Ihren Ausgaberahmen. Jede pünktlich bezahlte Rechnung vergrößert ihn."},
+    "orders_at_many_webshops": {
+        WEBSHOP: "The consumer is new to us and ordered at several other webshops in the last two weeks.",
+        "nl": "U heeft de afgelopen twee weken bij meerdere webwinkels achteraf besteld. Zodra u een factuur heeft betaald, kan het weer.",
+        "en": "You ordered to pay later at several webshops in the last two weeks. Once you have paid an invoice, you can again.",
+        "de": "Sie haben in den letzten zwei Wochen bei mehreren Shops auf Rechnung bestellt. Sobald Sie eine Rechnung bezahlt haben, ist es wieder möglich."},
     "many_orders": {
         WEBSHOP: "The consumer placed an unusual number of orders with us in a short time.",
         "nl": "U heeft in korte tijd ongebruikelijk veel bestellingen gedaan.",
@@ -89,6 +99,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "U bestelt vanaf een nieuw apparaat naar een nieuw afleveradres. Bevestig via uw bank dat u het bent.",
         "en": "You are ordering from a new device to a new delivery address. Confirm through your bank that it is you.",
         "de": "Sie bestellen von einem neuen Gerät an eine neue Lieferadresse. Bestätigen Sie über Ihre Bank, dass Sie es sind."},
+    "identifiers_shared_recently": {
+        WEBSHOP: "This phone number, device or address was used by other consumers this week.",
+        "nl": "Uw telefoonnummer, apparaat of adres is deze week ook door anderen gebruikt. Bevestig via uw bank dat u het bent.",
+        "en": "Your phone number, device or address was also used by others this week. Confirm through your bank that it is you.",
+        "de": "Ihre Telefonnummer, Ihr Gerät oder Ihre Adresse wurde diese Woche auch von anderen verwendet. Bestätigen Sie über Ihre Bank, dass Sie es sind."},
     "fresh_identity_high_risk_goods": {
         WEBSHOP: "A consumer new to us ordered goods you marked as high-risk.",
         "nl": "Voor deze artikelen vragen wij nieuwe klanten zich eenmalig via hun bank te identificeren.",

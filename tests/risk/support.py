@@ -30,3 +30,18 @@ def ship(api, order_id: str) -> dict:
 
 def codes(order_json: dict) -> list[str]:
     return [reason["code"] for reason in order_json["decision"]["reasons"]]
+
+
+def asks_for_high_risk_goods(api) -> None:
+    """This webshop has fresh identities buying high-risk goods identify first (stricter than
+    the installation's default, which does not)."""
+    answer = api.put("/risk-policy", json={"verify_fresh_high_risk_goods": True})
+    assert answer.status_code == 200, answer.json
+
+
+def press_confirm(api, placed: dict) -> None:
+    """The consumer confirms on the local bank's page the order's decision sent them to."""
+    from urllib.parse import urlparse
+
+    answer = api.client.post(urlparse(placed["decision"]["verification_url"]).path, data={"decision": "confirm"})
+    assert answer.status_code == 200

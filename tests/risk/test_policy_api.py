@@ -2,7 +2,7 @@
 field); versions are kept; GET /risk-statistics: approval rate and reasons of its own orders."""
 import pytest
 
-from tests.risk.support import order, person
+from tests.risk.support import asks_for_high_risk_goods, order, person
 
 
 def test_the_default_policy_is_the_installations(api):
@@ -16,6 +16,7 @@ def test_the_default_policy_is_the_installations(api):
     {"new_person_limit_cents": 20_000}, {"limit_ceiling_cents": 100_000}, {"verified_for_days": 90},
     {"minimum_age": 21}, {"max_person_orders_hour": 1}, {"fresh_identity_days": 90},
     {"new_person_limit_cents": 30_000},  # the same as the installation is not looser
+    {"verify_fresh_high_risk_goods": True}, {"overdue_grace_days": 0}, {"max_recent_webshops_new_person": 1},
 ])
 def test_stricter_is_allowed(api, change):
     answer = api.put("/risk-policy", json=change)
@@ -29,7 +30,8 @@ def test_stricter_is_allowed(api, change):
     ({"limit_ceiling_cents": 300_000}, "limit_ceiling_cents"),
     ({"verified_for_days": 400}, "verified_for_days"),
     ({"minimum_age": 16}, "minimum_age"),
-    ({"verify_fresh_high_risk_goods": False}, "verify_fresh_high_risk_goods"),
+    ({"takeover_needs_fresh_verification": False}, "takeover_needs_fresh_verification"),
+    ({"overdue_grace_days": 30}, "overdue_grace_days"),
     ({"max_identifier_orders_day": 100, "minimum_age": 21}, "max_identifier_orders_day"),
 ])
 def test_looser_is_a_422_naming_the_field(api, change, field):
@@ -54,13 +56,14 @@ def test_a_policy_is_one_webshops_own(api, other_api):
 
 
 def test_statistics_count_a_webshops_own_orders(api, other_api):
+    asks_for_high_risk_goods(api)
     order(api, 5_000, **person(1))
     order(api, 5_000, **person(2, birth_date="2012-01-01"))
     order(api, 5_000, context={"high_risk_goods": True}, **person(3))
     order(api, 5_000, **person(4))
     order(other_api, 5_000, **person(5, birth_date="2012-01-01"))
     stats = api.get("/risk-statistics").json
-    assert stats["decisions"] == 4 and stats["approval_rate"] == "50.00"
+    assert stats["decisions"] == 4 and stats["approval_rate"] == "50.00", stats
     assert stats["outcomes"] == {"accepted": 2, "declined": 1, "verification_required": 1}
     assert stats["reasons"] == {"under_minimum_age": 1, "fresh_identity_high_risk_goods": 1}
 

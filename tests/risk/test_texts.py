@@ -6,7 +6,7 @@ import pytest
 
 from bnpl.risk import texts
 
-PARAMS = {"amount": 12_345, "limit": 250_000, "minimum_age": 18}
+PARAMS = {"amount": 12_345, "limit": 250_000, "minimum_age": 18, "days": 14, "webshops": 3}
 CODES = sorted(texts.TEXTS)
 
 

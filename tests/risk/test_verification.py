@@ -8,9 +8,14 @@ import pytest
 
 from bnpl.risk import service as risk
 from bnpl.uow import unit_of_work
-from tests.risk.support import codes, order, person
+from tests.risk.support import asks_for_high_risk_goods, codes, order, person
 
 HIGH_RISK = {"high_risk_goods": True}
+
+
+@pytest.fixture(autouse=True)
+def _webshop_asks_for_high_risk_goods(api):
+    asks_for_high_risk_goods(api)
 
 
 def path_of(url: str) -> str:
@@ -75,8 +80,8 @@ def test_verification_raises_a_new_persons_room(api):
 
 
 def test_room_used_while_the_consumer_was_at_the_bank_is_not_used_twice(api, other_api):
-    waiting = order(api, 80_000, **person(1))
-    order(other_api, 25_000, **person(1))  # accepted meanwhile at another shop: EUR 750 of EUR 1,000 left
+    waiting = order(api, 140_000, **person(1))
+    order(other_api, 25_000, **person(1))  # accepted meanwhile at another shop: EUR 1,250 of EUR 1,500 left
     press(api, waiting["decision"]["verification_url"], "confirm")
     after = api.get(f"/orders/{waiting['id']}").json
     assert after["status"] == "declined" and "above_room" in codes(after)
