@@ -38,13 +38,15 @@ def jobs(settings) -> list[Job]:
     from bnpl.documents.jobs import render_documents
     from bnpl.notifications.jobs import deliver_mail, deliver_webhooks
     from bnpl.payments.jobs import import_inbox
+    from bnpl.portal.jobs import forget_old_tries
     from bnpl.returns.jobs import flag_overdue_returns
 
     tz = ZoneInfo(settings.timezone)
 
     def deadlines(services):
         return {"overdue returns": flag_overdue_returns(services), "payment plans": check_payment_plans(services),
-                "dispute deadlines": check_dispute_deadlines(services)}
+                "dispute deadlines": check_dispute_deadlines(services),
+                "sign-in tries forgotten": forget_old_tries(services)}
 
     return [
         Job("dunning", run_dunning, CronTrigger(hour=DUNNING_AT[0], minute=DUNNING_AT[1], timezone=tz)),

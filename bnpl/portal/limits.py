@@ -61,3 +61,11 @@ def forget(uow: UnitOfWork, key: str) -> None:
 
 def _seconds(span: timedelta) -> int:
     return int(span.total_seconds())
+
+
+def forget_stale(uow: UnitOfWork, *, older_than: timedelta) -> int:
+    """Delete keys whose tries started longer ago than ``older_than`` and that make nobody
+    wait: they would start over at their next try anyway. Returns how many."""
+    now = int(uow.now().timestamp())
+    return uow.session.execute(delete(Throttle).where(Throttle.started_at <= now - _seconds(older_than),
+                                                      Throttle.next_try_at <= now)).rowcount

@@ -130,6 +130,13 @@ def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, clie
     return _remember(uow, Viewer(invoice_id=addressee.invoice_id, livemode=addressee.livemode))
 
 
+def forget_old_tries(uow: UnitOfWork) -> int:
+    """Sign-in tries no limit looks at any more (the scheduler's hourly pass)."""
+    longest = max(limit.forget_after for limit in (LINKS_PER_EMAIL, LINKS_PER_CLIENT, TRIES_PER_INVOICE,
+                                                   TRIES_PER_CLIENT, TRIES_PER_POSTCODE))
+    return limits.forget_stale(uow, older_than=longest)
+
+
 def viewer_of_device(uow: UnitOfWork, *, token: str | None) -> Viewer | None:
     """The viewer a remembered device signs in as, while its 30 days last."""
     if not token:

@@ -101,3 +101,20 @@ def test_no_stranger_can_switch_off_invoice_sign_in_for_everyone(api, services):
             try_sign_in(services, f"2026-{client:03d}{n:03d}", f"{1000 + 10 * client + n} QQ",
                         client=f"192.0.2.{client}")
     assert try_sign_in(services, invoice["number"], POSTCODE, client="203.0.113.9") == "signed in"
+
+
+def test_the_hourly_pass_forgets_tries_no_limit_looks_at_any_more(api, services, clock):
+    from bnpl.portal.jobs import forget_old_tries
+    from bnpl.portal.models import Throttle
+
+    invoice = ship(api)
+    try_sign_in(services, invoice["number"], "9999 ZZ", client="198.51.100.7")
+    clock.advance(hours=23)
+    try_sign_in(services, "2026-999999", "9999 ZZ", client="198.51.100.8")
+    clock.advance(hours=2)
+    # The first try's invoice and client keys, and the postcode's, whose count started then too
+    # (a key's window runs from its first try: its next try would start over anyway).
+    assert forget_old_tries(services) == 3
+    with services.sessionmaker() as session:
+        left = set(session.scalars(select(Throttle.key)))
+    assert left == {"invoice:client:198.51.100.8", "invoice:number:2026-999999"}
