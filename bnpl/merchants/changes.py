@@ -158,7 +158,8 @@ def open_changes(uow: UnitOfWork, *, merchant: Merchant) -> list[MerchantChange]
     """What still waits: requests not decided, and an approved IBAN in its cooling-off."""
     query = select(MerchantChange).where(MerchantChange.merchant_id == merchant.id,
                                          MerchantChange.status == states.PENDING)
-    waiting = list(uow.session.scalars(query.order_by(MerchantChange.requested_at)))
+    # Asked together, changes share a moment: the setting's name keeps the order the same each time.
+    waiting = list(uow.session.scalars(query.order_by(MerchantChange.requested_at, MerchantChange.setting)))
     if merchant.payout_iban_from is not None:
         waiting += uow.session.scalars(select(MerchantChange).where(
             MerchantChange.merchant_id == merchant.id, MerchantChange.setting == "payout_iban",
@@ -169,4 +170,5 @@ def open_changes(uow: UnitOfWork, *, merchant: Merchant) -> list[MerchantChange]
 def pending(uow: UnitOfWork, *, limit: int = 200) -> list[MerchantChange]:
     """Every webshop's requests that wait for an admin, the oldest first."""
     return list(uow.session.scalars(select(MerchantChange).where(MerchantChange.status == states.PENDING)
-                                    .order_by(MerchantChange.requested_at).limit(limit)))
+                                    .order_by(MerchantChange.requested_at, MerchantChange.merchant_id,
+                                              MerchantChange.setting).limit(limit)))
