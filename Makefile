@@ -13,11 +13,12 @@ $(STAMP): setup.cfg pyproject.toml scripts/system-deps
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: set up, create the SQLite schema, add demo data (first time), serve on :8000
+## run: set up, create the SQLite schema, add demo data (first time), then web on :8000 and the
+## scheduler (e-mails, PDFs, reminders) together under `bnpl run`; Ctrl-C stops both
 run: $(STAMP)
 	$(BIN)/bnpl init-db
 	$(BIN)/bnpl demo --if-empty
-	$(BIN)/bnpl serve --host 127.0.0.1 --port 8000
+	$(BIN)/bnpl run --host 127.0.0.1 --port 8000
 
 ## test: set up and run the whole suite (SQLite; BNPL_TEST_DATABASE_URL for PostgreSQL)
 test: $(STAMP)

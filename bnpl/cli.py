@@ -50,6 +50,19 @@ def serve(host, port, workers, threads):
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(host, port):
+    """Run the web service and the scheduler together (one machine; `make run`)."""
+    import logging
+
+    from bnpl.supervisor import Supervisor, bnpl_children
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    Supervisor(bnpl_children(host=host, port=port)).run_until_signalled()
+
+
+@main.command()
 @click.option("--if-empty", is_flag=True, help="do nothing (and succeed) when the database has data")
 def demo(if_empty):
     """Fill an empty database with a believable demo and print where to look."""
