@@ -24,6 +24,7 @@ from bnpl.uow import UnitOfWork
 # last_used_at is written at most this often per key: a write on every call would cost
 # each request a statement and serialise a busy shop's calls on one row.
 LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_WORKING_KEYS = 20  # per webshop and mode: more is a leak waiting to happen, not a need
 
 
 class NotApproved(DomainError):
@@ -57,6 +58,9 @@ def create(uow: UnitOfWork, *, merchant: Merchant, livemode: bool, name: str | N
                           "address and VAT number checked). Until then, use test keys.")
     if livemode and asked_in_livemode is False:
         raise NotApproved("A live key is made with a live key; the first one comes from the provider at approval.")
+    if _working_keys(uow, Scope(merchant.id, livemode)) >= MAX_WORKING_KEYS:
+        raise Conflict(f"You have {MAX_WORKING_KEYS} working keys in this mode, the most there may be: "
+                       "revoke one you no longer use first.")
     made = issue(uow, merchant=merchant, livemode=livemode, name=name)
     _tell(uow, made.key, "api_key.created", actor)
     return made
@@ -81,8 +85,15 @@ def revoke(uow: UnitOfWork, *, scope: Scope, key_id: str, actor: str) -> ApiKey:
     return key
 
 
+def keys_of(uow: UnitOfWork, *, merchant_id: str) -> list[ApiKey]:
+    """Every key of a webshop, both modes, the newest first (for the back office)."""
+    return list(uow.session.scalars(select(ApiKey).where(ApiKey.merchant_id == merchant_id)
+                                    .order_by(ApiKey.created_at.desc(), ApiKey.id)))
+
+
 def revoke_by_operator(uow: UnitOfWork, *, ref: str, actor: str) -> ApiKey:
-    """The command line's revocation, by key id or visible prefix; even the last key."""
+    """The command line's and the back office's revocation, by key id or visible prefix; even
+    the last key (a leaked key must stop working, whatever it leaves the webshop)."""
     found = [key] if (key := uow.session.get(ApiKey, ref)) else list(
         uow.session.scalars(select(ApiKey).where(ApiKey.prefix == ref)))
     if not found:

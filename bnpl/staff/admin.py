@@ -56,12 +56,14 @@ class MerchantFile:
     merchant: Merchant
     waiting: list  # its MerchantChange rows still open
     history: list  # its audit entries, newest first
+    keys: list  # its API keys, both modes, with their last use
 
 
 def merchant_file(uow: UnitOfWork, *, merchant_id: str) -> MerchantFile:
     merchant = merchants.get_merchant(uow, merchant_id=merchant_id)
     return MerchantFile(merchant, changes.open_changes(uow, merchant=merchant),
-                        audit.entries(uow, merchant_id=merchant.id, limit=50))
+                        audit.entries(uow, merchant_id=merchant.id, limit=50),
+                        keys.keys_of(uow, merchant_id=merchant.id))
 
 
 def onboard(uow: UnitOfWork, *, member: StaffMember, name: str, identity: dict) -> merchants.NewMerchant:
@@ -70,6 +72,13 @@ def onboard(uow: UnitOfWork, *, member: StaffMember, name: str, identity: dict) 
 
 def approve(uow: UnitOfWork, *, member: StaffMember, merchant_id: str) -> keys.NewKey:
     return merchants.approve(uow, merchant_id=merchant_id, actor=_admin(member))
+
+
+def revoke_key(uow: UnitOfWork, *, member: StaffMember, merchant_id: str, key_id: str):
+    """A webshop's key revoked by the provider (a leak reported): it fails from the next request."""
+    who = _admin(member)
+    key = next((k for k in keys.keys_of(uow, merchant_id=merchant_id) if k.id == key_id), None)
+    return keys.revoke_by_operator(uow, ref=key.id if key else f"{merchant_id}/{key_id}", actor=who)
 
 
 # --- staff accounts --------------------------------------------------------------------------
@@ -81,10 +90,8 @@ class NewPassword:
 
 
 def create_account(uow: UnitOfWork, *, member: StaffMember, email: str, name: str, role: str) -> NewPassword:
-    who = _admin(member)
     password = _password()
-    made = service.create_member(uow, email=email, name=name, role=role, password=password)
-    audit.record(uow, actor=who, action="staff.created", member=made.email, role=made.role)
+    made = service.create_member(uow, email=email, name=name, role=role, password=password, actor=_admin(member))
     return NewPassword(made, password)
 
 

@@ -95,6 +95,20 @@ def approve_merchant(merchant_id):
                            what="a live API key", merchant=key.merchant)
 
 
+@bp.post("/merchants/<merchant_id>/keys/<key_id>/revocation")
+@staff_required(ADMIN)
+def revoke_key(merchant_id, key_id):
+    uow = current_uow()
+    try:
+        key = admin.revoke_key(uow, member=g.staff, merchant_id=merchant_id, key_id=key_id)
+    except DomainError as exc:
+        uow.rollback()
+        return _merchant_page(merchant_id, error=exc.detail, status=exc.status)
+    uow.commit()
+    flash(f"Key {key.prefix}… revoked; the webshop is e-mailed.", "success")
+    return redirect(url_for(".merchant", merchant_id=merchant_id), code=303)
+
+
 def _merchant_page(merchant_id: str, *, error: str | None = None, status: int = 200):
     return render_template("staff/merchant.html", file=admin.merchant_file(current_uow(), merchant_id=merchant_id),
                            error=error), status

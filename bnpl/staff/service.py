@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from bnpl import i18n
+from bnpl.audit import service as audit
 from bnpl.disputes import service as disputes, states as dispute_states
 from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
 from bnpl.errors import Conflict, DomainError, InvalidInput
@@ -55,7 +56,8 @@ class AccountLocked(SignInFailed):
     status, slug, title = 423, "account-locked", "Account locked"
 
 
-def create_member(uow: UnitOfWork, *, email: str, name: str | None, role: str, password: str) -> StaffMember:
+def create_member(uow: UnitOfWork, *, email: str, name: str | None, role: str, password: str,
+                  actor: str = "operator (command line)") -> StaffMember:
     """A back-office account; the name defaults to the part of the e-mail address before the @."""
     email = normalize_email(email)
     errors = _member_errors(email, role, password)
@@ -68,6 +70,7 @@ def create_member(uow: UnitOfWork, *, email: str, name: str | None, role: str, p
                          created_at=uow.now())
     uow.session.add(member)
     uow.session.flush()
+    audit.record(uow, actor=actor, action="staff.created", member=member.email, role=member.role)
     return member
 
 

@@ -86,3 +86,10 @@ def test_a_test_key_neither_sees_nor_revokes_live_keys(app, services):
     [live_key] = [k for k in live.get("/api-keys").json["items"] if k["livemode"]]
     answer = test.client.delete(f"/api/v1/api-keys/{live_key['id']}", headers={"Authorization": f"Bearer {test.key}"})
     assert answer.status_code == 404
+
+
+def test_a_webshop_has_at_most_twenty_working_keys_per_mode(api):
+    for _ in range(19):
+        new_key(api)
+    answer = api.post("/api-keys", json={})
+    assert answer.status_code == 409 and "20" in answer.json["detail"]

@@ -123,3 +123,17 @@ def test_wrong_legal_details_are_shown_at_their_fields(admin, services):
     html = r.get_data(as_text=True)
     assert 'id="vat_number-error"' in html and 'id="postal_code-error"' in html
     assert "Boekhandel Het Ezelsoor" not in text(admin.get("/staff/merchants"))
+
+
+def test_an_admin_revokes_a_webshops_key_from_its_page(admin, api):
+    [key] = api.get("/api-keys").json["items"]
+    page = text(admin.get(f"/staff/merchants/{api.merchant_id}"))
+    assert key["prefix"] in page
+    r = admin.submit(f"/staff/merchants/{api.merchant_id}", f"/staff/merchants/{api.merchant_id}/keys/{key['id']}/revocation")
+    assert r.status_code == 303, text(r)
+    assert api.get("/merchant").status_code == 401
+
+
+def test_accounts_made_on_the_command_line_or_the_page_are_in_the_audit_log(admin, services):
+    admin.submit("/staff/accounts", data={"email": "piet@bnpl.example", "name": "Piet", "role": "risk"})
+    assert "staff.created" in text(admin.get("/staff/audit")) and "piet@bnpl.example" in text(admin.get("/staff/audit"))
