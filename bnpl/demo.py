@@ -58,6 +58,7 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
         late_invoice = _bike_shop(uow, Scope(shop.merchant.id, False))
         example_invoice, abroad_invoice = _book_shop(uow, Scope(books.merchant.id, False))
         _mediation(uow, late_invoice, abroad_invoice)
+        _change_waiting(uow, Scope(shop.merchant.id, False), shop.merchant)
     render_documents(services)
     deliver_outbox(services)  # the consumers' e-mails, as .eml files unless BNPL_SMTP_URL is set
     with unit_of_work(services) as uow:
@@ -153,6 +154,14 @@ DEMO_STAFF = (("mediator@bnpl.example", "Mila de Bemiddelaar", "mediator"),
 DEMO_STAFF_PASSWORD = "demo-password-2026"  # test-mode demo only; printed with the API keys
 
 
+def _change_waiting(uow, scope: Scope, shop) -> None:
+    """The bike shop asked for a higher order limit: it waits on the admin's Changes page."""
+    from bnpl.merchants import changes
+
+    changes.request(uow, scope=scope, merchant=shop, values={"order_limit_cents": 400_000},
+                    actor="merchant key (demo)")
+
+
 def _mediation(uow, late_invoice: str, abroad_invoice: str) -> None:
     """Two mediators, a case waiting for the bike shop and one the book shop rejected."""
     from bnpl.disputes import service as disputes
@@ -209,7 +218,8 @@ Where to look (after `bnpl serve`):
   Events          curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/events
   An invoice PDF  curl -H 'Authorization: Bearer {books_key}' {base}/api/v1/invoices/{invoice_id}/pdf -o invoice.pdf
   E-mails sent    instance/outbox/*.eml (open one in any mail program)
-  Back office     {base}/staff  (mediator@bnpl.example or admin@bnpl.example, password {DEMO_STAFF_PASSWORD})
+  Back office     {base}/staff  (mediator@bnpl.example or admin@bnpl.example, password {DEMO_STAFF_PASSWORD};
+                  the admin sees the bike shop's request for a higher order limit under Changes)
   Consumer portal {base}/portal  (ask a link for sanne.devries@example.nl: it arrives in instance/outbox/,
                   or sign in with invoice {portal_invoice} and postcode 9712 CA)
   Disputes        curl -H 'Authorization: Bearer {shop_key}' {base}/api/v1/disputes

@@ -67,6 +67,8 @@ def test_demo_fills_an_empty_database_and_prints_where_to_look(run, app):
     assert statuses == {"shipped", "partially_shipped", "declined", "verification_required"}
     declined = [o for o in client.get("/api/v1/orders?status=declined", headers=auth).json["items"]]
     assert {o["decision"]["reasons"][0]["code"] for o in declined} == {"overdue_invoices", "amount_above_limit"}
+    waiting = client.get("/api/v1/merchant", headers=auth).json["pending_changes"]
+    assert [(c["setting"], c["to"]) for c in waiting] == [("order_limit", 400_000)]  # for the admin's Changes page
     again = run("demo", "--if-empty")
     assert again.exit_code == 0 and "already has data" in again.output
 
