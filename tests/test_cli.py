@@ -76,3 +76,13 @@ def test_demo_fills_an_empty_database_and_prints_where_to_look(run, app):
 def test_returns_flag_overdue_runs_one_pass(run):
     result = run("returns", "flag-overdue")
     assert result.exit_code == 0 and "0 overdue return(s) flagged." in result.output
+
+
+def test_a_merchant_made_on_the_command_line_is_in_the_audit_log_by_its_name(run, services):
+    from bnpl.audit import service as audit
+    from bnpl.uow import unit_of_work
+
+    assert run("merchants", "create", "Boekhandel", "--invoice-term-days", "30").exit_code == 0
+    with unit_of_work(services) as uow:
+        [entry] = audit.entries(uow)
+    assert (entry.action, entry.data["name"], entry.data["livemode"]) == ("merchant.created", "Boekhandel", True)

@@ -41,8 +41,8 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = 
         return_pause_days=cfg.return_pause_days,
     )
     risky, rest = change_requests.split({k: v for k, v in settings.items() if v is not None})
-    for name, value in change_requests.checked(uow, risky).items():
-        setattr(merchant, name, value)
+    for setting, value in change_requests.checked(uow, risky).items():  # the operator's own choice
+        setattr(merchant, setting, value)
     _apply_settings(merchant, rest)
     if livemode:
         merchant.approved_at, merchant.approved_by = merchant.created_at, actor
@@ -74,10 +74,7 @@ def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> tuple[Ac
     previous_email = merchant.email
     _apply_settings(merchant, rest)
     actor = acting_key(uow)
-    if previous_email and merchant.email != previous_email:
-        # Told to the address it replaced: a stolen key could otherwise redirect the notices first.
-        events.record(uow, scope=scope, type="merchant.contact_changed", subject_id=merchant.id,
-                      data={"previous_email": previous_email, "email": merchant.email})
+    _announce_new_contact(uow, scope, merchant, previous_email)
     if rest:
         audit.record(uow, actor=actor, action="merchant.settings_changed", merchant_id=merchant.id,
                      changed=sorted(rest))
@@ -85,6 +82,13 @@ def update_settings(uow: UnitOfWork, *, scope: Scope, changes: dict) -> tuple[Ac
                       data={"changed": sorted(rest)})
     requested = change_requests.request(uow, scope=scope, merchant=merchant, values=values, actor=actor)
     return account(uow, merchant_id=merchant.id), bool(requested)
+
+
+def _announce_new_contact(uow, scope: Scope, merchant: Merchant, previous_email: str | None) -> None:
+    """Told to the address it replaced: a stolen key could otherwise redirect the notices first."""
+    if previous_email and merchant.email != previous_email:
+        events.record(uow, scope=scope, type="merchant.contact_changed", subject_id=merchant.id,
+                      data={"previous_email": previous_email, "email": merchant.email})
 
 
 def account(uow: UnitOfWork, *, merchant_id: str) -> Account:
