@@ -71,7 +71,8 @@ def url_problem(url: str, *, livemode: bool, allow_loopback: bool = False) -> st
     if _is_internal(host) and not loopback_ok:
         return "Webhooks cannot go to a loopback or private address."
     try:
-        _pick(resolve(host, parts.port or 443), livemode=livemode, allow_loopback=allow_loopback)
+        _pick(_resolve_within(host, parts.port or 443, REGISTRATION_LOOKUP_SECONDS), livemode=livemode,
+              allow_loopback=allow_loopback)
     except Refused as refusal:
         return f"The host {refusal}."
     except OSError:
@@ -118,6 +119,28 @@ def resolve(host: str, port: int) -> list:
         return [address]
     return [ipaddress.ip_address(info[4][0].split("%")[0])
             for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+# A registration is a web request: a resolver that does not answer must not hold the worker.
+REGISTRATION_LOOKUP_SECONDS = 3
+
+
+def _resolve_within(host: str, port: int, seconds: float) -> list:
+    """resolve(), given up (OSError) after ``seconds``; the lookup itself ends on its own."""
+    answer: list = []
+
+    def look_up() -> None:
+        try:
+            answer.append(resolve(host, port))
+        except OSError as exc:
+            answer.append(exc)
+
+    lookup = threading.Thread(target=look_up, daemon=True)
+    lookup.start()
+    lookup.join(seconds)
+    if not answer or isinstance(answer[0], OSError):
+        raise answer[0] if answer else OSError(f"no answer for {host} within {seconds} s")
+    return answer[0]
 
 
 def _pick(addresses: list, *, livemode: bool, allow_loopback: bool):

@@ -234,3 +234,20 @@ def test_a_certificate_for_another_name_is_still_refused(dns, tls_receiver):
     dns({"other.example": ["127.0.0.1"]})
     sent = send(f"https://other.example:{tls_receiver.port}/hooks", livemode=False, allow_loopback=True)
     assert not sent.ok and "CERTIFICATE_VERIFY_FAILED" in sent.detail
+
+
+def test_a_resolver_that_hangs_does_not_hold_the_registration(live_api, monkeypatch):
+    import time
+
+    real = socket.getaddrinfo
+
+    def hanging(host, *args, **kwargs):
+        if host == "slow.kaashandel.example":
+            time.sleep(20)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    started = time.monotonic()
+    r = live_api.post(ENDPOINTS, json={"url": "https://slow.kaashandel.example/in"})
+    assert time.monotonic() - started < webhooks.REGISTRATION_LOOKUP_SECONDS + 1
+    assert r.status_code == 201, r.json  # not known yet: every send looks it up and checks again
