@@ -41,3 +41,20 @@ def test_the_runner_fails_a_document_that_breaks_a_rule(syntax, seller_name):
     for element in root.xpath(seller_name, namespaces=NS):
         element.getparent().remove(element)
     assert "BR-06" in failed_asserts(syntax, etree.tostring(root))
+
+
+# --- end to end: what the API hands out for a real business order --------------------------
+
+def test_the_factur_x_and_ubl_of_a_shipped_business_order_meet_every_fatal_rule(api, services):
+    from facturx import get_facturx_xml_from_pdf
+
+    from tests import factories
+    from tests.documents.test_invoice_pdfs import business_consumer, fetch_pdf, render_requested, shipped_invoice
+
+    factories.give_legal_details(api)
+    invoice = shipped_invoice(api, consumer=business_consumer(), lines=factories.three_lines())
+    render_requested(services)
+    _, cii = get_facturx_xml_from_pdf(fetch_pdf(api, f"/invoices/{invoice['id']}/pdf"))
+    ubl = api.get(f"/invoices/{invoice['id']}/ubl").data
+    assert failed_asserts("cii", cii) == set()
+    assert failed_asserts("ubl", ubl) == set()
