@@ -62,14 +62,19 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # Pre-ping: a connection the server killed (a restart, a failover, an idle timeout) is
     # noticed and replaced when it is lent, instead of failing the request that gets it. One
     # round trip per checkout, not per statement; recycling keeps old connections rare too.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True)
+    # Errors leave out the statement's values (see _sqlite_engine).
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True,
+                         hide_parameters=not echo)
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=True)
+    # An error's message leaves out the statement's values (e-mail addresses, sign-in tokens):
+    # it is logged. BNPL_SQL_ECHO, a developer's switch, shows them.
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=True,
+                           hide_parameters=not echo)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):

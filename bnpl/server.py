@@ -2,13 +2,32 @@
 from __future__ import annotations
 
 import json
+import re
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 
 # gunicorn's default access log line without its %(u)s, the HTTP Basic user: a client that
 # sends its API key that way would have the key written to the log in clear.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+# Addresses that carry a secret (a portal sign-in link, the local banks' references): the
+# secret is cut from the access log, in the request line and in the Referer alike.
+SECRET_IN_ADDRESS = re.compile(r"(/portal/sign-in/|/payments/local/|/risk/local/)[A-Za-z0-9_-]{16,}")
+
+
+class AccessLogger(glogging.Logger):
+    """gunicorn's logger, minus what a log reader must not learn: the HTTP Basic user (a key
+    sent that way) and the secrets in addresses."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["u"] = "-"
+        for name in ("r", "U", "f"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = SECRET_IN_ADDRESS.sub(r"\1…", atoms[name])
+        return atoms
+
 
 # What gunicorn itself refuses, before the app sees the request, said as the app says it.
 SERVER_REFUSALS = {
@@ -58,6 +77,7 @@ def run(*, host: str, port: int, workers: int | None, threads: int = 1) -> None:
         "worker_class": "gthread" if threads > 1 else "sync",
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": AccessLogger,
         "timeout": 30,
         # Each worker builds its own app (and connection pool) after the fork.
         "preload_app": False,

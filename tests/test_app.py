@@ -49,3 +49,16 @@ def test_a_401_says_how_to_authenticate(app):
 
 def test_the_database_pool_checks_a_connection_before_lending_it(services):
     assert services.engine.pool._pre_ping is True
+
+
+def test_a_database_error_in_the_log_leaves_out_the_values(services):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with services.engine.connect() as conn:
+        try:
+            conn.execute(text("SELECT * FROM no_such_table WHERE token = :token"), {"token": "sign-in-secret"})
+        except DBAPIError as exc:
+            assert "sign-in-secret" not in str(exc)
+        else:
+            raise AssertionError("the statement should have failed")

@@ -25,6 +25,7 @@ def server(tmp_path_factory):
     log = open(folder / "server.log", "w+")
     env = {**os.environ, "BNPL_DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}", "BNPL_SECRET_KEY": "test",
            "BNPL_INSTANCE_PATH": str(folder / "instance")}
+    subprocess.run([sys.executable, "-m", "bnpl.cli", "init-db"], env=env, check=True, capture_output=True)
     process = subprocess.Popen([sys.executable, "-m", "bnpl.cli", "serve", "--port", str(port), "--workers", "1"],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -82,3 +83,16 @@ def test_a_key_sent_as_the_basic_user_is_not_written_to_the_access_log(server):
     text = log.read_text()
     assert "GET /api/v1/orders" in text
     assert key not in text and basic not in text
+
+
+@pytest.mark.parametrize("path", ["/portal/sign-in/Zm9vYmFyYmF6cXV4LXNpZ24taW4tdG9rZW4tZm9yLWxvZw",
+                                  "/payments/local/loc_c2VjcmV0LXBheW1lbnQtcmVmZXJlbmNl",
+                                  "/risk/local/idv_c2VjcmV0LWlkZW50aXR5LXJlZmVyZW5jZQ"])
+def test_secrets_that_travel_in_an_address_are_cut_from_the_access_log(server, path):
+    port, log = server
+    secret = path.rsplit("/", 1)[1]
+    raw(port, f"GET {path}?x=1 HTTP/1.1\r\nHost: x\r\nReferer: http://x{path}\r\nConnection: close\r\n\r\n".encode())
+    time.sleep(0.5)
+    text = log.read_text()
+    assert path.rsplit("/", 1)[0] + "/" in text  # the request is logged …
+    assert secret not in text and secret[4:20] not in text  # … without what it carries
