@@ -134,29 +134,36 @@ def staff_accounts():
                            what="the password to hand over")
 
 
-ACCOUNT_ACTIONS = {"deactivation": (admin.deactivate, "deactivated and signed out everywhere"),
-                   "unlock": (admin.unlock, "unlocked")}
-
-
-@bp.post("/accounts/<member_id>/<action>")
+@bp.post("/accounts/<member_id>/password")
 @staff_required(ADMIN)
-def account_action(member_id, action):
-    if action not in ACCOUNT_ACTIONS and action != "password":
-        return _accounts_page(AccountForm(formdata=None), error="No such action.", status=404)
+def reset_password(member_id):
     uow = current_uow()
     try:
-        if action == "password":
-            made = admin.reset_password(uow, member=g.staff, member_id=member_id)
-        else:
-            done = ACCOUNT_ACTIONS[action][0](uow, member=g.staff, member_id=member_id)
+        made = admin.reset_password(uow, member=g.staff, member_id=member_id)
     except DomainError as exc:
         uow.rollback()
         return _accounts_page(AccountForm(formdata=None), error=exc.detail, status=exc.status)
     uow.commit()
-    if action == "password":
-        return render_template("staff/secret.html", title=f"New password for {made.member.email}",
-                               secret=made.password, what="the new password to hand over")
-    flash(f"{done.email} {ACCOUNT_ACTIONS[action][1]}.", "success")
+    return render_template("staff/secret.html", title=f"New password for {made.member.email}",
+                           secret=made.password, what="the new password to hand over")
+
+
+ACCOUNT_ACTIONS = {"deactivation": (admin.deactivate, "deactivated and signed out everywhere"),
+                   "unlock": (admin.unlock, "unlocked")}
+
+
+@bp.post("/accounts/<member_id>/<any(deactivation, unlock):action>")
+@staff_required(ADMIN)
+def account_action(member_id, action):
+    use_case, done = ACCOUNT_ACTIONS[action]
+    uow = current_uow()
+    try:
+        member = use_case(uow, member=g.staff, member_id=member_id)
+    except DomainError as exc:
+        uow.rollback()
+        return _accounts_page(AccountForm(formdata=None), error=exc.detail, status=exc.status)
+    uow.commit()
+    flash(f"{member.email} {done}.", "success")
     return redirect(url_for(".staff_accounts"), code=303)
 
 

@@ -137,3 +137,21 @@ def test_an_admin_revokes_a_webshops_key_from_its_page(admin, api):
 def test_accounts_made_on_the_command_line_or_the_page_are_in_the_audit_log(admin, services):
     admin.submit("/staff/accounts", data={"email": "piet@bnpl.example", "name": "Piet", "role": "risk"})
     assert "staff.created" in text(admin.get("/staff/audit")) and "piet@bnpl.example" in text(admin.get("/staff/audit"))
+
+
+def test_a_new_password_is_shown_once_and_ends_the_old_sessions(admin, app, mediator):
+    anna = StaffBrowser(app.test_client())
+    assert anna.login().status_code == 303
+    r = admin.submit("/staff/accounts", f"/staff/accounts/{mediator}/password")
+    assert r.status_code == 200, text(r)
+    password = re.search(r'<code class="secret">([^<]+)</code>', r.get_data(as_text=True)).group(1)
+    assert anna.get("/staff/").status_code == 303
+    assert StaffBrowser(app.test_client()).login(password=password).status_code == 303
+
+
+def test_an_admin_cannot_deactivate_their_own_account(admin, services):
+    from bnpl.staff.models import StaffMember
+    with services.sessionmaker() as session:
+        own = session.query(StaffMember).filter_by(email=ADMIN).one().id
+    r = admin.submit("/staff/accounts", f"/staff/accounts/{own}/deactivation")
+    assert r.status_code == 403 and "another admin" in text(r)
