@@ -371,7 +371,11 @@ def payments_import(file):
 
     from bnpl.payments.jobs import import_statement_file
 
-    summary = import_statement_file(_services(), Path(file).read_bytes())
+    try:
+        summary = import_statement_file(_services(), Path(file).read_bytes())
+    except Exception as exc:  # noqa: BLE001 - the database went away, say: a sentence, not a traceback
+        raise click.ClickException(f"{file}: the import stopped ({type(exc).__name__}: {exc}). What was booked "
+                                   "stays booked; importing the file again books the rest.") from None
     if summary.nothing_read:
         raise click.ClickException(f"{file}: {summary}")
     click.echo(str(summary))

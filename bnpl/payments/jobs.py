@@ -23,6 +23,9 @@ def import_statement_file(services, data: bytes) -> service.ImportSummary:
             statements = service.read_statements(uow, data=data)
     except StatementError as exc:
         return service.ImportSummary([], error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a parser's own failure: told, not a traceback
+        log.exception("A statement file could not be read")
+        return service.ImportSummary([], error=f"the file could not be read ({type(exc).__name__}: {exc})")
     return service.ImportSummary([_book_statement(services, statement) for statement in statements])
 
 

@@ -209,6 +209,7 @@ class _Batch:
         self.payments: list[dict] = []
         self.to_apply: list[invoice_ledger.PaymentToApply] = []
         self.owing: dict[str, int] = {}  # what each matched invoice still owes, this batch included
+        self.consumers: dict[str, str] = {}  # invoice id -> consumer id, of the invoices booked on
 
     def _paid(self, invoice) -> int:
         """Paid on the invoice so far, this batch included (a collection and its return
@@ -276,6 +277,8 @@ class _Batch:
                  note: str | None = None, matched_by: str | None = None, invoice=None,
                  invoice_id: str | None = None, scope: Scope | None = None) -> None:
         invoice_id, scope = (invoice.id, invoice.scope) if invoice else (invoice_id, scope)
+        if invoice is not None:
+            self.consumers[invoice.id] = invoice.consumer_id
         payment_id = new_id("pay")
         self.payments.append(dict(
             id=payment_id, external_id=_external_id(transaction), method=method,
@@ -296,10 +299,14 @@ class _Batch:
         self._note_payer_accounts()
 
     def _note_payer_accounts(self) -> None:
-        """The account a consumer paid from links them like a mandate does (risk's person links)."""
+        """The account a consumer paid from links them like a mandate does (risk's person links):
+        once per consumer and account, whose invoice it is known from the match."""
+        noted = set()
         for payment in self.payments:
-            if payment["status"] == BOOKED and payment["payer_iban"] and payment["invoice_id"] and payment["method"] != "refund":
-                consumer_id, _ = invoice_queries.consumer_and_due_date(self.uow, invoice_id=payment["invoice_id"])
+            consumer_id = self.consumers.get(payment["invoice_id"])
+            key = (consumer_id, payment["livemode"], payment["payer_iban"])
+            if payment["status"] == BOOKED and payment["payer_iban"] and consumer_id and key not in noted:
+                noted.add(key)
                 risk.note_iban(self.uow, consumer_id=consumer_id, livemode=payment["livemode"],
                                iban=payment["payer_iban"], merchant_id=payment["merchant_id"])
 

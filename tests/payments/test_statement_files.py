@@ -223,3 +223,29 @@ def test_an_rf_reference_broken_over_two_remittance_lines_books_the_payment(api,
     text = "y" * 130 + " " + inv["payment_reference"] + " bedankt"
 
     assert import_(services, files.statement(files.payment(inv["total"], text=text))) == {"booked": 1}
+
+
+def test_a_parser_failure_is_told_in_a_sentence_not_a_traceback(services, run, tmp_path, monkeypatch):
+    def broken(uow, *, data):
+        raise RuntimeError("parser blew up")
+    monkeypatch.setattr(service, "read_statements", broken)
+    path = tmp_path / "day.xml"
+    path.write_bytes(files.statement(files.payment(1000, text="x")))
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code == 1
+    assert "the file could not be read (RuntimeError: parser blew up)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_that_went_away_is_told_in_a_sentence(services, run, tmp_path, monkeypatch):
+    def gone(services, data):
+        raise ConnectionError("server closed the connection")
+    monkeypatch.setattr(jobs, "import_statement_file", gone)
+    path = tmp_path / "day.xml"
+    path.write_bytes(files.statement(files.payment(1000, text="x")))
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code == 1 and "the import stopped (ConnectionError" in result.output
