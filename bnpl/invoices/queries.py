@@ -37,6 +37,15 @@ def consumer_and_due_date(uow: UnitOfWork, *, invoice_id: str) -> tuple[str, dat
     return row.consumer_id, row.due_date
 
 
+def consumers_and_due_dates(uow: UnitOfWork, *, invoice_ids: Iterable[str]) -> dict[str, tuple[str, date]]:
+    """consumer_and_due_date for many invoices (a bank statement's), one read per 1,000."""
+    found: dict[str, tuple[str, date]] = {}
+    for chunk in in_chunks(sorted(set(invoice_ids))):
+        found.update((row.id, (row.consumer_id, row.due_date)) for row in uow.session.execute(
+            select(Invoice.id, Invoice.consumer_id, Invoice.due_date).where(among(uow.session, Invoice.id, chunk))))
+    return found
+
+
 def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, str]:
     """Whom an invoice is addressed to, and its order; from memory when it was just issued."""
     invoice = uow.session.get(Invoice, invoice_id)

@@ -299,16 +299,11 @@ class _Batch:
         self._note_payer_accounts()
 
     def _note_payer_accounts(self) -> None:
-        """The account a consumer paid from links them like a mandate does (risk's person links):
-        once per consumer and account, whose invoice it is known from the match."""
-        noted = set()
-        for payment in self.payments:
-            consumer_id = self.consumers.get(payment["invoice_id"])
-            key = (consumer_id, payment["livemode"], payment["payer_iban"])
-            if payment["status"] == BOOKED and payment["payer_iban"] and consumer_id and key not in noted:
-                noted.add(key)
-                risk.note_iban(self.uow, consumer_id=consumer_id, livemode=payment["livemode"],
-                               iban=payment["payer_iban"], merchant_id=payment["merchant_id"])
+        """The account a consumer paid from links them like a mandate does (risk's person links);
+        whose invoice it is is known from the match."""
+        risk.note_ibans(self.uow, paid=[
+            risk.PaidFrom(self.consumers[p["invoice_id"]], p["livemode"], p["payer_iban"], p["merchant_id"])
+            for p in self.payments if p["status"] == BOOKED and p["payer_iban"] and p["invoice_id"] in self.consumers])
 
 
 def _in_chunks(uow, model, column, values: list):

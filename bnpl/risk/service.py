@@ -409,30 +409,97 @@ def note_iban(uow: UnitOfWork, *, consumer_id: str, livemode: bool, iban: str, m
         _sight(uow, Scope(merchant_id or "", livemode), consumer_id, None, [found])
 
 
+class PaidFrom(NamedTuple):
+    consumer_id: str
+    livemode: bool
+    iban: str
+    merchant_id: str | None = None
+
+
+def note_ibans(uow: UnitOfWork, *, paid: Iterable[PaidFrom]) -> None:
+    """note_iban for a bank statement's payments: persons, links and sightings read at once,
+    and only accounts new to a person linked (an account another person holds merges them,
+    as note_iban does) and sighted."""
+    notes = {(p.consumer_id, p.livemode, value): p for p in paid if (value := identifiers.normalize_iban(p.iban))}
+    for livemode in {livemode for _, livemode, _ in notes}:
+        mine = {(consumer_id, value): p for (consumer_id, mode, value), p in notes.items() if mode == livemode}
+        persons = persons_of(uow, consumer_ids={c for c, _ in mine}, livemode=livemode)
+        values = sorted({value for _, value in mine})
+        owners = dict(uow.session.execute(select(Link.value, Link.person_id).where(
+            Link.livemode == livemode, Link.kind == identifiers.IBAN, Link.value.in_(values))).all())
+        sighted = set(uow.session.execute(select(Sighting.consumer_id, Sighting.value).where(
+            Sighting.kind == identifiers.IBAN, Sighting.value.in_(values),
+            Sighting.consumer_id.in_(sorted({c for c, _ in mine})))).all())
+        for (consumer_id, value), p in mine.items():
+            person, found = persons.get(consumer_id), Identifier(identifiers.IBAN, value)
+            if person is None:
+                continue
+            if owners.get(value) != person.id:
+                owners[value] = _link(uow, person, [found]).id
+            if (consumer_id, value) not in sighted:
+                _sight(uow, Scope(p.merchant_id or "", livemode), consumer_id, None, [found])
+
+
 # --- the personal limit, kept by events ---------------------------------------------------
 
 def on_events(uow: UnitOfWork, recorded) -> None:
     """Events that move a personal limit: an invoice paid (on time or late), a hand-over,
     a decision that a claim of not having ordered was false (fraud). Subscribed in bnpl.app.wire."""
+    paid = _PaidInvoices(uow, [event for _, event in recorded if event.type == "payment.received"])
     for _, event in recorded:
-        handler = _HANDLERS.get(event.type)
-        if handler:
+        if event.type == "payment.received":
+            paid.count(event)
+        elif handler := _HANDLERS.get(event.type):
             handler(uow, event.scope, event.data)
 
 
-def _paid(uow, scope: Scope, data: dict) -> None:
-    if data.get("status") != "paid" or not data.get("invoice_id"):
-        return
-    consumer_id, due_date = invoice_queries.consumer_and_due_date(uow, invoice_id=data["invoice_id"])
-    paid_on = date.fromisoformat(data["paid_on"])
-    invoice_paid(uow, consumer_id=consumer_id, livemode=scope.livemode, on_time=paid_on <= due_date, paid_on=paid_on)
+class _PaidInvoices:
+    """The invoices a batch of payments paid in full (a bank statement's thousand), with the
+    invoices' consumers and their persons read at once rather than per payment."""
+
+    def __init__(self, uow, events):
+        self.uow = uow
+        paid = [e for e in events if e.data.get("status") == "paid" and e.data.get("invoice_id")]
+        self.due = invoice_queries.consumers_and_due_dates(uow, invoice_ids=[e.data["invoice_id"] for e in paid]) \
+            if paid else {}
+        self.persons: dict[tuple[bool, str], Person] = {}
+        for livemode in {e.scope.livemode for e in paid}:
+            consumers = {self.due[e.data["invoice_id"]][0] for e in paid
+                         if e.scope.livemode == livemode and e.data["invoice_id"] in self.due}
+            self.persons.update(((livemode, consumer_id), person) for consumer_id, person
+                                in persons_of(uow, consumer_ids=consumers, livemode=livemode).items())
+
+    def count(self, event) -> None:
+        if event.data.get("status") != "paid" or event.data.get("invoice_id") not in self.due:
+            return
+        consumer_id, due_date = self.due[event.data["invoice_id"]]
+        person = self.persons.get((event.scope.livemode, consumer_id))
+        if person is not None:
+            paid_on = date.fromisoformat(event.data["paid_on"])
+            _count_paid(self.uow, person, on_time=paid_on <= due_date, paid_on=paid_on)
+
+
+def persons_of(uow: UnitOfWork, *, consumer_ids: Iterable[str], livemode: bool) -> dict[str, Person]:
+    """person_of for many consumer records, locked (in id order: two imports cannot deadlock)."""
+    found: dict[str, Person] = {}
+    ids = sorted(set(consumer_ids))
+    for start in range(0, len(ids), 1000):
+        rows = uow.session.execute(
+            select(Link.value, Person).join(Person, Link.person_id == Person.id)
+            .where(Link.livemode == livemode, Link.kind == identifiers.CONSUMER, Link.value.in_(ids[start:start + 1000]))
+            .order_by(Person.id).with_for_update(of=Person).execution_options(populate_existing=True))
+        found.update((value, person) for value, person in rows)
+    return found
 
 
 def invoice_paid(uow: UnitOfWork, *, consumer_id: str, livemode: bool, on_time: bool, paid_on: date) -> None:
     """An invoice paid in full: on time raises the limit a step (up to the ceiling), late holds it."""
     person = person_of(uow, consumer_id=consumer_id, livemode=livemode, for_update=True)
-    if person is None:
-        return
+    if person is not None:
+        _count_paid(uow, person, on_time=on_time, paid_on=paid_on)
+
+
+def _count_paid(uow, person: Person, *, on_time: bool, paid_on: date) -> None:
     default = policies.installation_default(uow.settings)
     if on_time:
         person.paid_on_time += 1
@@ -477,7 +544,7 @@ def close_limit(uow: UnitOfWork, *, consumer_id: str, livemode: bool, because: s
         person.handovers += 1
 
 
-_HANDLERS = {"payment.received": _paid, "dunning.level_reached": _dunning_step, "dispute.decided": _dispute_decided}
+_HANDLERS = {"dunning.level_reached": _dunning_step, "dispute.decided": _dispute_decided}
 
 
 # --- what a consumer may have open -----------------------------------------------------------

@@ -249,3 +249,41 @@ def test_a_database_that_went_away_is_told_in_a_sentence(services, run, tmp_path
     result = run("payments", "import", str(path))
 
     assert result.exit_code == 1 and "the import stopped (ConnectionError" in result.output
+
+
+# --- a statement's cost does not grow per entry -----------------------------------------------
+
+def _people_paying(api, n: int) -> list[dict]:
+    return [ship(api, consumer=factories.consumer(name=f"Klant {i}", email=f"klant{i}@example.nl"))
+            for i in range(n)]
+
+
+def test_booking_more_payments_of_more_people_takes_no_more_reads(api, services):
+    """What a statement looks up (invoices, persons, known accounts) is read per batch, not per
+    entry; new rows (payments, events, links) are written per batch too, which SQLite's driver
+    sends row by row, so only the reads are counted here."""
+    from tests.notifications.test_statement_counts import counted
+
+    def statements_for(invoices) -> int:
+        data = files.statement(*[files.payment(i["total"], rf=i["payment_reference"], iban=f"NL{n:02d}INGB000123456{n}")
+                                 for n, i in enumerate(invoices)])
+        with counted(services.engine) as statements:
+            import_(services, data)
+        return sum(1 for statement in statements if statement.lstrip().upper().startswith("SELECT"))
+
+    few, many = statements_for(_people_paying(api, 2)), statements_for(_people_paying(api, 6))
+
+    assert many == few
+
+
+def test_each_invoice_paid_by_a_statement_counts_for_its_persons_limit(api, services):
+    from bnpl.invoices import queries as invoice_queries
+    from bnpl.risk import service as risk
+
+    same_person = [ship(api), ship(api)]
+    import_(services, files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in same_person]))
+
+    with unit_of_work(services) as uow:
+        consumer_id, _ = invoice_queries.consumer_and_due_date(uow, invoice_id=same_person[0]["id"])
+        person = risk.person_of(uow, consumer_id=consumer_id, livemode=False)
+        assert person.paid_on_time == 2
