@@ -130,3 +130,39 @@ def test_a_parked_endpoint_that_answers_again_is_closed_and_gets_everything_once
     with services.sessionmaker() as session:
         endpoint = session.get(WebhookEndpoint, endpoint_id)
     assert endpoint.parked_until is None and endpoint.failures_in_row == 0
+
+
+def test_the_scheduler_process_sends_200_mails_within_30_seconds_while_an_endpoint_hangs(
+        api, receiver, smtp_server, services, settings, clock):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    receiver.delay = 120
+    queue_webhooks(services, clock, merchant_id=api.merchant_id, endpoint_id=create_endpoint(api, receiver.url),
+                   count=40, tag="h")
+    queue_sign_in_mails(services, MAILS)  # due at the test clock's time, long past for the real one
+    env = {**os.environ, "BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test-secret",
+           "BNPL_INSTANCE_PATH": str(settings.instance_path), "BNPL_OUTBOX_INTERVAL_SECONDS": "1",
+           "BNPL_SMTP_URL": smtp_server.url, "BNPL_TEST_MODE_MAIL": "send", "BNPL_WEBHOOKS_ALLOW_LOOPBACK": "1"}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "bnpl.cli", "scheduler"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        all_out = wait_until(lambda: len(smtp_server.handler.received) >= MAILS, 30)
+        took = time.monotonic() - started
+    finally:
+        process.send_signal(signal.SIGTERM)  # the passes running end first: a hanging send, 5 s at most
+        try:
+            output = process.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = "did not stop within 60 s of SIGTERM:\n" + process.communicate()[0]
+    print(f"\nthe scheduler process: {len(smtp_server.handler.received)} mails out in {took:.1f} s "
+          f"(start-up included) with one endpoint hanging")
+    assert all_out, output[-3000:]
+    assert process.returncode == 0, output[-3000:]
+    assert len({m["Message-ID"] for m in smtp_server.messages}) == MAILS == len(smtp_server.handler.received)
+    assert statuses(services, "email") == {"delivered": MAILS}
+    assert statuses(services, "webhook") == {"pending": 40}  # parked or retrying, none lost
