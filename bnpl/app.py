@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from flask import Flask, jsonify, request
-from sqlalchemy import Engine, MetaData, text
+from flask import Flask, request
+from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
 from bnpl import errors
@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
     "bnpl.notifications.models", "bnpl.payments.models", "bnpl.settlements.models", "bnpl.dunning.models",
     "bnpl.disputes.models", "bnpl.staff.models", "bnpl.portal.models", "bnpl.risk.models", "bnpl.audit.models",
+    "bnpl.monitoring.models",
 )
 
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.invoices.api import blp as invoices_api
     from bnpl.merchants import service as merchants
     from bnpl.merchants.api import blp as merchants_api
+    from bnpl.monitoring import views as monitoring_views
     from bnpl.notifications.api import blp as notifications_api
     from bnpl.orders.api import blp as orders_api, verification_pages
     from bnpl.payments.api import blp as checkouts_api, pages as payment_pages
@@ -123,20 +125,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.register_blueprint(staff_views.bp)
     portal_views.configure(app)  # gettext in templates, page errors under /portal
     app.register_blueprint(portal_views.bp)
+    monitoring_views.configure(app)  # /healthz, /readyz, /metrics and the request counts
 
     @app.before_request
     def _refuse_nul():
         # No identifier or filter contains NUL; PostgreSQL would fail on it deep inside a query.
         if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
             return errors.problem(400, "Bad request", "The address contains a NUL character.")
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            with services.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
-            return jsonify(status="unavailable", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
 
     return app

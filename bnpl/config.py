@@ -95,6 +95,8 @@ class Settings:
     # Proxies in front (a TLS terminator): how many X-Forwarded-For hops to believe, so rate
     # limits count people, not the proxy.
     trusted_proxies: int = 0
+    # /metrics answers this bearer token; unset, only requests from this machine (not proxied).
+    metrics_token: str | None = None
     support: "Support" = field(default_factory=lambda: Support())
     risk: "RiskRules" = field(default_factory=lambda: RiskRules())
 
@@ -135,6 +137,7 @@ class Settings:
             statement_inbox=Path(env["BNPL_STATEMENT_INBOX"]) if env.get("BNPL_STATEMENT_INBOX") else None,
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
+            metrics_token=env.get("BNPL_METRICS_TOKEN") or None,
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),
             risk=RiskRules.from_env(env),

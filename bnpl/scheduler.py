@@ -36,6 +36,7 @@ def jobs(settings) -> list[Job]:
     from bnpl.disputes.jobs import check_dispute_deadlines
     from bnpl.dunning.jobs import check_payment_plans, run_dunning
     from bnpl.documents.jobs import render_documents
+    from bnpl.monitoring.service import HEARTBEAT, HEARTBEAT_EVERY_SECONDS
     from bnpl.notifications.jobs import deliver_mail, deliver_webhooks
     from bnpl.payments.jobs import import_inbox
     from bnpl.portal.jobs import forget_old_tries
@@ -57,6 +58,8 @@ def jobs(settings) -> list[Job]:
         Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
         Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),
+        # Does nothing but get recorded (_logged): /readyz and /metrics see the scheduler alive.
+        Job(HEARTBEAT, lambda services: None, IntervalTrigger(seconds=HEARTBEAT_EVERY_SECONDS, timezone=tz)),
     ]
 
 
@@ -79,21 +82,36 @@ def _catch_up(job: Job, tz: ZoneInfo) -> dict:
     now = datetime.now(tz)
     if job.id == "dunning" and (now.hour, now.minute) >= DUNNING_AT:
         return {"next_run_time": now}
-    if job.id in ("documents", "statements"):  # statements: before a dunning pass caught up later
+    if job.id in ("documents", "statements", "heartbeat"):  # statements: before a dunning pass caught up later
         return {"next_run_time": now}
     return {}
 
 
 def _logged(job: Job, services):
     def run():
+        started_at, outcome, error = services.clock.now(), None, None
         try:
             outcome = job.run(services)
-        except Exception:  # noqa: BLE001 - logged; the next pass tries again
+        except Exception as exc:  # noqa: BLE001 - logged; the next pass tries again
             log.exception("job %s failed", job.id)
+            error = f"{type(exc).__name__}: {exc}"
         else:
             if outcome:
                 log.info("job %s: %s", job.id, outcome)
+        _record(services, job, started_at, outcome, error)
     return run
+
+
+def _record(services, job: Job, started_at, outcome, error: str | None) -> None:
+    """The pass's outcome for /metrics and /readyz; failing to write it must not stop the pass."""
+    from bnpl.monitoring import service as monitoring
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(services) as uow:
+            monitoring.record_run(uow, job=job.id, started_at=started_at, outcome=outcome, error=error)
+    except Exception:  # noqa: BLE001 - the database is down: the next pass records again
+        log.exception("could not record the pass of job %s", job.id)
 
 
 def run_scheduler(services) -> None:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
@@ -70,6 +72,7 @@ def run(*, host: str, port: int, workers: int | None, threads: int = 1) -> None:
 
     settings = Settings.from_env()
     util.write_error = write_problem  # workers are forked from this process and keep it
+    _share_metrics(settings)
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers or settings.web_workers,
@@ -81,4 +84,20 @@ def run(*, host: str, port: int, workers: int | None, threads: int = 1) -> None:
         "timeout": 30,
         # Each worker builds its own app (and connection pool) after the fork.
         "preload_app": False,
+        "child_exit": _forget_worker_metrics,
     }).run()
+
+
+def _share_metrics(settings) -> None:
+    """Workers count requests in files of one folder (prometheus_client's multiprocess mode),
+    so a scrape answered by any worker shows them all. Emptied at start: old counts would be
+    added to the new ones."""
+    folder = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.instance_path / "metrics"))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+
+
+def _forget_worker_metrics(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

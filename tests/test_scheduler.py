@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bnpl.scheduler import build_scheduler
+from bnpl.monitoring import service as monitoring
+from bnpl.scheduler import Job, _logged, build_scheduler
+from bnpl.uow import unit_of_work
 from tests.payments.flows import ship
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -22,7 +24,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and_the_statement_inbox(services):
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
-    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "statements"}
+    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "statements", "heartbeat"}
+    assert jobs["heartbeat"].trigger.interval.total_seconds() == 15  # /readyz: alive within 2 minutes
     assert jobs["statements"].trigger.interval.total_seconds() == 180  # every few minutes
     for lane in ("mail", "webhooks"):  # separate passes: a slow endpoint never delays a mail pass
         assert isinstance(jobs[lane].trigger, IntervalTrigger)
@@ -73,3 +76,22 @@ def test_a_web_process_never_starts_a_scheduler(settings):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_each_pass_is_recorded_with_its_counts_for_metrics(services):
+    _logged(Job("dunning", lambda services: {"examined": 7, "taken": {"reminder": 2}}, None), services)()
+
+    with unit_of_work(services) as uow:
+        run = {r.job: r for r in monitoring.job_runs(uow)}["dunning"]
+    assert (run.failed, run.counts) == (False, {"examined": 7, "taken_reminder": 2})
+
+
+def test_a_failed_pass_is_recorded_as_failed_with_its_error(services):
+    def broken(services):
+        raise RuntimeError("bank folder unreadable")
+
+    _logged(Job("statements", broken, None), services)()
+
+    with unit_of_work(services) as uow:
+        run = {r.job: r for r in monitoring.job_runs(uow)}["statements"]
+    assert run.failed and "bank folder unreadable" in run.error

@@ -94,6 +94,7 @@ def test_bnpl_run_serves_the_api_and_mails_the_invoice_with_its_pdf_then_stops_o
         assert order["status"] == "accepted", order
         assert api.post(f"/orders/{order['id']}/shipments", json={}).status_code == 201
         mail = _wait_for(lambda: smtp.messages, 60, "invoice mail")[0]
+        _wait_for(lambda: httpx.get(f"{base}/readyz").status_code == 200, 30, "readiness (scheduler heartbeat)")
     finally:
         output = _stop(process)
 

@@ -206,3 +206,8 @@ def render_next_requested(uow: UnitOfWork, *, skip: set[str]) -> str | None:
         uow.session.delete(request)
     return request.id
 
+
+
+def render_backlog(uow: UnitOfWork) -> int:
+    """Documents asked for and not drawn yet (what the renderer's pass still has to do)."""
+    return uow.session.scalar(select(func.count()).select_from(DocumentRequest))

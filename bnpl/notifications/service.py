@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, true, update
+from sqlalchemy import func, insert, or_, select, true, update
 
 from bnpl import i18n
 from bnpl.db import among_chunks, new_id
@@ -457,3 +457,13 @@ def requeue(uow: UnitOfWork, *, message_id: str) -> OutboxMessage:
     message.move("requeue")
     message.attempts, message.next_attempt_at, message.finished_at = 0, uow.now(), None
     return message
+
+
+def outbox_backlog(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    """Messages waiting or given up on, per lane: {(channel, status): count}, every pair present."""
+    counts = {(lane, status): 0 for lane in (EMAIL, WEBHOOK) for status in (states.PENDING, states.DEAD)}
+    rows = uow.session.execute(select(OutboxMessage.channel, OutboxMessage.status, func.count())
+                               .where(OutboxMessage.status.in_([states.PENDING, states.DEAD]))
+                               .group_by(OutboxMessage.channel, OutboxMessage.status))
+    counts.update({(channel, status): n for channel, status, n in rows})
+    return counts

@@ -538,3 +538,8 @@ def consumer_ibans(uow: UnitOfWork, *, consumer_id: str) -> set[str]:
         ibans.update(uow.session.scalars(select(Payment.payer_iban).where(
             among(uow.session, Payment.invoice_id, invoice_ids), Payment.payer_iban.is_not(None))))
     return {"".join(iban.split()).upper() for iban in ibans if iban}
+
+
+def newest_import_at(uow: UnitOfWork):
+    """When the newest bank statement was read in (None: never)."""
+    return uow.session.scalar(select(func.max(StatementImport.imported_at)))

@@ -1,0 +1,1 @@
+"""Watching the service run: health and readiness, the scheduler's passes, /metrics."""
