@@ -143,15 +143,14 @@ def _resolve_within(host: str, port: int, seconds: float) -> list:
     return answer[0]
 
 
-def _pick(addresses: list, *, livemode: bool, allow_loopback: bool):
-    """The address to connect to, if every answer may be used: all public, or (test mode with
-    the operator's consent) all loopback. One bad answer refuses them all: a resolver that
-    mixes a public and a private answer decides nothing for us."""
-    if allow_loopback and not livemode and all(a.is_loopback for a in addresses):
-        return addresses[0]
-    if not addresses or not all(is_public(a) for a in addresses):
+def _pick(addresses: list, *, livemode: bool, allow_loopback: bool) -> list:
+    """The addresses to connect to, in the resolver's order, if every answer may be used: all
+    public, or (test mode with the operator's consent) all loopback. One bad answer refuses
+    them all: a resolver that mixes a public and a private answer decides nothing for us."""
+    loopback_ok = allow_loopback and not livemode and all(a.is_loopback for a in addresses)
+    if not addresses or not (loopback_ok or all(is_public(a) for a in addresses)):
         raise Refused("resolves to a private address")
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
 
 
 def _address(host: str):
@@ -178,9 +177,9 @@ def _is_internal(host: str) -> bool:
 
 @dataclass(frozen=True)
 class Pinned:
-    """Where to connect (the checked address) and the name to speak to there."""
+    """Where to connect (the checked addresses, in turn) and the name to speak to there."""
 
-    url: str  # the URL with the address in place of the name
+    urls: tuple[str, ...]  # the URL with an address in place of the name, one per address
     host_header: str
     server_name: str | None  # for TLS: SNI and the certificate check; None for an address
 
@@ -193,12 +192,16 @@ def pin(url: str, *, livemode: bool, allow_loopback: bool) -> Pinned:
     if host is None:
         raise Refused("is not a valid host name")
     default_port = 443 if parts.scheme == "https" else 80
-    address = _pick(resolve(host, parts.port or default_port), livemode=livemode, allow_loopback=allow_loopback)
-    shown = f"[{address}]" if address.version == 6 else str(address)
+    addresses = _pick(resolve(host, parts.port or default_port), livemode=livemode, allow_loopback=allow_loopback)
     named = f"[{host}]" if ":" in host else host
-    return Pinned(url=parts._replace(netloc=f"{shown}:{parts.port or default_port}").geturl(),
+    return Pinned(urls=tuple(parts._replace(netloc=f"{_shown(a)}:{parts.port or default_port}").geturl()
+                             for a in addresses),
                   host_header=named if parts.port in (None, default_port) else f"{named}:{parts.port}",
                   server_name=None if _address(host) else host)
+
+
+def _shown(address) -> str:
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 @dataclass(frozen=True)
@@ -220,11 +223,8 @@ def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, 
 
     def send() -> None:
         try:
-            target = pin(url, livemode=livemode, allow_loopback=allow_loopback)
-            extensions = {"sni_hostname": target.server_name} if target.server_name else {}
-            with client.stream("POST", target.url, content=body, headers={**headers, "Host": target.host_header},
-                               extensions=extensions) as response:
-                outcome.append(Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}"))
+            outcome.append(_post_pinned(client, pin(url, livemode=livemode, allow_loopback=allow_loopback),
+                                        body, headers))
         except Refused as refusal:
             outcome.append(Sent(False, f"the host {refusal}"))
         except (httpx.HTTPError, OSError, RuntimeError) as exc:  # RuntimeError: we closed the client
@@ -237,6 +237,20 @@ def post(url: str, body: bytes, *, secret: str, timestamp: int, timeout: float, 
     request.join(timeout)
     client.close()
     return outcome[0] if outcome else Sent(False, f"Timeout: no complete answer within {timeout} s")
+
+
+def _post_pinned(client: httpx.Client, target: Pinned, body: bytes, headers: dict) -> Sent:
+    """POST to the first checked address that takes the connection (an IPv6 address this
+    machine cannot reach, say, is followed by the next)."""
+    extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+    for position, address_url in enumerate(target.urls, start=1):
+        try:
+            with client.stream("POST", address_url, content=body, headers={**headers, "Host": target.host_header},
+                               extensions=extensions) as response:
+                return Sent(200 <= response.status_code < 300, f"HTTP {response.status_code}")
+        except httpx.ConnectError:
+            if position == len(target.urls):
+                raise
 
 
 @lru_cache(maxsize=1)

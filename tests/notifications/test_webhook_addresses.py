@@ -20,7 +20,8 @@ PUBLIC = "93.184.215.14"  # a public unicast address; nothing in these tests ans
 
 
 class FakeDns:
-    """Answers chosen names from a script (one answer per lookup, the last one repeated);
+    """Answers chosen names from a script (one answer per lookup, the last one repeated; an
+    answer is an address or a list of them);
     every other name goes to the real resolver. Counts the lookups of each name."""
 
     def __init__(self, real, answers: dict[str, list[str]]):
@@ -32,9 +33,9 @@ class FakeDns:
             return self.real(host, port, *args, **kwargs)
         self.asked[name] = self.asked.get(name, 0) + 1
         script = self.answers[name]
-        address = script[min(self.asked[name], len(script)) - 1]
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        return [(family, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        answer = script[min(self.asked[name], len(script)) - 1]
+        return [(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))
+                for address in ([answer] if isinstance(answer, str) else answer)]
 
 
 @pytest.fixture
@@ -251,3 +252,11 @@ def test_a_resolver_that_hangs_does_not_hold_the_registration(live_api, monkeypa
     r = live_api.post(ENDPOINTS, json={"url": "https://slow.kaashandel.example/in"})
     assert time.monotonic() - started < webhooks.REGISTRATION_LOOKUP_SECONDS + 1
     assert r.status_code == 201, r.json  # not known yet: every send looks it up and checks again
+
+
+def test_when_the_first_checked_address_does_not_answer_the_next_one_is_tried(dns, receiver):
+    port = receiver.server.server_address[1]
+    fake = dns({"hooks.shop.example": [["127.0.0.2", "127.0.0.1"]]})  # the receiver listens on 127.0.0.1 only
+    sent = send(f"http://hooks.shop.example:{port}/hooks", livemode=False, allow_loopback=True)
+    assert sent == webhooks.Sent(True, "HTTP 200"), sent
+    assert receiver.count() == 1 and fake.asked == {"hooks.shop.example": 1}
