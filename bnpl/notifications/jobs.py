@@ -1,7 +1,8 @@
-"""Delivering the outbox: claim a batch, then per message check, send, record.
+"""Delivering the outbox in two lanes (e-mail, webhooks): claim what free senders can take,
+then per message check, send, record, side by side.
 
 No transaction is open while a message is on the wire: the claim (a lease) keeps other
-workers off it, and a worker that dies mid-batch leaves claims that run out, after which
+workers off it, and a worker that dies mid-pass leaves claims that run out, after which
 the next run sends those messages (again, if they had left: receivers drop the copy by
 its id). Nothing is lost; nothing goes to a consumer who should get nothing.
 

@@ -13,6 +13,9 @@ class WebhookEndpointSchema(Schema):
     enabled = fields.Boolean()
     disabled_reason = fields.String(allow_none=True)
     failing_since = fields.DateTime(allow_none=True)
+    parked_until = fields.DateTime(allow_none=True, metadata={
+        "description": "after failures in a row nothing is sent until then (a circuit breaker); "
+                       "messages wait without spending attempts"})
     created_at = fields.DateTime()
 
 

@@ -109,6 +109,9 @@ def test_a_failing_endpoint_is_parked_and_its_messages_wait_without_spending_att
     assert {row.status for row in rows} == {"pending"}
     assert sum(1 for row in rows if row.attempts == 0) >= 30 - tried  # not claimed while parked
 
+    read = api.get(f"/webhook-endpoints/{endpoint_id}").json  # the merchant sees it too
+    assert read["enabled"] is True and read["parked_until"] == endpoint.parked_until.isoformat()
+
     clock.advance(seconds=30)  # still parked: nothing is claimed for it
     assert jobs.deliver_outbox(services) == {}
     assert receiver.count() == tried
