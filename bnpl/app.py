@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.settlements.api import blp as settlements_api
     from bnpl.staff import views as staff_views
     from bnpl.web.api import OPENAPI_CONFIG, Api
+    from bnpl.web.docs import bp as docs_pages
     from bnpl.web.context import close_uow, register_authenticator
 
     wire()  # also when handed services built elsewhere
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.register_blueprint(staff_views.bp)
     portal_views.configure(app)  # gettext in templates, page errors under /portal
     app.register_blueprint(portal_views.bp)
+    app.register_blueprint(docs_pages)  # /docs: the API reference, from files installed with the package
     monitoring_views.configure(app)  # /healthz, /readyz, /metrics and the request counts
 
     @app.before_request

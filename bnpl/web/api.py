@@ -33,8 +33,6 @@ OPENAPI_CONFIG = {
     "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_REDOC_PATH": "docs",
-    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
     "API_SPEC_OPTIONS": {
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {"bearerAuth": {
