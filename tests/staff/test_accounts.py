@@ -1,8 +1,6 @@
 """Back-office accounts: creating them (service and command line) and signing in."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
