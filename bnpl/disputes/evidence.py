@@ -92,11 +92,14 @@ def _image_type(data: bytes) -> str:
 
 def _check_whole(image, data: bytes) -> None:
     """A cut-off or damaged file fails here. A PNG: every chunk's checksum, up to its end
-    (verify() inflates nothing). A JPEG: decoded at an eighth of its size (draft), which
-    reads every byte. A WebP: its RIFF header says how long it is."""
+    (verify() inflates nothing). A JPEG: its end marker (Pillow loads cut-off images once
+    WeasyPrint is imported), then decoded at an eighth of its size (draft). A WebP: its RIFF
+    header says how long it is."""
     if image.format == "PNG":
         image.verify()
     elif image.format == "JPEG":
+        if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+            raise ValueError("the JPEG is cut off")
         image.draft("RGB", (image.width // 8 or 1, image.height // 8 or 1))
         image.load()
     elif len(data) < 8 or int.from_bytes(data[4:8], "little") + 8 > len(data):

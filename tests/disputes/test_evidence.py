@@ -79,3 +79,13 @@ def test_checking_a_large_png_does_not_decode_it_in_the_web_worker():
     grown_mb = int(subprocess.run([sys.executable, "-c", _MEMORY_PROBE], capture_output=True, text=True,
                                   check=True, timeout=120).stdout.strip())
     assert grown_mb < 20, f"checking one 42-megapixel PNG grew the process by {grown_mb} MB"
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])
+def test_a_cut_off_photo_is_refused_even_where_pillow_loads_cut_off_images(monkeypatch, kind):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what importing WeasyPrint does
+    data = _image(kind, (400, 400))
+    with pytest.raises(InvalidInput, match="not a file we accept"):
+        check_files([EvidenceFile("photo", data[: len(data) * 2 // 3])], max_files=5, max_bytes=10**6)
