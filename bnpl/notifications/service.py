@@ -41,6 +41,9 @@ CONSUMER_MAIL = {
     "dispute.decided": "dispute_decided",
     "dispute.withdrawn": "dispute_decided",
     "order.review_decided": "review_decided",
+    # Only where we had written about the order (an invoice for part of it went out): the
+    # webshop tells its own customers about its own cancellations.
+    "order.lines_cancelled": "order_lines_cancelled",
 }
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.
@@ -79,6 +82,8 @@ def _mail_kind(event) -> str | None:
     if event.type == "invoice.resumed" and event.data.get("lifted_by", "").startswith("dispute"):
         return None  # the decision's own mail says what is left to pay, and by when
     if event.type not in CONSUMER_MAIL:
+        return None
+    if event.type == "order.lines_cancelled" and not event.data.get("consumer_told"):
         return None
     return CONSUMER_MAIL[event.type] or event.data.get("template")
 
@@ -121,7 +126,7 @@ def _people(uow, mails) -> dict[str, tuple[dict, str]]:
 
 def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:
     invoice_id = _invoice_of(kind, event)
-    if invoice_id is None:  # a return: about the order
+    if invoice_id is None:  # a return or a cancellation: about the order
         order = orders.get_order(uow, scope=event.scope, order_id=event.data["order_id"])
         person, order_id = {**order.consumer, "address": order.billing_address}, order.id
     else:

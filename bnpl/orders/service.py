@@ -135,9 +135,17 @@ def cancel_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) ->
     order.cancel(picked, at=uow.now())
     events.record(uow, scope=scope, type="order.cancelled" if order.is_final_cancelled else "order.lines_cancelled",
                   subject_id=order.id, data={
-                      "order_id": order.id, "status": order.status, "reason": data.get("reason"),
-                      "lines": [{"reference": line.reference, "quantity": qty} for line, qty in picked]})
+                      "order_id": order.id, "merchant_reference": order.merchant_reference, "status": order.status,
+                      "reason": data.get("reason"), "consumer_told": _consumer_told(uow, order.id),
+                      "lines": [{"reference": line.reference, "description": line.description, "quantity": qty}
+                                for line, qty in picked]})
     return order
+
+
+def _consumer_told(uow: UnitOfWork, order_id: str) -> bool:
+    """Whether we wrote to the consumer about this order: its first invoice went out."""
+    return uow.session.scalar(select(func.count()).select_from(Shipment).where(
+        Shipment.order_id == order_id, Shipment.invoice_id.is_not(None))) > 0
 
 
 class Shipped(NamedTuple):
@@ -343,3 +351,70 @@ def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetim
 
 def _pct(basis_points: int) -> str:
     return f"{basis_points / 100:g}"
+
+
+# --- what the consumer sees of their orders (the portal) ---------------------------------------
+
+class LineView(NamedTuple):
+    description: str
+    unit_price_cents: int  # VAT included, as the shopper saw it
+    quantity: int
+    shipped: int
+    cancelled: int
+    returned: int
+
+    @property
+    def waiting(self) -> int:
+        """Ordered, neither shipped nor cancelled yet."""
+        return self.quantity - self.shipped - self.cancelled
+
+
+class OrderView(NamedTuple):
+    id: str
+    merchant_id: str
+    merchant_reference: str
+    status: str
+    currency: str
+    total_cents: int
+    created_at: datetime
+    cancelled_at: datetime | None
+    lines: tuple[LineView, ...]
+    invoice_ids: tuple[str, ...]  # of its shipments, in the order they were shipped
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == states.CANCELLED
+
+    @property
+    def waiting_cents(self) -> int:
+        """What the consumer will owe once what is still to be shipped is delivered."""
+        return sum(line.waiting * line.unit_price_cents for line in self.lines)
+
+
+# Orders a consumer has something to see of: declined ones are shown with their reasons on the
+# spending-room page, and an order still waiting for the bank is the bank page's business.
+SHOWN_TO_CONSUMER = (states.ACCEPTED, states.PARTIALLY_SHIPPED, states.SHIPPED, states.CANCELLED)
+
+
+def consumer_orders(uow: UnitOfWork, *, consumer_ids: list[str], livemode: bool) -> list[OrderView]:
+    """The consumers' orders at every webshop, newest first, as plain views."""
+    if not consumer_ids:
+        return []
+    found = uow.session.scalars(
+        select(Order).options(selectinload(Order.lines), selectinload(Order.shipments))
+        .where(among(uow.session, Order.consumer_id, consumer_ids), Order.livemode == livemode,
+               Order.status.in_(SHOWN_TO_CONSUMER))
+        .order_by(Order.created_at.desc(), Order.id))
+    return [_view(order) for order in found]
+
+
+def _view(order: Order) -> OrderView:
+    lines = sorted(order.lines, key=lambda line: line.position)
+    shipments = sorted(order.shipments, key=lambda shipment: (shipment.created_at, shipment.id))
+    return OrderView(
+        id=order.id, merchant_id=order.merchant_id, merchant_reference=order.merchant_reference,
+        status=order.status, currency=order.currency, total_cents=order.total_cents,
+        created_at=order.created_at, cancelled_at=order.cancelled_at,
+        lines=tuple(LineView(line.description, line.unit_price_cents, line.quantity, line.shipped_quantity,
+                             line.cancelled_quantity, line.returned_quantity) for line in lines),
+        invoice_ids=tuple(s.invoice_id for s in shipments if s.invoice_id))

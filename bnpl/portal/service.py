@@ -26,6 +26,7 @@ from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
 from bnpl.notifications import service as notifications
+from bnpl.orders import service as orders
 from bnpl.payments import checkout as checkouts
 from bnpl.payments import service as payments
 from bnpl.portal import limits
@@ -206,16 +207,27 @@ def _language_of(uow, consumer_ids: list[str]) -> str:
 
 # --- what a consumer sees ------------------------------------------------------------------
 
-ATTENTION, ON_HOLD, SETTLED = "attention", "on_hold", "settled"
+ATTENTION, ORDERED, ON_HOLD, SETTLED = "attention", "ordered", "on_hold", "settled"
+GROUPS = (ATTENTION, ORDERED, ON_HOLD, SETTLED)
 
 
 @dataclass
 class Purchase:
-    invoice: Invoice
+    """One card of "My purchases": an invoice with the order it bills, or an order with no
+    invoice yet (not shipped, or cancelled: the consumer sees that they owe nothing)."""
+
     shop: str
-    group: str  # attention | on_hold | settled
-    overdue: bool
+    group: str  # attention | ordered | on_hold | settled
+    invoice: Invoice | None = None
+    order: orders.OrderView | None = None
+    overdue: bool = False
     dispute: object | None = None  # the running or latest case
+
+    @property
+    def newest(self) -> datetime:
+        if self.invoice is not None:
+            return self.invoice.issued_at
+        return self.order.cancelled_at or self.order.created_at
 
 
 @dataclass
@@ -223,25 +235,41 @@ class Purchases:
     groups: dict[str, list[Purchase]] = field(default_factory=dict)
 
     def __iter__(self):
-        return iter((group, self.groups.get(group, [])) for group in (ATTENTION, ON_HOLD, SETTLED))
+        return iter((group, self.groups.get(group, [])) for group in GROUPS)
 
 
 def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
-    """Every invoice of the viewer at every webshop: what needs paying first (overdue, then by
-    due date), then what is on hold, then what is settled (newest first)."""
+    """Every purchase of the viewer at every webshop: what needs paying first (overdue, then by
+    due date), what is ordered but not sent (nothing to pay yet), what is on hold, and what is
+    settled or cancelled (newest first). Each invoice with its order: date, number, items."""
     found = _visible_invoices(uow, viewer)
-    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in found}))
-    cases = _latest_cases(uow, viewer)
+    placed = _orders(uow, viewer)
+    names = merchants.names(uow, merchant_ids=list({i.merchant_id for i in found} | {o.merchant_id for o in placed}))
+    cases, by_order = _latest_cases(uow, viewer), {order.id: order for order in placed}
     today, result = uow.today(), Purchases()
     for invoice in found:
         group = SETTLED if invoice.is_closed else ON_HOLD if invoice.open_pause else ATTENTION
         result.groups.setdefault(group, []).append(Purchase(
-            invoice=invoice, shop=names.get(invoice.merchant_id, ""), group=group,
+            shop=names.get(invoice.merchant_id, ""), group=group, invoice=invoice, order=by_order.get(invoice.order_id),
             overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id)))
+    for order in placed:
+        if not order.invoice_ids:
+            group = SETTLED if order.is_cancelled else ORDERED
+            result.groups.setdefault(group, []).append(Purchase(shop=names.get(order.merchant_id, ""), group=group,
+                                                                order=order))
     result.groups.get(ATTENTION, []).sort(key=lambda p: (not p.overdue, p.invoice.due_date))
+    result.groups.get(ORDERED, []).sort(key=lambda p: p.newest, reverse=True)
     result.groups.get(ON_HOLD, []).sort(key=lambda p: p.invoice.due_date)
-    result.groups.get(SETTLED, []).sort(key=lambda p: p.invoice.issued_at, reverse=True)
+    result.groups.get(SETTLED, []).sort(key=lambda p: p.newest, reverse=True)
     return result
+
+
+def _orders(uow, viewer: Viewer) -> list[orders.OrderView]:
+    """The viewer's orders; one opened with an invoice number shows that invoice's order only."""
+    found = orders.consumer_orders(uow, consumer_ids=_consumer_ids(uow, viewer), livemode=viewer.livemode)
+    if viewer.invoice_id:
+        return [order for order in found if viewer.invoice_id in order.invoice_ids]
+    return found
 
 
 def invoice_of(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:

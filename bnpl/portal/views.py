@@ -18,6 +18,7 @@ import logging
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -180,7 +181,8 @@ def _shared() -> dict:
             "money": words.money, "day": words.day, "in_fours": words.in_fours, "label": words.label,
             "words": words, "translate": words.gettext,
             "link_minutes": service.LINK_MINUTES, "device_days": service.DEVICE_DAYS,
-            "when": lambda value: words.when(value, settings.timezone)}
+            "when": lambda value: words.when(value, settings.timezone),
+            "local_date": lambda value: value.astimezone(ZoneInfo(settings.timezone)).date()}
 
 
 def _language_links() -> list[tuple[str, str, str]]:

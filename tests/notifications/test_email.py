@@ -396,3 +396,29 @@ def test_the_cli_delivers_lists_and_requeues(api, services, settings, smtp_serve
     assert run("requeue", dead.id).output == "1 message(s) queued again.\n"
     assert one(services, id=dead.id).status == "pending"
     assert run("list").output == ""
+
+
+# --- cancellations: a mail only where we had written about the order ------------------------
+
+def test_the_rest_of_a_partly_invoiced_order_cancelled_is_mailed_with_its_items(api, smtp_server, smtp_services):
+    created = api.post("/orders", json=factories.order(merchant_reference="WEB-8001", lines=factories.three_lines()))
+    order_id = created.json["id"]
+    assert api.post(f"/orders/{order_id}/shipments", json={"lines": [{"reference": "SKU-1", "quantity": 1}]}).status_code == 201
+    deliver_outbox(smtp_services)  # the invoice for what was sent
+
+    assert api.post(f"/orders/{order_id}/cancellations", json={}).status_code == 200
+    assert deliver_outbox(smtp_services) == {"delivered": 1}
+
+    sent = smtp_server.messages[-1]
+    assert " ".join(sent["Subject"].split()) == f"{SHOP} heeft een deel van uw bestelling WEB-8001 geannuleerd"
+    body = text_of(sent)
+    assert "2 × Article SKU-2" in body and "1 × Article SKU-3" in body and "Article SKU-1" not in body
+    assert "U betaalt hier niets voor" in body
+
+
+@pytest.mark.parametrize("cancellation", [{}, {"lines": [{"reference": "SKU-1", "quantity": 1}]}])
+def test_an_order_we_never_wrote_about_gets_no_cancellation_mail(api, smtp_services, cancellation):
+    created = api.post("/orders", json=factories.order(lines=factories.three_lines()))
+    assert api.post(f"/orders/{created.json['id']}/cancellations", json=cancellation).status_code == 200
+
+    assert outbox(smtp_services) == []
