@@ -54,11 +54,11 @@ def serve(host, port, workers, threads):
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(host, port):
     """Run the web service and the scheduler together (one machine; `make run`)."""
-    import logging
-
+    from bnpl import logs
+    from bnpl.config import Settings
     from bnpl.supervisor import Supervisor, bnpl_children
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(Settings.from_env().log_format)
     Supervisor(bnpl_children(host=host, port=port)).run_until_signalled()
 
 

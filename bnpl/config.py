@@ -97,6 +97,7 @@ class Settings:
     trusted_proxies: int = 0
     # /metrics answers this bearer token; unset, only requests from this machine (not proxied).
     metrics_token: str | None = None
+    log_format: str = "text"  # text | json (one object a line, with the request id)
     support: "Support" = field(default_factory=lambda: Support())
     risk: "RiskRules" = field(default_factory=lambda: RiskRules())
 
@@ -138,6 +139,7 @@ class Settings:
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
             metrics_token=env.get("BNPL_METRICS_TOKEN") or None,
+            log_format=_choice(env, "BNPL_LOG_FORMAT", ("text", "json"), "text"),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),
             risk=RiskRules.from_env(env),

@@ -117,7 +117,9 @@ def _record(services, job: Job, started_at, outcome, error: str | None) -> None:
 def run_scheduler(services) -> None:
     """Run until SIGINT or SIGTERM; a pass running then is finished first (it is one short
     transaction at a time), so stopping loses nothing."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from bnpl import logs
+
+    logs.configure(services.settings.log_format)
     signal.signal(signal.SIGTERM, _stop)
     scheduler = build_scheduler(services)
     log.info("scheduler started with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))

@@ -9,6 +9,8 @@ import shutil
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 
+from bnpl import logs
+
 # gunicorn's default access log line without its %(u)s, the HTTP Basic user: a client that
 # sends its API key that way would have the key written to the log in clear.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
@@ -85,6 +87,7 @@ def run(*, host: str, port: int, workers: int | None, threads: int = 1) -> None:
         # Each worker builds its own app (and connection pool) after the fork.
         "preload_app": False,
         "child_exit": _forget_worker_metrics,
+        **logs.gunicorn_config(settings.log_format),
     }).run()
 
 

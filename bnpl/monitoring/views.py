@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
+import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
-from bnpl import errors
+from bnpl import errors, logs
 from bnpl.monitoring import metrics, service
 from bnpl.uow import unit_of_work
 
@@ -22,6 +24,28 @@ def configure(app: Flask) -> None:
     exposed.register(metrics.StateCollector(lambda: app.extensions["bnpl"]))
     app.extensions["bnpl_metrics"] = exposed
     app.register_blueprint(bp)
+    app.before_request(_take_request_id)
+    app.after_request(_return_request_id)
+    app.teardown_request(_forget_request_id)
+
+
+# What a client's own id may look like: anything else (quotes, line breaks) could forge log lines.
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _take_request_id():
+    sent = request.headers.get("X-Request-Id", "")
+    logs.request_id.set(sent if CLIENT_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex)
+
+
+def _forget_request_id(_exc=None):
+    """A thread answers many requests: the next one's lines must not carry this id."""
+    logs.request_id.set(None)
+
+
+def _return_request_id(response):
+    response.headers["X-Request-Id"] = logs.request_id.get() or ""
+    return response
 
 
 @bp.get("/healthz")
