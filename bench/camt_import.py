@@ -31,7 +31,7 @@ getrusage's ru_maxrss is kept in the JSON, but a child inherits the parent's thr
 vfork + exec); the import child also its RSS after its parse and after booking, and the
 parse child the tracemalloc peak of one extra run (the Python heap only: lxml's tree is not
 in it). The rolled-back runs count SQL statements; --profile adds a cProfile listing and the
-statements by time. Prints a table and whether the targets are met (import <= 3x parse,
+statements by time. Prints a table and whether the targets are met (import <= 5x parse,
 peak < 500 MB, MB = 10^6 bytes); writes bench/results/camt_import.json.
 
 A standalone script, not a test. It never touches a database other than the one named by
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "camt_import.json"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_camt"
 PROTECTED_DATABASES = {"test", "mine", "postgres", "template0", "template1"}
-TARGET_RATIO, TARGET_MB = 3.0, 500
+TARGET_RATIO, TARGET_MB = 5.0, 500  # issue 16: import at most 5 times the parse, under 500 MB
 PARSE_RUNS = 3
 SHARE_RF, SHARE_NUMBER = 0.90, 0.05  # the rest matches nothing
 SEED = 20261123
