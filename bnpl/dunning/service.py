@@ -426,6 +426,27 @@ def active_plan(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> PaymentPla
     return plan if plan is not None and (plan.merchant_id, plan.livemode) == (scope.merchant_id, scope.livemode) else None
 
 
+def instalments_left(uow: UnitOfWork, *, balances: dict[str, int]) -> dict[str, list[dict]]:
+    """For invoices with a running plan (invoice id -> what is left to pay), the instalments
+    still to pay, oldest first, as {due_date, amount}: what came off the balance since the plan
+    started pays the earliest first, so the next one may be a part of its instalment."""
+    if not balances:
+        return {}
+    plans = uow.session.scalars(select(PaymentPlan).where(
+        among(uow.session, PaymentPlan.invoice_id, list(balances)), PaymentPlan.status == PLAN_ACTIVE))
+    return {plan.invoice_id: _still_to_pay(plan, balances[plan.invoice_id]) for plan in plans}
+
+
+def _still_to_pay(plan: PaymentPlan, balance_cents: int) -> list[dict]:
+    covered, left = sum(item["amount"] for item in plan.instalments) - balance_cents, []
+    for item in plan.instalments:
+        paid = min(max(covered, 0), item["amount"])
+        covered -= item["amount"]
+        if item["amount"] > paid:
+            left.append({"due_date": date.fromisoformat(item["due_date"]), "amount": item["amount"] - paid})
+    return left
+
+
 def _active_plan(uow, invoice_id: str) -> PaymentPlan | None:
     return uow.session.scalar(select(PaymentPlan).where(
         PaymentPlan.invoice_id == invoice_id, PaymentPlan.status == PLAN_ACTIVE))

@@ -431,6 +431,31 @@ def create_mandate(uow: UnitOfWork, *, scope: Scope, invoice_id: str, account_ho
     return mandate
 
 
+@dataclass(frozen=True)
+class Collection:
+    """How an invoice will be collected by direct debit: on a known date (submitted), or from
+    its due date on (an active mandate; the next export collects it)."""
+    iban: str
+    on: date | None  # None: not submitted yet
+    amount_cents: int | None
+
+
+def collections(uow: UnitOfWork, *, consumer_ids: list[str], invoice_ids: list[str],
+                livemode: bool) -> tuple[dict[str, Collection], str | None]:
+    """The debits submitted for these invoices, and the account of the consumers' newest
+    active mandate (which collects the rest)."""
+    if not invoice_ids:
+        return {}, None
+    mandates = {m.id: m for m in uow.session.scalars(select(Mandate).where(
+        among(uow.session, Mandate.consumer_id, consumer_ids), Mandate.livemode == livemode))}
+    submitted = uow.session.scalars(select(DirectDebit).where(
+        among(uow.session, DirectDebit.invoice_id, invoice_ids), DirectDebit.status == states.SUBMITTED))
+    debits = {d.invoice_id: Collection(mandates[d.mandate_id].iban if d.mandate_id in mandates else "",
+                                       d.collection_date, d.amount_cents) for d in submitted}
+    active = sorted((m for m in mandates.values() if m.status == "active"), key=lambda m: m.created_at)
+    return debits, active[-1].iban if active else None
+
+
 def _account(iban: str) -> IBAN:
     try:
         account = IBAN(iban)

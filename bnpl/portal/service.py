@@ -264,6 +264,91 @@ def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
     return result
 
 
+# --- the agenda: what to pay when, at every webshop ------------------------------------------
+
+DUE, INSTALMENT, DEBIT, DEBIT_PLANNED = "due", "instalment", "debit", "debit_planned"
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    on: date
+    kind: str  # due | instalment | debit (submitted, on this date) | debit_planned (from this date on)
+    amount_cents: int
+    currency: str
+    shop: str
+    invoice_id: str
+    number: str
+    account: str | None = None  # the account a debit is collected from, shortened
+
+
+def agenda(uow: UnitOfWork, *, viewer: Viewer) -> list[AgendaItem]:
+    """Every date the viewer has to pay something, or will be collected from, oldest first:
+    an invoice's due date, a plan's instalments still to pay, a direct debit's collection.
+    An invoice on hold for a return or a dispute has no date until it runs again."""
+    owing = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed and invoice.balance_cents > 0]
+    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in owing}))
+    plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents for invoice in owing})
+    debits, mandate_account = payments.collections(
+        uow, consumer_ids=_consumer_ids(uow, viewer), invoice_ids=[invoice.id for invoice in owing],
+        livemode=viewer.livemode)
+    items = [item for invoice in owing
+             for item in _dates_of(invoice, names.get(invoice.merchant_id, ""), plans, debits, mandate_account)]
+    return sorted(items, key=lambda item: (item.on, item.shop, item.number))
+
+
+def _dates_of(invoice: Invoice, shop: str, plans: dict, debits: dict, mandate_account: str | None) -> list[AgendaItem]:
+    def item(on, kind, amount, account=None):
+        return AgendaItem(on, kind, amount, invoice.currency, shop, invoice.id, invoice.number,
+                          short_account(account) if account else None)
+
+    if invoice.id in plans:
+        return [item(part["due_date"], INSTALMENT, part["amount"]) for part in plans[invoice.id]]
+    if invoice.open_pause:
+        return []
+    if invoice.id in debits:
+        debit = debits[invoice.id]
+        return [item(debit.on, DEBIT, debit.amount_cents, debit.iban)]
+    if mandate_account:
+        return [item(invoice.due_date, DEBIT_PLANNED, invoice.balance_cents, mandate_account)]
+    return [item(invoice.due_date, DUE, invoice.balance_cents)]
+
+
+FEED_DAYS = 365  # a calendar subscription lasts a year; signing out everywhere ends it at once
+
+
+def make_agenda_feed(uow: UnitOfWork, *, viewer: Viewer) -> str:
+    """A secret address a calendar app subscribes to: the agenda without signing in. It is a
+    remembered device of its own kind (its hash is of another domain, so the token never
+    works as a sign-in cookie), and "sign out everywhere" forgets it with the others."""
+    _whole_account(viewer)
+    token = secrets.token_urlsafe(24)
+    now = uow.now()
+    uow.session.add(Device(token_hash=_hash(FEED + token), email=viewer.email, invoice_id=None, created_at=now,
+                           expires_at=now + timedelta(days=FEED_DAYS), last_seen_at=now))
+    return token
+
+
+def viewer_of_feed(uow: UnitOfWork, *, token: str) -> Viewer | None:
+    device = uow.session.scalar(select(Device).where(Device.token_hash == _hash(FEED + token)))
+    if device is None or device.expires_at <= uow.now():
+        return None
+    device.last_seen_at = uow.now()
+    return Viewer(email=device.email, livemode=_has_live_purchases(uow, device.email))
+
+
+FEED = "agenda-feed:"
+
+
+def language_of(uow: UnitOfWork, *, viewer: Viewer) -> str:
+    """The language the viewer's invoices are written in (for what is read outside a page)."""
+    return _language_of(uow, _consumer_ids(uow, viewer))
+
+
+def short_account(iban: str) -> str:
+    """Enough of an account number to recognise it, not enough to use it: NL.. ..12."""
+    return f"{iban[:2]}.. ..{iban[-2:]}"
+
+
 def _orders(uow, viewer: Viewer) -> list[orders.OrderView]:
     """The viewer's orders; one opened with an invoice number shows that invoice's order only."""
     found = orders.consumer_orders(uow, consumer_ids=_consumer_ids(uow, viewer), livemode=viewer.livemode)

@@ -27,9 +27,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as Rou
 from bnpl import errors, geo, i18n
 from bnpl.disputes import service as disputes
 from bnpl.disputes.evidence import EvidenceFile, body_limit
-from bnpl.errors import DomainError, InvalidInput
+from bnpl.errors import DomainError, InvalidInput, NotFound
 from bnpl.i18n import N_
-from bnpl.portal import faq, service, words
+from bnpl.portal import faq, feed, service, words
 from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, InvoiceSignInForm, LinkForm,
                                MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
@@ -293,7 +293,37 @@ def sign_out_everywhere():
 @signed_in
 def purchases():
     uow = current_uow()
-    return render("portal/purchases.html", purchases=service.purchases(uow, viewer=g.viewer), today=uow.today())
+    return render("portal/purchases.html", purchases=service.purchases(uow, viewer=g.viewer),
+                  agenda=service.agenda(uow, viewer=g.viewer), feed_form=ButtonForm(prefix="feed", formdata=None),
+                  today=uow.today())
+
+
+@bp.post("/agenda/feed")
+@signed_in
+def make_agenda_feed():
+    uow = current_uow()
+    token = service.make_agenda_feed(uow, viewer=g.viewer)
+    uow.commit()
+    address = url_for("portal.agenda_feed", token=token, _external=True)
+    return render("portal/agenda_feed.html", address=address, webcal="webcal://" + address.split("://", 1)[1])
+
+
+@bp.get("/agenda/<token>.ics")
+def agenda_feed(token):
+    uow = current_uow()
+    viewer = service.viewer_of_feed(uow, token=token)
+    if viewer is None:
+        raise NotFound("There is no such calendar.")
+    # A calendar app names no language of its own: the consumer's, unless the address asks.
+    if request.args.get("lang") not in words.LANGUAGES:
+        g.language = service.language_of(uow, viewer=viewer)
+    body = feed.to_ical(service.agenda(uow, viewer=viewer), provider=services().settings.provider.name,
+                        host=urlsplit(services().settings.base_url).hostname or "bnpl")
+    uow.commit()  # the feed's last use
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/invoices/<invoice_id>")
