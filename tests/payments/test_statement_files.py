@@ -124,6 +124,9 @@ def test_a_payment_for_a_fully_credited_invoice_is_owed_back_whole(api, services
         "refund owed": 1}
 
     assert figures(invoice(api, inv["id"]))[1:] == (3000, 0, 3000)
+    deliver_outbox(services)
+    [told] = consumer_mails(services, "payment_received")
+    assert told.status == "delivered", told.outcome
     with unit_of_work(services) as uow:
         assert service.export_refunds(uow, execution_date=date(2026, 12, 1), livemode=False).total_cents == 3000
 
