@@ -23,7 +23,7 @@ MODEL_MODULES = (
     "bnpl.invoices.models", "bnpl.documents.models", "bnpl.returns.models", "bnpl.events.models", "bnpl.web.models",
     "bnpl.notifications.models", "bnpl.payments.models", "bnpl.settlements.models", "bnpl.dunning.models",
     "bnpl.disputes.models", "bnpl.staff.models", "bnpl.portal.models", "bnpl.risk.models", "bnpl.audit.models",
-    "bnpl.monitoring.models",
+    "bnpl.monitoring.models", "bnpl.support.models",
 )
 
 

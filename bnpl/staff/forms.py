@@ -77,8 +77,19 @@ class SendBackForm(FlaskForm):
     message = _message("Why it goes back to review")
 
 
+class CallerForm(FlaskForm):
+    """Who is calling: the invoice number they read out, and a second fact they state."""
+
+    invoice_number = StringField("Invoice number", validators=[InputRequired(), Length(max=30)],
+                                 render_kw={"autocomplete": "off"})
+    postcode = StringField("Postcode the caller states", validators=[Optional(), Length(max=20)],
+                           render_kw={"autocomplete": "off"})
+    birth_date = DateField("or their birth date", validators=[Optional()])
+
+
 class NewCaseForm(FlaskForm):
-    invoice_number = StringField("Invoice number", validators=[InputRequired(), Length(max=30)])
+    """A case for a caller confirmed at the intake: the invoice is the intake's, never typed."""
+
     reason = SelectField("Reason", choices=_choices(words.REASON), validators=[InputRequired()])
     description = _message("What happened, in the consumer's words")
     contacted_merchant_on = DateField("Day the consumer asked the webshop", validators=[Optional()])

@@ -189,13 +189,6 @@ def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseF
                     actions=dispute_states.DISPUTE.actions_from(dispute.status))
 
 
-def open_case_by_phone(uow: UnitOfWork, *, member: StaffMember, invoice_number: str,
-                       case: disputes.NewDispute) -> Dispute:
-    """A consumer phoned: open the case for them about the invoice with this number."""
-    invoice = invoices.find_invoice(uow, number=invoice_number)
-    return disputes.open_dispute(uow, invoice_id=invoice.id, actor=acting(member), case=case)
-
-
 # --- reviews of credit decisions (the risk role) -------------------------------------------
 
 @dataclass(frozen=True)

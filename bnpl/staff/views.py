@@ -24,8 +24,9 @@ from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
 from bnpl.staff import accounts, service, words
-from bnpl.staff.forms import (AskForm, ButtonForm, DecisionForm, LoginForm, MessageForm, NewCaseForm, NoteForm,
-                              PeriodForm, ReviewDecisionForm, SendBackForm)
+from bnpl.support import service as support
+from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, DecisionForm, LoginForm, MessageForm, NewCaseForm,
+                              NoteForm, PeriodForm, ReviewDecisionForm, SendBackForm)
 from bnpl.staff.models import ADMIN, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
@@ -37,7 +38,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder=str(TEMPL
                static_folder=str(TEMPLATES / "staff" / "static"), static_url_path="/static")
 csrf = CSRFProtect()
 STATISTICS_DAYS = 90  # the default period, as the merchant API's statistics
-UPLOADS = {"staff.new_case"}  # the pages whose forms carry evidence files
+UPLOADS = {"staff.intake_case"}  # the pages whose forms carry evidence files
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -179,22 +180,52 @@ def statistics():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @staff_required(MEDIATOR)
 def new_case():
+    """A consumer phoned: find and confirm them (support's intake) before anything is shown."""
+    form = CallerForm()
+    if not form.validate_on_submit():
+        return render_template("staff/intake.html", form=form), 422 if form.is_submitted() else 200
+    uow = current_uow()
+    try:
+        intake_id = support.find_caller(uow, staff_id=g.staff.id, invoice_number=form.invoice_number.data,
+                                        postcode=form.postcode.data, birth_date=form.birth_date.data)
+    except DomainError as exc:
+        uow.commit()  # a lookup that matched nobody still counts against the member's limit
+        return render_template("staff/intake.html", form=form, error=show_errors(form, exc)), exc.status
+    uow.commit()
+    return redirect(url_for(".intake", intake_id=intake_id), code=303)
+
+
+@bp.get("/intake/<intake_id>")
+@staff_required(MEDIATOR)
+def intake(intake_id):
+    return _intake_page(intake_id, NewCaseForm(formdata=None))
+
+
+@bp.post("/intake/<intake_id>/case")
+@staff_required(MEDIATOR)
+def intake_case(intake_id):
     form = NewCaseForm()
     if not form.validate_on_submit():
-        return render_template("staff/new_case.html", form=form), 422 if form.is_submitted() else 200
+        return _intake_page(intake_id, form, status=422)
     case = disputes.NewDispute(
         reason=form.reason.data, description=form.description.data,
         contacted_merchant_on=form.contacted_merchant_on.data,
         evidence=tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or () if f.filename))
     uow = current_uow()
     try:
-        dispute = service.open_case_by_phone(uow, member=g.staff, invoice_number=form.invoice_number.data, case=case)
+        dispute = support.open_case(uow, intake_id=intake_id, staff_id=g.staff.id, actor=service.acting(g.staff),
+                                    case=case)
     except DomainError as exc:
         uow.rollback()
-        return render_template("staff/new_case.html", form=form, error=show_errors(form, exc)), exc.status
+        return _intake_page(intake_id, form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
     flash(f"Case opened about invoice {dispute.invoice_number}; the webshop has been asked to answer.", "success")
     return redirect(url_for(".case", dispute_id=dispute.id), code=303)
+
+
+def _intake_page(intake_id: str, form, *, error: str | None = None, status: int = 200):
+    caller = support.confirmed_caller(current_uow(), intake_id=intake_id, staff_id=g.staff.id)
+    return render_template("staff/intake_case.html", caller=caller, form=form, error=error), status
 
 
 # --- one case -----------------------------------------------------------------------------

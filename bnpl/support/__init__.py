@@ -1,0 +1,1 @@
+"""Support: phone intake (find and confirm the caller), later questions with promised answer times."""

@@ -1,0 +1,99 @@
+"""Phone intake: the caller is found by invoice number and confirmed by a second fact they
+state (postcode or birth date) before anything of theirs is shown; a wrong digit in the number
+can never reach another consumer at another webshop."""
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+
+from bnpl.disputes.models import Dispute
+from tests import factories
+from tests.disputes.cases import ASKED_SHOP_ON
+from tests.payments.flows import invoice as read_invoice, ship
+from tests.staff.conftest import PASSWORD, StaffBrowser, make_member
+
+PIETER = factories.consumer(email="pieter.bakker@example.nl", name="Pieter Bakker", birth_date="1980-04-02")
+PIETERS_ADDRESS = factories.address(postal_code="9711 AA", city="Groningen", house_number="7")
+
+
+@pytest.fixture
+def sannes(api) -> dict:
+    """The caller's own invoice at Fietsenwinkel Utrecht (postcode 3511 AB)."""
+    return ship(api, consumer=factories.consumer(birth_date="1990-06-15"))
+
+
+@pytest.fixture
+def pieters(other_api, sannes) -> dict:
+    """A stranger's invoice at Boekhandel Groningen, issued right after: its number differs by a digit."""
+    return ship(other_api, consumer=PIETER, billing_address=PIETERS_ADDRESS)
+
+
+def call(browser, number, **fact) -> tuple[int, str, str | None]:
+    """The member types what the caller says on the intake form: status, page, where it leads."""
+    r = browser.submit("/staff/cases/new", data={
+        "invoice_number": number, **fact,
+        # what the old form took in one go; the intake must not act on it
+        "reason": "damaged", "description": "The frame was bent when the parcel arrived.",
+        "contacted_merchant_on": ASKED_SHOP_ON.isoformat()})
+    return r.status_code, unescape(r.get_data(as_text=True)), r.headers.get("Location")
+
+
+def disputes_on(services, invoice_id) -> list:
+    with services.sessionmaker() as session:
+        return session.query(Dispute).filter_by(invoice_id=invoice_id).all()
+
+
+def test_a_wrong_digit_with_the_callers_own_postcode_shows_nothing_of_the_other_consumer(
+        signed_in, services, other_api, sannes, pieters):
+    status, html, location = call(signed_in, pieters["number"], postcode="3511 AB")
+    assert status == 404 and location is None
+    assert "Nobody matches" in html
+    for secret in ("Pieter", "Bakker", "Boekhandel", "Groningen", "9711"):
+        assert secret not in html
+    assert disputes_on(services, pieters["id"]) == []
+    assert read_invoice(other_api, pieters["id"])["paused"] in (False, None)
+
+
+def test_the_right_number_with_a_wrong_fact_shows_nothing_either(signed_in, services, sannes, pieters):
+    for fact in ({"postcode": "9711 AA"}, {"birth_date": "1980-04-02"}, {}):
+        status, html, _ = call(signed_in, sannes["number"], **fact)
+        assert status in (404, 422) and "Sanne" not in html and "Fietsenwinkel" not in html
+    assert disputes_on(services, sannes["id"]) == []
+
+
+@pytest.mark.parametrize("fact", [{"postcode": "3511ab"}, {"birth_date": "1990-06-15"}])
+def test_a_confirmed_caller_sees_the_webshop_in_a_banner_and_buttons_name_both(signed_in, services, sannes, fact):
+    status, _, location = call(signed_in, sannes["number"], **fact)
+    assert status == 303 and "/staff/intake/" in location
+    html = unescape(signed_in.get(location).get_data(as_text=True))
+    assert 'class="tenant-banner"' in html and "Fietsenwinkel Utrecht" in html
+    assert "Open a case for Sanne de Vries at Fietsenwinkel Utrecht" in html
+    assert disputes_on(services, sannes["id"]) == []  # finding the caller opens nothing
+
+
+def test_a_case_is_opened_only_from_a_confirmed_intake(signed_in, services, api, sannes):
+    _, _, location = call(signed_in, sannes["number"], postcode="3511 AB")
+    r = signed_in.submit(location, f"{location}/case", {
+        "reason": "damaged", "description": "The frame was bent when the parcel arrived.",
+        "contacted_merchant_on": ASKED_SHOP_ON.isoformat()})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    [dispute] = disputes_on(services, sannes["id"])
+    assert r.headers["Location"].endswith(f"/staff/cases/{dispute.id}")
+    assert api.get(f"/disputes/{dispute.id}").json["status"] == "awaiting_merchant"
+
+
+def test_another_member_cannot_use_someone_elses_intake(app, services, signed_in, sannes):
+    _, _, location = call(signed_in, sannes["number"], postcode="3511 AB")
+    make_member(services, "bram@bnpl.example", name="Bram Jansen")
+    other = StaffBrowser(app.test_client())
+    assert other.login("bram@bnpl.example", PASSWORD).status_code == 303
+    r = other.get(location)
+    assert r.status_code == 404 and "Sanne" not in r.get_data(as_text=True)
+
+
+def test_lookups_are_limited_per_member(signed_in, sannes):
+    statuses = [call(signed_in, "2026-999999", postcode="3511 AB")[0] for _ in range(11)]
+    assert statuses[:10] == [404] * 10 and statuses[10] == 429
+    # the limit holds for right answers too: it is the looking that is counted
+    assert call(signed_in, sannes["number"], postcode="3511 AB")[0] == 429
