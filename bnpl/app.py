@@ -50,6 +50,26 @@ def wire() -> None:
     events.subscribe(risk.on_events)  # the personal limit: paid invoices, hand-overs, fraud decisions
     for kind, draw in {**drawings.DRAWINGS, **letters.DRAWINGS}.items():
         documents.register(kind, draw)
+    _wire_privacy()
+
+
+def _wire_privacy() -> None:
+    """Who holds a consumer's data, for export and erasure (bnpl/privacy): in this order, so
+    each finds what the ones before identified (consumer ids, then orders, invoices, IBANs)."""
+    from bnpl.consumers import privacy as consumers
+    from bnpl.disputes import privacy as disputes
+    from bnpl.events import privacy as events
+    from bnpl.invoices import privacy as invoices
+    from bnpl.notifications import privacy as notifications
+    from bnpl.orders import privacy as orders
+    from bnpl.payments import privacy as payments
+    from bnpl.portal import privacy as portal
+    from bnpl.privacy import service
+    from bnpl.risk import privacy as risk
+    from bnpl.web import privacy as web
+
+    for holder in (consumers, orders, invoices, payments, disputes, risk, notifications, events, web, portal):
+        service.register(holder)
 
 
 @dataclass

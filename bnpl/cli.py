@@ -217,6 +217,45 @@ def staff_reset_password(email):
 
 
 @main.group()
+def consumers():
+    """A consumer's data rights: export, erasure."""
+
+
+@consumers.command("export")
+@click.argument("email")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the zip file to write")
+def consumers_export(email, output):
+    """Everything held about EMAIL at every webshop: data.json and the PDFs, in a zip."""
+    import zipfile
+
+    from bnpl.privacy import service as privacy
+    from bnpl.uow import unit_of_work
+
+    with unit_of_work(_services()) as uow:
+        found = privacy.export(uow, email=email)
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(found.data, indent=2, ensure_ascii=False))
+        for path, content in sorted(found.files.items()):
+            archive.writestr(path, content)
+    click.echo(f"{len(found.data['orders'])} orders, {len(found.files)} documents written to {output}.")
+
+
+@consumers.command("erase")
+@click.argument("email")
+def consumers_erase(email):
+    """Erase what we hold about EMAIL, within what the law lets us delete."""
+    from bnpl.privacy import service as privacy
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            notes = privacy.erase(uow, email=email, actor="operator (command line)")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo("\n".join([f"Erased the personal data of {email}.", *notes]))
+
+
+@main.group()
 def returns():
     """Returned goods."""
 

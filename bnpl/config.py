@@ -97,6 +97,8 @@ class Settings:
     trusted_proxies: int = 0
     # /metrics answers this bearer token; unset, only requests from this machine (not proxied).
     metrics_token: str | None = None
+    # Invoices and their payments are kept this long after the year they were issued (art. 52 AWR).
+    fiscal_retention_years: int = 7
     log_format: str = "text"  # text | json (one object a line, with the request id)
     support: "Support" = field(default_factory=lambda: Support())
     risk: "RiskRules" = field(default_factory=lambda: RiskRules())
@@ -139,6 +141,7 @@ class Settings:
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
             metrics_token=env.get("BNPL_METRICS_TOKEN") or None,
+            fiscal_retention_years=_int(env, "BNPL_FISCAL_RETENTION_YEARS", 7),
             log_format=_choice(env, "BNPL_LOG_FORMAT", ("text", "json"), "text"),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),

@@ -1,0 +1,1 @@
+"""Consumers' data rights (GDPR): export and erasure, across the features that hold the data."""
