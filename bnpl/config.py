@@ -99,6 +99,8 @@ class Settings:
     metrics_token: str | None = None
     # Invoices and their payments are kept this long after the year they were issued (art. 52 AWR).
     fiscal_retention_years: int = 7
+    retain_idempotency_days: int = 30  # stored first responses for Idempotency-Key replays
+    retain_delivered_bodies_days: int = 30  # a delivered message's body; its record stays
     log_format: str = "text"  # text | json (one object a line, with the request id)
     support: "Support" = field(default_factory=lambda: Support())
     risk: "RiskRules" = field(default_factory=lambda: RiskRules())
@@ -142,6 +144,8 @@ class Settings:
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
             metrics_token=env.get("BNPL_METRICS_TOKEN") or None,
             fiscal_retention_years=_int(env, "BNPL_FISCAL_RETENTION_YEARS", 7),
+            retain_idempotency_days=_int(env, "BNPL_RETAIN_IDEMPOTENCY_DAYS", 30),
+            retain_delivered_bodies_days=_int(env, "BNPL_RETAIN_DELIVERED_BODIES_DAYS", 30),
             log_format=_choice(env, "BNPL_LOG_FORMAT", ("text", "json"), "text"),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
             support=Support.from_env(env),

@@ -39,6 +39,7 @@ def jobs(settings) -> list[Job]:
     from bnpl.monitoring.service import HEARTBEAT, HEARTBEAT_EVERY_SECONDS
     from bnpl.notifications.jobs import deliver_mail, deliver_webhooks
     from bnpl.payments.jobs import import_inbox
+    from bnpl.privacy.jobs import apply_retention
     from bnpl.portal.jobs import forget_old_tries
     from bnpl.returns.jobs import flag_overdue_returns
 
@@ -58,6 +59,7 @@ def jobs(settings) -> list[Job]:
         Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
         Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),
+        Job("retention", apply_retention, CronTrigger(hour=3, minute=30, timezone=tz)),  # docs/privacy.md
         # Does nothing but get recorded (_logged): /readyz and /metrics see the scheduler alive.
         Job(HEARTBEAT, lambda services: None, IntervalTrigger(seconds=HEARTBEAT_EVERY_SECONDS, timezone=tz)),
     ]

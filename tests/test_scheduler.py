@@ -24,7 +24,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and_the_statement_inbox(services):
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
-    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "statements", "heartbeat"}
+    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "statements", "heartbeat",
+                         "retention"}
     assert jobs["heartbeat"].trigger.interval.total_seconds() == 15  # /readyz: alive within 2 minutes
     assert jobs["statements"].trigger.interval.total_seconds() == 180  # every few minutes
     for lane in ("mail", "webhooks"):  # separate passes: a slow endpoint never delays a mail pass

@@ -2,7 +2,9 @@
 webhooks that told a webshop about their orders (the person's data taken out)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
 
 from bnpl import redact
 from bnpl.notifications import states
@@ -33,3 +35,13 @@ def erase(uow, subject) -> list[str]:
     for hook in _webhooks(uow, subject):
         hook.payload = redact.scrub(hook.payload, subject.personal)
     return []
+
+
+def purge(uow) -> dict[str, int]:
+    """A delivered message's body (a mail's names and links, a webhook's data) has done its
+    work; what went to whom and when stays."""
+    older = uow.now() - timedelta(days=uow.settings.retain_delivered_bodies_days)
+    emptied = uow.session.execute(update(OutboxMessage).where(
+        OutboxMessage.status == states.DELIVERED, OutboxMessage.finished_at < older,
+        OutboxMessage.payload != {}).values(payload={}))
+    return {"delivered message bodies": emptied.rowcount}

@@ -21,3 +21,12 @@ def erase(uow, subject) -> list[str]:
     uow.session.execute(delete(SignInLink).where(SignInLink.email == subject.email))
     uow.session.execute(delete(Throttle).where(Throttle.key.contains(subject.email)))
     return []
+
+
+def purge(uow) -> dict[str, int]:
+    """A used or expired link opens nothing, an expired device signs in no one: neither is kept."""
+    now = uow.now()
+    links = uow.session.execute(delete(SignInLink).where(or_(SignInLink.used_at.is_not(None),
+                                                            SignInLink.expires_at < now)))
+    devices = uow.session.execute(delete(Device).where(Device.expires_at < now))
+    return {"sign-in links": links.rowcount, "devices": devices.rowcount}

@@ -6,6 +6,7 @@ Each feature that holds personal data registers a holder (bnpl.app.wire), a modu
   export(uow, subject)        {section: [rows as plain dicts]}
   files(uow, subject)         {path in the zip: bytes} (the PDFs)
   erase(uow, subject)         remove or reduce its data; what it must keep, it returns as a note
+  purge(uow)                  delete what has served its purpose (retention): {what: count}
 Holders run in the order they were registered, all in one transaction.
 """
 from __future__ import annotations
@@ -93,3 +94,12 @@ def erase(uow: UnitOfWork, *, email: str, actor: str) -> list[str]:
     # The consumer ids, not the address: the log must not keep what was just erased.
     audit.record(uow, actor=actor, action="consumer.erased", consumers=sorted(subject.consumer_ids))
     return notes
+
+
+def purge_expired(uow: UnitOfWork) -> dict[str, int]:
+    """Every holder's retention pass, in one transaction: {what: how many went}."""
+    counts = {}
+    for holder in _HOLDERS:
+        if hasattr(holder, "purge"):
+            counts.update(holder.purge(uow))
+    return counts

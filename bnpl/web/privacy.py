@@ -2,6 +2,8 @@
 (a replay after erasure must not bring their data back; the keys expire in days anyway)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, or_
 
 from bnpl.web.models import IdempotencyKey
@@ -13,3 +15,10 @@ def erase(uow, subject) -> list[str]:
         uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.merchant_id.in_(subject.merchant_ids),
                                                          or_(*mentions)))
     return []
+
+
+def purge(uow) -> dict[str, int]:
+    """A client retries within minutes or hours; after the retention period a key is history."""
+    older = uow.now() - timedelta(days=uow.settings.retain_idempotency_days)
+    gone = uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < older))
+    return {"idempotency keys": gone.rowcount}

@@ -1,0 +1,78 @@
+"""Retention as policy (bnpl/privacy/jobs.py, daily): what has served its purpose is deleted
+on a schedule, each period a setting."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bnpl.notifications.models import OutboxMessage
+from bnpl.portal.models import Device, SignInLink
+from bnpl.privacy.jobs import apply_retention
+from bnpl.scheduler import build_scheduler
+from bnpl.uow import unit_of_work
+from bnpl.web.models import IdempotencyKey
+from tests import factories
+from tests.payments.flows import ship
+
+
+def _add(services, *rows) -> None:
+    with unit_of_work(services) as uow:
+        uow.session.add_all(rows)
+
+
+def _all(services, model) -> list:
+    with services.sessionmaker() as session:
+        return list(session.scalars(select(model)))
+
+
+def test_used_or_expired_sign_in_links_and_expired_devices_go(services, clock):
+    now = clock.now()
+    _add(services,
+         SignInLink(token_hash="a" * 64, email="a@example.nl", created_at=now, expires_at=now + timedelta(minutes=15)),
+         SignInLink(token_hash="b" * 64, email="b@example.nl", created_at=now - timedelta(hours=1),
+                    expires_at=now - timedelta(minutes=45)),
+         SignInLink(token_hash="c" * 64, email="c@example.nl", created_at=now, expires_at=now + timedelta(minutes=15),
+                    used_at=now),
+         Device(token_hash="d" * 64, email="d@example.nl", created_at=now, expires_at=now + timedelta(days=30),
+                last_seen_at=now),
+         Device(token_hash="e" * 64, email="e@example.nl", created_at=now - timedelta(days=31),
+                expires_at=now - timedelta(days=1), last_seen_at=now - timedelta(days=20)))
+
+    counts = apply_retention(services)
+
+    assert [link.email for link in _all(services, SignInLink)] == ["a@example.nl"]
+    assert [device.email for device in _all(services, Device)] == ["d@example.nl"]
+    assert (counts["sign-in links"], counts["devices"]) == (2, 1)
+
+
+def test_idempotency_keys_go_after_30_days(services, clock):
+    now = clock.now()
+    _add(services, *[IdempotencyKey(merchant_id="mer_1", livemode=False, key=f"k{age}", fingerprint="f" * 64,
+                                    status_code=201, body="{}", created_at=now - timedelta(days=age))
+                     for age in (29, 31)])
+
+    apply_retention(services)
+
+    assert [key.key for key in _all(services, IdempotencyKey)] == ["k29"]
+
+
+def test_a_delivered_messages_body_goes_after_30_days_its_record_stays(api, services, clock):
+    ship(api)
+    with unit_of_work(services) as uow:
+        for message in uow.session.scalars(select(OutboxMessage)):
+            message.status, message.finished_at = "delivered", clock.now()
+    clock.advance(days=31)
+    ship(api, consumer=factories.consumer(email="jan.jansen@example.nl", name="Jan Jansen"))  # still pending
+
+    apply_retention(services)
+
+    messages = sorted(_all(services, OutboxMessage), key=lambda m: m.created_at)
+    assert messages[0].payload == {} and messages[0].kind == "invoice_issued"  # what went to whom, when
+    assert messages[0].recipient == "sanne.devries@example.nl"
+    assert messages[-1].status == "pending" and messages[-1].payload
+
+
+def test_the_scheduler_applies_retention_every_night(services):
+    jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
+    assert str(jobs["retention"].trigger.fields[5]) == "3"  # 03:xx, when nobody signs in
