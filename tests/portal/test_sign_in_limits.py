@@ -47,6 +47,7 @@ def parallel_guesses(services, number, n=50) -> list[str]:
 def test_fifty_parallel_guesses_judge_no_more_than_the_free_tries(api, services):
     invoice = ship(api)
     outcomes = parallel_guesses(services, invoice["number"])
+    print(f"\n50 parallel guesses: {outcomes.count('wrong')} judged, {outcomes.count('throttled')} throttled")
     assert len(outcomes) == 50
     assert outcomes.count("wrong") <= portal.TRIES_PER_INVOICE.free, outcomes.count("wrong")
     assert outcomes.count("wrong") + outcomes.count("throttled") == 50
