@@ -187,6 +187,8 @@ class DisputeRules:
     resume_days: int = 7  # a case that ends with money owed gives this many days to pay
     evidence_max_files: int = 5
     evidence_max_bytes: int = 4 * 1024 * 1024
+    # A closed case's evidence files are deleted this long after the decision (docs/privacy.md).
+    evidence_kept_days: int = 730
 
     @classmethod
     def from_env(cls, env: dict) -> "DisputeRules":

@@ -1,6 +1,8 @@
 """Taking a person's data out of stored values: used by erasure, whoever holds the value."""
 from __future__ import annotations
 
+import re
+
 ERASED = "[erased]"
 # A needle shorter than this would match inside ids and amounts, not just the person's data.
 MIN_NEEDLE = 5
@@ -20,6 +22,16 @@ def scrub(value, found: set[str]):
     if isinstance(value, str) and any(needle in value.lower() for needle in found):
         return ERASED
     return value
+
+
+def scrub_text(text: str | None, found: set[str]) -> str | None:
+    """Free text (a mediator's reasons) with each occurrence of the person's data replaced,
+    the rest kept: why a case ended stays readable."""
+    if not text:
+        return text
+    for needle in sorted(found, key=len, reverse=True):
+        text = re.sub(re.escape(needle), ERASED, text, flags=re.IGNORECASE)
+    return text
 
 
 def mask_iban(iban: str | None) -> str | None:

@@ -2,11 +2,13 @@
 its outcome and the money it moved; what the parties wrote and sent as evidence goes."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from bnpl import redact
 from bnpl.disputes.models import Dispute, DisputeEntry, Evidence
-from bnpl.disputes.states import RUNNING
+from bnpl.disputes.states import CLOSED, RUNNING
 
 
 def _disputes(uow, subject) -> list[Dispute]:
@@ -40,8 +42,18 @@ def erase(uow, subject) -> list[str]:
     ids = [d.id for d in _disputes(uow, subject)]
     for dispute in _disputes(uow, subject):
         dispute.description = redact.ERASED
+        dispute.decision_reasons = redact.scrub_text(dispute.decision_reasons, subject.personal)
     for entry in uow.session.scalars(select(DisputeEntry).where(DisputeEntry.dispute_id.in_(ids))):
         entry.message = redact.ERASED if entry.message else entry.message
         entry.data = redact.scrub(entry.data, subject.personal)
     uow.session.execute(delete(Evidence).where(Evidence.dispute_id.in_(ids)))
     return []
+
+
+def purge(uow) -> dict[str, int]:
+    """Evidence served the decision; kept a while after it for a complaint or a court, then gone.
+    The case's outcome, reasons and the money it moved stay with the invoice."""
+    decided_before = uow.now() - timedelta(days=uow.settings.disputes.evidence_kept_days)
+    closed = select(Dispute.id).where(Dispute.status.in_(CLOSED), Dispute.decided_at < decided_before)
+    gone = uow.session.execute(delete(Evidence).where(Evidence.dispute_id.in_(closed)))
+    return {"closed disputes' evidence": gone.rowcount}

@@ -1,14 +1,14 @@
 """The outbox: e-mails to the person (their contents go, the fact that one was sent stays) and
-webhooks that told a webshop about their orders (the person's data taken out)."""
+messages to others about them, webhooks and mails to the webshop (the person's data taken out)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, cast, or_, select, update
 
 from bnpl import redact
 from bnpl.notifications import states
-from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage
+from bnpl.notifications.models import EMAIL, OutboxMessage
 
 
 def _mails(uow, subject) -> list[OutboxMessage]:
@@ -16,9 +16,13 @@ def _mails(uow, subject) -> list[OutboxMessage]:
         OutboxMessage.channel == EMAIL, OutboxMessage.recipient == subject.email).order_by(OutboxMessage.created_at)))
 
 
-def _webhooks(uow, subject) -> list[OutboxMessage]:
-    return list(uow.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == WEBHOOK, or_(
-        OutboxMessage.order_id.in_(subject.of("orders")), OutboxMessage.invoice_id.in_(subject.of("invoices"))))))
+def _about(uow, subject) -> list[OutboxMessage]:
+    """Messages to others about the person: webhooks, mails to the webshop about a case."""
+    related = set().union(*subject.ids.values()) if subject.ids else set()
+    mentions = [cast(OutboxMessage.payload, String).ilike(f"%{needle}%") for needle in sorted(subject.personal)]
+    return list(uow.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient != subject.email, or_(
+        OutboxMessage.order_id.in_(subject.of("orders")), OutboxMessage.invoice_id.in_(subject.of("invoices")),
+        OutboxMessage.subject_id.in_(related), *mentions))))
 
 
 def export(uow, subject) -> dict:
@@ -32,8 +36,8 @@ def erase(uow, subject) -> list[str]:
             mail.move("drop")
             mail.outcome, mail.finished_at = "the recipient's data was erased", uow.now()
         mail.recipient, mail.payload = redact.ERASED, {}
-    for hook in _webhooks(uow, subject):
-        hook.payload = redact.scrub(hook.payload, subject.personal)
+    for message in _about(uow, subject):
+        message.payload = redact.scrub(message.payload, subject.personal)
     return []
 
 

@@ -107,3 +107,27 @@ def test_the_erasure_is_in_the_audit_log_without_the_address(purchases, services
     with unit_of_work(services) as uow:
         [entry] = [e for e in audit.entries(uow) if e.action == "consumer.erased"]
         assert entry.actor == "support@bnpl.example" and len(entry.data["consumers"]) == 1
+
+
+def test_a_running_dispute_blocks_and_a_closed_one_loses_its_texts_and_evidence(purchases, services):
+    from bnpl.disputes import service as disputes
+    from bnpl.disputes.models import Evidence
+    from tests.disputes.cases import consumer_of, open_case, pdf_file
+
+    invoice = purchases["open"]
+    case = open_case(services, invoice["id"], evidence=[pdf_file("parcel-sanne-de-vries.pdf")],
+                     description=f"Nothing arrived. {NAME}, call me at {PHONE}.")
+    pay(services, invoice)  # the debt is gone; the case still runs
+
+    with pytest.raises(Conflict) as refused:
+        erase(services)
+    assert f"the dispute about invoice {invoice['number']} is still running" in refused.value.detail
+
+    with unit_of_work(services) as uow:
+        disputes.withdraw(uow, consumer_id=consumer_of(services, invoice["id"]), dispute_id=case,
+                          message=f"Found it at the neighbours, {NAME}")
+    erase(services)
+
+    assert where_found(services, PHONE) == set() and where_found(services, NAME) <= RETAINED
+    with services.sessionmaker() as session:
+        assert session.scalars(select(Evidence)).all() == []

@@ -76,3 +76,24 @@ def test_a_delivered_messages_body_goes_after_30_days_its_record_stays(api, serv
 def test_the_scheduler_applies_retention_every_night(services):
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
     assert str(jobs["retention"].trigger.fields[5]) == "3"  # 03:xx, when nobody signs in
+
+
+def test_a_closed_cases_evidence_goes_two_years_after_the_decision(api, services, clock):
+    from bnpl.disputes import service as disputes
+    from bnpl.disputes.models import Evidence
+    from tests.disputes.cases import consumer_of, open_case, pdf_file
+
+    closed, running = ship(api), ship(api, consumer=factories.consumer(email="jan.jansen@example.nl"))
+    closed_case = open_case(services, closed["id"], evidence=[pdf_file("closed.pdf")])
+    open_case(services, running["id"], evidence=[pdf_file("running.pdf")])
+    with unit_of_work(services) as uow:
+        disputes.withdraw(uow, consumer_id=consumer_of(services, closed["id"]), dispute_id=closed_case)
+
+    clock.advance(days=729)
+    apply_retention(services)
+    assert len(_all(services, Evidence)) == 2
+    clock.advance(days=2)
+    counts = apply_retention(services)
+
+    assert [e.filename for e in _all(services, Evidence)] == ["running.pdf"]
+    assert counts["closed disputes' evidence"] == 1
