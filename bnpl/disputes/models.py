@@ -25,7 +25,7 @@ OUTCOMES = (FOR_CONSUMER, PARTIAL, FOR_MERCHANT, WITHDRAWN)
 CONSUMER, MERCHANT, MEDIATOR, SYSTEM = "consumer", "merchant", "mediator", "system"
 SHARED, STAFF_ONLY = "shared", "staff"
 
-_RUNNING = text("status NOT IN ('decided', 'withdrawn')")
+_RUNNING = text("status NOT IN ('decided', 'withdrawn', 'refused')")
 
 
 class Dispute(Base):

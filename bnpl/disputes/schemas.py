@@ -7,6 +7,7 @@ import binascii
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from bnpl.disputes import states
 from bnpl.disputes.models import REASONS
 from bnpl.fields import Cents, Text
 
@@ -51,8 +52,7 @@ class ResponseCreateSchema(Schema):
 class DisputeListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None)
-    status = fields.String(validate=validate.OneOf(
-        ["open", "awaiting_merchant", "awaiting_consumer", "in_review", "awaiting_approval", "decided", "withdrawn"]))
+    status = fields.String(validate=validate.OneOf(states.STATES))
 
 
 class StatisticsArgsSchema(Schema):

@@ -69,11 +69,14 @@ class NewDispute:
     contacted_merchant_on: date | None = None
     lines: tuple[tuple[str, int], ...] = ()  # (order line reference, quantity); none: the whole invoice
     evidence: tuple[EvidenceFile, ...] = ()
+    new_facts: str = ""  # what is new since an earlier case on the invoice was decided
 
 
 def open_dispute(uow: UnitOfWork, *, invoice_id: str, actor: Actor, case: NewDispute) -> Dispute:
     """Open a case about an invoice: it pauses, the webshop is told and gets its deadline.
-    A consumer may open one only for their own invoice; a mediator for anyone who phoned."""
+    A consumer may open one only for their own invoice; a mediator for anyone who phoned.
+    After an earlier case on the same lines was decided, a new one needs new facts and waits for a
+    mediator to admit it (reopen_requested) before it pauses anything or asks the webshop."""
     invoice = _invoice_for(uow, invoice_id, actor)
     # The invoice's row lock makes a second opening at the same moment wait, then see this case.
     invoice = invoices.get_invoice(uow, scope=Scope(invoice.merchant_id, invoice.livemode), invoice_id=invoice.id,
@@ -87,24 +90,81 @@ def open_dispute(uow: UnitOfWork, *, invoice_id: str, actor: Actor, case: NewDis
     disputed = min(sum(line["amount"] for line in lines) if lines else invoice.creditable_cents,
                    invoice.creditable_cents)
     _check_no_running_case(uow, invoice)
+    earlier = _decided_case(uow, invoice, lines)
+    if earlier is not None:
+        _check_new_facts(case, earlier)
     now = uow.now()
     dispute = Dispute(merchant_id=invoice.merchant_id, livemode=invoice.livemode, invoice_id=invoice.id,
                       consumer_id=invoice.consumer_id, invoice_number=invoice.number, currency=invoice.currency,
                       reason=case.reason, description=case.description.strip(), lines=lines or None,
                       disputed_cents=disputed, contacted_merchant_on=case.contacted_merchant_on,
-                      opened_by=actor.id if actor.party == MEDIATOR else CONSUMER, status=states.OPEN,
+                      opened_by=actor.id if actor.party == MEDIATOR else CONSUMER,
+                      status=states.REOPEN_REQUESTED if earlier else states.OPEN,
                       opened_at=now, created_at=now, updated_at=now, entries=[], evidence=[])
     uow.session.add(dispute)
     uow.session.flush()  # the unique index backs the check above against a concurrent opening
     entry = _entry(uow, dispute, actor, "opened", case.description.strip(),
                    data={"reason": case.reason, "disputed": disputed, "on_behalf_of_consumer": actor.party == MEDIATOR})
     _attach(uow, dispute, entry, actor, files)
-    invoices.pause_invoice(uow, scope=scope, invoice_id=invoice.id, reason="dispute", reference_id=dispute.id,
-                           max_days=rules.decision_days + rules.merchant_days)
+    if earlier is not None:
+        _entry(uow, dispute, actor, "reopen_requested", case.new_facts.strip(), data={"earlier_case": earlier.id})
+        return dispute
+    _start(uow, dispute)
+    return dispute
+
+
+def _start(uow, dispute: Dispute) -> None:
+    """A case takes effect: the invoice pauses, the webshop is asked and told."""
+    rules = uow.settings.disputes
+    invoices.pause_invoice(uow, scope=Scope(dispute.merchant_id, dispute.livemode), invoice_id=dispute.invoice_id,
+                           reason="dispute", reference_id=dispute.id, max_days=rules.decision_days + rules.merchant_days)
     _ask(uow, dispute, MERCHANT, days=rules.fraud_merchant_days if dispute.is_fraud else rules.merchant_days,
          message=None, actor=SYSTEM_ACTOR)
     _record(uow, dispute, "dispute.opened")
+
+
+def admit(uow: UnitOfWork, *, dispute_id: str, actor: Actor) -> Dispute:
+    """A mediator admits a second case after a decision: from now on it runs as any case."""
+    dispute = get_case(uow, dispute_id=dispute_id, for_update=True)
+    mediator = _staff(actor)
+    dispute.move("admit", uow.now())
+    _entry(uow, dispute, mediator, "reopen_admitted", None)
+    _start(uow, dispute)
     return dispute
+
+
+def refuse(uow: UnitOfWork, *, dispute_id: str, actor: Actor, reasons: str) -> Dispute:
+    """A mediator refuses a second case, with reasons: the earlier decision stands."""
+    dispute = get_case(uow, dispute_id=dispute_id, for_update=True)
+    mediator = _staff(actor)
+    reasons = (reasons or "").strip()
+    if len(reasons) < MIN_REASONS_LENGTH:
+        raise InvalidInput({"reasons": [f"Write the reasons for the consumer (at least {MIN_REASONS_LENGTH} "
+                                        "characters)."]})
+    now = uow.now()
+    dispute.move("refuse", now)
+    dispute.decision_reasons, dispute.decided_by, dispute.decided_at = reasons, mediator.id, now
+    _entry(uow, dispute, mediator, "reopen_refused", reasons)
+    return dispute
+
+
+def _decided_case(uow, invoice: Invoice, lines: list[dict]) -> Dispute | None:
+    """The latest decided case about this invoice that covered any of these lines (a case
+    without lines covers the whole invoice); a case about other lines is a first one."""
+    decided = uow.session.scalars(select(Dispute).where(Dispute.invoice_id == invoice.id,
+                                                        Dispute.status == states.DECIDED)
+                                  .order_by(Dispute.decided_at.desc()))
+    wanted = {line["reference"] for line in lines}
+    return next((case for case in decided
+                 if not case.lines or not wanted or wanted & {line["reference"] for line in case.lines}), None)
+
+
+def _check_new_facts(case: NewDispute, earlier: Dispute) -> None:
+    if len(case.new_facts.strip()) < MIN_REASONS_LENGTH:
+        raise InvalidInput({"new_facts": [
+            f"A case about invoice {earlier.invoice_number} was decided on {earlier.decided_at.date().isoformat()}. "
+            f"Tell us what is new since then (at least {MIN_REASONS_LENGTH} characters); a mediator decides whether "
+            "the case is opened again."]}, earlier_case=earlier.id)
 
 
 def _invoice_for(uow, invoice_id: str, actor: Actor) -> Invoice:

@@ -122,6 +122,7 @@ class DisputeForm(_WithLines):
     description = TextAreaField(_("Tell us what happened"),
                                 validators=[InputRequired(message=_("Tell us what happened.")), Length(max=5000)])
     contacted_merchant_on = DateField(_("The day you asked the webshop about it"), validators=[Optional()])
+    new_facts = TextAreaField(_("What is new since the earlier decision"), validators=[Optional(), Length(max=5000)])
     evidence = MultipleFileField(_("Evidence (optional)"), render_kw={"accept": ".pdf,.jpg,.jpeg,.png,.webp"})
 
 

@@ -494,7 +494,7 @@ def open_dispute(invoice_id):
     case = disputes.NewDispute(
         reason=form.reason.data, description=form.description.data or "",
         contacted_merchant_on=form.contacted_merchant_on.data, lines=tuple(form.chosen_lines(invoice.lines)),
-        evidence=tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or ()
+        new_facts=form.new_facts.data or "", evidence=tuple(EvidenceFile(filename=f.filename, content=f.read()) for f in form.evidence.data or ()
                        if f.filename))
     opened, refused = _attempt(
         lambda uow: service.open_dispute(uow, viewer=g.viewer, invoice_id=invoice_id, case=case),
@@ -503,8 +503,12 @@ def open_dispute(invoice_id):
                                   status=exc.status))
     if refused:
         return refused
-    flash(_("Your case is opened. The webshop has been asked to answer; you can follow everything here."),
-          "success")
+    if opened.status == "reopen_requested":
+        flash(_("Your request is sent: a mediator decides whether the case is opened again. Until then the "
+                "invoice runs as before."), "success")
+    else:
+        flash(_("Your case is opened. The webshop has been asked to answer; you can follow everything here."),
+              "success")
     return redirect(url_for("portal.case", dispute_id=opened.id), code=303)
 
 

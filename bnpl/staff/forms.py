@@ -73,6 +73,10 @@ class DecisionForm(FlaskForm):
     reasons = _message("Reasons")
 
 
+class RefuseForm(FlaskForm):
+    reasons = _message("Why the case is not opened again")
+
+
 class SendBackForm(FlaskForm):
     message = _message("Why it goes back to review")
 

@@ -26,7 +26,7 @@ from bnpl.errors import DomainError
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
 from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, DecisionForm, LoginForm, MessageForm, NewCaseForm,
-                              NoteForm, PeriodForm, ReviewDecisionForm, SendBackForm)
+                              NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm, SendBackForm)
 from bnpl.staff.models import ADMIN, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
@@ -231,7 +231,7 @@ def _intake_page(intake_id: str, form, *, error: str | None = None, status: int 
 # --- one case -----------------------------------------------------------------------------
 
 CASE_FORMS = {"note": NoteForm, "message": MessageForm, "ask": AskForm, "decision": DecisionForm,
-              "approve": ButtonForm, "send_back": SendBackForm}
+              "approve": ButtonForm, "send_back": SendBackForm, "admit": ButtonForm, "refuse": RefuseForm}
 
 
 @bp.get("/cases/<dispute_id>")
@@ -281,6 +281,20 @@ def approve(dispute_id):
 def send_back(dispute_id):
     return _act(dispute_id, "send_back", "Decision sent back to review.", lambda uow, form: disputes.send_back(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
+
+
+@bp.post("/cases/<dispute_id>/admission")
+@staff_required(MEDIATOR)
+def admit(dispute_id):
+    return _act(dispute_id, "admit", "Case opened again; the invoice is paused and the webshop asked.",
+                lambda uow, form: disputes.admit(uow, dispute_id=dispute_id, actor=service.acting(g.staff)))
+
+
+@bp.post("/cases/<dispute_id>/refusal")
+@staff_required(MEDIATOR)
+def refuse(dispute_id):
+    return _act(dispute_id, "refuse", "Not opened again; the earlier decision stands.", lambda uow, form: disputes.refuse(
+        uow, dispute_id=dispute_id, actor=service.acting(g.staff), reasons=form.reasons.data))
 
 
 @bp.get("/cases/<dispute_id>/evidence/<evidence_id>")

@@ -10,6 +10,8 @@ STATUS = {
     "awaiting_approval": "Waiting for approval",
     "decided": "Decided",
     "withdrawn": "Withdrawn",
+    "reopen_requested": "Second case: waiting to be admitted",
+    "refused": "Not opened again: the earlier decision stands",
 }
 
 REASON = {
@@ -49,6 +51,9 @@ ENTRY = {
     "deadline_missed": "Deadline passed without an answer",
     "decided": "Decision",
     "withdrawn": "Withdrawn",
+    "reopen_requested": "Asked to open the case again, with new facts",
+    "reopen_admitted": "Opened the case again",
+    "reopen_refused": "Did not open the case again",
 }
 
 LINK = {"email": "e-mail address", "phone": "phone number", "address": "address", "iban": "bank account (IBAN)"}

@@ -1,5 +1,5 @@
 """The dispute state machine, walked row by row against the table written out here, and the
-closed states (decided, withdrawn) refusing every move, in the table and through the service."""
+closed states (decided, withdrawn, refused) refusing every move, in the table and through the service."""
 import pytest
 
 from bnpl.disputes import service, states
@@ -7,8 +7,11 @@ from bnpl.errors import Conflict, IllegalTransition
 from tests.disputes.cases import MEDIATOR, act, consumer_of, open_case, shipped_invoice
 from tests.disputes.support import decide, dispute, rejected, respond
 
-RUNNING = ("open", "awaiting_merchant", "awaiting_consumer", "in_review", "awaiting_approval")
+CASES = ("open", "awaiting_merchant", "awaiting_consumer", "in_review", "awaiting_approval")
+RUNNING = ("reopen_requested", *CASES)  # a second case after a decision waits to be admitted
 EXPECTED = {
+    ("reopen_requested", "admit"): "open",
+    ("reopen_requested", "refuse"): "refused",
     ("open", "ask_merchant"): "awaiting_merchant",
     ("awaiting_merchant", "merchant_settles"): "decided",
     ("awaiting_merchant", "merchant_rejects"): "in_review",
@@ -26,9 +29,9 @@ EXPECTED = {
     ("awaiting_consumer", "propose"): "awaiting_approval",
     ("awaiting_approval", "approve"): "decided",
     ("awaiting_approval", "send_back"): "in_review",
-    **{(state, "withdraw"): "withdrawn" for state in RUNNING},
+    **{(state, "withdraw"): "withdrawn" for state in CASES},
 }
-STATES = (*RUNNING, "decided", "withdrawn")
+STATES = (*RUNNING, "decided", "withdrawn", "refused")
 ACTIONS = sorted({action for _, action in EXPECTED})
 ILLEGAL = [(state, action) for state in STATES for action in ACTIONS if (state, action) not in EXPECTED]
 
@@ -36,7 +39,7 @@ ILLEGAL = [(state, action) for state in STATES for action in ACTIONS if (state, 
 def test_the_table_is_exactly_the_expected_one():
     assert states.TRANSITIONS == EXPECTED
     assert set(states.STATES) == set(STATES)
-    assert set(states.RUNNING) == set(RUNNING) and set(states.CLOSED) == {"decided", "withdrawn"}
+    assert set(states.RUNNING) == set(RUNNING) and set(states.CLOSED) == {"decided", "withdrawn", "refused"}
 
 
 @pytest.mark.parametrize("state, action", sorted(EXPECTED))
@@ -50,13 +53,13 @@ def test_every_move_not_in_the_table_is_refused_in_plain_words(state, action):
         states.DISPUTE.next(state, action)
     detail = refused.value.detail
     assert refused.value.extra == {"state": state, "action": action}
-    if state in ("decided", "withdrawn"):
+    if state in ("decided", "withdrawn", "refused"):
         assert detail == f"This case is already {state}; nothing can change it any more."
     else:
         assert f"'{action}'" in detail and state.replace("_", " ") in detail and "_" not in detail.replace(action, "")
 
 
-@pytest.mark.parametrize("state", ["decided", "withdrawn"])
+@pytest.mark.parametrize("state", ["decided", "withdrawn", "refused"])
 def test_a_closed_state_accepts_no_action_at_all(state):
     for action in ACTIONS:
         with pytest.raises(IllegalTransition, match=f"already {state}"):
@@ -64,7 +67,7 @@ def test_a_closed_state_accepts_no_action_at_all(state):
 
 
 def test_whose_move_it_is_follows_the_state():
-    assert states.WAITING_FOR == {"open": "mediator", "awaiting_merchant": "merchant",
+    assert states.WAITING_FOR == {"reopen_requested": "mediator", "refused": None, "open": "mediator", "awaiting_merchant": "merchant",
                                   "awaiting_consumer": "consumer", "in_review": "mediator",
                                   "awaiting_approval": "mediator", "decided": None, "withdrawn": None}
 

@@ -198,6 +198,20 @@ def test_a_second_dispute_points_to_the_running_one(signed_in, services, invoice
     assert r.status_code == 409 and f'href="/portal/cases/{case_id}"' in r.get_data(as_text=True)
 
 
+def test_a_case_again_after_a_decision_needs_what_is_new_and_waits_for_a_mediator(signed_in, services, api, invoice):
+    first = open_case(services, invoice["id"])
+    api.post(f"/disputes/{first}/responses", json={"message": "We have a signature.", "proposal": "reject"})
+    act(services, disputes.decide, dispute_id=first, actor=MEDIATOR, outcome="merchant",
+        reasons="The carrier's record shows a signature at the consumer's door.")
+    r = signed_in.submit(action(invoice["id"], "dispute"), data=dispute_form())
+    assert r.status_code == 422 and 'id="dispute-new_facts-error">A case about invoice' in r.get_data(as_text=True)
+    r = signed_in.submit(action(invoice["id"], "dispute"), data=dispute_form(**{
+        "dispute-new_facts": "The carrier now writes that the parcel went to number 14, not mine."}))
+    assert r.status_code == 303, r.get_data(as_text=True)
+    assert "a mediator decides whether the case is opened again" in text(signed_in.get(r.headers["Location"]))
+    assert merchant_view(api, invoice["id"])["paused"] is False
+
+
 # --- a case ---------------------------------------------------------------------------------
 
 def test_the_case_page_shows_the_shared_timeline_never_staff_notes(signed_in, services, invoice):
