@@ -226,17 +226,14 @@ def consumers():
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the zip file to write")
 def consumers_export(email, output):
     """Everything held about EMAIL at every webshop: data.json and the PDFs, in a zip."""
-    import zipfile
+    from pathlib import Path
 
     from bnpl.privacy import service as privacy
     from bnpl.uow import unit_of_work
 
     with unit_of_work(_services()) as uow:
         found = privacy.export(uow, email=email)
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(found.data, indent=2, ensure_ascii=False))
-        for path, content in sorted(found.files.items()):
-            archive.writestr(path, content)
+    Path(output).write_bytes(privacy.archive(found))
     click.echo(f"{len(found.data['orders'])} orders, {len(found.files)} documents written to {output}.")
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -45,6 +45,11 @@ def required():
 class ButtonForm(PortalForm):
     """A form that is only a button (sign out, sign in with this link, extend): the CSRF
     token is all it sends."""
+
+
+class EraseForm(PortalForm):
+    confirm = BooleanField(_("I understand: my data is erased and I am signed out everywhere."),
+                           validators=[InputRequired(message=_("Tick the box to confirm."))])
 
 
 class LinkForm(PortalForm):

@@ -1,9 +1,35 @@
-"""The portal: sign-in links, remembered devices and sign-in counts of the person: all go."""
+"""The portal's part in data rights: its own data (sign-in links, remembered devices, sign-in
+counts: all go on erasure), and the consumer's download and erasure of everything, which need
+the e-mailed link's sign-in (an invoice number and postcode open one invoice only)."""
 from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
 
 from bnpl.portal.models import Device, SignInLink, Throttle
+from bnpl.portal.service import NeedsLinkSignIn
+from bnpl.privacy import service as privacy
+
+PORTAL = "consumer (portal)"  # who erased, in the audit log
+
+
+def download(uow, *, viewer) -> bytes:
+    """Everything we hold about the signed-in consumer, as a zip."""
+    return privacy.archive(privacy.export(uow, email=_whole_account(viewer)))
+
+
+def erasure_refusals(uow, *, viewer) -> list[str]:
+    return privacy.refusals(uow, privacy.find(uow, email=_whole_account(viewer)))
+
+
+def erase_account(uow, *, viewer) -> list[str]:
+    return privacy.erase(uow, email=_whole_account(viewer), actor=PORTAL)
+
+
+def _whole_account(viewer) -> str:
+    if not viewer.whole_account:
+        raise NeedsLinkSignIn("For this, sign in with the link we e-mail you: an invoice number and postcode "
+                              "only open that one invoice.")
+    return viewer.email
 
 
 def _devices(uow, subject):

@@ -30,7 +30,8 @@ from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.errors import DomainError, InvalidInput, NotFound
 from bnpl.i18n import N_
 from bnpl.portal import faq, feed, service, words
-from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, InvoiceSignInForm, LinkForm,
+from bnpl.portal import privacy
+from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, EraseForm, InvoiceSignInForm, LinkForm,
                                MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
 from bnpl.web.api import handed_in_file_response, stored_pdf_response
@@ -697,3 +698,43 @@ def _page_error(error: Exception):
         log.exception("unhandled error on a portal page")
         detail, status = _("Something went wrong on our side; nothing was changed. Please try again later."), 500
     return render("portal/error.html", status, title=_(TITLES.get(status, TITLES[500])), detail=detail)
+
+
+# --- your data: download and erasure (GDPR art. 15, 17, 20) -------------------------------
+
+@bp.get("/your-data")
+@signed_in
+def your_data():
+    return _your_data_page(EraseForm(prefix="erase", formdata=None))
+
+
+def _your_data_page(form, status: int = 200):
+    uow = current_uow()
+    refusals = privacy.erasure_refusals(uow, viewer=g.viewer) if g.viewer.whole_account else []
+    return render("portal/your_data.html", status, form=form, refusals=refusals)
+
+
+@bp.get("/your-data/download")
+@signed_in
+def download_data():
+    content = privacy.download(current_uow(), viewer=g.viewer)
+    response = make_response(content)
+    response.headers.update({"Content-Type": "application/zip", "Cache-Control": "no-store",
+                             "Content-Disposition": 'attachment; filename="bnpl-your-data.zip"'})
+    return response
+
+
+@bp.post("/your-data/erase")
+@signed_in
+def erase_data():
+    form = EraseForm(prefix="erase")
+    if not form.validate_on_submit():
+        return _your_data_page(form, 422)
+    notes, refused = _attempt(lambda uow: privacy.erase_account(uow, viewer=g.viewer),
+                              lambda exc: _your_data_page(form, exc.status))
+    if refused:
+        return refused
+    g.viewer = None  # signed out: every device of theirs was forgotten with the rest
+    response = make_response(render("portal/erased.html", notes=notes))
+    response.delete_cookie(DEVICE_COOKIE, path="/portal", secure=_secure(), httponly=True, samesite="Lax")
+    return response

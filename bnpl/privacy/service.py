@@ -11,6 +11,9 @@ Holders run in the order they were registered, all in one transaction.
 """
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from dataclasses import dataclass, field
 
 from bnpl import redact
@@ -72,6 +75,16 @@ def export(uow: UnitOfWork, *, email: str) -> Export:
             files.update(holder.files(uow, subject))
     data.setdefault("orders", [])
     return Export(data=data, files=files)
+
+
+def archive(found: Export) -> bytes:
+    """The export as the person takes it away: data.json and the documents, in one zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("data.json", json.dumps(found.data, indent=2, ensure_ascii=False))
+        for path, content in sorted(found.files.items()):
+            zipped.writestr(path, content)
+    return buffer.getvalue()
 
 
 def refusals(uow: UnitOfWork, subject: Subject) -> list[str]:
