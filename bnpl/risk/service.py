@@ -376,6 +376,18 @@ def identifiers_of(uow: UnitOfWork, *, consumer_id: str) -> set[tuple[str, str]]
                                                     Sighting.kind.in_(identifiers.HISTORY_KINDS)).distinct().limit(500))}
 
 
+def consumers_seen_with(uow: UnitOfWork, *, email: str | None = None, phone: str | None = None,
+                        country: str = "NL", limit: int = 50) -> set[str]:
+    """The consumers who ordered with this e-mail address or phone number (as written any way
+    the identifiers normalize alike), in either mode: for finding someone who phoned."""
+    kind, value = ((identifiers.EMAIL, identifiers.normalize_email(email)) if email is not None else
+                   (identifiers.PHONE, identifiers.normalize_phone(phone, country)))
+    if not value:
+        return set()
+    return set(uow.session.scalars(select(Sighting.consumer_id).where(
+        Sighting.livemode.in_((True, False)), Sighting.kind == kind, Sighting.value == value).distinct().limit(limit)))
+
+
 def linked_consumers(uow: UnitOfWork, *, consumer_id: str, livemode: bool) -> dict[str, set[str]]:
     """Consumer records sharing an identifier with this one (itself included), each with the
     kinds they share: the same person under other names or e-mail addresses."""

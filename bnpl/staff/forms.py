@@ -82,13 +82,22 @@ class SendBackForm(FlaskForm):
 
 
 class CallerForm(FlaskForm):
-    """Who is calling: the invoice number they read out, and a second fact they state."""
+    """Who is calling: one way to find them (invoice number, e-mail address or phone number) and
+    a second fact they state."""
 
-    invoice_number = StringField("Invoice number", validators=[InputRequired(), Length(max=30)],
+    invoice_number = StringField("Invoice number", validators=[Optional(), Length(max=30)],
                                  render_kw={"autocomplete": "off"})
+    email = StringField("or their e-mail address", validators=[Optional(), Length(max=254)],
+                        render_kw={"autocomplete": "off"})
+    phone = StringField("or their phone number", validators=[Optional(), Length(max=30)],
+                        render_kw={"autocomplete": "off"})
     postcode = StringField("Postcode the caller states", validators=[Optional(), Length(max=20)],
                            render_kw={"autocomplete": "off"})
     birth_date = DateField("or their birth date", validators=[Optional()])
+
+
+class ChoiceForm(FlaskForm):
+    invoice_id = HiddenField(validators=[InputRequired()])
 
 
 class NewCaseForm(FlaskForm):

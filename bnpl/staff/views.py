@@ -25,8 +25,8 @@ from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
-from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, DecisionForm, LoginForm, MessageForm, NewCaseForm,
-                              NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm, SendBackForm)
+from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, ChoiceForm, DecisionForm, LoginForm, MessageForm,
+                              NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm, SendBackForm)
 from bnpl.staff.models import ADMIN, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
@@ -186,8 +186,9 @@ def new_case():
         return render_template("staff/intake.html", form=form), 422 if form.is_submitted() else 200
     uow = current_uow()
     try:
-        intake_id = support.find_caller(uow, staff_id=g.staff.id, invoice_number=form.invoice_number.data,
-                                        postcode=form.postcode.data, birth_date=form.birth_date.data)
+        intake_id = support.find_caller(uow, staff_id=g.staff.id, lookup=support.Lookup(
+            invoice_number=form.invoice_number.data or "", email=form.email.data or "", phone=form.phone.data or "",
+            postcode=form.postcode.data or "", birth_date=form.birth_date.data))
     except DomainError as exc:
         uow.commit()  # a lookup that matched nobody still counts against the member's limit
         return render_template("staff/intake.html", form=form, error=show_errors(form, exc)), exc.status
@@ -198,7 +199,22 @@ def new_case():
 @bp.get("/intake/<intake_id>")
 @staff_required(MEDIATOR)
 def intake(intake_id):
+    call = support.open_call(current_uow(), intake_id=intake_id, staff_id=g.staff.id)
+    if call.caller is None:
+        return render_template("staff/intake_choice.html", call=call)
     return _intake_page(intake_id, NewCaseForm(formdata=None))
+
+
+@bp.post("/intake/<intake_id>/invoice")
+@staff_required(MEDIATOR)
+def intake_invoice(intake_id):
+    form = ChoiceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    uow = current_uow()
+    support.choose_invoice(uow, intake_id=intake_id, staff_id=g.staff.id, invoice_id=form.invoice_id.data)
+    uow.commit()
+    return redirect(url_for(".intake", intake_id=intake_id), code=303)
 
 
 @bp.post("/intake/<intake_id>/case")

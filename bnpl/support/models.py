@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bnpl.db import Base, UTCDateTime, new_id
+from bnpl.db import Base, Json, UTCDateTime, new_id
 
 # How the caller was found, and which second fact they stated.
-BY_INVOICE_NUMBER = "invoice_number"
+BY_INVOICE_NUMBER, BY_EMAIL, BY_PHONE = "invoice_number", "email", "phone"
 POSTCODE, BIRTH_DATE = "postcode", "birth_date"
 
 
@@ -24,10 +24,12 @@ class CallIntake(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cal"))
     staff_id: Mapped[str] = mapped_column(String(40))
-    found_by: Mapped[str] = mapped_column(String(20))  # invoice_number
+    found_by: Mapped[str] = mapped_column(String(20))  # invoice_number | email | phone
     fact: Mapped[str | None] = mapped_column(String(20))  # postcode | birth_date: what confirmed it
     confirmed: Mapped[bool] = mapped_column(Boolean)
-    # Set only when confirmed: the invoice the call is about, and so its webshop and consumer.
+    # Confirmed by e-mail or phone: the caller's invoices the fact matched, one to choose from.
+    candidates: Mapped[list | None] = mapped_column(Json)
+    # Set once confirmed and chosen: the invoice the call is about, and so its webshop and consumer.
     invoice_id: Mapped[str | None] = mapped_column(String(40))
     merchant_id: Mapped[str | None] = mapped_column(String(40))
     livemode: Mapped[bool | None] = mapped_column(Boolean)

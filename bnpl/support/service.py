@@ -1,11 +1,13 @@
 """Use cases of the support desk: taking a phone call.
 
-Phone intake cannot mix up tenants: a staff member finds the caller by invoice number and
-confirms them with a second fact the caller states (postcode or birth date) before anything
-of the consumer is shown. A wrong digit in the number with the caller's own postcode matches
-nobody, and the answer is the same whether the number exists or not, so a desk cannot be used
-to find out whose invoice a number is. Lookups are limited per staff member (every one is a
-row, counted) and a confirmed intake is the member's own, for INTAKE_LIFETIME.
+Phone intake cannot mix up tenants: a staff member finds the caller by invoice number, e-mail
+address or phone number and confirms them with a second fact the caller states (postcode or
+birth date) before anything of the consumer is shown. Only invoices the fact matches count: a
+wrong digit in the number with the caller's own postcode matches nobody, and the answer is the
+same whether the number (or address) exists or not, so the desk cannot be used to find out
+whose invoice a number is. Lookups are limited per staff member (every one is a row, counted);
+a confirmed intake is the member's own, for INTAKE_LIFETIME, and is about one invoice, so one
+webshop, before any action can be taken.
 """
 from __future__ import annotations
 
@@ -21,19 +23,44 @@ from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
 from bnpl.orders import service as orders
-from bnpl.support.models import BIRTH_DATE, BY_INVOICE_NUMBER, POSTCODE, CallIntake
+from bnpl.risk import service as risk
+from bnpl.support.models import BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
 INTAKE_LIFETIME = timedelta(minutes=30)  # one call, with time to write it up
 LOOKUPS_PER_WINDOW = 10  # a desk misreads a number now and then; browsing callers is another thing
 LOOKUP_WINDOW = timedelta(minutes=15)
-NOBODY = ("Nobody matches these details. Read the invoice number back to the caller and ask again for "
+MAX_INVOICES = 100  # of one caller found by e-mail or phone, newest first
+NOBODY = ("Nobody matches these details. Read what you typed back to the caller and ask again for "
           "their postcode or birth date.")
 
 
 class TooManyLookups(DomainError):
     status, slug, title = 429, "too-many-lookups", "Too many lookups"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the caller said: one way to find them, and one fact to confirm it is them."""
+
+    invoice_number: str = ""
+    email: str = ""
+    phone: str = ""
+    postcode: str = ""
+    birth_date: date | None = None
+
+    def found_by(self) -> str:
+        given = [by for by, value in ((BY_INVOICE_NUMBER, self.invoice_number), (BY_EMAIL, self.email),
+                                      (BY_PHONE, self.phone)) if (value or "").strip()]
+        errors = {}
+        if len(given) != 1:
+            errors["invoice_number"] = ["Fill in one of invoice number, e-mail address or phone number."]
+        if not (self.postcode or "").strip() and self.birth_date is None:
+            errors["postcode"] = ["Ask the caller for their postcode or their birth date."]
+        if errors:
+            raise InvalidInput(errors)
+        return given[0]
 
 
 @dataclass(frozen=True)
@@ -51,36 +78,73 @@ class Caller:
     expires_at: datetime
 
 
-def find_caller(uow: UnitOfWork, *, staff_id: str, invoice_number: str, postcode: str | None = None,
-                birth_date: date | None = None) -> str:
-    """The confirmed intake's id for the invoice this number and second fact both match.
-    Raises NotFound (the same for a wrong number and a wrong fact); the caller of this function
+@dataclass(frozen=True)
+class Choice:
+    """One of a confirmed caller's invoices, named by its webshop, to choose what the call is about."""
+
+    invoice_id: str
+    invoice_number: str
+    webshop: str
+    total_cents: int
+    currency: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class Call:
+    intake_id: str
+    consumer_name: str
+    caller: Caller | None  # once the invoice is known
+    choices: list[Choice]  # until then
+
+
+def find_caller(uow: UnitOfWork, *, staff_id: str, lookup: Lookup) -> str:
+    """The confirmed intake's id for the invoices this lookup and second fact both match.
+    Raises NotFound (the same for a wrong number, address or fact); the caller of this function
     commits even then, so the lookup counts."""
-    postcode = (postcode or "").strip()
-    if not postcode and birth_date is None:
-        raise InvalidInput({"postcode": ["Ask the caller for their postcode or their birth date."]})
+    found_by = lookup.found_by()
     _check_limit(uow, staff_id)
-    invoice, fact = _matching_invoice(uow, invoice_number, postcode, birth_date)
-    now = uow.now()
-    intake = CallIntake(staff_id=staff_id, found_by=BY_INVOICE_NUMBER, fact=fact, confirmed=invoice is not None,
-                        looked_up_at=now)
-    if invoice is not None:
-        intake.invoice_id, intake.merchant_id, intake.livemode = invoice.id, invoice.merchant_id, invoice.livemode
-        intake.consumer_id, intake.expires_at = invoice.consumer_id, now + INTAKE_LIFETIME
+    matches = _matching_invoices(uow, found_by, lookup)
+    intake = CallIntake(staff_id=staff_id, found_by=found_by, confirmed=bool(matches), looked_up_at=uow.now())
+    if matches:
+        intake.fact, intake.expires_at = matches[0][1], uow.now() + INTAKE_LIFETIME
+        intake.candidates = [invoice.id for invoice, _ in matches]
+        if len(matches) == 1:
+            _take(intake, matches[0][0])
     uow.session.add(intake)
     uow.session.flush()
-    if invoice is None:
+    if not matches:
         raise NotFound(NOBODY)
     return intake.id
 
 
+def open_call(uow: UnitOfWork, *, intake_id: str, staff_id: str) -> Call:
+    """A confirmed call of this member: its invoice, or the caller's invoices to choose from."""
+    intake = _own_intake(uow, intake_id, staff_id)
+    if intake.invoice_id:
+        caller = confirmed_caller(uow, intake_id=intake_id, staff_id=staff_id)
+        return Call(intake_id=intake.id, consumer_name=caller.consumer_name, caller=caller, choices=[])
+    found = [invoices.find_invoice(uow, invoice_id=invoice_id) for invoice_id in intake.candidates or ()]
+    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in found}))
+    choices = [Choice(invoice_id=i.id, invoice_number=i.number, webshop=names.get(i.merchant_id, i.merchant_id),
+                      total_cents=i.total_cents, currency=i.currency, issued_at=i.issued_at) for i in found]
+    return Call(intake_id=intake.id, consumer_name=found[0].billed_to.get("name", "") if found else "",
+                caller=None, choices=choices)
+
+
+def choose_invoice(uow: UnitOfWork, *, intake_id: str, staff_id: str, invoice_id: str) -> None:
+    """The call is about this one of the caller's invoices (only one the fact matched)."""
+    intake = _own_intake(uow, intake_id, staff_id)
+    if invoice_id not in (intake.candidates or ()):
+        raise NotFound(f"No invoice {invoice_id} in this call.")
+    _take(intake, invoices.find_invoice(uow, invoice_id=invoice_id))
+
+
 def confirmed_caller(uow: UnitOfWork, *, intake_id: str, staff_id: str) -> Caller:
-    """A confirmed intake of this member that has not expired; anything else is not found."""
-    intake = uow.session.scalar(select(CallIntake).where(
-        CallIntake.id == intake_id, CallIntake.staff_id == staff_id, CallIntake.confirmed.is_(True),
-        CallIntake.expires_at > uow.now()))
-    if intake is None:
-        raise NotFound(f"No call {intake_id}: find the caller again.")
+    """A confirmed intake of this member, about one invoice, that has not expired."""
+    intake = _own_intake(uow, intake_id, staff_id)
+    if not intake.invoice_id:
+        raise NotFound(f"Call {intake_id} is not about one invoice yet: choose it first.")
     invoice = invoices.get_invoice(uow, scope=Scope(intake.merchant_id, intake.livemode), invoice_id=intake.invoice_id)
     return Caller(intake_id=intake.id, webshop=merchants.get_merchant(uow, merchant_id=intake.merchant_id).name,
                   consumer_name=invoice.billed_to.get("name", ""), invoice_id=invoice.id,
@@ -95,6 +159,20 @@ def open_case(uow: UnitOfWork, *, intake_id: str, staff_id: str, actor: disputes
     return disputes.open_dispute(uow, invoice_id=caller.invoice_id, actor=actor, case=case)
 
 
+def _own_intake(uow, intake_id: str, staff_id: str) -> CallIntake:
+    intake = uow.session.scalar(select(CallIntake).where(
+        CallIntake.id == intake_id, CallIntake.staff_id == staff_id, CallIntake.confirmed.is_(True),
+        CallIntake.expires_at > uow.now()))
+    if intake is None:
+        raise NotFound(f"No call {intake_id}: find the caller again.")
+    return intake
+
+
+def _take(intake: CallIntake, invoice: Invoice) -> None:
+    intake.invoice_id, intake.merchant_id, intake.livemode = invoice.id, invoice.merchant_id, invoice.livemode
+    intake.consumer_id = invoice.consumer_id
+
+
 def _check_limit(uow, staff_id: str) -> None:
     # Counted, not locked: parallel lookups by one member may pass the limit by a few, which
     # still stops anyone paging through callers.
@@ -107,17 +185,33 @@ def _check_limit(uow, staff_id: str) -> None:
                              f"try again in {minutes} minutes, or ask a colleague.", retry_after_minutes=minutes)
 
 
-def _matching_invoice(uow, number: str, postcode: str, birth_date: date | None) -> tuple[Invoice | None, str | None]:
-    """The invoice with this number, if the second fact is the one it was billed with."""
-    try:
-        invoice = invoices.find_invoice(uow, number=number)
-    except NotFound:
-        return None, None
-    if postcode and _postcode(postcode) == _postcode((invoice.billed_to.get("address") or {}).get("postal_code")):
-        return invoice, POSTCODE
-    if birth_date is not None and birth_date.isoformat() == _birth_date(uow, invoice):
-        return invoice, BIRTH_DATE
-    return None, None
+def _matching_invoices(uow, found_by: str, lookup: Lookup) -> list[tuple[Invoice, str]]:
+    """The invoices found this way whose second fact is the one they were billed with."""
+    matched = ((invoice, _fact_of(uow, invoice, lookup)) for invoice in _found(uow, found_by, lookup))
+    return [(invoice, fact) for invoice, fact in matched if fact]
+
+
+def _found(uow, found_by: str, lookup: Lookup) -> list[Invoice]:
+    if found_by == BY_INVOICE_NUMBER:
+        try:
+            return [invoices.find_invoice(uow, number=lookup.invoice_number)]
+        except NotFound:
+            return []
+    consumer_ids = risk.consumers_seen_with(uow, **({"email": lookup.email} if found_by == BY_EMAIL
+                                                    else {"phone": lookup.phone}))
+    found = [invoice for consumer_id in sorted(consumer_ids)
+             for invoice in invoices.consumer_invoices(uow, consumer_id=consumer_id, limit=MAX_INVOICES)]
+    return sorted(found, key=lambda invoice: invoice.issued_at, reverse=True)[:MAX_INVOICES]
+
+
+def _fact_of(uow, invoice: Invoice, lookup: Lookup) -> str | None:
+    """Which fact the caller stated that this invoice was billed with, if any."""
+    billed = _postcode((invoice.billed_to.get("address") or {}).get("postal_code"))
+    if lookup.postcode.strip() and _postcode(lookup.postcode) == billed:
+        return POSTCODE
+    if lookup.birth_date is not None and lookup.birth_date.isoformat() == _birth_date(uow, invoice):
+        return BIRTH_DATE
+    return None
 
 
 def _postcode(value: str | None) -> str:

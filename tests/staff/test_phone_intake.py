@@ -97,3 +97,52 @@ def test_lookups_are_limited_per_member(signed_in, sannes):
     assert statuses[:10] == [404] * 10 and statuses[10] == 429
     # the limit holds for right answers too: it is the looking that is counted
     assert call(signed_in, sannes["number"], postcode="3511 AB")[0] == 429
+
+
+# --- found by e-mail address or phone number ---------------------------------------------
+
+def find(browser, **fields) -> tuple[int, str, str | None]:
+    r = browser.submit("/staff/cases/new", data=fields)
+    return r.status_code, unescape(r.get_data(as_text=True)), r.headers.get("Location")
+
+
+def test_by_e_mail_the_confirmed_callers_invoices_at_each_webshop_are_offered(signed_in, other_api, sannes, pieters):
+    elsewhere = ship(other_api, consumer=factories.consumer(birth_date="1990-06-15"))
+    status, _, location = find(signed_in, email="Sanne.deVries@example.nl ", postcode="3511AB")
+    assert status == 303
+    html = unescape(signed_in.get(location).get_data(as_text=True))
+    assert sannes["number"] in html and elsewhere["number"] in html
+    assert "Fietsenwinkel Utrecht" in html and "Boekhandel Groningen" in html
+    assert pieters["number"] not in html and "Pieter" not in html
+    r = signed_in.submit(location, f"{location}/invoice", {"invoice_id": elsewhere["id"]})
+    assert r.status_code == 303
+    html = unescape(signed_in.get(r.headers["Location"]).get_data(as_text=True))
+    assert "Open a case for Sanne de Vries at Boekhandel Groningen" in html
+
+
+def test_an_invoice_that_was_not_offered_cannot_be_chosen(signed_in, sannes, pieters):
+    _, _, location = find(signed_in, email="sanne.devries@example.nl", postcode="3511 AB")
+    r = signed_in.submit(location, f"{location}/invoice", {"invoice_id": pieters["id"]})
+    assert r.status_code == 404 and "Pieter" not in r.get_data(as_text=True)
+
+
+def test_by_e_mail_with_someone_elses_postcode_shows_nothing(signed_in, sannes, pieters):
+    status, html, location = find(signed_in, email="sanne.devries@example.nl", postcode="9711 AA")
+    assert status == 404 and location is None and "Nobody matches" in html
+    assert "Sanne de Vries" not in html and "Fietsenwinkel" not in html
+
+
+def test_by_phone_and_birth_date_one_invoice_opens_the_call(signed_in, api, pieters):
+    own = ship(api, consumer=factories.consumer(email="sanne@werk.example.nl", phone="06 12345678",
+                                                birth_date="1990-06-15"))
+    status, _, location = find(signed_in, phone="+31 6 1234 5678", birth_date="1990-06-15")
+    assert status == 303
+    html = unescape(signed_in.get(location).get_data(as_text=True))
+    assert 'class="tenant-banner"' in html and own["number"] in html
+    assert "Open a case for Sanne de Vries at Fietsenwinkel Utrecht" in html
+
+
+def test_one_way_of_finding_at_a_time(signed_in, sannes):
+    status, html, _ = find(signed_in, invoice_number=sannes["number"], email="sanne.devries@example.nl",
+                           postcode="3511 AB")
+    assert status == 422 and "Sanne de Vries" not in html
