@@ -290,3 +290,18 @@ def test_each_invoice_paid_by_a_statement_counts_for_its_persons_limit(api, serv
         consumer_id, _ = invoice_queries.consumer_and_due_date(uow, invoice_id=same_person[0]["id"])
         person = risk.person_of(uow, consumer_id=consumer_id, livemode=False)
         assert person.paid_on_time == 2
+
+
+def test_two_identical_payments_in_two_files_merge_and_the_days_full_statement_books_the_second(api, services):
+    """The fingerprint's one blind spot (tests/payments/data/README.md) and what the operator
+    does: the same person pays the same amount with the same text twice on one day, each
+    reported in its own intraday notification; the day's statement holds both."""
+    inv = ship(api, lines=[factories.line(unit_price=5000)])
+    twin = no_refs(2500, rf=inv["payment_reference"])
+    morning, afternoon = (files.as_camt054(files.statement(twin, statement_id=i)) for i in ("NTF-1", "NTF-2"))
+    assert import_(services, morning) == {"booked": 1}
+    assert import_(services, afternoon) == {"already imported": 1}  # wrongly merged
+
+    assert import_(services, files.statement(twin, twin, statement_id="DAY")) == {"already imported": 1, "booked": 1}
+
+    assert figures(invoice(api, inv["id"])) == ("paid", 5000, 0, 0)
