@@ -92,6 +92,10 @@ class Settings:
     statement_inbox: Path | None = None
     disputes: "DisputeRules" = field(default_factory=lambda: DisputeRules())
     consumer_extension_days: int = 14  # the consumer's one free extension; 0: none offered
+    # Before the due date: a friendly notice this many days ahead (0: none), and with a mandate
+    # the SEPA pre-notification this many working days before the collection.
+    due_notice_days: int = 3
+    collection_notice_working_days: int = 5
     # Proxies in front (a TLS terminator): how many X-Forwarded-For hops to believe, so rate
     # limits count people, not the proxy.
     trusted_proxies: int = 0
@@ -142,6 +146,8 @@ class Settings:
             statement_inbox=Path(env["BNPL_STATEMENT_INBOX"]) if env.get("BNPL_STATEMENT_INBOX") else None,
             disputes=DisputeRules.from_env(env),
             consumer_extension_days=_int(env, "BNPL_CONSUMER_EXTENSION_DAYS", 14),
+            due_notice_days=_int(env, "BNPL_DUE_NOTICE_DAYS", 3),
+            collection_notice_working_days=_int(env, "BNPL_COLLECTION_NOTICE_WORKING_DAYS", 5),
             metrics_token=env.get("BNPL_METRICS_TOKEN") or None,
             fiscal_retention_years=_int(env, "BNPL_FISCAL_RETENTION_YEARS", 7),
             retain_idempotency_days=_int(env, "BNPL_RETAIN_IDEMPOTENCY_DAYS", 30),

@@ -32,9 +32,12 @@ class Job:
     trigger: object
 
 
+DUE_NOTICES_AT = (9, 0)
+
+
 def jobs(settings) -> list[Job]:
     from bnpl.disputes.jobs import check_dispute_deadlines
-    from bnpl.dunning.jobs import check_payment_plans, run_dunning
+    from bnpl.dunning.jobs import check_payment_plans, run_dunning, send_due_notices
     from bnpl.documents.jobs import render_documents
     from bnpl.monitoring.service import HEARTBEAT, HEARTBEAT_EVERY_SECONDS
     from bnpl.notifications.jobs import deliver_mail, deliver_webhooks
@@ -58,6 +61,8 @@ def jobs(settings) -> list[Job]:
         Job("webhooks", deliver_webhooks, IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=tz)),
         Job("documents", render_documents, IntervalTrigger(seconds=RENDER_EVERY_SECONDS, timezone=tz)),
         Job("deadlines", deadlines, CronTrigger(minute=5, timezone=tz)),
+        # In the morning, when a notice is read: before due dates, and before collections.
+        Job("due_notices", send_due_notices, CronTrigger(hour=DUE_NOTICES_AT[0], minute=DUE_NOTICES_AT[1], timezone=tz)),
         Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),
         Job("retention", apply_retention, CronTrigger(hour=3, minute=30, timezone=tz)),  # docs/privacy.md
         # Does nothing but get recorded (_logged): /readyz and /metrics see the scheduler alive.

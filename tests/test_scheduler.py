@@ -24,8 +24,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and_the_statement_inbox(services):
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
-    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "statements", "heartbeat",
-                         "retention"}
+    assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "due_notices", "statements",
+                         "heartbeat", "retention"}
     assert jobs["heartbeat"].trigger.interval.total_seconds() == 15  # /readyz: alive within 2 minutes
     assert jobs["statements"].trigger.interval.total_seconds() == 180  # every few minutes
     for lane in ("mail", "webhooks"):  # separate passes: a slow endpoint never delays a mail pass
@@ -34,6 +34,7 @@ def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and
     assert jobs["documents"].trigger.interval.total_seconds() == 5  # mails with a PDF wait for it
     assert isinstance(jobs["deadlines"].trigger, CronTrigger)
     assert str(jobs["deadlines"].trigger.fields[6]) == "5"  # minute 5 of every hour
+    assert (str(jobs["due_notices"].trigger.fields[5]), str(jobs["due_notices"].trigger.fields[6])) == ("9", "0")
 
 
 def test_dunning_runs_at_seven_in_amsterdam_also_on_the_day_the_clocks_change(services):
@@ -67,7 +68,7 @@ def test_the_scheduler_process_delivers_what_is_waiting(api, services, settings)
 
     assert len(list(outbox.glob("*.eml"))) == 1, output
     assert process.returncode == 0 and "scheduler stopped" in output, output
-    assert "scheduler started with jobs: dunning, mail, webhooks, documents, deadlines, statements" in output
+    assert "scheduler started with jobs: dunning, mail, webhooks, documents, deadlines, due_notices, statements" in output
 
 
 def test_a_web_process_never_starts_a_scheduler(settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bnpl.consumers.models import Consumer, normalize_email
-from bnpl.db import new_id, upsert
+from bnpl.db import among, new_id, upsert
 from bnpl.uow import UnitOfWork
 
 
@@ -37,3 +37,21 @@ def remember_payment_method(uow: UnitOfWork, *, consumer_id: str, method: str) -
 def email_of(uow: UnitOfWork, *, consumer_id: str) -> str:
     """The address a consumer is known by."""
     return uow.session.scalar(select(Consumer.email).where(Consumer.id == consumer_id))
+
+
+def wants_due_notices(uow: UnitOfWork, *, email: str, livemode: bool) -> bool:
+    found = uow.session.scalar(select(Consumer.due_notices).where(Consumer.email == email, Consumer.livemode == livemode))
+    return True if found is None else bool(found)
+
+
+def set_due_notices(uow: UnitOfWork, *, email: str, livemode: bool, wanted: bool) -> None:
+    """The consumer's choice, for every webshop at once (one e-mail address is one consumer)."""
+    uow.session.execute(update(Consumer).where(Consumer.email == email, Consumer.livemode == livemode)
+                        .values(due_notices=wanted))
+
+
+def not_wanting_due_notices(uow: UnitOfWork, *, consumer_ids: list[str]) -> set[str]:
+    if not consumer_ids:
+        return set()
+    return set(uow.session.scalars(select(Consumer.id).where(
+        among(uow.session, Consumer.id, consumer_ids), Consumer.due_notices.is_(False))))

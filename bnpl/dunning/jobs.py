@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from bnpl.dunning import service
+from bnpl.dunning import notices, service
 from bnpl.uow import unit_of_work
 
 
@@ -45,6 +45,20 @@ def run_dunning(services, *, as_of: date | None = None, stale_statements: str | 
         summary.taken += batch.taken
         after = batch.cursor
     return summary
+
+
+def send_due_notices(services, as_of: date | None = None) -> dict[str, int]:
+    """The daily pass before due dates: batch by batch, each its own transaction; an invoice
+    noticed once is never noticed again, by this pass or another."""
+    with unit_of_work(services) as uow:
+        as_of = as_of or uow.today()
+    sent, after = Counter(), notices.START
+    while after is not None:
+        with unit_of_work(services) as uow:
+            batch = notices.send_due_notices(uow, as_of=as_of, after=after)
+        sent.update(batch.sent)
+        after = batch.cursor
+    return {kind: sent[kind] for kind in (notices.DUE_SOON, notices.COLLECTION)}
 
 
 def check_payment_plans(services, as_of: date | None = None) -> dict[str, int]:

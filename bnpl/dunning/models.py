@@ -37,6 +37,19 @@ class DunningStep(Base):
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a hand-over, sent to the agency
 
 
+class DueNotice(Base):
+    """The friendly notice a few days before an invoice is due (or, with a mandate, the SEPA
+    pre-notification of its collection): one per invoice, whoever sends it first."""
+
+    __tablename__ = "due_notices"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # due_soon | collection
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class DunningPolicy(Base):
     """A merchant's own policy for one kind of customer (consumer or business), as data;
     without one the default of bnpl.dunning.policy applies."""

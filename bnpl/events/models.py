@@ -9,6 +9,7 @@ from bnpl.db import Base, Json, UTCDateTime
 
 # Every event type there is; webhook endpoints subscribe to these (or to "*").
 EVENT_TYPES = frozenset({
+    "invoice.due_soon",
     "order.accepted", "order.declined", "order.verification_required", "order.cancelled", "order.lines_cancelled",
     "order.review_decided",
     "shipment.created", "shipment.delivered",

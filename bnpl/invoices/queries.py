@@ -370,6 +370,7 @@ class DueInvoice:
     dunning_level: int
     billed_to: dict
     order_id: str
+    consumer_id: str | None = None
 
 
 def lock_open_due(uow: UnitOfWork, *, due_by: date, after: tuple[date, str], limit: int) -> list[DueInvoice]:
@@ -388,6 +389,23 @@ def lock_open_due(uow: UnitOfWork, *, due_by: date, after: tuple[date, str], lim
     return [DueInvoice(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
                        due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
                        billed_to=r.billed_to, order_id=r.order_id) for r in rows]
+
+
+def open_due_between(uow: UnitOfWork, *, first: date, last: date, after: tuple[date, str],
+                     limit: int) -> list[DueInvoice]:
+    """Open invoices (not paused) due from `first` to `last`, in (due date, id) order after
+    `after`: those that get a notice before their due date."""
+    key = tuple_(_INVOICES.c.due_date, _INVOICES.c.id)
+    rows = uow.session.execute(
+        select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
+               _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
+               _INVOICES.c.billed_to, _INVOICES.c.order_id, _INVOICES.c.consumer_id)
+        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date >= first, _INVOICES.c.due_date <= last,
+               _INVOICES.c.owed_cents > 0, key > tuple_(literal(after[0]), literal(after[1])))
+        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit)).all()
+    return [DueInvoice(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
+                       due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
+                       billed_to=r.billed_to, order_id=r.order_id, consumer_id=r.consumer_id) for r in rows]
 
 
 @dataclass(frozen=True)

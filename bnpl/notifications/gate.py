@@ -3,7 +3,7 @@ whether it still should. Every consumer message passes it.
 
 - After an order is cancelled, nothing more reaches that consumer about it.
 - A message that asks for money (the invoice, "your invoice runs again", "your direct
-  debit came back", every reminder and letter of dunning) is dropped when
+  debit came back", the notice before the due date, every reminder and letter of dunning) is dropped when
   the invoice was paid, credited or paused in the meantime.
 - A message about a pause is dropped once the pause is over.
 Confirmations (a credit note, a payment, a registered return) go out regardless: they
@@ -15,7 +15,7 @@ from bnpl.invoices.models import OPEN, PAUSED
 from bnpl.notifications.models import OutboxMessage
 from bnpl.notifications.snapshot import Facts
 
-ASKS_FOR_MONEY = {"invoice_issued", "invoice_resumed", "payment_returned",
+ASKS_FOR_MONEY = {"invoice_issued", "invoice_resumed", "payment_returned", "invoice_due_soon",
                   "dunning_reminder", "dunning_letter", "dunning_costs", "dunning_handover"}
 ABOUT_A_PAUSE = {"invoice_paused"}
 

@@ -44,6 +44,7 @@ CONSUMER_MAIL = {
     # Only where we had written about the order (an invoice for part of it went out): the
     # webshop tells its own customers about its own cancellations.
     "order.lines_cancelled": "order_lines_cancelled",
+    "invoice.due_soon": "invoice_due_soon",
 }
 # The merchant is e-mailed (besides the webhook) on every change of a case: a deadline
 # that runs out unnoticed loses the case.

@@ -456,6 +456,15 @@ def collections(uow: UnitOfWork, *, consumer_ids: list[str], invoice_ids: list[s
     return debits, active[-1].iban if active else None
 
 
+def mandate_accounts(uow: UnitOfWork, *, consumer_ids: list[str]) -> dict[str, str]:
+    """The account each of these consumers' newest active mandate collects from."""
+    if not consumer_ids:
+        return {}
+    mandates = uow.session.scalars(select(Mandate).where(among(uow.session, Mandate.consumer_id, consumer_ids),
+                                                         Mandate.status == "active").order_by(Mandate.created_at))
+    return {mandate.consumer_id: mandate.iban for mandate in mandates}
+
+
 def _account(iban: str) -> IBAN:
     try:
         account = IBAN(iban)

@@ -339,6 +339,17 @@ def viewer_of_feed(uow: UnitOfWork, *, token: str) -> Viewer | None:
 FEED = "agenda-feed:"
 
 
+def wants_due_notices(uow: UnitOfWork, *, viewer: Viewer) -> bool:
+    return bool(viewer.email) and consumers.wants_due_notices(uow, email=viewer.email, livemode=viewer.livemode)
+
+
+def set_due_notices(uow: UnitOfWork, *, viewer: Viewer, wanted: bool) -> None:
+    """The consumer's choice of a notice before each due date (a collection's notice is not
+    theirs to switch off: the SEPA rules require it)."""
+    _whole_account(viewer)
+    consumers.set_due_notices(uow, email=viewer.email, livemode=viewer.livemode, wanted=wanted)
+
+
 def language_of(uow: UnitOfWork, *, viewer: Viewer) -> str:
     """The language the viewer's invoices are written in (for what is read outside a page)."""
     return _language_of(uow, _consumer_ids(uow, viewer))

@@ -296,7 +296,20 @@ def purchases():
     uow = current_uow()
     return render("portal/purchases.html", purchases=service.purchases(uow, viewer=g.viewer),
                   agenda=service.agenda(uow, viewer=g.viewer), feed_form=ButtonForm(prefix="feed", formdata=None),
-                  today=uow.today())
+                  notices_form=ButtonForm(prefix="notices", formdata=None),
+                  due_notices=service.wants_due_notices(uow, viewer=g.viewer), today=uow.today())
+
+
+@bp.post("/due-notices")
+@signed_in
+def due_notices():
+    uow = current_uow()
+    wanted = request.form.get("wanted") == "1"
+    service.set_due_notices(uow, viewer=g.viewer, wanted=wanted)
+    uow.commit()
+    flash(_("We e-mail you a few days before an invoice is due.") if wanted
+          else _("We no longer e-mail you before an invoice is due."), "success")
+    return redirect(url_for("portal.purchases"), code=303)
 
 
 @bp.post("/agenda/feed")
