@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from bnpl.calendar import working_days_after
 from bnpl.consumers import service as consumers
-from bnpl.db import insert_ignoring_conflicts
+from bnpl.db import upsert
 from bnpl.dunning.models import DueNotice
 from bnpl.events import service as events
 from bnpl.invoices import queries as invoice_queries
@@ -54,10 +54,13 @@ def _not_wanted(uow, invoice: DueInvoice, declined: set[str]) -> bool:
 
 
 def _take(uow, invoice: DueInvoice, kind: str) -> bool:
-    taken = insert_ignoring_conflicts(uow.session, DueNotice.__table__, dict(
+    """Whether this call took the invoice's notice (a row count is not reliable across drivers
+    for an insert that may do nothing: the row it returns is)."""
+    taken = uow.session.execute(upsert(uow.session, DueNotice.__table__).values(
         invoice_id=invoice.id, kind=kind, due_date=invoice.due_date, amount_cents=invoice.owed_cents,
-        created_at=uow.now()), index_elements=["invoice_id"])
-    return taken.rowcount == 1
+        created_at=uow.now()).on_conflict_do_nothing(index_elements=["invoice_id"])
+        .returning(DueNotice.__table__.c.invoice_id))
+    return taken.first() is not None
 
 
 def _record(uow, invoice: DueInvoice, kind: str, iban: str | None) -> None:
