@@ -102,6 +102,23 @@ class OfficeHours:
             raise ValueError(f"office hours must close after they open, got {text!r}")
         return cls(opens, closes)
 
+    def after(self, instant: datetime, span: timedelta, timezone: str) -> datetime:
+        """The (UTC) moment when ``span`` of office time has passed since ``instant``: time
+        counts only between the hours on working days, on the office's wall clock."""
+        zone = ZoneInfo(timezone)
+        start = instant.astimezone(zone).replace(tzinfo=None)
+        day, left = start.date(), span
+        while True:
+            if is_working_day(day):
+                begin = max(start, datetime.combine(day, self.opens))
+                closes = datetime.combine(day, self.closes)
+                if begin < closes:
+                    if left <= closes - begin:
+                        return (begin + left).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+                    left -= closes - begin
+            day += ONE_DAY
+            start = datetime.combine(day, time.min)
+
     def are_open(self, instant: datetime, timezone: str) -> bool:
         """Whether someone answers at this (aware) instant: a working day, between the hours."""
         local = instant.astimezone(ZoneInfo(timezone))
