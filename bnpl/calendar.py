@@ -119,6 +119,20 @@ class OfficeHours:
             day += ONE_DAY
             start = datetime.combine(day, time.min)
 
+    def open_between(self, start: datetime, end: datetime, timezone: str) -> timedelta:
+        """How much office time lies between two (aware) instants; negative when end is earlier."""
+        if end < start:
+            return -self.open_between(end, start, timezone)
+        zone = ZoneInfo(timezone)
+        first, last = (moment.astimezone(zone).replace(tzinfo=None) for moment in (start, end))
+        total, day = timedelta(0), first.date()
+        while day <= last.date():
+            if is_working_day(day):
+                begin = max(first, datetime.combine(day, self.opens))
+                total += max(timedelta(0), min(last, datetime.combine(day, self.closes)) - begin)
+            day += ONE_DAY
+        return total
+
     def are_open(self, instant: datetime, timezone: str) -> bool:
         """Whether someone answers at this (aware) instant: a working day, between the hours."""
         local = instant.astimezone(ZoneInfo(timezone))

@@ -1,4 +1,6 @@
-"""A phone call taken by a staff member: who looked up whom, and whether the caller was confirmed.
+"""The support desk's tables: phone calls taken (CallIntake) and consumers' questions (Thread).
+
+A phone call taken by a staff member: who looked up whom, and whether the caller was confirmed.
 
 Every lookup is a row (confirmed or not): it is what the per-member limit counts, and the
 record of who looked for which caller when. Only a confirmed row names an invoice, and only
@@ -8,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bnpl.db import Base, Json, UTCDateTime, new_id
+from bnpl.support import states
 
 # How the caller was found, and which second fact they stated.
 BY_INVOICE_NUMBER, BY_EMAIL, BY_PHONE = "invoice_number", "email", "phone"
@@ -36,3 +39,50 @@ class CallIntake(Base):
     consumer_id: Mapped[str | None] = mapped_column(String(40))
     looked_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Thread(Base):
+    """A consumer's question and everything said about it since: asked in the portal in general
+    or about a purchase (then its webshop and invoice are fixed by where it was asked)."""
+
+    __tablename__ = "support_threads"
+    __table_args__ = (Index("ix_support_threads_status_due", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("thr"))
+    consumer_id: Mapped[str] = mapped_column(String(40), index=True)
+    merchant_id: Mapped[str | None] = mapped_column(String(40))
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))  # portal (later: email, phone)
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    # When we promised to answer the consumer's latest message; None while it is their turn.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list["ThreadMessage"]] = relationship(
+        back_populates="thread", order_by="ThreadMessage.id", cascade="all, delete-orphan")
+
+    def move(self, action: str, at: datetime) -> str:
+        self.status = states.THREAD.next(self.status, action)
+        self.updated_at = at
+        return self.status
+
+
+class ThreadMessage(Base):
+    """One message of a thread. Never changed: a correction is a new message."""
+
+    __tablename__ = "support_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("support_threads.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    party: Mapped[str] = mapped_column(String(20))  # consumer | staff
+    author: Mapped[str | None] = mapped_column(String(100))  # the staff member's name
+    staff_id: Mapped[str | None] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    # A staff answer: whether it came by the promised moment (the measure of promises kept).
+    kept: Mapped[bool | None] = mapped_column(Boolean)
+
+    thread: Mapped[Thread] = relationship(back_populates="messages")

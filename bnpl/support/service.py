@@ -1,4 +1,9 @@
-"""Use cases of the support desk: taking a phone call.
+"""Use cases of the support desk: consumers' questions with the moment we promised to answer
+by, and taking a phone call.
+
+Questions: every thread waiting for us has a due moment, the channel's promise counted in
+office hours on working days (bnpl/calendar.py, the calendar dunning and disputes count in);
+the staff queue sorts by it; each answer records whether it kept the promise.
 
 Phone intake cannot mix up tenants: a staff member finds the caller by invoice number, e-mail
 address or phone number and confirms them with a second fact the caller states (postcode or
@@ -16,15 +21,19 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bnpl.calendar import OfficeHours
 from bnpl.disputes import service as disputes
 from bnpl.disputes.models import Dispute
 from bnpl.errors import DomainError, InvalidInput, NotFound
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
 from bnpl.orders import service as orders
 from bnpl.risk import service as risk
-from bnpl.support.models import BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake
+from bnpl.support import states
+from bnpl.support.models import (BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake, Thread,
+                                 ThreadMessage)
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -221,3 +230,146 @@ def _postcode(value: str | None) -> str:
 def _birth_date(uow, invoice: Invoice) -> str | None:
     order = orders.get_order(uow, scope=Scope(invoice.merchant_id, invoice.livemode), order_id=invoice.order_id)
     return str(order.consumer.get("birth_date") or "") or None
+
+
+# --- questions ------------------------------------------------------------------------------
+
+PORTAL = "portal"
+MAX_SUBJECT, MAX_MESSAGE = 200, 5000
+
+
+def promise(uow: UnitOfWork, *, channel: str = PORTAL) -> timedelta:
+    """How much office time a channel promises to answer in (a working day is the office's day).
+    A question in the portal is answered as an e-mail is."""
+    office = OfficeHours.parse(uow.settings.support.office_hours)
+    day = datetime.combine(date.min, office.closes) - datetime.combine(date.min, office.opens)
+    return day * uow.settings.support.email_working_days
+
+
+def answer_due(uow: UnitOfWork, *, asked_at: datetime, channel: str = PORTAL) -> datetime:
+    """The moment we promise to have answered a message that came in at ``asked_at``."""
+    office = OfficeHours.parse(uow.settings.support.office_hours)
+    return office.after(asked_at, promise(uow, channel=channel), uow.settings.timezone)
+
+
+def ask(uow: UnitOfWork, *, consumer_id: str, subject: str, message: str, invoice_id: str | None = None,
+        channel: str = PORTAL) -> Thread:
+    """A consumer's question, in general or about one of their invoices (which fixes its webshop)."""
+    subject, message = _question_text(subject, message)
+    merchant_id = None
+    if invoice_id:
+        invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
+        if invoice.consumer_id != consumer_id:
+            raise NotFound(f"No invoice {invoice_id}.")  # someone else's invoice is simply not there
+        merchant_id = invoice.merchant_id
+    now = uow.now()
+    thread = Thread(consumer_id=consumer_id, merchant_id=merchant_id, invoice_id=invoice_id or None, channel=channel,
+                    subject=subject, status=states.WAITING_FOR_US, due_at=answer_due(uow, asked_at=now, channel=channel),
+                    created_at=now, updated_at=now, messages=[])
+    thread.messages.append(ThreadMessage(at=now, party="consumer", body=message))
+    uow.session.add(thread)
+    uow.session.flush()
+    return thread
+
+
+def reply(uow: UnitOfWork, *, consumer_id: str, thread_id: str, message: str) -> Thread:
+    """The consumer writes again; if it was our turn already, the promise made stands."""
+    thread = consumer_thread(uow, consumer_id=consumer_id, thread_id=thread_id, for_update=True)
+    body = _required_text(message, "message", MAX_MESSAGE)
+    now = uow.now()
+    if thread.status != states.WAITING_FOR_US:
+        thread.due_at = answer_due(uow, asked_at=now, channel=thread.channel)
+    thread.move("consumer_writes", now)
+    thread.messages.append(ThreadMessage(at=now, party="consumer", body=body))
+    return thread
+
+
+def answer(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_name: str, message: str) -> Thread:
+    """A staff member answers; the answer records whether it came by the promised moment."""
+    thread = _thread(uow, thread_id, for_update=True)
+    body = _required_text(message, "message", MAX_MESSAGE)
+    now = uow.now()
+    kept = now <= thread.due_at if thread.status == states.WAITING_FOR_US and thread.due_at else None
+    thread.move("answer", now)
+    thread.first_answer_at = thread.first_answer_at or now
+    thread.due_at = None
+    thread.messages.append(ThreadMessage(at=now, party="staff", staff_id=staff_id, author=staff_name, body=body,
+                                         kept=kept))
+    return thread
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    thread: Thread
+    webshop: str | None  # None: a general question
+    consumer_name: str
+    due_at: datetime
+    left: timedelta  # office time left; negative when overdue
+    overdue: bool
+
+
+def queue(uow: UnitOfWork, *, limit: int = 500) -> list[QueueRow]:
+    """The questions waiting for us, the one due first on top, each naming its webshop."""
+    threads = list(uow.session.scalars(select(Thread).where(Thread.status == states.WAITING_FOR_US)
+                                       .order_by(Thread.due_at, Thread.id).limit(limit)))
+    names = merchants.names(uow, merchant_ids=list({t.merchant_id for t in threads if t.merchant_id}))
+    now, office = uow.now(), OfficeHours.parse(uow.settings.support.office_hours)
+    return [QueueRow(thread=t, webshop=names.get(t.merchant_id) if t.merchant_id else None,
+                     consumer_name=consumer_name(uow, consumer_id=t.consumer_id), due_at=t.due_at,
+                     left=office.open_between(now, t.due_at, uow.settings.timezone), overdue=t.due_at < now)
+            for t in threads]
+
+
+def consumer_name(uow: UnitOfWork, *, consumer_id: str) -> str:
+    """The name on the consumer's newest invoice (a consumer record holds only an address)."""
+    return (invoice_queries.latest_billed_to(uow, consumer_ids=[consumer_id]) or {}).get("name", "")
+
+
+def get_thread(uow: UnitOfWork, *, thread_id: str) -> Thread:
+    """Any thread, for staff."""
+    return _thread(uow, thread_id)
+
+
+def consumer_thread(uow: UnitOfWork, *, consumer_id: str, thread_id: str, for_update: bool = False) -> Thread:
+    """A consumer's own thread; someone else's is not found."""
+    thread = _thread(uow, thread_id, for_update)
+    if thread.consumer_id != consumer_id:
+        raise NotFound(f"No question {thread_id}.")
+    return thread
+
+
+def consumer_threads(uow: UnitOfWork, *, consumer_id: str) -> list[Thread]:
+    """A consumer's questions, newest first."""
+    return list(uow.session.scalars(select(Thread).where(Thread.consumer_id == consumer_id)
+                                    .order_by(Thread.created_at.desc(), Thread.id)))
+
+
+def _thread(uow, thread_id: str, for_update: bool = False) -> Thread:
+    query = select(Thread).where(Thread.id == thread_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    thread = uow.session.scalar(query)
+    if thread is None:
+        raise NotFound(f"No question {thread_id}.")
+    return thread
+
+
+def _question_text(subject: str, message: str) -> tuple[str, str]:
+    errors, texts = {}, []
+    for field, value, longest in (("subject", subject, MAX_SUBJECT), ("message", message, MAX_MESSAGE)):
+        try:
+            texts.append(_required_text(value, field, longest))
+        except InvalidInput as exc:
+            errors.update(exc.extra["errors"])
+    if errors:
+        raise InvalidInput(errors)
+    return texts[0], texts[1]
+
+
+def _required_text(value: str | None, field: str, longest: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput({field: ["Write something here."]})
+    if len(text) > longest:
+        raise InvalidInput({field: [f"At most {longest} characters."]})
+    return text

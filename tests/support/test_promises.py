@@ -39,3 +39,9 @@ def test_the_promise_counts_only_office_hours_on_working_days(asked, promise, du
     answer_by = OFFICE.after(at(asked), promise, "Europe/Amsterdam")
     assert answer_by == at(due)
     assert answer_by.utcoffset() == timedelta(0)  # timestamps are UTC
+
+
+@pytest.mark.parametrize("asked, promise, due", CASES)
+def test_the_office_time_between_asking_and_the_promise_is_the_promise(asked, promise, due):
+    assert OFFICE.open_between(at(asked), at(due), "Europe/Amsterdam") == promise
+    assert OFFICE.open_between(at(due), at(asked), "Europe/Amsterdam") == -promise  # overdue: negative
