@@ -73,6 +73,10 @@ class DecisionForm(FlaskForm):
     reasons = _message("Reasons")
 
 
+class AnswerForm(FlaskForm):
+    message = _message("Your answer (the consumer reads it in the portal)")
+
+
 class RefuseForm(FlaskForm):
     reasons = _message("Why the case is not opened again")
 

@@ -451,3 +451,4 @@ def _page_error(error: Exception):
 
 
 from bnpl.staff import admin_views  # noqa: E402,F401  (the admin's pages register on bp)
+from bnpl.staff import question_views  # noqa: E402,F401  (the questions' pages too)

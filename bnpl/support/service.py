@@ -325,9 +325,25 @@ def consumer_name(uow: UnitOfWork, *, consumer_id: str) -> str:
     return (invoice_queries.latest_billed_to(uow, consumer_ids=[consumer_id]) or {}).get("name", "")
 
 
-def get_thread(uow: UnitOfWork, *, thread_id: str) -> Thread:
-    """Any thread, for staff."""
-    return _thread(uow, thread_id)
+@dataclass(frozen=True)
+class ThreadPage:
+    """A question as staff read it: whose it is, at which webshop (None: general), the thread."""
+
+    thread: Thread
+    webshop: str | None
+    consumer_name: str
+    invoice_number: str | None
+
+
+def thread_page(uow: UnitOfWork, *, thread_id: str) -> ThreadPage:
+    """Any thread, for staff, with the names that say whose and where it is."""
+    thread = _thread(uow, thread_id)
+    invoice = invoices.find_invoice(uow, invoice_id=thread.invoice_id) if thread.invoice_id else None
+    return ThreadPage(thread=thread, invoice_number=invoice.number if invoice else None,
+                      webshop=merchants.get_merchant(uow, merchant_id=thread.merchant_id).name
+                      if thread.merchant_id else None,
+                      consumer_name=invoice.billed_to.get("name", "") if invoice
+                      else consumer_name(uow, consumer_id=thread.consumer_id))
 
 
 def consumer_thread(uow: UnitOfWork, *, consumer_id: str, thread_id: str, for_update: bool = False) -> Thread:

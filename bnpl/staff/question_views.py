@@ -1,0 +1,58 @@
+"""The consumers' questions in the back office (on the staff blueprint): the queue by the
+moment we promised to answer, a question's page, the answer. Parse, call support, render."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import flash, g, redirect, render_template, url_for
+
+from bnpl.errors import DomainError
+from bnpl.staff.forms import AnswerForm
+from bnpl.staff.models import MEDIATOR
+from bnpl.staff.views import bp, show_errors, staff_required
+from bnpl.support import service as support
+from bnpl.web.context import current_uow
+
+
+@bp.get("/questions")
+@staff_required(MEDIATOR)
+def questions():
+    return render_template("staff/questions.html", rows=support.queue(current_uow()), left=office_time)
+
+
+@bp.get("/questions/<thread_id>")
+@staff_required(MEDIATOR)
+def question(thread_id):
+    return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None))
+
+
+@bp.post("/questions/<thread_id>/answer")
+@staff_required(MEDIATOR)
+def answer_question(thread_id):
+    form = AnswerForm(prefix="answer")
+    if not form.validate_on_submit():
+        return _question_page(thread_id, form, status=422)
+    uow = current_uow()
+    try:
+        support.answer(uow, thread_id=thread_id, staff_id=g.staff.id, staff_name=g.staff.name,
+                       message=form.message.data)
+    except DomainError as exc:
+        uow.rollback()
+        return _question_page(thread_id, form, error=show_errors(form, exc), status=exc.status)
+    uow.commit()
+    flash("Answer sent.", "success")
+    return redirect(url_for(".question", thread_id=thread_id), code=303)
+
+
+def _question_page(thread_id: str, form, *, error: str | None = None, status: int = 200):
+    page = support.thread_page(current_uow(), thread_id=thread_id)
+    return render_template("staff/question.html", page=page, form=form, error=error), status
+
+
+def office_time(left: timedelta) -> str:
+    """Office time left, in words: '7 h 30 min left', or how long overdue."""
+    minutes = abs(int(left.total_seconds())) // 60
+    hours, rest = divmod(minutes, 60)
+    words = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest or not hours else "")
+                     if part)
+    return f"overdue by {words}" if left < timedelta(0) else f"{words} left"

@@ -1,0 +1,56 @@
+"""The questions queue in the back office: sorted by the moment we promised, with the office
+time left in words; a question's page names whose it is and where; the answer's button too."""
+from html import unescape
+
+from bnpl.support import service
+from tests import factories
+from tests.disputes.cases import act, consumer_of
+from tests.payments.flows import ship
+
+
+def ask(services, invoice, *, about=True, subject="Where is my parcel?"):
+    return act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), subject=subject,
+               message="I paid but nothing arrived yet.", invoice_id=invoice["id"] if about else None).id
+
+
+def page(browser, path) -> str:
+    r = browser.get(path)
+    assert r.status_code == 200, r.get_data(as_text=True)[:2000]
+    return unescape(r.get_data(as_text=True))
+
+
+def test_the_queue_lists_questions_by_due_moment_with_time_left(signed_in, services, clock, api, other_api):
+    general = ask(services, ship(api), about=False, subject="How do I pay by bank transfer?")
+    clock.advance(hours=1)
+    ask(services, ship(other_api, consumer=factories.consumer(email="pieter@example.nl", name="Pieter Bakker")),
+        subject="Wrong size delivered")
+    html = page(signed_in, "/staff/questions")
+    assert html.index("How do I pay by bank transfer?") < html.index("Wrong size delivered")
+    assert "7 h left" in html and "8 h left" in html
+    assert "Boekhandel Groningen" in html and "General question" in html and "Pieter Bakker" in html
+    assert f'href="/staff/questions/{general}"' in html
+
+
+def test_answering_names_consumer_and_webshop_and_empties_the_queue(signed_in, services, api):
+    thread_id = ask(services, ship(api))
+    html = page(signed_in, f"/staff/questions/{thread_id}")
+    assert 'class="tenant-banner"' in html and "Fietsenwinkel Utrecht" in html
+    assert "Send the answer to Sanne de Vries about Fietsenwinkel Utrecht" in html
+    r = signed_in.submit(f"/staff/questions/{thread_id}", f"/staff/questions/{thread_id}/answer",
+                         {"answer-message": "Your parcel is with the carrier and arrives tomorrow."})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    assert "arrives tomorrow" in page(signed_in, f"/staff/questions/{thread_id}")
+    assert "No questions are waiting" in page(signed_in, "/staff/questions")
+
+
+def test_an_empty_answer_is_refused_at_its_field(signed_in, services, api):
+    thread_id = ask(services, ship(api))
+    r = signed_in.submit(f"/staff/questions/{thread_id}", f"/staff/questions/{thread_id}/answer",
+                         {"answer-message": ""})
+    assert r.status_code == 422 and 'id="answer-message-error"' in r.get_data(as_text=True)
+
+
+def test_the_questions_need_a_signed_in_member(browser, services, api):
+    thread_id = ask(services, ship(api))
+    for path in ("/staff/questions", f"/staff/questions/{thread_id}"):
+        assert browser.get(path).status_code == 303
