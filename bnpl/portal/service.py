@@ -222,6 +222,7 @@ class Purchase:
     order: orders.OrderView | None = None
     overdue: bool = False
     dispute: object | None = None  # the running or latest case
+    next_date: "AgendaItem | None" = None  # the next instalment or collection, where there is one
 
     @property
     def newest(self) -> datetime:
@@ -246,12 +247,14 @@ def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
     placed = _orders(uow, viewer)
     names = merchants.names(uow, merchant_ids=list({i.merchant_id for i in found} | {o.merchant_id for o in placed}))
     cases, by_order = _latest_cases(uow, viewer), {order.id: order for order in placed}
+    upcoming = _upcoming(uow, viewer, found)
     today, result = uow.today(), Purchases()
     for invoice in found:
         group = SETTLED if invoice.is_closed else ON_HOLD if invoice.open_pause else ATTENTION
         result.groups.setdefault(group, []).append(Purchase(
             shop=names.get(invoice.merchant_id, ""), group=group, invoice=invoice, order=by_order.get(invoice.order_id),
-            overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id)))
+            overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id),
+            next_date=upcoming.get(invoice.id)))
     for order in placed:
         if not order.invoice_ids:
             group = SETTLED if order.is_cancelled else ORDERED
@@ -358,6 +361,16 @@ def language_of(uow: UnitOfWork, *, viewer: Viewer) -> str:
 def short_account(iban: str) -> str:
     """Enough of an account number to recognise it, not enough to use it: NL.. ..12."""
     return f"{iban[:2]}.. ..{iban[-2:]}"
+
+
+def _upcoming(uow, viewer: Viewer, found: list[Invoice]) -> dict[str, AgendaItem]:
+    """Each open invoice's next instalment or collection, where it has one."""
+    owing = [invoice for invoice in found if not invoice.is_closed and invoice.balance_cents > 0]
+    plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents for invoice in owing})
+    debits, account = payments.collections(uow, consumer_ids=_consumer_ids(uow, viewer),
+                                           invoice_ids=[invoice.id for invoice in owing], livemode=viewer.livemode)
+    found_dates = {invoice.id: _dates_of(invoice, "", plans, debits, account) for invoice in owing}
+    return {invoice_id: dates[0] for invoice_id, dates in found_dates.items() if dates and dates[0].kind != DUE}
 
 
 def _orders(uow, viewer: Viewer) -> list[orders.OrderView]:
@@ -628,7 +641,8 @@ def document_pdf(uow: UnitOfWork, document) -> bytes:
 
 @dataclass(frozen=True)
 class PayDetails:
-    """How to pay an invoice: by bank transfer (with the EPC QR) or online."""
+    """How to pay an invoice: by bank transfer (with the EPC QR) or online. With a payment plan
+    the amount is the next instalment; with a mandate the day and account it is collected from."""
 
     invoice: Invoice
     payee: str
@@ -638,17 +652,31 @@ class PayDetails:
     amount_cents: int
     qr: object | None  # a segno QR code; None when there is nothing to pay or it is not in euros
     methods: list[str]  # online, the one used last first
+    next_date: AgendaItem | None = None  # the next instalment or the collection; None: the due date
 
 
 def pay_details(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> PayDetails:
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     provider = uow.settings.provider
+    upcoming = _next_date(uow, viewer, invoice)
+    amount = upcoming.amount_cents if upcoming is not None and upcoming.kind == INSTALMENT else invoice.balance_cents
     return PayDetails(invoice=invoice, payee=provider.name, iban=provider.iban, bic=provider.bic,
-                      reference=invoice.payment_reference, amount_cents=invoice.balance_cents,
+                      reference=invoice.payment_reference, amount_cents=amount,
                       qr=epc.epc_qr(name=provider.name, iban=provider.iban, bic=provider.bic,
-                                    amount_cents=invoice.balance_cents, currency=invoice.currency,
+                                    amount_cents=amount, currency=invoice.currency,
                                     reference=invoice.payment_reference),
-                      methods=payment_methods(uow, invoice=invoice))
+                      methods=payment_methods(uow, invoice=invoice), next_date=upcoming)
+
+
+def _next_date(uow, viewer: Viewer, invoice: Invoice) -> AgendaItem | None:
+    """The invoice's next instalment or collection (not its plain due date)."""
+    if invoice.is_closed or invoice.balance_cents <= 0:
+        return None
+    plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents})
+    debits, account = payments.collections(uow, consumer_ids=[invoice.consumer_id], invoice_ids=[invoice.id],
+                                           livemode=invoice.livemode)
+    dates = _dates_of(invoice, "", plans, debits, account)
+    return dates[0] if dates and dates[0].kind != DUE else None
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,34 @@ def test_the_feed_token_is_no_sign_in_and_ends_with_signing_out_everywhere(signe
 
     signed_in.submit("/portal/", "/portal/sign-out-everywhere")
     assert app.test_client().get(path).status_code == 404
+
+
+# --- plans and mandates as they are, on the card and the pay page ----------------------------
+
+def test_a_plan_asks_for_the_next_instalment_on_the_card_the_pay_page_and_the_qr(signed_in, api):
+    inv = ship(api, lines=[factories.line(unit_price=10_000)])
+    signed_in.submit(action(inv["id"], "plan") + "?instalments=3", action(inv["id"], "plan"), {"plan-instalments": "3"})
+    [plan] = api.get(f"/invoices/{inv['id']}/payment-plans").json["items"]
+    first = plan["instalments"][0]
+
+    card = text_of(signed_in.page("/portal/"), 'id="on_hold-h"')
+    pay = text(signed_in.get(f"/portal/invoices/{inv['id']}/pay"))
+
+    assert f"Next instalment: €33.34, by {long(first['due_date'])}" in card and "Pay €33.34" in card
+    assert "Pay €100.00" not in card
+    assert f"Next instalment: €33.34, by {long(first['due_date'])}" in pay
+    assert "QR code for your banking app: €33.34 to" in signed_in.page(f"/portal/invoices/{inv['id']}/pay")
+
+
+def test_with_a_mandate_the_card_and_pay_page_say_when_it_is_collected(signed_in, invoice):
+    signed_in.submit(f"/portal/invoices/{invoice['id']}/pay", f"/portal/invoices/{invoice['id']}/mandate",
+                     {"mandate-account_holder": "Sanne de Vries", "mandate-iban": "NL91ABNA0417164300"})
+
+    html = signed_in.page("/portal/")
+    pay = signed_in.page(f"/portal/invoices/{invoice['id']}/pay")
+
+    said = f"€19.99 is collected from NL.. ..00 from {long(invoice['due_date'])} on: you need to do nothing."
+    assert said in text_of(html, 'id="attention-h"') and "Pay it yourself instead" in html
+    assert 'class="button primary"' not in html[html.index('id="attention-h"'):]
+    assert said in " ".join(re.sub(r"<[^>]+>", " ", pay).split())
+    assert "Let us collect it by direct debit" not in pay
