@@ -131,6 +131,18 @@ class DisputeForm(_WithLines):
     evidence = MultipleFileField(_("Evidence (optional)"), render_kw={"accept": ".pdf,.jpg,.jpeg,.png,.webp"})
 
 
+class QuestionForm(PortalForm):
+    subject = StringField(_("Your question in a few words"),
+                          validators=[InputRequired(message=_("Write your question in a few words.")), Length(max=200)])
+    message = TextAreaField(_("Tell us more"), validators=[InputRequired(message=_("Write a message.")),
+                                                         Length(max=5000)])
+
+
+class ReplyQuestionForm(PortalForm):
+    message = TextAreaField(_("Your message"), validators=[InputRequired(message=_("Write a message.")),
+                                                           Length(max=5000)])
+
+
 class ReplyForm(PortalForm):
     message = TextAreaField(_("Your message"), validators=[InputRequired(message=_("Write a message.")),
                                                            Length(max=5000)])

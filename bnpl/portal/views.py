@@ -751,3 +751,6 @@ def erase_data():
     response = make_response(render("portal/erased.html", notes=notes))
     response.delete_cookie(DEVICE_COOKIE, path="/portal", secure=_secure(), httponly=True, samesite="Lax")
     return response
+
+
+from bnpl.portal import question_views  # noqa: E402,F401  (the questions' pages register on bp)
