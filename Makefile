@@ -22,9 +22,11 @@ run: $(STAMP)
 
 ## test: set up and run the whole suite (SQLite; BNPL_TEST_DATABASE_URL for PostgreSQL)
 test: $(STAMP)
+	scripts/axe-core
 	$(BIN)/pytest
 
 test-postgres: $(STAMP)
+	scripts/axe-core
 	BNPL_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest
 
 bench: $(STAMP)
