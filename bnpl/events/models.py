@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bnpl import logs
 from bnpl.db import Base, Json, UTCDateTime
 
 # Every event type there is; webhook endpoints subscribe to these (or to "*").
@@ -47,6 +48,8 @@ class Event(Base):
     subject_id: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict] = mapped_column(Json)
+    # The API request that caused it (X-Request-Id), to follow one call to what it set off.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=lambda: logs.request_id.get())
 
     @property
     def id(self) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bnpl import logs
 from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.notifications import states
 
@@ -57,6 +58,8 @@ class OutboxMessage(Base):
     outcome: Mapped[str | None] = mapped_column(String(300))  # why dropped, or the receiver's answer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The API request that caused it (X-Request-Id), to follow one call to what it set off.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=lambda: logs.request_id.get())
 
     def move(self, action: str) -> None:
         self.status = states.MESSAGE.next(self.status, action)
