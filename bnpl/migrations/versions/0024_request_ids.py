@@ -1,15 +1,15 @@
 """events and outbox messages: the request id that caused them
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-07 16:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0022'
-down_revision = '0021'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
