@@ -105,6 +105,28 @@ def search(settings, query: str | None) -> list[tuple[str, list[Shown]]]:
     return [(gettext(TOPICS[topic]), found[topic]) for topic in TOPICS if topic in found]
 
 
+# Longer words that say nothing of what a question is about (English, Dutch, German).
+_FILLERS = frozenset("""with that this have your what when from there they were does will would could about
+still also heeft niet maar voor mijn deze naar over zijn wordt kunnen eine einen nicht habe meine oder wenn""".split())
+
+
+def suggest(settings, text: str | None, *, limit: int = 3, least: int = 3) -> list[Shown]:
+    """The entries that answer a question written in one's own words: those sharing at least
+    ``least`` of its telling words (4 letters and up, no fillers), most shared first."""
+    values = numbers(settings)
+    words = {word.strip("?!.,:;()\"'") for word in _folded(text or "").split()}
+    words = {word for word in words if len(word) >= 4 and word not in _FILLERS}
+    scored = []
+    for position, entry in enumerate(ENTRIES):
+        shown = Shown(gettext(TOPICS[entry.topic]), gettext(entry.question) % values, gettext(entry.answer) % values)
+        found = set(_folded(f"{shown.question} {shown.answer}").replace("?", " ").replace(",", " ")
+                    .replace(".", " ").split())
+        shared = len(words & found)
+        if shared >= least:
+            scored.append((-shared, position, shown))
+    return [shown for _, _, shown in sorted(scored)[:limit]]
+
+
 def _folded(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -136,6 +136,7 @@ class QuestionForm(PortalForm):
                           validators=[InputRequired(message=_("Write your question in a few words.")), Length(max=200)])
     message = TextAreaField(_("Tell us more"), validators=[InputRequired(message=_("Write a message.")),
                                                          Length(max=5000)])
+    checked = HiddenField()  # "1": the matching answers were shown and it is still to be sent
 
 
 class ReplyQuestionForm(PortalForm):

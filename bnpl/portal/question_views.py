@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 
-from bnpl.portal import questions
+from bnpl.portal import faq, questions
 from bnpl.portal.forms import QuestionForm, ReplyQuestionForm
 from bnpl.portal.views import _attempt, _show_errors, bp, render, signed_in
 from bnpl.portal.words import gettext as _
@@ -19,6 +19,11 @@ def ask_question():
     form = QuestionForm(prefix="question")
     if not form.validate_on_submit():
         return _new_page(form, webshop, status=422 if form.is_submitted() else 200)
+    answers = [] if form.checked.data == "1" else faq.suggest(services().settings, f"{form.subject.data} "
+                                                                                     f"{form.message.data}")
+    if answers:  # most questions end here; the consumer may still send theirs
+        form.checked.data = "1"
+        return _new_page(form, webshop, answers=answers)
     thread, refused = _attempt(
         lambda uow: questions.ask(uow, viewer=g.viewer, invoice_id=invoice_id, subject=form.subject.data,
                                   message=form.message.data),
@@ -50,8 +55,8 @@ def reply_question(thread_id):
     return redirect(url_for("portal.question", thread_id=thread_id), code=303)
 
 
-def _new_page(form, webshop: str | None, *, error: str | None = None, status: int = 200):
-    return render("portal/question_new.html", status, form=form, webshop=webshop, error=error,
+def _new_page(form, webshop: str | None, *, answers=(), error: str | None = None, status: int = 200):
+    return render("portal/question_new.html", status, form=form, webshop=webshop, error=error, answers=answers,
                   promise_days=services().settings.support.email_working_days)
 
 

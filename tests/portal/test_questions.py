@@ -56,3 +56,16 @@ def test_someone_elses_purchase_or_thread_is_not_found(signed_in, services, stra
 
 def test_the_invoice_page_offers_to_ask_about_it(signed_in, invoice):
     assert f'href="/portal/questions/new?invoice={invoice["id"]}"' in signed_in.page(f"/portal/invoices/{invoice['id']}")
+
+
+def test_matching_answers_are_shown_before_the_question_is_sent(signed_in, services):
+    question = {"question-subject": "How do I pay my invoice?",
+                "question-message": "Can I pay by bank transfer with the payment reference?"}
+    r = signed_in.submit("/portal/questions/new", data=question)
+    assert r.status_code == 200
+    page = text(r)
+    assert "Always use the payment reference" in page and "Send my question anyway" in page
+    assert act(services, support.queue) == []  # most questions end here
+    r = signed_in.submit("/portal/questions/new", data={**question, "question-checked": "1"})
+    assert r.status_code == 303
+    assert len(act(services, support.queue)) == 1
