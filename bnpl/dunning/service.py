@@ -323,6 +323,26 @@ def invoice_dunning(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> Invoic
         policy_in_effect(uow, merchant_id=scope.merchant_id, customer_type=kind))
 
 
+@dataclass(frozen=True)
+class AvoidableCosts:
+    """What the 14-day letter stated: paying in full by its last day avoids these costs."""
+    deadline: date
+    costs_cents: int
+
+
+def avoidable_costs(uow: UnitOfWork, *, invoice_ids: list[str], today: date) -> dict[str, AvoidableCosts]:
+    """For invoices whose latest step is a 14-day letter still running, its last day and the
+    exact costs it stated (WIK: costs only if not paid by then)."""
+    if not invoice_ids:
+        return {}
+    latest: dict[str, DunningStep] = {}
+    for step in uow.session.scalars(select(DunningStep).where(among(uow.session, DunningStep.invoice_id, invoice_ids))
+                                    .order_by(DunningStep.level)):
+        latest[step.invoice_id] = step
+    return {invoice_id: AvoidableCosts(step.deadline, step.costs_cents) for invoice_id, step in latest.items()
+            if step.name == "fourteen_day_letter" and step.deadline and step.deadline >= today and step.costs_cents > 0}
+
+
 class LetterNotRendered(NotFound):
     slug, title = "not-rendered-yet", "Not rendered yet"
 

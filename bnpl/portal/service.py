@@ -223,6 +223,7 @@ class Purchase:
     overdue: bool = False
     dispute: object | None = None  # the running or latest case
     next_date: "AgendaItem | None" = None  # the next instalment or collection, where there is one
+    avoidable: object | None = None  # a running 14-day letter: its last day and the costs it stated
 
     @property
     def newest(self) -> datetime:
@@ -249,12 +250,13 @@ def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
     cases, by_order = _latest_cases(uow, viewer), {order.id: order for order in placed}
     upcoming = _upcoming(uow, viewer, found)
     today, result = uow.today(), Purchases()
+    avoidable = dunning.avoidable_costs(uow, invoice_ids=[i.id for i in found if i.due_date < today], today=today)
     for invoice in found:
         group = SETTLED if invoice.is_closed else ON_HOLD if invoice.open_pause else ATTENTION
         result.groups.setdefault(group, []).append(Purchase(
             shop=names.get(invoice.merchant_id, ""), group=group, invoice=invoice, order=by_order.get(invoice.order_id),
             overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id),
-            next_date=upcoming.get(invoice.id)))
+            next_date=upcoming.get(invoice.id), avoidable=avoidable.get(invoice.id)))
     for order in placed:
         if not order.invoice_ids:
             group = SETTLED if order.is_cancelled else ORDERED
@@ -599,6 +601,7 @@ class InvoicePage:
     case: object | None  # the invoice's running or latest dispute
     is_business: bool
     plan: object | None = None  # the payment plan it is being paid by
+    avoidable: object | None = None  # a running 14-day letter: its last day and the costs it stated
 
 
 def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> InvoicePage:
@@ -606,7 +609,8 @@ def invoice_page(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     case = next((case for case in disputes.consumer_disputes(uow, consumer_id=invoice.consumer_id)
                  if case.invoice_id == invoice.id), None)
-    return InvoicePage(invoice=invoice, shop=shop_of(uow, invoice=invoice),
+    avoidable = dunning.avoidable_costs(uow, invoice_ids=[invoice.id], today=uow.today()).get(invoice.id)
+    return InvoicePage(invoice=invoice, shop=shop_of(uow, invoice=invoice), avoidable=avoidable,
                        timeline=timeline(uow, viewer=viewer, invoice_id=invoice.id), case=case,
                        is_business=invoice.billed_to.get("type") == "business",
                        plan=dunning.active_plan(uow, scope=_scope(invoice), invoice_id=invoice.id))

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from bnpl.dunning import service as dunning
 from tests import factories
 from tests.payments.flows import ship
-from tests.portal.conftest import text
+from tests.portal.conftest import sign_in, text
 from tests.portal.test_invoice_pages import text_of
 
 
@@ -131,3 +131,30 @@ def test_with_a_mandate_the_card_and_pay_page_say_when_it_is_collected(signed_in
     assert 'class="button primary"' not in html[html.index('id="attention-h"'):]
     assert said in " ".join(re.sub(r"<[^>]+>", " ", pay).split())
     assert "Let us collect it by direct debit" not in pay
+
+
+# --- an overdue invoice under a 14-day letter: the last day and the costs avoided ------------
+
+def test_a_running_fourteen_day_letter_says_the_last_day_and_the_costs_avoided(browser, services, invoice, clock):
+    from datetime import datetime, time, timezone
+
+    from sqlalchemy import select
+
+    from bnpl.dunning.models import DunningStep
+    from tests.dunning.passes import daily
+    due_on = date.fromisoformat(invoice["due_date"])
+    daily(services, due_on + timedelta(days=3))
+    daily(services, due_on + timedelta(days=14))
+    with services.sessionmaker() as session:
+        letter = session.scalar(select(DunningStep).where(DunningStep.name == "fourteen_day_letter"))
+    clock.set(datetime.combine(letter.deadline, time(10), tzinfo=timezone.utc))
+    signed_in = sign_in(browser, services)
+
+    said = (f"Pay €19.99 by {long(letter.deadline)} and you pay no collection costs. After that day, "
+            f"€{letter.costs_cents // 100}.{letter.costs_cents % 100:02d} of collection costs are added, as our letter said.")
+    assert said in text_of(signed_in.page("/portal/"), 'id="attention-h"')
+    page = text(signed_in.get(f"/portal/invoices/{invoice['id']}"))
+    assert said in page and "Cannot pay it at once? Pay in instalments" in page
+
+    clock.set(datetime.combine(letter.deadline + timedelta(days=1), time(10), tzinfo=timezone.utc))
+    assert "you pay no collection costs" not in text(signed_in.get(f"/portal/invoices/{invoice['id']}"))
