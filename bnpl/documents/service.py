@@ -211,3 +211,12 @@ def render_next_requested(uow: UnitOfWork, *, skip: set[str]) -> str | None:
 def render_backlog(uow: UnitOfWork) -> int:
     """Documents asked for and not drawn yet (what the renderer's pass still has to do)."""
     return uow.session.scalar(select(func.count()).select_from(DocumentRequest))
+
+
+def forget(uow: UnitOfWork, *, kind: str, subject_ids) -> int:
+    """Delete the stored documents of these subjects (their retention has run out)."""
+    from sqlalchemy import delete
+
+    gone = uow.session.execute(delete(Document).where(Document.subject_type == kind,
+                                                      Document.subject_id.in_(subject_ids)))
+    return gone.rowcount

@@ -2,7 +2,7 @@
 at which address; the e-mail address and the rest of the person's data go. An open one blocks."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
@@ -68,3 +68,37 @@ def erase(uow, subject) -> list[str]:
     until = date(max(i.issued_at for i in invoices).year + years, 12, 31)
     return [f"Invoices {', '.join(i.number for i in invoices)}, their credit notes and payments are kept for "
             f"fiscal retention until {until.isoformat()}, naming only whom they were issued to and where"]
+
+
+def fiscal_cutoff(uow) -> datetime:
+    """Invoices issued before this are past retention: kept through the end of the year
+    of issue plus the retention years (an invoice of June 2018 until 31 December 2025)."""
+    first_kept_year = uow.today().year - uow.settings.fiscal_retention_years
+    return datetime(first_kept_year, 1, 1, tzinfo=timezone.utc)
+
+
+def past_retention(uow):
+    """The ids of invoices past fiscal retention, as a subquery for the other holders."""
+    return select(Invoice.id).where(Invoice.issued_at < fiscal_cutoff(uow))
+
+
+def orders_past_retention(uow):
+    """The ids of orders whose every invoice is past retention, as a subquery."""
+    cutoff = fiscal_cutoff(uow)
+    kept = select(Invoice.order_id).where(Invoice.issued_at >= cutoff)
+    return select(Invoice.order_id).where(Invoice.issued_at < cutoff, Invoice.order_id.not_in(kept))
+
+
+def purge(uow) -> dict[str, int]:
+    """Past retention nothing requires the person on the invoice any more: billed_to keeps the
+    type and country (for statistics), the PDFs of the invoice and its credit notes go."""
+    expired = list(uow.session.scalars(select(Invoice).where(
+        Invoice.id.in_(past_retention(uow)), Invoice.billed_to["name"].as_string().is_not(None))))
+    for invoice in expired:
+        invoice.billed_to = {"type": invoice.billed_to.get("type"),
+                             "country": (invoice.billed_to.get("address") or {}).get("country")}
+    ids = [i.id for i in expired]
+    notes = list(uow.session.scalars(select(CreditNote.id).where(CreditNote.invoice_id.in_(ids))))
+    documents.forget(uow, kind="invoice", subject_ids=ids)
+    documents.forget(uow, kind="credit_note", subject_ids=notes)
+    return {"invoices past fiscal retention": len(ids)}

@@ -41,9 +41,24 @@ def export(uow, subject) -> dict:
 def erase(uow, subject) -> list[str]:
     """The order keeps its lines and amounts (the webshop's own records), not the person."""
     for order in _orders(uow, subject):
-        order.consumer = {"type": order.consumer.get("type", "person"), "erased": True}
-        order.billing_address = {"country": (order.billing_address or {}).get("country")}
-        order.shipping_address = None
-        for shipment in order.shipments:
-            shipment.tracking_code = None
+        _reduce(order)
     return []
+
+
+def _reduce(order: Order) -> None:
+    order.consumer = {"type": order.consumer.get("type", "person"), "erased": True}
+    order.billing_address = {"country": (order.billing_address or {}).get("country")}
+    order.shipping_address = None
+    for shipment in order.shipments:
+        shipment.tracking_code = None
+
+
+def purge(uow) -> dict[str, int]:
+    """An order whose invoices are all past fiscal retention loses the person, as at erasure."""
+    from bnpl.invoices import privacy as invoices
+
+    orders = list(uow.session.scalars(select(Order).where(
+        Order.id.in_(invoices.orders_past_retention(uow)), Order.consumer["name"].as_string().is_not(None))))
+    for order in orders:
+        _reduce(order)
+    return {"orders past fiscal retention": len(orders)}

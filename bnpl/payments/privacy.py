@@ -68,3 +68,15 @@ def erase(uow, subject) -> list[str]:
     for refund in _refunds(uow, subject):
         refund.iban, refund.account_holder = redact.mask_iban(refund.iban), redact.ERASED
     return []
+
+
+def purge(uow) -> dict[str, int]:
+    """Payments of invoices past fiscal retention lose the payer, as at erasure."""
+    from bnpl.invoices import privacy as invoices
+
+    payments = list(uow.session.scalars(select(Payment).where(
+        Payment.invoice_id.in_(invoices.past_retention(uow)), Payment.payer_name.is_not(None))))
+    for payment in payments:
+        payment.payer_name, payment.payer_iban = None, redact.mask_iban(payment.payer_iban)
+        payment.remittance = None
+    return {"payments past fiscal retention": len(payments)}

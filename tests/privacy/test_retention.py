@@ -97,3 +97,36 @@ def test_a_closed_cases_evidence_goes_two_years_after_the_decision(api, services
 
     assert [e.filename for e in _all(services, Evidence)] == ["running.pdf"]
     assert counts["closed disputes' evidence"] == 1
+
+
+def test_past_fiscal_retention_an_invoice_its_pdf_payment_and_order_lose_the_person(api, services, clock):
+    from datetime import datetime, timezone
+
+    from bnpl.documents.jobs import render_documents
+    from bnpl.documents.models import Document
+    from bnpl.invoices.models import Invoice
+    from bnpl.orders.models import Order
+    from bnpl.payments.models import Payment
+    from tests.privacy.conftest import IBAN, pay
+
+    now = clock.now()
+    clock.set(datetime(2018, 6, 1, 10, tzinfo=timezone.utc))  # kept until the end of 2025
+    old = ship(api)
+    pay(services, old)
+    render_documents(services)
+    clock.set(datetime(2019, 6, 1, 10, tzinfo=timezone.utc))  # kept until the end of 2026
+    newer = ship(api, consumer=factories.consumer(email="jan.jansen@example.nl", name="Jan Jansen"))
+    render_documents(services)
+    clock.set(now)
+
+    counts = apply_retention(services)
+
+    invoices = {i.id: i for i in _all(services, Invoice)}
+    assert "name" not in invoices[old["id"]].billed_to and invoices[newer["id"]].billed_to["name"] == "Jan Jansen"
+    assert {d.subject_id for d in _all(services, Document)} == {newer["id"]}
+    [payment] = _all(services, Payment)
+    assert (payment.payer_name, payment.payer_iban) == (None, f"NL…{IBAN[-4:]}")
+    orders = {o.id: o for o in _all(services, Order)}
+    assert "name" not in orders[invoices[old["id"]].order_id].consumer
+    assert orders[invoices[newer["id"]].order_id].consumer["name"] == "Jan Jansen"
+    assert counts["invoices past fiscal retention"] == 1
