@@ -73,6 +73,10 @@ class DecisionForm(FlaskForm):
     reasons = _message("Reasons")
 
 
+class CallNoteForm(FlaskForm):
+    message = _message("Note from this call (the consumer reads it with their questions in the portal)")
+
+
 class AnswerForm(FlaskForm):
     message = _message("Your answer (the consumer reads it in the portal)")
 

@@ -25,8 +25,9 @@ from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
-from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, ChoiceForm, DecisionForm, LoginForm, MessageForm,
-                              NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm, SendBackForm)
+from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, ChoiceForm, DecisionForm, LoginForm,
+                              MessageForm, NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm,
+                              SendBackForm)
 from bnpl.staff.models import ADMIN, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
@@ -239,9 +240,29 @@ def intake_case(intake_id):
     return redirect(url_for(".case", dispute_id=dispute.id), code=303)
 
 
-def _intake_page(intake_id: str, form, *, error: str | None = None, status: int = 200):
+@bp.post("/intake/<intake_id>/note")
+@staff_required(MEDIATOR)
+def intake_note(intake_id):
+    form = CallNoteForm(prefix="note")
+    if not form.validate_on_submit():
+        return _intake_page(intake_id, NewCaseForm(formdata=None), note_form=form, status=422)
+    uow = current_uow()
+    try:
+        support.note_call(uow, intake_id=intake_id, staff_id=g.staff.id, staff_name=g.staff.name,
+                          message=form.message.data)
+    except DomainError as exc:
+        uow.rollback()
+        return _intake_page(intake_id, NewCaseForm(formdata=None), note_form=form, error=show_errors(form, exc),
+                            status=exc.status)
+    uow.commit()
+    flash("Note saved with the consumer's questions.", "success")
+    return redirect(url_for(".intake", intake_id=intake_id), code=303)
+
+
+def _intake_page(intake_id: str, form, *, note_form=None, error: str | None = None, status: int = 200):
     caller = support.confirmed_caller(current_uow(), intake_id=intake_id, staff_id=g.staff.id)
-    return render_template("staff/intake_case.html", caller=caller, form=form, error=error), status
+    return render_template("staff/intake_case.html", caller=caller, form=form, error=error,
+                           note_form=note_form or CallNoteForm(prefix="note", formdata=None)), status
 
 
 # --- one case -----------------------------------------------------------------------------

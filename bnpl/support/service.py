@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bnpl.calendar import OfficeHours
 from bnpl.disputes import service as disputes
@@ -182,6 +183,25 @@ def _take(intake: CallIntake, invoice: Invoice) -> None:
     intake.consumer_id = invoice.consumer_id
 
 
+def note_call(uow: UnitOfWork, *, intake_id: str, staff_id: str, staff_name: str, message: str) -> Thread:
+    """What was said on the call becomes part of the caller's thread about this invoice (the
+    newest one still running, else a new thread of the call); the call answered it."""
+    caller = confirmed_caller(uow, intake_id=intake_id, staff_id=staff_id)
+    intake = _own_intake(uow, intake_id, staff_id)
+    body = _required_text(message, "message", MAX_MESSAGE)
+    now = uow.now()
+    thread = uow.session.scalar(select(Thread).where(
+        Thread.consumer_id == intake.consumer_id, Thread.invoice_id == caller.invoice_id,
+        Thread.status != states.CLOSED).order_by(Thread.created_at.desc(), Thread.id).limit(1)
+        .with_for_update())
+    if thread is None:
+        thread = Thread(consumer_id=intake.consumer_id, merchant_id=intake.merchant_id, invoice_id=caller.invoice_id,
+                        channel=BY_PHONE, subject=f"Phone call about invoice {caller.invoice_number}",
+                        status=states.WAITING_FOR_US, created_at=now, updated_at=now, messages=[])
+        uow.session.add(thread)
+    return _answered(uow, thread, staff_id=staff_id, staff_name=staff_name, body=body)
+
+
 def _check_limit(uow, staff_id: str) -> None:
     # Counted, not locked: parallel lookups by one member may pass the limit by a few, which
     # still stops anyone paging through callers.
@@ -288,6 +308,10 @@ def answer(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_name: str, m
     """A staff member answers; the answer records whether it came by the promised moment."""
     thread = _thread(uow, thread_id, for_update=True)
     body = _required_text(message, "message", MAX_MESSAGE)
+    return _answered(uow, thread, staff_id=staff_id, staff_name=staff_name, body=body)
+
+
+def _answered(uow, thread: Thread, *, staff_id: str, staff_name: str, body: str) -> Thread:
     now = uow.now()
     kept = now <= thread.due_at if thread.status == states.WAITING_FOR_US and thread.due_at else None
     thread.move("answer", now)
@@ -361,7 +385,7 @@ def consumer_threads(uow: UnitOfWork, *, consumer_id: str) -> list[Thread]:
 
 
 def _thread(uow, thread_id: str, for_update: bool = False) -> Thread:
-    query = select(Thread).where(Thread.id == thread_id)
+    query = select(Thread).options(selectinload(Thread.messages)).where(Thread.id == thread_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     thread = uow.session.scalar(query)

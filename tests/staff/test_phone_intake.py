@@ -146,3 +146,30 @@ def test_one_way_of_finding_at_a_time(signed_in, sannes):
     status, html, _ = find(signed_in, invoice_number=sannes["number"], email="sanne.devries@example.nl",
                            postcode="3511 AB")
     assert status == 422 and "Sanne de Vries" not in html
+
+
+# --- notes from the call ---------------------------------------------------------------------
+
+def test_a_note_from_the_call_becomes_part_of_the_callers_thread(signed_in, services, sannes):
+    from bnpl.support import service as support
+    from tests.disputes.cases import act, consumer_of
+    asked = act(services, support.ask, consumer_id=consumer_of(services, sannes["id"]), invoice_id=sannes["id"],
+                subject="Where is my parcel?", message="Nothing arrived yet.")
+    _, _, location = call(signed_in, sannes["number"], postcode="3511 AB")
+    html = unescape(signed_in.get(location).get_data(as_text=True))
+    assert "Save the note for Sanne de Vries at Fietsenwinkel Utrecht" in html
+    r = signed_in.submit(location, f"{location}/note", {"note-message": "Called: the parcel is at the neighbours."})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    thread = act(services, support.thread_page, thread_id=asked.id).thread
+    assert thread.messages[-1].body == "Called: the parcel is at the neighbours."
+    assert thread.messages[-1].party == "staff" and thread.status == "answered"
+
+
+def test_a_note_without_an_earlier_question_starts_a_thread_of_the_call(signed_in, services, sannes):
+    from bnpl.support import service as support
+    from tests.disputes.cases import act, consumer_of
+    _, _, location = call(signed_in, sannes["number"], postcode="3511 AB")
+    signed_in.submit(location, f"{location}/note", {"note-message": "Asked how to pay; explained the QR code."})
+    [thread] = act(services, support.consumer_threads, consumer_id=consumer_of(services, sannes["id"]))
+    assert (thread.channel, thread.invoice_id, thread.status) == ("phone", sannes["id"], "answered")
+    assert act(services, support.queue) == []  # the call answered it
