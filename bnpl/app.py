@@ -66,9 +66,11 @@ def _wire_privacy() -> None:
     from bnpl.portal import privacy as portal
     from bnpl.privacy import service
     from bnpl.risk import privacy as risk
+    from bnpl.support import privacy as support
     from bnpl.web import privacy as web
 
-    for holder in (consumers, orders, invoices, payments, disputes, risk, notifications, events, web, portal):
+    for holder in (consumers, orders, invoices, payments, disputes, support, risk, notifications, events, web,
+                   portal):
         service.register(holder)
 
 

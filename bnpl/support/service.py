@@ -41,6 +41,7 @@ from bnpl.uow import UnitOfWork
 INTAKE_LIFETIME = timedelta(minutes=30)  # one call, with time to write it up
 LOOKUPS_PER_WINDOW = 10  # a desk misreads a number now and then; browsing callers is another thing
 LOOKUP_WINDOW = timedelta(minutes=15)
+LOOKUPS_KEPT_DAYS = 90  # who looked up which caller, kept for questions about a call, then deleted
 MAX_INVOICES = 100  # of one caller found by e-mail or phone, newest first
 NOBODY = ("Nobody matches these details. Read what you typed back to the caller and ask again for "
           "their postcode or birth date.")
