@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bnpl.db import among
 from bnpl.errors import NotFound
+from bnpl.events.models import Event
 from bnpl.invoices import models
 from bnpl.invoices.models import CreditNote, Invoice, InvoiceFee, InvoiceLine, InvoicePayment
 from bnpl.tenancy import Scope
@@ -281,13 +282,22 @@ class Addressee:
     invoice_id: str
     livemode: bool
     billed_to: dict  # name, address, language… as on the invoice
+    postal_codes: tuple[str, ...] = ()  # the one it is addressed to now, then those before
 
 
 def addressee_by_number(uow: UnitOfWork, *, number: str) -> Addressee | None:
-    """Whom the invoice with this number (as printed on it) is addressed to, at any merchant."""
+    """Whom the invoice with this number (as printed on it) is addressed to, at any merchant,
+    and every postcode it was ever addressed to: a PDF printed before an address change still
+    opens it."""
     row = uow.session.execute(select(Invoice.id, Invoice.livemode, Invoice.billed_to)
                               .where(Invoice.number == number)).one_or_none()
-    return Addressee(row.id, row.livemode, row.billed_to) if row else None
+    if row is None:
+        return None
+    earlier = uow.session.scalars(select(Event.data).where(
+        Event.subject_id == row.id, Event.type == "invoice.billing_address_changed"))
+    codes = [(row.billed_to.get("address") or {}).get("postal_code")]
+    codes += [(data.get("previous_address") or {}).get("postal_code") for data in earlier]
+    return Addressee(row.id, row.livemode, row.billed_to, tuple(code for code in codes if code))
 
 
 def latest_billed_to(uow: UnitOfWork, *, consumer_ids: list[str]) -> dict | None:

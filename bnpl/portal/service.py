@@ -125,7 +125,7 @@ def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, clie
     _take(uow, f"invoice:postcode:{postcode}", TRIES_PER_POSTCODE)
     _take(uow, f"invoice:number:{number}", TRIES_PER_INVOICE, hint=OR_ASK_A_LINK)
     addressee = invoice_queries.addressee_by_number(uow, number=number) if number else None
-    if addressee is None or _postcode(addressee.billed_to.get("address", {}).get("postal_code")) != postcode:
+    if addressee is None or postcode not in {_postcode(code) for code in addressee.postal_codes}:
         raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
     limits.forget(uow, f"invoice:number:{number}")
     return _remember(uow, Viewer(invoice_id=addressee.invoice_id, livemode=addressee.livemode))
@@ -551,13 +551,27 @@ def withdraw_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str):
     return disputes.withdraw(uow, consumer_id=case.consumer_id, dispute_id=case.id)
 
 
-def change_billing_address(uow: UnitOfWork, *, viewer: Viewer, address: dict) -> list[Invoice]:
-    """Where the invoices still to be paid are sent from now on; the webshops are told."""
+def address_choices(uow: UnitOfWork, *, viewer: Viewer) -> list[tuple[Invoice, str]]:
+    """The invoices an address change can apply to (those still to be paid), with their webshop."""
+    running = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed]
+    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in running}))
+    return sorted(((invoice, names.get(invoice.merchant_id, "")) for invoice in running),
+                  key=lambda pair: (pair[1], pair[0].number))
+
+
+def change_billing_address(uow: UnitOfWork, *, viewer: Viewer, address: dict,
+                           invoice_ids: list[str] | None = None) -> list[Invoice]:
+    """Where the chosen invoices still to be paid (all of them when none are named) are sent
+    from now on; their webshops are told."""
     _whole_account(viewer)
     address = _checked_address(address)
-    running = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed]
+    running = [invoice for invoice, _ in address_choices(uow, viewer=viewer)]
     if not running:
         raise InvalidInput({"address": ["You have no invoices left to pay, so there is no address to change."]})
+    if invoice_ids is not None:
+        running = [invoice for invoice in running if invoice.id in set(invoice_ids)]
+        if not running:
+            raise InvalidInput({"invoices": ["Choose at least one invoice the new address is for."]})
     return [invoices.change_billing_address(uow, scope=_scope(invoice), invoice_id=invoice.id, address=address)
             for invoice in running]
 

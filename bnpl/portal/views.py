@@ -601,11 +601,16 @@ def address():
     uow = current_uow()
     form = AddressForm(prefix="address", data=service.billing_address(uow, viewer=g.viewer))
     form.country.choices = _countries()
+    choices = service.address_choices(uow, viewer=g.viewer)
+    chosen = request.form.getlist("address-invoices") if form.is_submitted() else [i.id for i, _ in choices]
+    page = lambda status, error=None: render("portal/address.html", status, form=form, choices=choices,  # noqa: E731
+                                             chosen=chosen, error=error)
     if not form.validate_on_submit():
-        return render("portal/address.html", 422 if form.is_submitted() else 200, form=form)
+        return page(422 if form.is_submitted() else 200)
     changed, refused = _attempt(
-        lambda uow: service.change_billing_address(uow, viewer=g.viewer, address=form.address()),
-        lambda exc: render("portal/address.html", exc.status, form=form, error=_show_errors(form, exc)))
+        lambda uow: service.change_billing_address(uow, viewer=g.viewer, address=form.address(),
+                                                   invoice_ids=chosen if len(choices) > 1 else None),
+        lambda exc: page(exc.status, _show_errors(form, exc)))
     if refused:
         return refused
     flash(_("Your address is changed for the invoice you still have to pay; the webshop is told.") if len(changed) == 1

@@ -199,6 +199,7 @@ SERVICE_MESSAGES = (
     N_("Say what we should look at again."),
     # the billing address
     N_("You have no invoices left to pay, so there is no address to change."),
+    N_("Choose at least one invoice the new address is for."),
     N_("Missing data for required field."),
     N_("Not an ISO 3166-1 alpha-2 country code, like NL or BE."),
     N_("Not a Dutch postcode; it looks like 1234 AB."),

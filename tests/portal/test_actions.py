@@ -293,9 +293,10 @@ def test_the_address_form_starts_from_the_newest_invoice_and_changes_every_open_
     page = signed_in.page("/portal/address")
     assert 'value="Oudegracht"' in page and 'value="3511 AB"' in page and '<option selected value="NL">' in page
 
+    assert page.count('name="address-invoices"') == 2 and page.count(" checked>") == 2  # all, unless unticked
     r = signed_in.submit("/portal/address", data={
         "address-street": "Vismarkt", "address-house_number": "3", "address-postal_code": "9712cb",
-        "address-city": "Groningen", "address-country": "NL"})
+        "address-city": "Groningen", "address-country": "NL", "address-invoices": [invoice["id"], also["id"]]})
 
     assert r.status_code == 303
     assert "changed for the 2 invoices" in text(signed_in.get("/portal/"))
@@ -303,6 +304,33 @@ def test_the_address_form_starts_from_the_newest_invoice_and_changes_every_open_
         address = merchant_view(client, inv["id"])["billed_to"]["address"]
         assert (address["street"], address["postal_code"], address["city"]) == ("Vismarkt", "9712 CB", "Groningen")
         assert any(e["type"] == "invoice.billing_address_changed" for e in client.get("/events").json["items"])
+
+
+def test_the_consumer_chooses_which_webshops_invoices_go_to_the_new_address(signed_in, api, other_api, invoice):
+    also = ship(other_api)
+    address = {"address-street": "Vismarkt", "address-house_number": "3", "address-postal_code": "9712 CB",
+               "address-city": "Groningen", "address-country": "NL"}
+
+    none = signed_in.submit("/portal/address", data=address)
+    assert none.status_code == 422 and "Choose at least one invoice" in text(none)
+    r = signed_in.submit("/portal/address", data={**address, "address-invoices": [also["id"]]})
+
+    assert r.status_code == 303
+    assert merchant_view(other_api, also["id"])["billed_to"]["address"]["street"] == "Vismarkt"
+    assert merchant_view(api, invoice["id"])["billed_to"]["address"]["street"] == "Oudegracht"
+
+
+def test_the_postcode_printed_before_an_address_change_still_opens_the_invoice(signed_in, browser, app, invoice):
+    r = signed_in.submit("/portal/address", data={
+        "address-street": "Vismarkt", "address-house_number": "3", "address-postal_code": "9712 CB",
+        "address-city": "Groningen", "address-country": "NL"})
+    assert r.status_code == 303
+    from tests.portal.conftest import Browser
+    for postcode in ("3511 AB", "9712 CB"):  # the PDF's old one, and the new one
+        other = Browser(app.test_client())
+        r = other.submit("/portal/sign-in", "/portal/sign-in/invoice",
+                         {"invoice-number": invoice["number"], "invoice-postal_code": postcode})
+        assert r.status_code == 303, postcode
 
 
 def test_a_wrong_postcode_is_refused_at_its_field(signed_in, api, invoice):
