@@ -33,6 +33,12 @@ def ask(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str | None, subject: str
     return support.ask(uow, consumer_id=consumer_id, invoice_id=invoice_id or None, subject=subject, message=message)
 
 
+def mine(uow: UnitOfWork, *, viewer: Viewer) -> list[Thread]:
+    """The viewer's questions, newest first."""
+    return [thread for consumer_id in _consumer_ids(uow, viewer)
+            for thread in support.consumer_threads(uow, consumer_id=consumer_id)]
+
+
 def question(uow: UnitOfWork, *, viewer: Viewer, thread_id: str) -> QuestionPage:
     """One of the viewer's questions; anyone else's is not found."""
     thread = _own(uow, viewer, thread_id)

@@ -30,7 +30,7 @@ from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.errors import DomainError, InvalidInput, NotFound
 from bnpl.i18n import N_
 from bnpl.portal import faq, feed, service, words
-from bnpl.portal import privacy
+from bnpl.portal import privacy, questions
 from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, EraseForm, InvoiceSignInForm, LinkForm,
                                MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
@@ -669,8 +669,9 @@ def help_page():
     query = (request.args.get("q") or "").strip()[:200]
     uow = current_uow()
     topics = faq.search(uow.settings, query)
+    asked = questions.mine(uow, viewer=g.viewer) if g.viewer is not None else None
     return render("portal/help.html", channels=service.contact_channels(uow), query=query, topics=topics,
-                  found=sum(len(entries) for topic, entries in topics))
+                  found=sum(len(entries) for topic, entries in topics), questions=asked)
 
 
 # --- errors ---------------------------------------------------------------------------------

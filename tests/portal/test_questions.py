@@ -69,3 +69,16 @@ def test_matching_answers_are_shown_before_the_question_is_sent(signed_in, servi
     r = signed_in.submit("/portal/questions/new", data={**question, "question-checked": "1"})
     assert r.status_code == 303
     assert len(act(services, support.queue)) == 1
+
+
+def test_the_help_page_lists_ones_questions_and_offers_to_ask(signed_in, services):
+    location = ask(signed_in, "/portal/questions/new").headers["Location"]
+    page = signed_in.page("/portal/help")
+    assert f'href="{location}"' in page and "Where is my parcel?" in page and "We answer by" in text_of(page)
+    assert 'href="/portal/questions/new"' in page
+
+
+def text_of(html: str) -> str:
+    import re
+    from html import unescape
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
