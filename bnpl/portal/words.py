@@ -205,6 +205,13 @@ SERVICE_MESSAGES = (
     N_("Not a Dutch postcode; it looks like 1234 AB."),
     N_("A postal code is required."),
     N_("Length must be between %(least)s and %(most)s."),
+    # erasing your data (bnpl/privacy): why it must wait, what is kept
+    N_("invoice %(number)s at %(shop)s has %(amount)s open"),
+    N_("the dispute about invoice %(number)s is still running"),
+    N_("a refund of %(amount)s is still owed to this person"),
+    N_("a fraud case is recorded against this person (legal hold)"),
+    N_("Invoices %(numbers)s, their credit notes and payments are kept for fiscal retention until %(date)s, "
+       "naming only whom they were issued to and where"),
 )
 
 INVOICE_STATUSES = {"open": N_("open"), "paused": N_("on hold"), "paid": N_("paid"), "credited": N_("credited")}
@@ -220,6 +227,9 @@ def _shown(name: str, value: str) -> str:
         return label({**INVOICE_STATUSES, **CASE_STATUSES}, value)
     if name == "pause":
         return label(PAUSES, value)
+    amount = re.fullmatch(r"([A-Z]{3}) (-?\d+)\.(\d{2})", value) if name == "amount" else None
+    if amount:  # Money.format(): "EUR 19.99", as the reader writes money
+        return money(int(amount[2] + amount[3]), amount[1])
     return value
 
 

@@ -57,3 +57,8 @@ def test_an_invoice_number_and_postcode_do_not_open_the_whole_account(browser, i
                    {"invoice-number": invoice["number"], "invoice-postal_code": "3511 AB"})
     assert browser.get("/portal/your-data/download").status_code == 403
     assert browser.submit("/portal/", "/portal/your-data/erase", {"erase-confirm": "y"}).status_code == 403
+
+
+def test_the_reasons_read_in_the_readers_language(signed_in, invoice):
+    page = text(signed_in.get("/portal/your-data", headers={"Accept-Language": "nl"}))
+    assert f"factuur {invoice['number']} bij Fietsenwinkel Utrecht heeft nog € 19,99 open" in page.replace("\xa0", " ")
