@@ -17,7 +17,10 @@ from bnpl.web.context import current_uow
 @bp.get("/questions")
 @staff_required(MEDIATOR)
 def questions():
-    return render_template("staff/questions.html", rows=support.queue(current_uow()), left=office_time)
+    uow = current_uow()
+    weeks = support.promise_statistics(uow, since=uow.today() - timedelta(weeks=STATISTICS_WEEKS), until=uow.today())
+    return render_template("staff/questions.html", rows=support.queue(uow), weeks=weeks, left=office_time,
+                           duration=duration)
 
 
 @bp.get("/questions/<thread_id>")
@@ -47,6 +50,16 @@ def answer_question(thread_id):
 def _question_page(thread_id: str, form, *, error: str | None = None, status: int = 200):
     page = support.thread_page(current_uow(), thread_id=thread_id)
     return render_template("staff/question.html", page=page, form=form, error=error), status
+
+
+STATISTICS_WEEKS = 8
+
+
+def duration(span: timedelta | None) -> str:
+    """Office time in hours and minutes: '10 h', '2 h 30 min'; a dash for none."""
+    if span is None:
+        return "–"
+    return office_time(span).removesuffix(" left")
 
 
 def office_time(left: timedelta) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -414,3 +415,52 @@ def _required_text(value: str | None, field: str, longest: int) -> str:
     if len(text) > longest:
         raise InvalidInput({field: [f"At most {longest} characters."]})
     return text
+
+
+# --- promises kept --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromiseWeek:
+    channel: str
+    week: date  # its Monday
+    asked: int
+    kept: int  # answered by the promised moment
+    missed: int  # answered after it, or still waiting past it
+    median_first_answer: timedelta | None  # office time from the question to our first answer
+
+    @property
+    def kept_share(self) -> float | None:
+        return self.kept / (self.kept + self.missed) if self.kept + self.missed else None
+
+
+def promise_statistics(uow: UnitOfWork, *, since: date, until: date) -> list[PromiseWeek]:
+    """Per channel and week (by the day a question was asked): promises kept and missed, and
+    the median first answer in office time; the newest week first."""
+    zone, office, now = uow.settings.timezone, OfficeHours.parse(uow.settings.support.office_hours), uow.now()
+    start = datetime.combine(since, datetime.min.time()).replace(tzinfo=ZoneInfo(zone))
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time()).replace(tzinfo=ZoneInfo(zone))
+    threads = uow.session.scalars(select(Thread).options(selectinload(Thread.messages))
+                                  .where(Thread.created_at >= start, Thread.created_at < end))
+    groups: dict[tuple[str, date], list[Thread]] = {}
+    for thread in threads:
+        day = uow.local_date(thread.created_at)
+        groups.setdefault((thread.channel, day - timedelta(days=day.weekday())), []).append(thread)
+    return [_week(channel, week, found, office, zone, now)
+            for (channel, week), found in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]),
+                                                 reverse=True)]
+
+
+def _week(channel: str, week: date, threads: list[Thread], office: OfficeHours, zone: str, now: datetime) -> PromiseWeek:
+    outcomes = [m.kept for t in threads for m in t.messages if m.kept is not None]
+    overdue = sum(1 for t in threads if t.status == states.WAITING_FOR_US and t.due_at and t.due_at < now)
+    waits = sorted(office.open_between(t.created_at, t.first_answer_at, zone) for t in threads
+                   if t.first_answer_at and t.messages and t.messages[0].party == "consumer")
+    return PromiseWeek(channel=channel, week=week, asked=len(threads), kept=outcomes.count(True),
+                       missed=outcomes.count(False) + overdue, median_first_answer=_median(waits))
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2

@@ -54,3 +54,11 @@ def test_the_questions_need_a_signed_in_member(browser, services, api):
     thread_id = ask(services, ship(api))
     for path in ("/staff/questions", f"/staff/questions/{thread_id}"):
         assert browser.get(path).status_code == 303
+
+
+def test_the_page_shows_promises_kept_per_week_and_the_median_first_answer(signed_in, services, clock, api):
+    thread_id = ask(services, ship(api))
+    clock.advance(hours=2)
+    act(services, service.answer, thread_id=thread_id, staff_id="stf_anna", staff_name="Anna", message="Done.")
+    html = page(signed_in, "/staff/questions")
+    assert "Promises kept" in html and "23-11-2026" in html and "100 %" in html and "2 h" in html
