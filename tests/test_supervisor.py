@@ -125,3 +125,19 @@ def test_stopping_ends_every_child(tmp_path):
     supervisor.stop()
 
     assert not _alive(pid)
+
+
+def test_ctrl_c_stops_the_supervisor_and_its_children(tmp_path):
+    """SIGINT (Ctrl-C) stops the supervisor as SIGTERM does: each child is ended with SIGTERM,
+    gunicorn's graceful stop (its SIGINT would be the quick one)."""
+    code = ("import logging, sys; from bnpl.supervisor import Child, Supervisor; "
+            "logging.basicConfig(level=logging.INFO); "
+            "Supervisor([Child('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)'])]).run_until_signalled()")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pid = int(_wait_for(lambda: re.search(r"started sleeper \(pid (\d+)\)", process.stdout.readline() or ""),
+                        30, "child")[1])
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=30)[0]
+
+    assert process.returncode == 0 and "sleeper stopped (exit code -15)" in output, output
+    assert not _alive(pid)

@@ -78,7 +78,9 @@ def _refusal(token: str | None):
         sent = request.headers.get("Authorization", "")
         if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             return None
-        return errors.problem(401, "Unauthorized", "Send the metrics token as Authorization: Bearer …")
+        refused = errors.problem(401, "Unauthorized", "Send the metrics token as Authorization: Bearer …")
+        refused.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refused
     forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
     if not forwarded and ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback:
         return None

@@ -78,7 +78,8 @@ def test_with_a_token_anyone_holding_it_may_read_the_metrics(services):
     client = create_app(services=services).test_client()
     remote = {"REMOTE_ADDR": "203.0.113.9"}
 
-    assert client.get("/metrics", environ_base=remote).status_code == 401
+    refused = client.get("/metrics", environ_base=remote)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
     assert client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer wrong"}).status_code == 401
     scrape(client, environ_base=remote, headers={"Authorization": "Bearer s3cret-scrape"})
 
