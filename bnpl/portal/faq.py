@@ -25,6 +25,8 @@ class Entry:
     topic: str
     question: str
     answer: str
+    # Words people search with that the text does not use, translated like it (never shown).
+    synonyms: str = ""
 
 
 ENTRIES = (
@@ -73,6 +75,30 @@ ENTRIES = (
              "first. Please also report identity fraud to the police.")),
     Entry("disputes", N_("Can I withdraw a dispute?"),
           N_("Yes, as long as it runs. The invoice then runs again, and you get time to pay.")),
+    Entry("paying", N_("My order was cancelled. Do I have to pay?"),
+          N_("No. You only get an invoice for what the webshop sent you. My purchases shows a cancelled order as "
+             "\"Cancelled: you pay nothing\"; if part of an order was cancelled after we sent the invoice, we "
+             "e-mail you which items, and they are not on it."),
+          N_("cancel cancelled cancellation called off")),
+    Entry("paying", N_("When do I get my money back?"),
+          N_("If you paid more than you owe, paid twice, or paid for goods you then sent back, we transfer the "
+             "difference to the account you paid from within a few working days. The invoice shows what we owe "
+             "you until it is paid back."),
+          N_("refund repayment money back reimburse overpaid")),
+    Entry("returns", N_("I already paid and then sent something back. What happens?"),
+          N_("Report the return on the invoice. When the webshop receives the goods, a credit note takes them off "
+             "the invoice and we pay you back what you paid too much, to the account you paid from."),
+          N_("refund return after paying money back")),
+    Entry("paying", N_("Who are you, and why is the invoice not from the webshop?"),
+          N_("The webshop lets you pay later through us: we send the invoice, you pay it to us, and we pay the "
+             "webshop. Questions about the goods go to the webshop; questions about the invoice and paying come "
+             "to us."),
+          N_("who provider company unknown sender why invoice")),
+    Entry("reminders", N_("Why did I get this letter?"),
+          N_("It is about an invoice that is past its due date. A reminder costs nothing. The 14-day letter gives "
+             "you 14 days to pay before costs are added and names them exactly; the invoice page says the last "
+             "day. If you have paid, or cannot pay, tell us: we would rather agree on something that works."),
+          N_("letter reminder notice demand")),
 )
 
 
@@ -99,7 +125,7 @@ def search(settings, query: str | None) -> list[tuple[str, list[Shown]]]:
     found: dict[str, list[Shown]] = {}
     for entry in ENTRIES:
         shown = Shown(gettext(TOPICS[entry.topic]), gettext(entry.question) % values, gettext(entry.answer) % values)
-        text = _folded(f"{shown.question} {shown.answer}")
+        text = _folded(f"{shown.question} {shown.answer} {gettext(entry.synonyms) if entry.synonyms else ''}")
         if all(word in text for word in words):
             found.setdefault(entry.topic, []).append(shown)
     return [(gettext(TOPICS[topic]), found[topic]) for topic in TOPICS if topic in found]

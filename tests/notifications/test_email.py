@@ -422,3 +422,17 @@ def test_an_order_we_never_wrote_about_gets_no_cancellation_mail(api, smtp_servi
     assert api.post(f"/orders/{created.json['id']}/cancellations", json=cancellation).status_code == 200
 
     assert outbox(smtp_services) == []
+
+
+@pytest.mark.parametrize("language, first_line, subject", [
+    ("nl", "Beste klant,", "Uw inloglink voor"), ("en", "Hello,", "Your sign-in link for"), ("de", "Guten Tag,", "Ihr Anmeldelink")])
+def test_the_sign_in_mail_text_starts_with_its_greeting_not_with_its_subject(language, first_line, subject):
+    message = mail.compose(kind="portal_sign_in", language=language, to="sanne@example.nl", sender="bnpl@example.nl",
+                           message_id="msg_1", attachments=[], sent_at=datetime(2026, 12, 7, 10, tzinfo=timezone.utc),
+                           context={"provider": Provider(name="bnpl demo B.V."), "name": "", "shop": None,
+                                    "portal_url": "https://bnpl.example/portal/",
+                                    "payload": {"link": "https://bnpl.example/portal/sign-in/abc", "minutes": 15}})
+
+    body = message.get_body(("plain",)).get_content()
+    assert body.splitlines()[0] == first_line, body[:80]
+    assert message["Subject"].startswith(subject)

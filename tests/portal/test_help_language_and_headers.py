@@ -46,6 +46,19 @@ def test_the_faq_is_searched_in_the_readers_language(browser):
     assert "Ik heb iets teruggestuurd. Moet ik nog betalen?" in page
 
 
+@pytest.mark.parametrize("language, query, question", [
+    ("nl", "terugbetaling", "Wanneer krijg ik mijn geld terug?"),
+    ("nl", "annuleren", "Mijn bestelling is geannuleerd. Moet ik betalen?"),
+    ("nl", "aanmaning", "Waarom kreeg ik deze brief?"),
+    ("en", "refund", "When do I get my money back?"),
+    ("en", "cancel", "My order was cancelled. Do I have to pay?"),
+    ("de", "erstattung", "Wann bekomme ich mein Geld zurück?"),
+    ("de", "stornieren", "Meine Bestellung wurde storniert. Muss ich zahlen?"),
+])
+def test_the_faq_finds_the_words_consumers_search_with(browser, language, query, question):
+    assert question in text(browser.get(f"/portal/help?lang={language}&q={query}"))
+
+
 def test_without_a_choice_the_browser_language_is_used_else_dutch(app):
     client = app.test_client()
     assert '<html lang="nl">' in client.get("/portal/sign-in").get_data(as_text=True)
