@@ -55,3 +55,8 @@ def not_wanting_due_notices(uow: UnitOfWork, *, consumer_ids: list[str]) -> set[
         return set()
     return set(uow.session.scalars(select(Consumer.id).where(
         among(uow.session, Consumer.id, consumer_ids), Consumer.due_notices.is_(False))))
+
+
+def livemode_of(uow: UnitOfWork, *, consumer_id: str) -> bool:
+    """Whether the consumer is known from live purchases (else from test ones)."""
+    return bool(uow.session.scalar(select(Consumer.livemode).where(Consumer.id == consumer_id)))

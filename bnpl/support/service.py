@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from bnpl import i18n
 from bnpl.calendar import OfficeHours
+from bnpl.consumers import service as consumers
 from bnpl.disputes import service as disputes
 from bnpl.disputes.models import Dispute
 from bnpl.errors import DomainError, InvalidInput, NotFound
@@ -31,6 +33,7 @@ from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
 from bnpl.merchants import service as merchants
+from bnpl.notifications import service as notifications
 from bnpl.orders import service as orders
 from bnpl.risk import service as risk
 from bnpl.support import states
@@ -310,7 +313,19 @@ def answer(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_name: str, m
     """A staff member answers; the answer records whether it came by the promised moment."""
     thread = _thread(uow, thread_id, for_update=True)
     body = _required_text(message, "message", MAX_MESSAGE)
-    return _answered(uow, thread, staff_id=staff_id, staff_name=staff_name, body=body)
+    _answered(uow, thread, staff_id=staff_id, staff_name=staff_name, body=body)
+    _mail_answer(uow, thread, body=body, author=staff_name)
+    return thread
+
+
+def _mail_answer(uow, thread: Thread, *, body: str, author: str) -> None:
+    """The answer by e-mail too, in the consumer's language, with the way back to the thread."""
+    billed = invoice_queries.latest_billed_to(uow, consumer_ids=[thread.consumer_id]) or {}
+    language = i18n.language_for(billed.get("language"), (billed.get("address") or {}).get("country"))
+    notifications.mail_consumer(uow, livemode=consumers.livemode_of(uow, consumer_id=thread.consumer_id),
+                                kind="support_answer", recipient=consumers.email_of(uow, consumer_id=thread.consumer_id),
+                                language=language, payload={"thread_id": thread.id, "subject": thread.subject,
+                                                            "answer": body, "author": author})
 
 
 def _answered(uow, thread: Thread, *, staff_id: str, staff_name: str, body: str) -> Thread:

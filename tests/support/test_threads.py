@@ -96,3 +96,29 @@ def test_a_consumer_cannot_write_in_someone_elses_thread(services, api, inv):
     with pytest.raises(NotFound):
         act(services, service.reply, consumer_id=consumer_of(services, stranger["id"]), thread_id=thread.id,
             message="Hello")
+
+
+def test_the_answer_is_also_e_mailed_in_the_consumers_language_with_a_link_to_the_thread(services, inv):
+    from tests.disputes.support import outbox
+    thread = ask(services, consumer_of(services, inv["id"]), invoice_id=inv["id"])
+    act(services, service.answer, thread_id=thread.id, staff_id=STAFF[0], staff_name=STAFF[1],
+        message="Your parcel is with the carrier; it arrives tomorrow.")
+    [mail] = [m for m in outbox(services) if m.kind == "support_answer"]
+    assert (mail.recipient, mail.language) == ("sanne.devries@example.nl", "nl")
+    written = compose(mail)
+    assert written["Subject"] == "Antwoord op uw vraag: Where is my parcel?"
+    assert "Anna de Vries van bnpl demo B.V. heeft uw vraag" in written.get_body(("plain",)).get_content()
+    body = written.get_body(("plain",)).get_content()
+    assert "it arrives tomorrow" in body and f"http://bnpl.example/portal/questions/{thread.id}" in body
+
+
+def compose(message):
+    """The e-mail as the outbox worker puts it together (notifications.service._context's keys)."""
+    from bnpl.config import Provider
+    from bnpl.notifications import mail
+
+    return mail.compose(kind=message.kind, language=message.language, to=message.recipient,
+                        sender="bnpl <no-reply@bnpl.example>", message_id=message.id, attachments=[],
+                        context={"payload": message.payload, "provider": Provider(), "language": message.language,
+                                 "portal_url": "http://bnpl.example/portal", "shop": None},
+                        sent_at=datetime(2026, 11, 23, 10, tzinfo=timezone.utc))
