@@ -18,6 +18,7 @@ from bnpl.calendar import working_days_after
 from bnpl.db import among
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
+from bnpl.i18n import N_
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -492,7 +493,9 @@ def _credit(uow, scope: Scope, dispute: Dispute, cents: int, *, whole: bool):
     """The credit note for what the consumer won, read again under the invoice's lock: what a
     return or the webshop credited while the case ran is not credited a second time. None
     when nothing is left to credit."""
-    reason = f"Dispute {dispute.id}: " + ("decided for the consumer" if whole else "partial credit")
+    # A fixed sentence, so that the document states it in the consumer's language (the dispute
+    # itself is known from the credit note's event and the case's timeline).
+    reason = N_("Decided for you after a dispute") if whole else N_("Partly credited after a dispute")
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=dispute.invoice_id, for_update=True)
     if whole and dispute.lines:
         left = invoice_queries.uncredited_lines(uow, scope=scope, invoice_id=invoice.id)

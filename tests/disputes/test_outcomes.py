@@ -404,3 +404,17 @@ def test_a_case_runs_from_opening_to_a_decision(api, services):
     inv = api.get(f"/invoices/{invoice['id']}").json
     assert inv["status"] == "open", inv
     assert inv["due_date"] >= "2026-11-30"  # seven days to pay at least, never earlier than it was
+
+
+def test_the_dispute_credit_note_states_its_reason_in_the_consumers_language(api, services, inv, in_review):
+    from bnpl.documents.jobs import render_documents
+    from tests.notifications.test_email import pdf_text
+
+    decide(services, in_review, "consumer")
+    render_documents(services)
+    note_id = dispute(api, in_review)["decision"]["credit_note_id"]
+
+    text = " ".join(pdf_text(api.get(f"/credit-notes/{note_id}/pdf").data).split())  # a Dutch consumer
+
+    assert "Na een geschil in uw voordeel beslist" in text
+    assert "Dispute" not in text and "dsp_" not in text and "decided for the consumer" not in text
