@@ -266,12 +266,13 @@ def returns_flag_overdue():
 
 
 @main.command()
-def scheduler():
+@click.option("--once", is_flag=True, help="run every pass that is due now once, then exit (cron, tests)")
+def scheduler(once):
     """Run the one scheduler process: dunning daily at 07:00, the outbox every few seconds,
     PDFs, and the hourly deadline checks. Start one per installation; web processes never do."""
-    from bnpl.scheduler import run_scheduler
+    from bnpl.scheduler import run_once, run_scheduler
 
-    run_scheduler(_services())
+    (run_once if once else run_scheduler)(_services())
 
 
 @main.group()

@@ -8,6 +8,8 @@ import sys
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
+# Libraries that log each step at INFO (WeasyPrint: seven lines a PDF): their warnings only.
+QUIET = ("weasyprint", "fontTools")
 TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 # The request being answered in this thread, set by the web layer (None: a job, a command).
@@ -57,6 +59,8 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler(log_format)]
     root.setLevel(level)
+    for chatty in QUIET:
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
 
 
 def gunicorn_config(log_format: str) -> dict:

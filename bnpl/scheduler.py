@@ -121,6 +121,27 @@ def _record(services, job: Job, started_at, outcome, error: str | None) -> None:
         log.exception("could not record the pass of job %s", job.id)
 
 
+RUN_FIRST = ("statements", "documents")
+
+
+def due_once(job_ids: list[str], now: datetime) -> list[str]:
+    """What `bnpl scheduler --once` runs: every pass, dunning only from its hour on (a second
+    pass on one day finds nothing new, so a cron line every few minutes is safe)."""
+    due = [job_id for job_id in job_ids if job_id != "dunning" or (now.hour, now.minute) >= DUNNING_AT]
+    # Statements before dunning (a reminder must not cross a payment), PDFs before the mails that carry them.
+    return sorted(due, key=lambda job_id: job_id not in RUN_FIRST)
+
+
+def run_once(services) -> None:
+    """Each pass that is due now, one after the other, then return."""
+    from bnpl import logs
+
+    logs.configure(services.settings.log_format)
+    every = {job.id: job for job in jobs(services.settings)}
+    for job_id in due_once(list(every), datetime.now(ZoneInfo(services.settings.timezone))):
+        _logged(every[job_id], services)()
+
+
 def run_scheduler(services) -> None:
     """Run until SIGINT or SIGTERM; a pass running then is finished first (it is one short
     transaction at a time), so stopping loses nothing."""

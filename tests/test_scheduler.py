@@ -97,3 +97,26 @@ def test_a_failed_pass_is_recorded_as_failed_with_its_error(services):
     with unit_of_work(services) as uow:
         run = {r.job: r for r in monitoring.job_runs(uow)}["statements"]
     assert run.failed and "bank folder unreadable" in run.error
+
+
+def test_once_runs_every_pass_that_is_due_and_exits(api, services, settings):
+    ship(api)  # the invoice e-mail waits for its PDF, then for the mail pass
+    env = {**os.environ, "BNPL_DATABASE_URL": settings.database_url, "BNPL_SECRET_KEY": "test-secret",
+           "BNPL_INSTANCE_PATH": str(settings.instance_path)}
+
+    done = subprocess.run([sys.executable, "-m", "bnpl.cli", "scheduler", "--once"], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert len(list((settings.instance_path / "outbox").glob("*.eml"))) == 1, done.stderr  # rendered, then sent
+    with unit_of_work(services) as uow:
+        ran = {run.job for run in monitoring.job_runs(uow)}
+    assert {"documents", "mail", "webhooks", "deadlines", "statements", "retention", "heartbeat"} <= ran
+
+
+def test_once_leaves_dunning_for_its_hour():
+    from bnpl.scheduler import due_once
+
+    assert "dunning" not in due_once(["dunning", "mail"], datetime(2026, 11, 23, 6, 59, tzinfo=AMSTERDAM))
+    assert due_once(["dunning", "mail", "documents", "statements"], datetime(2026, 11, 23, 7, 0, tzinfo=AMSTERDAM)) == [
+        "documents", "statements", "dunning", "mail"]  # bank statements before dunning, PDFs before mail
