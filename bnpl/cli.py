@@ -265,6 +265,28 @@ def returns_flag_overdue():
     click.echo(f"{flag_overdue_returns(_services())} overdue return(s) flagged.")
 
 
+@main.group()
+def support():
+    """The support desk: consumers' questions."""
+
+
+@support.command("import-mail")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def support_import_mail(file):
+    """Put a consumer's e-mail reply (an .eml file) into the thread of the answer it replies to."""
+    from pathlib import Path
+
+    from bnpl.support import service
+    from bnpl.uow import unit_of_work
+
+    try:
+        with unit_of_work(_services()) as uow:
+            thread = service.import_reply(uow, raw=Path(file).read_bytes())
+            click.echo(f"Added to question {thread.id} ({thread.subject}); answer by {thread.due_at.isoformat()}.")
+    except DomainError as exc:
+        _fail(exc)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="run every pass that is due now once, then exit (cron, tests)")
 def scheduler(once):

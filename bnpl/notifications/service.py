@@ -167,6 +167,11 @@ def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) 
                              language="en", payload={"name": merchant.name, **payload}))
 
 
+def sent_message(uow: UnitOfWork, *, message_id: str) -> OutboxMessage | None:
+    """One message we wrote, by its id (a reply names it in In-Reply-To); None if unknown."""
+    return uow.session.get(OutboxMessage, message_id)
+
+
 def mail_consumer(uow: UnitOfWork, *, livemode: bool, kind: str, recipient: str, language: str,
                   payload: dict) -> None:
     """An e-mail to a consumer about no one webshop (a portal sign-in link)."""

@@ -28,7 +28,7 @@ from bnpl.calendar import OfficeHours
 from bnpl.consumers import service as consumers
 from bnpl.disputes import service as disputes
 from bnpl.disputes.models import Dispute
-from bnpl.errors import DomainError, InvalidInput, NotFound
+from bnpl.errors import Conflict, DomainError, InvalidInput, NotFound
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.invoices.models import Invoice
@@ -36,7 +36,7 @@ from bnpl.merchants import service as merchants
 from bnpl.notifications import service as notifications
 from bnpl.orders import service as orders
 from bnpl.risk import service as risk
-from bnpl.support import states
+from bnpl.support import mails, states
 from bnpl.support.models import (BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake, Thread,
                                  ThreadMessage)
 from bnpl.tenancy import Scope
@@ -299,7 +299,12 @@ def ask(uow: UnitOfWork, *, consumer_id: str, subject: str, message: str, invoic
 
 def reply(uow: UnitOfWork, *, consumer_id: str, thread_id: str, message: str) -> Thread:
     """The consumer writes again; if it was our turn already, the promise made stands."""
-    thread = consumer_thread(uow, consumer_id=consumer_id, thread_id=thread_id, for_update=True)
+    return reply_to(uow, thread=consumer_thread(uow, consumer_id=consumer_id, thread_id=thread_id, for_update=True),
+                    message=message)
+
+
+def reply_to(uow: UnitOfWork, *, thread: Thread, message: str) -> Thread:
+    """The consumer's new message in their thread (found by the caller, who checked it is theirs)."""
     body = _required_text(message, "message", MAX_MESSAGE)
     now = uow.now()
     if thread.status != states.WAITING_FOR_US:
@@ -307,6 +312,22 @@ def reply(uow: UnitOfWork, *, consumer_id: str, thread_id: str, message: str) ->
     thread.move("consumer_writes", now)
     thread.messages.append(ThreadMessage(at=now, party="consumer", body=body))
     return thread
+
+
+def import_reply(uow: UnitOfWork, *, raw: bytes) -> Thread:
+    """A consumer's e-mail reply to one of our answers: into the thread it answers, from the
+    address that answer went to only (anyone can write a From line, but not read her mail)."""
+    reply = mails.read_reply(raw)
+    answered = next((found for message_id in reply.answers
+                     if (found := notifications.sent_message(uow, message_id=message_id)) is not None
+                     and found.kind == "support_answer"), None)
+    if answered is None:
+        raise NotFound("This e-mail answers no message of ours about a question.")
+    if reply.sender != answered.recipient.strip().lower():
+        raise Conflict(f"The reply comes from {reply.sender}, not from the address the answer went to; "
+                       "nothing was added.")
+    thread = _thread(uow, answered.payload["thread_id"])
+    return reply_to(uow, thread=thread, message=reply.text)
 
 
 def answer(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_name: str, message: str) -> Thread:
