@@ -96,6 +96,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                services: Services | None = None) -> Flask:
     from bnpl.disputes.api import blp as disputes_api
+    from bnpl.support.api import blp as support_api
     from bnpl.dunning.api import blp as dunning_api
     from bnpl.events.api import blp as events_api
     from bnpl.invoices.api import blp as invoices_api
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.register_blueprint(checkouts_api)
     api.register_blueprint(dunning_api)
     api.register_blueprint(disputes_api)
+    api.register_blueprint(support_api)
     api.register_blueprint(risk_api)
     app.register_blueprint(verification_pages)  # bank identification callbacks, the local bank's page
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page

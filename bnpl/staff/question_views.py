@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, url_for
 
 from bnpl.errors import DomainError
-from bnpl.staff.forms import AnswerForm
+from bnpl.staff.forms import AnswerForm, ButtonForm
 from bnpl.staff.models import MEDIATOR
 from bnpl.staff.views import bp, show_errors, staff_required
 from bnpl.support import service as support
@@ -44,6 +44,24 @@ def answer_question(thread_id):
         return _question_page(thread_id, form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
     flash("Answer sent.", "success")
+    return redirect(url_for(".question", thread_id=thread_id), code=303)
+
+
+@bp.post("/questions/<thread_id>/pass")
+@staff_required(MEDIATOR)
+def pass_question(thread_id):
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None), status=422)
+    uow = current_uow()
+    try:
+        support.pass_to_merchant(uow, thread_id=thread_id, staff_id=g.staff.id, staff_name=g.staff.name)
+    except DomainError as exc:
+        uow.rollback()
+        return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None), error=exc.detail,
+                              status=exc.status)
+    uow.commit()
+    flash("Passed to the webshop; its answer will appear here.", "success")
     return redirect(url_for(".question", thread_id=thread_id), code=303)
 
 

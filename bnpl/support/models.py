@@ -46,13 +46,17 @@ class Thread(Base):
     or about a purchase (then its webshop and invoice are fixed by where it was asked)."""
 
     __tablename__ = "support_threads"
-    __table_args__ = (Index("ix_support_threads_status_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_support_threads_status_due", "status", "due_at"),
+                      Index("ix_support_threads_scope_created", "merchant_id", "livemode", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("thr"))
     consumer_id: Mapped[str] = mapped_column(String(40), index=True)
     merchant_id: Mapped[str | None] = mapped_column(String(40))
     invoice_id: Mapped[str | None] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(20))  # portal (later: email, phone)
+    livemode: Mapped[bool | None] = mapped_column(Boolean)  # the purchases' mode, as a webshop's key sees it
+    # Staff passed the question to the webshop: from then on it reads and answers it in the API.
+    passed_to_merchant_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))  # portal | phone
     subject: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     # When we promised to answer the consumer's latest message; None while it is their turn.
@@ -78,8 +82,8 @@ class ThreadMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     thread_id: Mapped[str] = mapped_column(ForeignKey("support_threads.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    party: Mapped[str] = mapped_column(String(20))  # consumer | staff
-    author: Mapped[str | None] = mapped_column(String(100))  # the staff member's name
+    party: Mapped[str] = mapped_column(String(20))  # consumer | staff | merchant
+    author: Mapped[str | None] = mapped_column(String(100))  # the staff member's or webshop's name
     staff_id: Mapped[str | None] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     # A staff answer: whether it came by the promised moment (the measure of promises kept).

@@ -24,10 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bnpl import i18n
+from bnpl import pagination
 from bnpl.calendar import OfficeHours
 from bnpl.consumers import service as consumers
 from bnpl.disputes import service as disputes
 from bnpl.disputes.models import Dispute
+from bnpl.events import service as events
 from bnpl.errors import Conflict, DomainError, InvalidInput, NotFound
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -201,7 +203,7 @@ def note_call(uow: UnitOfWork, *, intake_id: str, staff_id: str, staff_name: str
         .with_for_update())
     if thread is None:
         thread = Thread(consumer_id=intake.consumer_id, merchant_id=intake.merchant_id, invoice_id=caller.invoice_id,
-                        channel=BY_PHONE, subject=f"Phone call about invoice {caller.invoice_number}",
+                        livemode=intake.livemode, channel=BY_PHONE, subject=f"Phone call about invoice {caller.invoice_number}",
                         status=states.WAITING_FOR_US, created_at=now, updated_at=now, messages=[])
         uow.session.add(thread)
     return _answered(uow, thread, staff_id=staff_id, staff_name=staff_name, body=body)
@@ -281,14 +283,15 @@ def ask(uow: UnitOfWork, *, consumer_id: str, subject: str, message: str, invoic
         channel: str = PORTAL) -> Thread:
     """A consumer's question, in general or about one of their invoices (which fixes its webshop)."""
     subject, message = _question_text(subject, message)
-    merchant_id = None
+    merchant_id, livemode = None, consumers.livemode_of(uow, consumer_id=consumer_id)
     if invoice_id:
         invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
         if invoice.consumer_id != consumer_id:
             raise NotFound(f"No invoice {invoice_id}.")  # someone else's invoice is simply not there
-        merchant_id = invoice.merchant_id
+        merchant_id, livemode = invoice.merchant_id, invoice.livemode
     now = uow.now()
     thread = Thread(consumer_id=consumer_id, merchant_id=merchant_id, invoice_id=invoice_id or None, channel=channel,
+                    livemode=livemode,
                     subject=subject, status=states.WAITING_FOR_US, due_at=answer_due(uow, asked_at=now, channel=channel),
                     created_at=now, updated_at=now, messages=[])
     thread.messages.append(ThreadMessage(at=now, party="consumer", body=message))
@@ -349,13 +352,14 @@ def _mail_answer(uow, thread: Thread, *, body: str, author: str) -> None:
                                                             "answer": body, "author": author})
 
 
-def _answered(uow, thread: Thread, *, staff_id: str, staff_name: str, body: str) -> Thread:
+def _answered(uow, thread: Thread, *, staff_id: str | None, staff_name: str, body: str,
+              party: str = "staff") -> Thread:
     now = uow.now()
     kept = now <= thread.due_at if thread.status == states.WAITING_FOR_US and thread.due_at else None
     thread.move("answer", now)
     thread.first_answer_at = thread.first_answer_at or now
     thread.due_at = None
-    thread.messages.append(ThreadMessage(at=now, party="staff", staff_id=staff_id, author=staff_name, body=body,
+    thread.messages.append(ThreadMessage(at=now, party=party, staff_id=staff_id, author=staff_name, body=body,
                                          kept=kept))
     return thread
 
@@ -500,3 +504,61 @@ def _median(values: list[timedelta]) -> timedelta | None:
         return None
     middle = len(values) // 2
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+# --- questions passed to the webshop (the merchant API's conversations) --------------------
+
+def pass_to_merchant(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_name: str) -> Thread:
+    """Staff pass a question about a purchase to its webshop: it is told (webhook) and may
+    answer in the API; the promise to the consumer runs on unchanged."""
+    thread = _thread(uow, thread_id, for_update=True)
+    if not thread.merchant_id:
+        raise Conflict("A general question is about no webshop; answer it yourself.")
+    if thread.passed_to_merchant_at is None:
+        thread.passed_to_merchant_at = uow.now()
+        events.record(uow, scope=Scope(thread.merchant_id, bool(thread.livemode)), type="conversation.passed",
+                      subject_id=thread.id, data={**conversation_view(thread), "passed_by": staff_name})
+    return thread
+
+
+def list_conversations(uow: UnitOfWork, *, scope: Scope, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """The questions passed to this webshop, newest first."""
+    query = (_scoped(scope).options(selectinload(Thread.messages)))
+    return pagination.page(uow.session, query, created_col=Thread.created_at, id_col=Thread.id, cursor=cursor,
+                           limit=limit)
+
+
+def get_conversation(uow: UnitOfWork, *, scope: Scope, conversation_id: str, for_update: bool = False) -> Thread:
+    """One question passed to this webshop; any other is not found, exactly like a missing one."""
+    query = _scoped(scope).options(selectinload(Thread.messages)).where(Thread.id == conversation_id)
+    if for_update:
+        query = query.with_for_update(of=Thread).execution_options(populate_existing=True)
+    thread = uow.session.scalar(query)
+    if thread is None:
+        raise NotFound(f"No conversation {conversation_id}.")
+    return thread
+
+
+def merchant_message(uow: UnitOfWork, *, scope: Scope, conversation_id: str, message: str) -> Thread:
+    """The webshop answers: into the consumer's thread (and their mail), counted for the promise."""
+    thread = get_conversation(uow, scope=scope, conversation_id=conversation_id, for_update=True)
+    body = _required_text(message, "message", MAX_MESSAGE)
+    name = merchants.get_merchant(uow, merchant_id=scope.merchant_id).name
+    _answered(uow, thread, staff_id=None, staff_name=name, body=body, party="merchant")
+    _mail_answer(uow, thread, body=body, author=name)
+    return thread
+
+
+def conversation_view(thread: Thread) -> dict:
+    """A conversation as the webshop reads it (API answers and webhook data alike)."""
+    return {"id": thread.id, "object": "conversation", "livemode": bool(thread.livemode),
+            "invoice_id": thread.invoice_id, "subject": thread.subject, "status": thread.status,
+            "answer_by": thread.due_at.isoformat() if thread.due_at else None,
+            "created_at": thread.created_at.isoformat(),
+            "messages": [{"at": m.at.isoformat(), "from": "provider" if m.party == "staff" else m.party, "text": m.body}
+                         for m in thread.messages]}
+
+
+def _scoped(scope: Scope):
+    return select(Thread).where(Thread.merchant_id == scope.merchant_id, Thread.livemode.is_(scope.livemode),
+                                Thread.passed_to_merchant_at.is_not(None))

@@ -62,3 +62,13 @@ def test_the_page_shows_promises_kept_per_week_and_the_median_first_answer(signe
     act(services, service.answer, thread_id=thread_id, staff_id="stf_anna", staff_name="Anna", message="Done.")
     html = page(signed_in, "/staff/questions")
     assert "Promises kept" in html and "23-11-2026" in html and "100 %" in html and "2 h" in html
+
+
+def test_a_question_about_a_purchase_is_passed_to_its_webshop(signed_in, services, api):
+    thread_id = ask(services, ship(api))
+    html = page(signed_in, f"/staff/questions/{thread_id}")
+    assert "Pass the question of Sanne de Vries to Fietsenwinkel Utrecht" in html
+    r = signed_in.submit(f"/staff/questions/{thread_id}", f"/staff/questions/{thread_id}/pass", {})
+    assert r.status_code == 303
+    assert [item["id"] for item in api.get("/conversations").json["items"]] == [thread_id]
+    assert "Passed to Fietsenwinkel Utrecht" in page(signed_in, f"/staff/questions/{thread_id}")
