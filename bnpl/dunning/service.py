@@ -381,8 +381,8 @@ def start_payment_plan(uow: UnitOfWork, *, scope: Scope, invoice_id: str, instal
     invoice until the last is due, plus grace: no reminder, fee or interest while it is kept."""
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
     _check_plan_may_start(uow, invoice)
-    first_due = first_due or uow.today() + timedelta(days=FIRST_DUE_DAYS)
-    _check_plan_terms(uow, invoice.balance_cents, instalments, first_due)
+    first_due = first_due or first_instalment_due(today=uow.today(), invoice_due=invoice.due_date)
+    _check_plan_terms(uow, invoice.balance_cents, instalments, first_due, invoice_due=invoice.due_date)
     plan = PaymentPlan(id=new_id("plan"), invoice_id=invoice.id, merchant_id=scope.merchant_id,
                        livemode=scope.livemode, status=PLAN_ACTIVE, created_at=uow.now(),
                        instalments=_instalments(invoice.balance_cents, instalments, first_due))
@@ -406,7 +406,12 @@ def _check_plan_may_start(uow, invoice) -> None:
                        "once that pause ends.", pause_reason=invoice.open_pause.reason)
 
 
-def _check_plan_terms(uow, balance_cents: int, instalments: int, first_due: date) -> None:
+def first_instalment_due(*, today: date, invoice_due: date) -> date:
+    """A plan eases paying; it never makes the first part due before the invoice itself was."""
+    return max(today + timedelta(days=FIRST_DUE_DAYS), invoice_due)
+
+
+def _check_plan_terms(uow, balance_cents: int, instalments: int, first_due: date, *, invoice_due: date) -> None:
     errors = {}
     if not MIN_INSTALMENTS <= instalments <= MAX_INSTALMENTS:
         errors["instalments"] = [f"A plan has {MIN_INSTALMENTS} to {MAX_INSTALMENTS} monthly instalments."]
@@ -416,6 +421,8 @@ def _check_plan_terms(uow, balance_cents: int, instalments: int, first_due: date
     if not today <= first_due <= today + timedelta(days=FIRST_DUE_AT_MOST_DAYS):
         errors["first_due"] = [f"The first instalment is due from today ({today.isoformat()}) to "
                                f"{FIRST_DUE_AT_MOST_DAYS} days ahead."]
+    elif first_due < invoice_due:
+        errors["first_due"] = [f"The first instalment may not be due before the invoice is ({invoice_due.isoformat()})."]
     if errors:
         raise InvalidInput(errors)
 

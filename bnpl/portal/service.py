@@ -723,7 +723,7 @@ def plan_preview(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalment
         raise InvalidInput({"instalments": [f"A plan has {dunning.MIN_INSTALMENTS} to {dunning.MAX_INSTALMENTS} "
                                             "monthly instalments."]})
     return dunning.plan_preview(invoice.balance_cents, instalments,
-                                uow.today() + timedelta(days=dunning.FIRST_DUE_DAYS))
+                                dunning.first_instalment_due(today=uow.today(), invoice_due=invoice.due_date))
 
 
 def evidence_of(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str, evidence_id: str):

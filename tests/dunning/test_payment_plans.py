@@ -60,15 +60,23 @@ def test_a_plan_splits_the_balance_monthly_to_the_cent_and_pauses_the_invoice(ap
     plan = r.json
     assert (plan["object"], plan["status"], plan["invoice_id"], plan["total"]) == ("payment_plan", "active",
                                                                                      inv["id"], 1999)
-    assert plan["instalments"] == [{"number": 1, "due_date": "2026-12-07", "amount": 667},
-                                   {"number": 2, "due_date": "2027-01-07", "amount": 666},
-                                   {"number": 3, "due_date": "2027-02-07", "amount": 666}]
+    # The invoice was due on 9 December: a plan never makes a part due before that.
+    assert inv["due_date"] == "2026-12-09"
+    assert plan["instalments"] == [{"number": 1, "due_date": "2026-12-09", "amount": 667},
+                                   {"number": 2, "due_date": "2027-01-09", "amount": 666},
+                                   {"number": 3, "due_date": "2027-02-09", "amount": 666}]
     now = invoice(api, inv["id"])
     assert (now["status"], now["pause_reason"]) == ("paused", "payment_plan")
     assert now["pauses"][0]["reference_id"] == plan["id"]
-    assert date.fromisoformat(now["pauses"][0]["ends_at"][:10]) == date(2027, 2, 21)  # last due + 14 days grace
+    assert date.fromisoformat(now["pauses"][0]["ends_at"][:10]) == date(2027, 2, 23)  # last due + 14 days grace
     assert event_types(services)[-2:] == ["invoice.paused", "payment_plan.started"]
     assert plans(api, inv["id"])["items"] == [plan]
+
+
+def test_no_instalment_is_due_before_the_invoice_was(api):
+    inv = ship(api)
+    r = start(api, inv["id"], instalments=2, first_due="2026-12-08")
+    assert r.status_code == 422 and "before the invoice is (2026-12-09)" in r.json["errors"]["first_due"][0]
 
 
 def test_the_first_due_date_may_be_chosen_and_the_31st_becomes_a_months_last_day(api):

@@ -112,7 +112,7 @@ def long(day: date) -> str:
 def test_a_payment_plan_shows_the_instalments_before_it_starts(signed_in, api, services, clock):
     inv = ship(api, lines=[factories.line(unit_price=10_000)])
     page = text(signed_in.get(action(inv["id"], "plan") + "?instalments=3"))
-    first_due = clock.now().date() + timedelta(days=dunning.FIRST_DUE_DAYS)
+    first_due = dunning.first_instalment_due(today=clock.now().date(), invoice_due=date.fromisoformat(inv["due_date"]))
     expected = dunning.plan_preview(10_000, 3, first_due)
     assert [part["amount"] for part in expected] == [3334, 3333, 3333]
     for part in expected:
