@@ -173,3 +173,11 @@ def test_a_note_without_an_earlier_question_starts_a_thread_of_the_call(signed_i
     [thread] = act(services, support.consumer_threads, consumer_id=consumer_of(services, sannes["id"]))
     assert (thread.channel, thread.invoice_id, thread.status) == ("phone", sannes["id"], "answered")
     assert act(services, support.queue) == []  # the call answered it
+
+
+def test_the_case_page_keeps_the_webshop_and_consumer_in_a_fixed_banner(signed_in, services, sannes):
+    from tests.disputes.cases import open_case
+    case_id = open_case(services, sannes["id"])
+    html = unescape(signed_in.get(f"/staff/cases/{case_id}").get_data(as_text=True))
+    banner = html.split('class="tenant-banner"', 1)[1].split("</p>", 1)[0]
+    assert "Fietsenwinkel Utrecht" in banner and "Sanne de Vries" in banner and sannes["number"] in banner
