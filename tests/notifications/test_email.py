@@ -436,3 +436,20 @@ def test_the_sign_in_mail_text_starts_with_its_greeting_not_with_its_subject(lan
     body = message.get_body(("plain",)).get_content()
     assert body.splitlines()[0] == first_line, body[:80]
     assert message["Subject"].startswith(subject)
+
+
+def test_the_fourteen_day_letter_links_to_arranging_a_plan_for_that_invoice(api, smtp_server, smtp_services):
+    from datetime import date
+
+    from bnpl.dunning.jobs import run_dunning
+
+    _, invoice = ship(api)
+    deliver_outbox(smtp_services)
+    due = date.fromisoformat(invoice["due_date"])
+    run_dunning(smtp_services, as_of=due + timedelta(days=3), stale_statements="warn")
+    run_dunning(smtp_services, as_of=due + timedelta(days=14), stale_statements="warn")
+    deliver_outbox(smtp_services)
+
+    letter = next(m for m in smtp_server.messages if m["Subject"].startswith(f"Factuur {invoice['number']}: betaal"))
+    assert f"/portal/invoices/{invoice['id']}/plan" in text_of(letter)
+    assert "regel de betalingsregeling zelf" in text_of(letter)
