@@ -29,12 +29,14 @@ from bnpl.audit import service as audit
 from bnpl.disputes import service as disputes, states as dispute_states
 from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
 from bnpl.errors import Conflict, DomainError, InvalidInput
+from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
 from bnpl.orders import service as orders
 from bnpl.risk import service as risk, states as risk_states
 from bnpl.risk.policy import Policy
 from bnpl.staff.models import ROLES, StaffMember
+from bnpl.support import service as support
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -169,6 +171,9 @@ class CaseFile:
     proposal: dict | None  # a decision waiting for a second mediator
     may_approve: bool  # someone other than the proposer is looking
     actions: frozenset[str]  # what the state table allows now: decide, ask_merchant, …
+    shipment: object | None = None  # orders' Shipment: carrier, tracking code, shipped and delivered
+    lines: tuple = ()  # (invoice line, quantity credited), every line of the invoice
+    questions: tuple = ()  # the consumer's questions to the support desk (support's Thread)
 
 
 def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseFile:
@@ -186,7 +191,21 @@ def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseF
                     notes=[entry for entry in dispute.entries if entry.visibility == STAFF_ONLY],
                     evidence=evidence, history=disputes.history(uow, dispute_id=dispute.id), proposal=proposal,
                     may_approve=bool(proposal) and proposal.get("by") != member.id,
-                    actions=dispute_states.DISPUTE.actions_from(dispute.status))
+                    actions=dispute_states.DISPUTE.actions_from(dispute.status),
+                    shipment=_shipment_of(uow, scope, invoice), lines=_credited_lines(uow, scope, invoice),
+                    questions=tuple(support.consumer_threads(uow, consumer_id=dispute.consumer_id)))
+
+
+def _shipment_of(uow, scope: Scope, invoice):
+    order = orders.get_order(uow, scope=scope, order_id=invoice.order_id)
+    return next((shipment for shipment in order.shipments if shipment.id == invoice.shipment_id), None)
+
+
+def _credited_lines(uow, scope: Scope, invoice) -> tuple:
+    left = invoice_queries.uncredited_lines(uow, scope=scope, invoice_id=invoice.id)
+    return tuple((line, line.quantity - (left[line.order_line_reference].quantity
+                                         if line.order_line_reference in left else 0))
+                 for line in invoice.lines)
 
 
 # --- reviews of credit decisions (the risk role) -------------------------------------------
