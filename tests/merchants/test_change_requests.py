@@ -34,8 +34,10 @@ def decide(services, change_id, *, approve=True, reason="checked by phone with t
 
 def merchant_mails(services) -> list[dict]:
     with unit_of_work(services) as uow:
-        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "merchant_change")
-                                   .order_by(OutboxMessage.created_at)).all()
+        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "merchant_change")).all()
+        # In the order of their events (evt_<seq>): under the test's fixed clock every mail has the
+        # same created_at, and PostgreSQL returns equal rows in any order.
+        rows = sorted(rows, key=lambda m: int(m.event_id.removeprefix("evt_")))
         return [{**m.payload["data"], "recipient": m.recipient, "event": m.payload["event"]} for m in rows]
 
 
