@@ -158,3 +158,13 @@ def test_a_running_fourteen_day_letter_says_the_last_day_and_the_costs_avoided(b
 
     clock.set(datetime.combine(letter.deadline + timedelta(days=1), time(10), tzinfo=timezone.utc))
     assert "you pay no collection costs" not in text(signed_in.get(f"/portal/invoices/{invoice['id']}"))
+
+
+def test_an_extension_moves_the_date_in_the_agenda(signed_in, api, invoice):
+    assert signed_in.submit(action(invoice["id"], "extension")).status_code == 303
+    moved = date.fromisoformat(invoice["due_date"]) + timedelta(days=14)
+
+    agenda = text_of(signed_in.page("/portal/"), 'id="agenda-h"')
+
+    assert f"{long(moved)} Pay €19.99 to Fietsenwinkel Utrecht" in agenda
+    assert long(invoice["due_date"]) not in agenda
