@@ -16,3 +16,9 @@ def erase(uow, subject) -> list[str]:
     for event in events:
         event.data = redact.scrub(event.data, subject.personal)
     return []
+
+
+def scrub_subjects(uow, *, subject_ids, personal: set[str]) -> None:
+    """Take ``personal`` out of the events about these subjects (retention has run out)."""
+    for event in uow.session.scalars(select(Event).where(Event.subject_id.in_(subject_ids))):
+        event.data = redact.scrub(event.data, personal)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bnpl import redact
 from bnpl.merchants import service as merchants
 from bnpl.orders.models import Order, Shipment
 
@@ -60,5 +61,16 @@ def purge(uow) -> dict[str, int]:
     orders = list(uow.session.scalars(select(Order).where(
         Order.id.in_(invoices.orders_past_retention(uow)), Order.consumer["name"].as_string().is_not(None))))
     for order in orders:
+        _forget_in_events(uow, order)
         _reduce(order)
     return {"orders past fiscal retention": len(orders)}
+
+
+def _forget_in_events(uow, order: Order) -> None:
+    """The events about the order, its shipments and their invoices (what a webshop replays)."""
+    from bnpl.events import privacy as events
+
+    personal = redact.needles([*order.consumer.values(), (order.billing_address or {}).get("street"),
+                               (order.shipping_address or {}).get("street")])
+    ids = {order.id} | {s.id for s in order.shipments} | {s.invoice_id for s in order.shipments if s.invoice_id}
+    events.scrub_subjects(uow, subject_ids=ids, personal=personal)

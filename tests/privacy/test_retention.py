@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import json
+
 from sqlalchemy import select
+
+from bnpl.events.models import Event
 
 from bnpl.notifications.models import OutboxMessage
 from bnpl.portal.models import Device, SignInLink
@@ -130,3 +134,6 @@ def test_past_fiscal_retention_an_invoice_its_pdf_payment_and_order_lose_the_per
     assert "name" not in orders[invoices[old["id"]].order_id].consumer
     assert orders[invoices[newer["id"]].order_id].consumer["name"] == "Jan Jansen"
     assert counts["invoices past fiscal retention"] == 1
+    events = {(e.subject_id, e.type): json.dumps(e.data) for e in _all(services, Event)}
+    assert not [key for key, data in events.items() if "Sanne" in data or "sanne.devries" in data]
+    assert "Jan Jansen" in events[(newer["id"], "invoice.issued")]
