@@ -239,17 +239,31 @@ def consumers_export(email, output):
 
 @consumers.command("erase")
 @click.argument("email")
-def consumers_erase(email):
+@click.option("--check", is_flag=True, help="only say whether erasure may go ahead now, and why not")
+def consumers_erase(email, check):
     """Erase what we hold about EMAIL, within what the law lets us delete."""
     from bnpl.privacy import service as privacy
     from bnpl.uow import unit_of_work
 
+    if check:
+        return _erasure_check(email)
     try:
         with unit_of_work(_services()) as uow:
             notes = privacy.erase(uow, email=email, actor="operator (command line)")
     except DomainError as exc:
         _fail(exc)
     click.echo("\n".join([f"Erased the personal data of {email}.", *notes]))
+
+
+def _erasure_check(email: str) -> None:
+    from bnpl.privacy import service as privacy
+    from bnpl.uow import unit_of_work
+
+    with unit_of_work(_services()) as uow:
+        reasons = privacy.refusals(uow, privacy.find(uow, email=email))
+    if reasons:
+        raise click.ClickException("Erasure must wait: " + "; ".join(reasons) + ".")
+    click.echo(f"{email} can be erased now.")
 
 
 @main.group()

@@ -131,3 +131,16 @@ def test_a_running_dispute_blocks_and_a_closed_one_loses_its_texts_and_evidence(
     assert where_found(services, PHONE) == set() and where_found(services, NAME) <= RETAINED
     with services.sessionmaker() as session:
         assert session.scalars(select(Evidence)).all() == []
+
+
+def test_the_command_can_check_first_and_changes_nothing(purchases, services, monkeypatch):
+    monkeypatch.setenv("BNPL_DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("BNPL_SECRET_KEY", "test-secret")
+
+    blocked = CliRunner().invoke(main, ["consumers", "erase", EMAIL, "--check"])
+    pay(services, purchases["open"])
+    free = CliRunner().invoke(main, ["consumers", "erase", EMAIL, "--check"])
+
+    assert blocked.exit_code == 1 and purchases["open"]["number"] in blocked.output
+    assert free.exit_code == 0 and "can be erased now" in free.output
+    assert ("consumers", "email") in where_found(services, EMAIL)
