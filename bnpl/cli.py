@@ -156,7 +156,7 @@ def staff():
 
 @staff.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["mediator", "risk", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["mediator", "risk", "support", "admin"]))
 @click.option("--name", help="shown on the pages (default: the part of EMAIL before the @)")
 def staff_create(email, role, name):
     """Create a back-office account and print its id. The password is asked twice, or read

@@ -173,5 +173,6 @@ class AccountForm(FlaskForm):
     email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254)])
     name = StringField("Name", validators=[Optional(), Length(max=100)])
     role = SelectField("Role", choices=_choices({"mediator": "mediator (disputes)", "risk": "risk (credit reviews)",
+                                                 "support": "support (calls and questions)",
                                                  "admin": "admin (everything, and these pages)"}),
                        validators=[InputRequired()])

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bnpl.db import Base, UTCDateTime, new_id
 
-MEDIATOR, RISK, ADMIN = "mediator", "risk", "admin"
+MEDIATOR, RISK, SUPPORT, ADMIN = "mediator", "risk", "support", "admin"
 # A mediator decides disputes; risk staff review credit decisions (CCD2). Neither does the
 # other's work: each needs its own training and the separation keeps one person from deciding
-# a consumer's case and their creditworthiness both. An admin may do everything.
-ROLES = (MEDIATOR, RISK, ADMIN)
+# a consumer's case and their creditworthiness both. Support staff take calls and answer
+# questions (so do mediators); they decide nothing. An admin may do everything.
+ROLES = (MEDIATOR, RISK, SUPPORT, ADMIN)
+DESK = (MEDIATOR, SUPPORT)  # who takes calls and answers questions
 
 
 class StaffMember(Base):
@@ -29,9 +31,9 @@ class StaffMember(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    def may_act_as(self, role: str | None) -> bool:
-        """Whether this member may do what the role may; an admin may do everything."""
-        return role is None or self.role in (role, ADMIN)
+    def may_act_as(self, role: str | tuple[str, ...] | None) -> bool:
+        """Whether this member may do what the role (or one of the roles) may; an admin may do everything."""
+        return role is None or self.role in ((role,) if isinstance(role, str) else role) + (ADMIN,)
 
 
 class StaffSession(Base):

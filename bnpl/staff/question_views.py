@@ -8,14 +8,14 @@ from flask import flash, g, redirect, render_template, url_for
 
 from bnpl.errors import DomainError
 from bnpl.staff.forms import AnswerForm, ButtonForm
-from bnpl.staff.models import MEDIATOR
+from bnpl.staff.models import DESK
 from bnpl.staff.views import bp, show_errors, staff_required
 from bnpl.support import service as support
 from bnpl.web.context import current_uow
 
 
 @bp.get("/questions")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def questions():
     uow = current_uow()
     weeks = support.promise_statistics(uow, since=uow.today() - timedelta(weeks=STATISTICS_WEEKS), until=uow.today())
@@ -24,13 +24,13 @@ def questions():
 
 
 @bp.get("/questions/<thread_id>")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def question(thread_id):
     return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None))
 
 
 @bp.post("/questions/<thread_id>/answer")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def answer_question(thread_id):
     form = AnswerForm(prefix="answer")
     if not form.validate_on_submit():
@@ -48,7 +48,7 @@ def answer_question(thread_id):
 
 
 @bp.post("/questions/<thread_id>/pass")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def pass_question(thread_id):
     form = ButtonForm()
     if not form.validate_on_submit():

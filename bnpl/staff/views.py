@@ -28,7 +28,7 @@ from bnpl.support import service as support
 from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, ChoiceForm, DecisionForm, LoginForm,
                               MessageForm, NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm,
                               SendBackForm)
-from bnpl.staff.models import ADMIN, MEDIATOR, RISK
+from bnpl.staff.models import ADMIN, DESK, MEDIATOR, RISK
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
 
@@ -151,8 +151,8 @@ def logout():
 @bp.get("/")
 @staff_required()
 def queue():
-    if not g.staff.may_act_as(MEDIATOR):  # risk staff start at their own queue
-        return redirect(url_for(".reviews"))
+    if not g.staff.may_act_as(MEDIATOR):  # risk and support staff start at their own queue
+        return redirect(url_for(".questions" if g.staff.may_act_as(DESK) else ".reviews"))
     include_closed = request.args.get("closed") == "1"
     rows = disputes.queue(current_uow(), include_closed=include_closed)
     return render_template("staff/queue.html", rows=rows, include_closed=include_closed)
@@ -179,7 +179,7 @@ def statistics():
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def new_case():
     """A consumer phoned: find and confirm them (support's intake) before anything is shown."""
     form = CallerForm()
@@ -198,7 +198,7 @@ def new_case():
 
 
 @bp.get("/intake/<intake_id>")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def intake(intake_id):
     call = support.open_call(current_uow(), intake_id=intake_id, staff_id=g.staff.id)
     if call.caller is None:
@@ -207,7 +207,7 @@ def intake(intake_id):
 
 
 @bp.post("/intake/<intake_id>/invoice")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def intake_invoice(intake_id):
     form = ChoiceForm()
     if not form.validate_on_submit():
@@ -241,7 +241,7 @@ def intake_case(intake_id):
 
 
 @bp.post("/intake/<intake_id>/note")
-@staff_required(MEDIATOR)
+@staff_required(DESK)
 def intake_note(intake_id):
     form = CallNoteForm(prefix="note")
     if not form.validate_on_submit():
@@ -428,7 +428,7 @@ def show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN}
+            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK}
 
 
 def _money(cents: int | None, currency: str = "EUR") -> str:
