@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 
 from bnpl import i18n, simulator
@@ -86,8 +86,9 @@ def provider_callback(provider):
 @pages.get("/local/<reference>")
 def local_page(reference):
     payment = service.local_payment(current_uow(), reference=reference)
-    return render_template("payments/local.html", payment=payment,
-                           amount=i18n.format_money(payment.amount_cents, payment.currency, "en"))
+    g.language = payment.language  # the page's texts (the app's gettext reads it)
+    return render_template("payments/local.html", payment=payment, language=payment.language,
+                           amount=i18n.format_money(payment.amount_cents, payment.currency, payment.language))
 
 
 @pages.post("/local/<reference>")

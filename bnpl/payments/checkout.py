@@ -17,6 +17,7 @@ from typing import Mapping
 
 from sqlalchemy import select
 
+from bnpl import i18n
 from bnpl.consumers import service as consumers
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import ledger as invoice_ledger
@@ -142,6 +143,7 @@ class LocalPayment:
     currency: str
     method: str
     return_url: str | None
+    language: str = "en"  # the consumer's, as on their invoice: a bank speaks its customer's language
 
 
 def local_payment(uow: UnitOfWork, *, reference: str) -> LocalPayment:
@@ -152,7 +154,9 @@ def local_payment(uow: UnitOfWork, *, reference: str) -> LocalPayment:
     shop = merchants.get_merchant(uow, merchant_id=checkout.merchant_id)
     return LocalPayment(reference=reference, status=checkout.status, shop_name=shop.name,
                         invoice_number=invoice.number, amount_cents=checkout.amount_cents,
-                        currency=checkout.currency, method=checkout.method, return_url=checkout.return_url)
+                        currency=checkout.currency, method=checkout.method, return_url=checkout.return_url,
+                        language=i18n.language_for(invoice.billed_to.get("language"),
+                                                   (invoice.billed_to.get("address") or {}).get("country")))
 
 
 def decide_locally(uow: UnitOfWork, *, reference: str, decision: str) -> LocalPayment:

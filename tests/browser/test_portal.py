@@ -208,10 +208,11 @@ def test_a_consumer_signs_in_by_mail_and_arranges_their_purchases_on_a_phone(
     shot(page, "06-pay")
     page.get_by_role("button", name=nl("Pay with %(method)s", method=nl("iDEAL"))).click()
     expect(page).to_have_url(re.compile(r"/payments/local/loc_"))
-    expect(page.get_by_role("heading", name=f"Pay {SHOP}")).to_be_visible()
+    # The bank speaks its customer's language, as on their invoice (Dutch here).
+    expect(page.get_by_role("heading", name=nl("Pay %(shop)s", shop=SHOP))).to_be_visible()
     no_sideways_scroll(page)
     shot(page, "07-provider")
-    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.get_by_role("button", name=re.compile("^" + re.escape(nl("Pay %(amount)s", amount="")))).click()
     expect(page).to_have_url(f"{live_server}/portal/invoices/{pay['id']}")
     expect(page.locator(".status-line")).to_have_text(nl("Paid"))
     shot(page, "08-paid")

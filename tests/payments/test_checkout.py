@@ -115,10 +115,21 @@ def test_the_page_shows_the_amount_and_the_shop_name(api):
     page = api.client.get(page_path(start(api, inv["id"])))
 
     assert page.status_code == 200 and page.mimetype == "text/html"
-    html = page.get_data(as_text=True)
-    assert "€53.99" in html and "Fietsenwinkel Utrecht" in html and inv["number"] in html
+    html = " ".join(page.get_data(as_text=True).replace("\xa0", " ").split())
+    assert "€ 53,99" in html and "Fietsenwinkel Utrecht" in html and inv["number"] in html
     assert 'name="decision" value="pay"' in html and 'name="decision" value="cancel"' in html
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_bank_page_speaks_the_consumers_language(api):
+    dutch = ship(api)
+    german = ship(api, consumer=factories.consumer(email="jonas@example.de", name="Jonas Becker", language="de"))
+
+    nl = api.client.get(page_path(start(api, dutch["id"]))).get_data(as_text=True)
+    de = api.client.get(page_path(start(api, german["id"]))).get_data(as_text=True)
+
+    assert '<html lang="nl">' in nl and "Testbank: deze pagina bootst uw bank na." in nl and ">Annuleren<" in nl
+    assert '<html lang="de">' in de and "Testbank: Diese Seite simuliert Ihre Bank." in de and ">Abbrechen<" in de
 
 
 def test_the_shop_name_on_the_page_is_text_not_markup(app, services):
@@ -196,7 +207,7 @@ def test_without_a_return_url_the_consumer_comes_back_to_the_bank_page(api):
     r = decide(api, started, "pay")
 
     assert r.status_code == 303 and urlsplit(r.headers["Location"]).path == page_path(started)
-    assert "Paid" in api.client.get(page_path(started)).get_data(as_text=True)
+    assert "Betaald." in api.client.get(page_path(started)).get_data(as_text=True)  # a Dutch consumer
 
 
 def test_a_decision_other_than_pay_or_cancel_changes_nothing(api):
