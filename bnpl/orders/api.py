@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from bnpl import simulator
 from bnpl.fields import WithRelated
@@ -89,7 +89,7 @@ def provider_callback(provider):
 
 @verification_pages.get("/local/<reference>")
 def local_page(reference):
-    return render_template("risk/local.html", verification=risk.local_verification(current_uow(), reference=reference))
+    return _local_page(current_uow(), reference)
 
 
 @verification_pages.post("/local/<reference>")
@@ -98,7 +98,14 @@ def local_decision(reference):
     simulator.refuse_cross_site(request, base_url=uow.settings.base_url)
     service.decide_verification_locally(uow, reference=reference, confirm=request.form.get("decision") == "confirm")
     uow.commit()
-    return render_template("risk/local.html", verification=risk.local_verification(uow, reference=reference))
+    return _local_page(uow, reference)
+
+
+def _local_page(uow, reference: str):
+    """The simulated bank's page, in its customer's language, as a real bank's would be."""
+    verification = risk.local_verification(uow, reference=reference)
+    g.language = service.consumer_language(uow, order_id=verification.order_id)
+    return render_template("risk/local.html", verification=verification, language=g.language)
 
 
 @verification_pages.after_request

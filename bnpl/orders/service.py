@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bnpl import pagination
+from bnpl import i18n, pagination
 from bnpl.consumers import service as consumers
 from bnpl.db import among, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
@@ -351,6 +351,14 @@ def _check_moments(now: datetime, *, shipped_at: datetime, delivered_at: datetim
 
 def _pct(basis_points: int) -> str:
     return f"{basis_points / 100:g}"
+
+
+def consumer_language(uow: UnitOfWork, *, order_id: str) -> str:
+    """The language the order's consumer reads (their choice, else the billing country's)."""
+    order = uow.session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return i18n.language_for(order.consumer.get("language"), (order.billing_address or {}).get("country"))
 
 
 # --- what the consumer sees of their orders (the portal) ---------------------------------------

@@ -54,6 +54,15 @@ def test_the_consumer_identifies_on_the_local_bank_page(api, button, status, rea
         assert api.post(f"/orders/{waiting['id']}/shipments", json={}).status_code == 201
 
 
+def test_the_bank_page_speaks_the_consumers_language(api):
+    waiting = order(api, 5_000, context=HIGH_RISK, **person(1))  # billed in the Netherlands
+    page = api.client.get(path_of(waiting["decision"]["verification_url"])).get_data(as_text=True)
+    assert '<html lang="nl">' in page and ">Bevestigen: dit ben ik<" in page
+    german = order(api, 5_000, context=HIGH_RISK, **person(2, language="de"))
+    page = api.client.get(path_of(german["decision"]["verification_url"])).get_data(as_text=True)
+    assert '<html lang="de">' in page and ">Bestätigen: Das bin ich<" in page
+
+
 def test_a_second_press_changes_nothing(api):
     waiting = order(api, 5_000, context=HIGH_RISK, **person(1))
     url = waiting["decision"]["verification_url"]
