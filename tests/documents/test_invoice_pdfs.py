@@ -355,3 +355,23 @@ def test_a_live_invoice_has_no_test_mode_banner(app, services):
     text = page_text(fetch_pdf(live, f"/invoices/{invoice['id']}/pdf"))
     assert invoice["number"] in text
     assert "TESTMODUS" not in text
+
+
+def test_a_long_totals_label_wraps_before_its_amount_never_under_it(api, services, clock):
+    """The credit-note line of the totals ("Credit note CN-… of 7 December 2026") ran under its
+    amount; every character of a totals label must end left of where the amounts begin."""
+    order = create_order(api, lines=factories.three_lines())
+    api.post(f"/orders/{order['id']}/shipments", json={})
+    note = receive_return(api, order["id"], [{"reference": "SKU-1", "quantity": 1}])["credit_notes"][0]
+    render_requested(services)
+    page = pdfium.PdfDocument(fetch_pdf(api, f"/credit-notes/{note['id']}/pdf"))[0]
+    text = page.get_textpage()
+    chars = [(text.get_text_range(i, 1), text.get_charbox(i)) for i in range(text.count_chars())]
+    label = f"Creditnota {note['number']}"
+    whole = "".join(c for c, _ in chars)
+    start = whole.index(label, whole.index("Bij factuur") + 1)  # the totals' line, not the heading
+    end = whole.index("2026", start + len(label)) + 4
+    amount = whole.index("-", end)  # "€ -19,99"
+    label_right = max(box[2] for _, box in chars[start:end] if _.strip())
+    amount_left = chars[amount][1][0]
+    assert label_right < amount_left, (label_right, amount_left)
