@@ -67,5 +67,5 @@ def _record(uow, invoice: DueInvoice, kind: str, iban: str | None) -> None:
     data = {"invoice_id": invoice.id, "number": invoice.number, "notice": kind, "due_date": invoice.due_date.isoformat(),
             "amount": invoice.owed_cents, "currency": invoice.currency}
     if iban:
-        data["account"] = f"{iban[:2]}.. ..{iban[-2:]}"
+        data["account"] = payments.short_account(iban)
     events.record(uow, scope=invoice.scope, type="invoice.due_soon", subject_id=invoice.id, data=data)

@@ -387,35 +387,34 @@ def lock_open_due(uow: UnitOfWork, *, due_by: date, after: tuple[date, str], lim
     """Open invoices due on or before a date, in (due date, id) order after `after`, locked
     for this transaction; rows another transaction holds are skipped (it is dealing with
     them). The order is the partial index's, so a batch reads just its own rows."""
-    key = tuple_(_INVOICES.c.due_date, _INVOICES.c.id)
-    rows = uow.session.execute(
-        select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
-               _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
-               _INVOICES.c.billed_to, _INVOICES.c.order_id)
-        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date <= due_by,
-               key > tuple_(literal(after[0]), literal(after[1])))
-        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit).with_for_update(skip_locked=True)).all()
+    rows = uow.session.execute(_open_due(after, limit, _INVOICES.c.due_date <= due_by)
+                               .with_for_update(skip_locked=True)).all()
     _locked_billing(uow).update((r.id, r) for r in rows)
-    return [DueInvoice(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
-                       due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
-                       billed_to=r.billed_to, order_id=r.order_id) for r in rows]
+    return [_due_invoice(r) for r in rows]
 
 
 def open_due_between(uow: UnitOfWork, *, first: date, last: date, after: tuple[date, str],
                      limit: int) -> list[DueInvoice]:
     """Open invoices (not paused) due from `first` to `last`, in (due date, id) order after
     `after`: those that get a notice before their due date."""
+    return [_due_invoice(r) for r in uow.session.execute(_open_due(
+        after, limit, _INVOICES.c.due_date >= first, _INVOICES.c.due_date <= last, _INVOICES.c.owed_cents > 0))]
+
+
+def _open_due(after: tuple[date, str], limit: int, *where):
+    """Open invoices matching `where`, in (due date, id) order after `after`, as DueInvoice columns."""
     key = tuple_(_INVOICES.c.due_date, _INVOICES.c.id)
-    rows = uow.session.execute(
-        select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
-               _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
-               _INVOICES.c.billed_to, _INVOICES.c.order_id, _INVOICES.c.consumer_id)
-        .where(_INVOICES.c.status == models.OPEN, _INVOICES.c.due_date >= first, _INVOICES.c.due_date <= last,
-               _INVOICES.c.owed_cents > 0, key > tuple_(literal(after[0]), literal(after[1])))
-        .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit)).all()
-    return [DueInvoice(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
-                       due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
-                       billed_to=r.billed_to, order_id=r.order_id, consumer_id=r.consumer_id) for r in rows]
+    return (select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
+                   _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
+                   _INVOICES.c.billed_to, _INVOICES.c.order_id, _INVOICES.c.consumer_id)
+            .where(_INVOICES.c.status == models.OPEN, key > tuple_(literal(after[0]), literal(after[1])), *where)
+            .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit))
+
+
+def _due_invoice(r) -> DueInvoice:
+    return DueInvoice(id=r.id, scope=Scope(r.merchant_id, r.livemode), number=r.number, currency=r.currency,
+                      due_date=r.due_date, owed_cents=r.owed_cents, dunning_level=r.dunning_level,
+                      billed_to=r.billed_to, order_id=r.order_id, consumer_id=r.consumer_id)
 
 
 @dataclass(frozen=True)

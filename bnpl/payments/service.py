@@ -456,6 +456,11 @@ def collections(uow: UnitOfWork, *, consumer_ids: list[str], invoice_ids: list[s
     return debits, active[-1].iban if active else None
 
 
+def short_account(iban: str) -> str:
+    """Enough of an account number to recognise it, not enough to use it: NL.. ..12."""
+    return f"{iban[:2]}.. ..{iban[-2:]}"
+
+
 def mandate_accounts(uow: UnitOfWork, *, consumer_ids: list[str]) -> dict[str, str]:
     """The account each of these consumers' newest active mandate collects from."""
     if not consumer_ids:

@@ -235,6 +235,7 @@ class Purchase:
 @dataclass
 class Purchases:
     groups: dict[str, list[Purchase]] = field(default_factory=dict)
+    agenda: list["AgendaItem"] = field(default_factory=list)  # what to pay when, soonest first
 
     def __iter__(self):
         return iter((group, self.groups.get(group, [])) for group in GROUPS)
@@ -248,15 +249,15 @@ def purchases(uow: UnitOfWork, *, viewer: Viewer) -> Purchases:
     placed = _orders(uow, viewer)
     names = merchants.names(uow, merchant_ids=list({i.merchant_id for i in found} | {o.merchant_id for o in placed}))
     cases, by_order = _latest_cases(uow, viewer), {order.id: order for order in placed}
-    upcoming = _upcoming(uow, viewer, found)
-    today, result = uow.today(), Purchases()
+    dates = _dates(uow, viewer, found, names)
+    today, result = uow.today(), Purchases(agenda=_in_order(dates))
     avoidable = dunning.avoidable_costs(uow, invoice_ids=[i.id for i in found if i.due_date < today], today=today)
     for invoice in found:
         group = SETTLED if invoice.is_closed else ON_HOLD if invoice.open_pause else ATTENTION
         result.groups.setdefault(group, []).append(Purchase(
             shop=names.get(invoice.merchant_id, ""), group=group, invoice=invoice, order=by_order.get(invoice.order_id),
             overdue=group == ATTENTION and invoice.due_date < today, dispute=cases.get(invoice.id),
-            next_date=upcoming.get(invoice.id), avoidable=avoidable.get(invoice.id)))
+            next_date=_next(dates.get(invoice.id)), avoidable=avoidable.get(invoice.id)))
     for order in placed:
         if not order.invoice_ids:
             group = SETTLED if order.is_cancelled else ORDERED
@@ -290,21 +291,35 @@ def agenda(uow: UnitOfWork, *, viewer: Viewer) -> list[AgendaItem]:
     """Every date the viewer has to pay something, or will be collected from, oldest first:
     an invoice's due date, a plan's instalments still to pay, a direct debit's collection.
     An invoice on hold for a return or a dispute has no date until it runs again."""
-    owing = [invoice for invoice in _visible_invoices(uow, viewer) if not invoice.is_closed and invoice.balance_cents > 0]
-    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in owing}))
+    found = _visible_invoices(uow, viewer)
+    names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in found}))
+    return _in_order(_dates(uow, viewer, found, names))
+
+
+def _dates(uow, viewer: Viewer, found: list[Invoice], names: dict[str, str]) -> dict[str, list[AgendaItem]]:
+    """The dates of each invoice still owing (a plan and a collection read once for all)."""
+    owing = [invoice for invoice in found if not invoice.is_closed and invoice.balance_cents > 0]
     plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents for invoice in owing})
     debits, mandate_account = payments.collections(
         uow, consumer_ids=_consumer_ids(uow, viewer), invoice_ids=[invoice.id for invoice in owing],
         livemode=viewer.livemode)
-    items = [item for invoice in owing
-             for item in _dates_of(invoice, names.get(invoice.merchant_id, ""), plans, debits, mandate_account)]
-    return sorted(items, key=lambda item: (item.on, item.shop, item.number))
+    return {invoice.id: _dates_of(invoice, names.get(invoice.merchant_id, ""), plans, debits, mandate_account)
+            for invoice in owing}
+
+
+def _in_order(dates: dict[str, list[AgendaItem]]) -> list[AgendaItem]:
+    return sorted((item for items in dates.values() for item in items), key=lambda i: (i.on, i.shop, i.number))
+
+
+def _next(dates: list[AgendaItem] | None) -> AgendaItem | None:
+    """An invoice's next instalment or collection (not its plain due date)."""
+    return dates[0] if dates and dates[0].kind != DUE else None
 
 
 def _dates_of(invoice: Invoice, shop: str, plans: dict, debits: dict, mandate_account: str | None) -> list[AgendaItem]:
     def item(on, kind, amount, account=None):
         return AgendaItem(on, kind, amount, invoice.currency, shop, invoice.id, invoice.number,
-                          short_account(account) if account else None)
+                          payments.short_account(account) if account else None)
 
     if invoice.id in plans:
         return [item(part["due_date"], INSTALMENT, part["amount"]) for part in plans[invoice.id]]
@@ -358,21 +373,6 @@ def set_due_notices(uow: UnitOfWork, *, viewer: Viewer, wanted: bool) -> None:
 def language_of(uow: UnitOfWork, *, viewer: Viewer) -> str:
     """The language the viewer's invoices are written in (for what is read outside a page)."""
     return _language_of(uow, _consumer_ids(uow, viewer))
-
-
-def short_account(iban: str) -> str:
-    """Enough of an account number to recognise it, not enough to use it: NL.. ..12."""
-    return f"{iban[:2]}.. ..{iban[-2:]}"
-
-
-def _upcoming(uow, viewer: Viewer, found: list[Invoice]) -> dict[str, AgendaItem]:
-    """Each open invoice's next instalment or collection, where it has one."""
-    owing = [invoice for invoice in found if not invoice.is_closed and invoice.balance_cents > 0]
-    plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents for invoice in owing})
-    debits, account = payments.collections(uow, consumer_ids=_consumer_ids(uow, viewer),
-                                           invoice_ids=[invoice.id for invoice in owing], livemode=viewer.livemode)
-    found_dates = {invoice.id: _dates_of(invoice, "", plans, debits, account) for invoice in owing}
-    return {invoice_id: dates[0] for invoice_id, dates in found_dates.items() if dates and dates[0].kind != DUE}
 
 
 def _orders(uow, viewer: Viewer) -> list[orders.OrderView]:
@@ -688,13 +688,7 @@ def pay_details(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> PayDetai
 
 def _next_date(uow, viewer: Viewer, invoice: Invoice) -> AgendaItem | None:
     """The invoice's next instalment or collection (not its plain due date)."""
-    if invoice.is_closed or invoice.balance_cents <= 0:
-        return None
-    plans = dunning.instalments_left(uow, balances={invoice.id: invoice.balance_cents})
-    debits, account = payments.collections(uow, consumer_ids=[invoice.consumer_id], invoice_ids=[invoice.id],
-                                           livemode=invoice.livemode)
-    dates = _dates_of(invoice, "", plans, debits, account)
-    return dates[0] if dates and dates[0].kind != DUE else None
+    return _next(_dates(uow, viewer, [invoice], {}).get(invoice.id))
 
 
 @dataclass(frozen=True)

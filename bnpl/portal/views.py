@@ -294,8 +294,8 @@ def sign_out_everywhere():
 @signed_in
 def purchases():
     uow = current_uow()
-    return render("portal/purchases.html", purchases=service.purchases(uow, viewer=g.viewer),
-                  agenda=service.agenda(uow, viewer=g.viewer), feed_form=ButtonForm(prefix="feed", formdata=None),
+    found = service.purchases(uow, viewer=g.viewer)
+    return render("portal/purchases.html", purchases=found, agenda=found.agenda, feed_form=ButtonForm(prefix="feed", formdata=None),
                   notices_form=ButtonForm(prefix="notices", formdata=None),
                   due_notices=service.wants_due_notices(uow, viewer=g.viewer), today=uow.today())
 
