@@ -18,7 +18,8 @@ from bnpl.web.context import current_uow
 @staff_required(DESK)
 def questions():
     uow = current_uow()
-    weeks = support.promise_statistics(uow, since=uow.today() - timedelta(weeks=STATISTICS_WEEKS), until=uow.today())
+    since, until = support.statistics_period(uow, since=None, until=None)
+    weeks = support.promise_statistics(uow, since=since, until=until)
     return render_template("staff/questions.html", rows=support.queue(uow), weeks=weeks, left=office_time,
                            duration=duration)
 
@@ -68,9 +69,6 @@ def pass_question(thread_id):
 def _question_page(thread_id: str, form, *, error: str | None = None, status: int = 200):
     page = support.thread_page(current_uow(), thread_id=thread_id)
     return render_template("staff/question.html", page=page, form=form, error=error), status
-
-
-STATISTICS_WEEKS = 8
 
 
 def duration(span: timedelta | None) -> str:

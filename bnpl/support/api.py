@@ -1,6 +1,7 @@
 from bnpl.fields import page_schema
 from bnpl.support import service
-from bnpl.support.schemas import ConversationListArgsSchema, ConversationSchema, MessageCreateSchema
+from bnpl.support.schemas import (ConversationListArgsSchema, ConversationSchema, MessageCreateSchema,
+                                  PromiseStatisticsArgsSchema, PromiseStatisticsSchema)
 from bnpl.web.api import merchant_blueprint
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.idempotency import writes
@@ -41,3 +42,15 @@ def post_message(data, conversation_id):
     """Answer the customer: your message is shown in their thread and e-mailed to them."""
     return _shown(service.merchant_message(current_uow(), scope=current_scope(), conversation_id=conversation_id,
                                            message=data["message"]))
+
+
+@blp.route("/conversation-statistics", methods=["GET"])
+@blp.arguments(PromiseStatisticsArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, PromiseStatisticsSchema)
+def read_statistics(since, until):
+    """Promises kept on the questions passed to you, per channel and week in which they were
+    asked, and the median first answer in office time (default: the last eight weeks)."""
+    uow = current_uow()
+    since, until = service.statistics_period(uow, since=since, until=until)
+    return {"since": since, "until": until,
+            "weeks": service.promise_statistics(uow, since=since, until=until, scope=current_scope())}

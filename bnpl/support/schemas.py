@@ -31,3 +31,29 @@ class ConversationListArgsSchema(Schema):
 
 class MessageCreateSchema(Schema):
     message = Text(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class PromiseStatisticsArgsSchema(Schema):
+    since = fields.Date(load_default=None, metadata={"description": "first day a question was asked (default: "
+                                                                    "eight weeks up to until)"})
+    until = fields.Date(load_default=None, metadata={"description": "last day (default: today); at most 366 days "
+                                                                    "after since"})
+
+
+class PromiseWeekSchema(Schema):
+    week = fields.Date(metadata={"description": "the Monday of the week in which the questions were asked"})
+    channel = fields.String(metadata={"description": "where they were asked: portal | phone"})
+    asked = fields.Integer(metadata={"description": "questions asked that week"})
+    kept = fields.Integer(metadata={"description": "answers given by the moment promised to the customer"})
+    missed = fields.Integer(metadata={"description": "answers given after it, and questions still waiting past it"})
+    kept_rate = fields.String(allow_none=True, metadata={
+        "description": "promises kept per 100 kept or missed, two decimals; null while none has come due"})
+    median_first_answer_minutes = fields.Integer(allow_none=True, metadata={
+        "description": "median time from the question to the first answer (yours or the provider's), in minutes "
+                       "of office hours on working days; null while none is answered"})
+
+
+class PromiseStatisticsSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+    weeks = fields.List(fields.Nested(PromiseWeekSchema), metadata={"description": "newest week first"})

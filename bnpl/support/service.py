@@ -472,14 +472,43 @@ class PromiseWeek:
     def kept_share(self) -> float | None:
         return self.kept / (self.kept + self.missed) if self.kept + self.missed else None
 
+    @property
+    def kept_rate(self) -> str | None:
+        """Promises kept per 100 kept or missed, two decimals (a string: exact, not a float);
+        None while no promise of the week has come due."""
+        decided = self.kept + self.missed
+        if not decided:
+            return None
+        hundredths = (self.kept * 10_000 + decided // 2) // decided
+        return f"{hundredths // 100}.{hundredths % 100:02d}"
 
-def promise_statistics(uow: UnitOfWork, *, since: date, until: date) -> list[PromiseWeek]:
+    @property
+    def median_first_answer_minutes(self) -> int | None:
+        return None if self.median_first_answer is None else round(self.median_first_answer.total_seconds() / 60)
+
+
+STATISTICS_WEEKS = 8  # the default period: the last eight weeks
+MAX_STATISTICS_DAYS = 366
+
+
+def statistics_period(uow: UnitOfWork, *, since: date | None, until: date | None) -> tuple[date, date]:
+    """The period asked for, the default filled in: up to today, eight weeks back; at most a year."""
+    until = until or uow.today()
+    since = since or until - timedelta(weeks=STATISTICS_WEEKS) + timedelta(days=1)
+    if since > until or (until - since).days >= MAX_STATISTICS_DAYS:
+        raise InvalidInput({"since": [f"From at most {MAX_STATISTICS_DAYS} days before until, and not after it."]})
+    return since, until
+
+
+def promise_statistics(uow: UnitOfWork, *, since: date, until: date, scope: Scope | None = None) -> list[PromiseWeek]:
     """Per channel and week (by the day a question was asked): promises kept and missed, and
-    the median first answer in office time; the newest week first."""
+    the median first answer in office time; the newest week first. With a scope: only the
+    questions passed to that webshop (its conversations), in its mode."""
     zone, office, now = uow.settings.timezone, OfficeHours.parse(uow.settings.support.office_hours), uow.now()
     start = datetime.combine(since, datetime.min.time()).replace(tzinfo=ZoneInfo(zone))
     end = datetime.combine(until + timedelta(days=1), datetime.min.time()).replace(tzinfo=ZoneInfo(zone))
-    threads = uow.session.scalars(select(Thread).options(selectinload(Thread.messages))
+    query = _scoped(scope) if scope else select(Thread)
+    threads = uow.session.scalars(query.options(selectinload(Thread.messages))
                                   .where(Thread.created_at >= start, Thread.created_at < end))
     groups: dict[tuple[str, date], list[Thread]] = {}
     for thread in threads:
