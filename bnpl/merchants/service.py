@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from bnpl.audit import service as audit
 from bnpl.errors import DomainError, InvalidInput, NotFound, Unauthorized
@@ -179,6 +180,15 @@ def names(uow: UnitOfWork, *, merchant_ids: list[str]) -> dict[str, str]:
     if not merchant_ids:
         return {}
     return dict(uow.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchant_ids))).all())
+
+
+def logo(uow: UnitOfWork, *, merchant_id: str) -> tuple[str, bytes | None, str | None]:
+    """A webshop's name and its stored logo with the logo's media type (a PNG or JPEG checked
+    when it was set; never a link elsewhere), or None and None without one."""
+    merchant = uow.session.scalar(select(Merchant).options(undefer(Merchant.logo)).where(Merchant.id == merchant_id))
+    if merchant is None:
+        raise NotFound(f"No merchant {merchant_id}.")
+    return merchant.name, merchant.logo, merchant.logo_type if merchant.logo else None
 
 
 def find_merchant(uow: UnitOfWork, *, ref: str) -> Merchant:

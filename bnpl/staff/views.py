@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from bnpl import errors, i18n
@@ -23,6 +24,7 @@ from bnpl.disputes import service as disputes
 from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError
+from bnpl.merchants import service as merchants
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
 from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, ChoiceForm, DecisionForm, LoginForm,
@@ -367,6 +369,34 @@ def _case_page(dispute_id: str, *, bound=None, error: str | None = None, status:
     file = service.case_file(current_uow(), dispute_id=dispute_id, member=g.staff)
     return render_template("staff/case.html", file=file, forms=forms, bound=bound and bound[0], error=error,
                            suspicious=SUSPICIOUS_REASONS), status
+
+
+# --- whose: the webshop's logo in the banner ------------------------------------------------
+
+@bp.get("/shops/<merchant_id>/logo")
+@staff_required()
+def shop_logo(merchant_id):
+    """The webshop's stored logo; without one, a badge with its initials (drawn here, escaped)."""
+    name, data, media_type = merchants.logo(current_uow(), merchant_id=merchant_id)
+    if data is None:
+        data, media_type = initials_badge(name).encode(), "image/svg+xml"
+    response = make_response(data)
+    response.headers.update({"Content-Type": media_type, "Cache-Control": "private, max-age=300",
+                             "Content-Security-Policy": "default-src 'none'"})
+    return response
+
+
+def initials(name: str) -> str:
+    """The first letters of a name's first two words: 'Fietsenwinkel Utrecht' -> 'FU'."""
+    words_ = ["".join(c for c in word if c.isalnum()) for word in name.split()]
+    return "".join(word[0] for word in words_ if word)[:2].upper() or "?"
+
+
+def initials_badge(name: str) -> str:
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
+            '<rect width="40" height="40" rx="8" fill="#ffffff"/>'
+            '<text x="20" y="26" text-anchor="middle" font-family="system-ui, sans-serif" font-size="16" '
+            f'font-weight="700" fill="#1f2933">{escape(initials(name))}</text></svg>')
 
 
 # --- reviews of credit decisions and the acceptance policy (the risk role) ------------------

@@ -85,6 +85,7 @@ class Caller:
     """What a confirmed intake shows: whose call it is, at which webshop, about which invoice."""
 
     intake_id: str
+    merchant_id: str
     webshop: str
     consumer_name: str
     invoice_id: str
@@ -101,6 +102,7 @@ class Choice:
 
     invoice_id: str
     invoice_number: str
+    merchant_id: str
     webshop: str
     total_cents: int
     currency: str
@@ -143,7 +145,8 @@ def open_call(uow: UnitOfWork, *, intake_id: str, staff_id: str) -> Call:
         return Call(intake_id=intake.id, consumer_name=caller.consumer_name, caller=caller, choices=[])
     found = [invoices.find_invoice(uow, invoice_id=invoice_id) for invoice_id in intake.candidates or ()]
     names = merchants.names(uow, merchant_ids=list({invoice.merchant_id for invoice in found}))
-    choices = [Choice(invoice_id=i.id, invoice_number=i.number, webshop=names.get(i.merchant_id, i.merchant_id),
+    choices = [Choice(invoice_id=i.id, invoice_number=i.number, merchant_id=i.merchant_id,
+                      webshop=names.get(i.merchant_id, i.merchant_id),
                       total_cents=i.total_cents, currency=i.currency, issued_at=i.issued_at) for i in found]
     return Call(intake_id=intake.id, consumer_name=found[0].billed_to.get("name", "") if found else "",
                 caller=None, choices=choices)
@@ -163,7 +166,8 @@ def confirmed_caller(uow: UnitOfWork, *, intake_id: str, staff_id: str) -> Calle
     if not intake.invoice_id:
         raise NotFound(f"Call {intake_id} is not about one invoice yet: choose it first.")
     invoice = invoices.get_invoice(uow, scope=Scope(intake.merchant_id, intake.livemode), invoice_id=intake.invoice_id)
-    return Caller(intake_id=intake.id, webshop=merchants.get_merchant(uow, merchant_id=intake.merchant_id).name,
+    return Caller(intake_id=intake.id, merchant_id=intake.merchant_id,
+                  webshop=merchants.get_merchant(uow, merchant_id=intake.merchant_id).name,
                   consumer_name=invoice.billed_to.get("name", ""), invoice_id=invoice.id,
                   invoice_number=invoice.number, total_cents=invoice.total_cents, currency=invoice.currency,
                   confirmed_by=intake.fact, expires_at=intake.expires_at)
