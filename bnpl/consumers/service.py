@@ -1,27 +1,32 @@
 """Find or create the consumer behind an e-mail address."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bnpl.consumers.models import Consumer, normalize_email
 from bnpl.db import among, new_id, upsert
 from bnpl.uow import UnitOfWork
 
 
-def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> str:
-    """The consumer id for this address, created on first sight (safe under concurrency)."""
+def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> tuple[str, bool]:
+    """The consumer id for this address, created on first sight, and whether this call created
+    it (then nothing was ever stored under it: no order, invoice or risk link). The insert
+    comes first: a first order costs one statement, a known address two. A concurrent request
+    creating the same address makes ours wait on the unique index for its commit, then find
+    its row: only one of them is told the record is new."""
     email = normalize_email(email)
-    query = select(Consumer.id).where(Consumer.livemode == livemode, Consumer.email == email)
-    found = uow.session.scalar(query)
-    if found:
-        return found
-    # A no-op update on conflict makes RETURNING give the id that a concurrent request created.
-    return uow.session.execute(
+    created = uow.session.execute(
         upsert(uow.session, Consumer.__table__)
         .values(id=new_id("con"), livemode=livemode, email=email, created_at=uow.now())
-        .on_conflict_do_update(index_elements=["livemode", "email"], set_={"email": email})
+        .on_conflict_do_nothing(index_elements=["livemode", "email"])
         .returning(Consumer.__table__.c.id)
-    ).scalar_one()
+    ).first()
+    if created is not None:
+        return created[0], True
+    return uow.session.scalar(_BY_EMAIL, {"livemode": livemode, "email": email}), False
+
+
+_BY_EMAIL = select(Consumer.id).where(Consumer.livemode == bindparam("livemode"), Consumer.email == bindparam("email"))
 
 
 def last_payment_method(uow: UnitOfWork, *, consumer_id: str) -> str | None:

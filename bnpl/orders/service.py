@@ -46,14 +46,14 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Order:
     consumer = data["consumer"]
     if consumer.get("type") == "business":
         merchants.check_business_seller(merchant)
-    consumer_id = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
+    consumer_id, new_consumer = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
     if consumer.get("birth_date") and consumer["birth_date"] > uow.today():
         raise InvalidInput({"consumer.birth_date": ["Lies in the future."]})
     order_id = new_id("ord")
     assessment = risk.assess_order(uow, scope=scope, order=risk.OrderFacts(
         order_id=order_id, consumer_id=consumer_id, currency=data["currency"].upper(), amount_cents=total,
         shop_limit_cents=merchant.order_limit_cents, consumer=consumer, billing_address=data["billing_address"],
-        shipping_address=data.get("shipping_address"), context=data.get("context") or {}),
+        shipping_address=data.get("shipping_address"), context=data.get("context") or {}, new_consumer=new_consumer),
         unshipped_cents=lambda consumer_ids: _unshipped_cents(uow, scope.livemode, consumer_ids))
     order = Order(
         id=order_id, merchant_id=scope.merchant_id, livemode=scope.livemode,

@@ -50,6 +50,7 @@ class OrderFacts:
     billing_address: dict
     shipping_address: dict | None
     context: dict                 # the API's optional context object
+    new_consumer: bool = False    # the consumer record was created by this order: it has no history
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     found = identifiers.of_order(consumer_id=order.consumer_id, consumer=order.consumer,
                                  billing_address=order.billing_address, shipping_address=order.shipping_address,
                                  context=order.context)
-    resolved = _resolve(uow, scope.livemode, found)
+    resolved = _resolve(uow, scope.livemode, found, new_consumer=order.new_consumer)
     person = resolved.person
     policy, version = policy_for(uow, merchant_id=scope.merchant_id)
     inputs = _gather(uow, scope, order, resolved, found, unshipped_cents)
@@ -100,7 +101,8 @@ def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: l
         shop_limit_cents=order.shop_limit_cents, is_business=consumer.get("type") == "business",
         birth_date=consumer.get("birth_date"),
         person_since=uow.local_date(person.created_at) if existed else None,
-        **_person_state(uow, person), **_exposure(uow, scope.livemode, person, order.consumer_id, unshipped_cents),
+        **_person_state(uow, person),
+        **_exposure(uow, scope.livemode, person, order.consumer_id, unshipped_cents, resolved.fresh and order.new_consumer),
         **activity._asdict(),
         device_known=(by_kind[identifiers.DEVICE] in known) if identifiers.DEVICE in by_kind else None,
         delivery_known=_delivery_known(by_kind, known, context),
@@ -122,7 +124,12 @@ def _person_state(uow, person: Person) -> dict:
                 handovers=person.handovers, frauds=person.frauds)
 
 
-def _exposure(uow, livemode: bool, person: Person, consumer_id: str, unshipped_cents) -> dict:
+def _exposure(uow, livemode: bool, person: Person, consumer_id: str, unshipped_cents, nothing_yet: bool = False) -> dict:
+    """What the person owes and has ordered unshipped, under every consumer record of theirs.
+    ``nothing_yet``: a new person whose only consumer record this order created, who can owe
+    nothing and have no other order (no statement needed)."""
+    if nothing_yet:
+        return dict(open_balance_cents=0, overdue_invoices=0, overdue_days=0, unshipped_cents=0)
     consumer_ids = consumers_of_person(uow, person_id=person.id) | {consumer_id}
     owed = invoice_queries.exposure(uow, consumer_ids=sorted(consumer_ids), livemode=livemode, today=uow.today())
     overdue_days = (uow.today() - owed.oldest_due).days if owed.oldest_due else 0
@@ -234,13 +241,15 @@ class Resolved(NamedTuple):
     known: set[Identifier]            # the identifiers the person had before this order
     existed: bool                     # False: first seen with this order
     shared_with_fraud: tuple[str, ...]  # kinds shared with another person with fraud on record
+    fresh: bool = False               # created for this order, nobody merged in: its only links are this order's
 
 
-def _resolve(uow, livemode: bool, found: list[Identifier]) -> Resolved:
+def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool = False) -> Resolved:
     """The person these identifiers belong to, locked: found by indexed equality on each
     identifier; several people under strong identifiers are merged into the oldest; nobody
     found is a new person. The same lookup finds other people with fraud on record under a
-    phone, device or address of this order (an address as billing or delivery address alike)."""
+    phone, device or address of this order (an address as billing or delivery address alike).
+    A consumer record this order created has paid nothing before (no history to seed from)."""
     wanted = _lookup(found)
     rows = uow.session.execute(
         select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds).join(Person, Person.id == Link.person_id)
@@ -254,9 +263,10 @@ def _resolve(uow, livemode: bool, found: list[Identifier]) -> Resolved:
         known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong and (row.kind, row.value) in mine}
     else:
         person, known = _new_person(uow, livemode), set()
-        _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
-    person = _link(uow, person, [i for i in found if i not in known])
-    return Resolved(person, known, bool(strong), shared)
+        if not new_consumer:
+            _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
+    linked = _link(uow, person, [i for i in found if i not in known])
+    return Resolved(linked, known, bool(strong), shared, fresh=not strong and linked is person)
 
 
 def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
@@ -298,16 +308,18 @@ def _lock(uow, person_ids: list[int]) -> list[Person]:
 
 
 def _link(uow, person: Person, new: list[Identifier]) -> Person:
-    """Link new identifiers to the person. A strong one that another order linked to someone
-    else meanwhile (a concurrent transaction) merges that person in."""
-    now = uow.now()
+    """Link new identifiers to the person (one statement). A strong one that another order
+    linked to someone else meanwhile (a concurrent transaction) merges that person in."""
+    if not new:
+        return person
+    now, table = uow.now(), Link.__table__
+    inserted = set(uow.session.execute(
+        upsert(uow.session, table).values([
+            dict(livemode=person.livemode, kind=i.kind, value=i.value, person_id=person.id, strength=i.strength,
+                 created_at=now) for i in new]).on_conflict_do_nothing()
+        .returning(table.c.kind, table.c.value)).all())
     for identifier in new:
-        inserted = uow.session.execute(
-            upsert(uow.session, Link.__table__).values(
-                livemode=person.livemode, kind=identifier.kind, value=identifier.value, person_id=person.id,
-                strength=identifier.strength, created_at=now).on_conflict_do_nothing()
-            .returning(Link.__table__.c.id)).scalar() is not None
-        if not inserted and identifier.strength == STRONG:
+        if (identifier.kind, identifier.value) not in inserted and identifier.strength == STRONG:
             owner = uow.session.scalar(select(Link.person_id).where(
                 Link.livemode == person.livemode, Link.kind == identifier.kind, Link.value == identifier.value))
             if owner is not None and owner != person.id:
