@@ -8,7 +8,7 @@
 What it does (see bench/README.md):
 
 1. Empties the bench database (DROP SCHEMA public CASCADE), runs `bnpl init-db`, creates a
-   test-mode merchant with `bnpl merchants create NAME --test --json` for an API key.
+   test-mode merchant with `bnpl merchants create NAME --email ADDRESS --test --json` for an API key.
 2. Starts `bnpl serve` on a free loopback port and waits for /healthz.
 3. Per run: N HTTP flows (POST /api/v1/orders with 3 lines, then
    POST /api/v1/orders/{id}/shipments with {}; both with an Idempotency-Key) from C client
@@ -224,7 +224,8 @@ def run_cli(argv: list[str], env: dict) -> str:
 
 
 def create_merchant(env: dict, bnpl: str) -> dict:
-    out = run_cli([bnpl, "merchants", "create", "Bench Webshop", "--test", "--json"], env)
+    out = run_cli([bnpl, "merchants", "create", "Bench Webshop", "--email", "bench@webshop.example",
+                   "--test", "--json"], env)
     return json.loads(out.strip().splitlines()[-1])
 
 

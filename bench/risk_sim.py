@@ -651,7 +651,8 @@ class Simulation:
             for i in range(count):
                 limit = LOW_LIMIT_SHOPS.get(i, uow.settings.order_limit_cents)
                 created = merchants.create_merchant(uow, name=f"Shop {i + 1:02d} ({CATEGORIES[i % len(CATEGORIES)][0]})",
-                                                    livemode=LIVEMODE, order_limit_cents=limit)
+                                                    livemode=LIVEMODE, order_limit_cents=limit,
+                                                    email=f"shop{i + 1:02d}@bench.example")
                 shops.append((Scope(created.merchant.id, LIVEMODE), created.merchant.order_limit_cents,
                               created.merchant.transit_days, created.merchant.invoice_term_days))
         return shops

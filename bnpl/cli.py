@@ -81,6 +81,7 @@ def merchants():
 
 @merchants.command("create")
 @click.argument("name")
+@click.option("--email", help="the webshop's contact address (required): disputes and changes are told there")
 @click.option("--test", "test_mode", is_flag=True, help="a test-mode key (bnpl_test_…)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--payout-iban")
@@ -88,7 +89,7 @@ def merchants():
 @click.option("--transit-days", type=int)
 @click.option("--order-limit", "order_limit_cents", type=int, help="in cents")
 def merchants_create(name, test_mode, as_json, **settings):
-    """Create a merchant and print its API key (shown this once only)."""
+    """Create a merchant with its contact address (--email) and print its API key (shown this once only)."""
     from bnpl.merchants import service
     from bnpl.uow import unit_of_work
 

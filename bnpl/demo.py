@@ -53,7 +53,7 @@ def fill_demo(services, *, skip_if_not_empty: bool = False) -> str:
         books = merchants.create_merchant(
             uow, name="Boekhandel Het Ezelsoor", livemode=False, legal_name="Het Ezelsoor V.O.F.",
             vat_number="NL004495445B01", address=_address("Vismarkt", "44", "9711 KT", "Groningen"),
-            brand_colour="#9a3412")
+            brand_colour="#9a3412", email="winkel@ezelsoor.example")
         uow.session.flush()
         late_invoice = _bike_shop(uow, Scope(shop.merchant.id, False))
         example_invoice, abroad_invoice = _book_shop(uow, Scope(books.merchant.id, False))

@@ -138,6 +138,7 @@ class ApiClient:
 
 
 def make_merchant(services, name: str, *, livemode: bool = False, **settings):
+    settings.setdefault("email", "contact@" + "".join(c for c in name.lower() if c.isalnum())[:40] + ".example")
     with unit_of_work(services) as work:
         created = merchants.create_merchant(work, name=name, livemode=livemode, **settings)
         return created.merchant.id, created.api_key

@@ -27,7 +27,7 @@ def test_merchants_create_prints_a_key_once_and_stores_only_its_hash(run, servic
     from sqlalchemy import select
     from bnpl.merchants.models import ApiKey
 
-    result = run("merchants", "create", "Fietsenwinkel De Spaak", "--test", "--json")
+    result = run("merchants", "create", "Fietsenwinkel De Spaak", "--email", "shop@example.com", "--test", "--json")
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
     assert created["api_key"].startswith("bnpl_test_") and created["livemode"] is False
@@ -38,7 +38,7 @@ def test_merchants_create_prints_a_key_once_and_stores_only_its_hash(run, servic
 
 
 def test_a_live_key_by_default_and_settings_from_options(run):
-    result = run("merchants", "create", "Boekhandel", "--payout-iban", "NL91ABNA0417164300",
+    result = run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--payout-iban", "NL91ABNA0417164300",
                  "--invoice-term-days", "30")
     assert result.exit_code == 0, result.output
     assert "bnpl_live_" in result.output
@@ -48,7 +48,7 @@ def test_a_wrong_iban_gets_schwiftys_reason_and_creates_nothing(run, services):
     from sqlalchemy import func, select
     from bnpl.merchants.models import Merchant
 
-    result = run("merchants", "create", "Boekhandel", "--payout-iban", "NL91ABNA0417164301")
+    result = run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--payout-iban", "NL91ABNA0417164301")
     assert result.exit_code != 0
     assert "payout_iban: Not a valid IBAN: Invalid checksum digits" in result.output
     with services.sessionmaker() as session:
@@ -82,7 +82,7 @@ def test_a_merchant_made_on_the_command_line_is_in_the_audit_log_by_its_name(run
     from bnpl.audit import service as audit
     from bnpl.uow import unit_of_work
 
-    assert run("merchants", "create", "Boekhandel", "--invoice-term-days", "30").exit_code == 0
+    assert run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--invoice-term-days", "30").exit_code == 0
     with unit_of_work(services) as uow:
         [entry] = audit.entries(uow)
     assert (entry.action, entry.data["name"], entry.data["livemode"]) == ("merchant.created", "Boekhandel", True)

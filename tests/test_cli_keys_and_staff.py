@@ -21,7 +21,7 @@ def run(services, settings):
 
 
 def test_keys_create_prints_a_working_key_once(run, app):
-    merchant = json.loads(run("merchants", "create", "Boekhandel", "--test", "--json").output)
+    merchant = json.loads(run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--test", "--json").output)
     result = run("merchants", "keys", "create", "Boekhandel", "--name", "warehouse", "--json")
     assert result.exit_code == 0, result.output
     made = json.loads(result.output)
@@ -30,13 +30,13 @@ def test_keys_create_prints_a_working_key_once(run, app):
 
 
 def test_a_live_key_from_the_command_line_needs_an_approved_webshop(run):
-    run("merchants", "create", "Boekhandel", "--test")
+    run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--test")
     result = run("merchants", "keys", "create", "Boekhandel", "--live")
     assert result.exit_code != 0 and "approved" in result.output
 
 
 def test_keys_revoke_by_prefix_and_the_key_answers_401(run, app):
-    created = json.loads(run("merchants", "create", "Boekhandel", "--test", "--json").output)
+    created = json.loads(run("merchants", "create", "Boekhandel", "--email", "shop@example.com", "--test", "--json").output)
     client = ApiClient(app.test_client(), created["api_key"])
     assert client.get("/merchant").status_code == 200
     result = run("merchants", "keys", "revoke", created["api_key"][:14])

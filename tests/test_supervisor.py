@@ -82,7 +82,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_bnpl_run_serves_the_api_and_mails_the_invoice_with_its_pdf_then_stops_on_sigterm(env, smtp):
-    key = json.loads(_bnpl(env, "merchants", "create", "Fietsenwinkel", "--test", "--json"))["api_key"]
+    key = json.loads(_bnpl(env, "merchants", "create", "Fietsenwinkel", "--email", "shop@example.com", "--test", "--json"))["api_key"]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen([sys.executable, "-m", "bnpl.cli", "run", "--port", str(port)], env=env,

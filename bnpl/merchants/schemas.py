@@ -57,7 +57,9 @@ class MerchantSettingsSchema(Schema):
     return_pause_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
                                        metadata={"description": "how long an announced return pauses the invoice"})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254),
-                         metadata={"description": "where we tell you of problems, e.g. a webhook endpoint we switched off"})
+                         metadata={"description": "your contact address, where we tell you of disputes, requested "
+                                                  "changes and a webhook endpoint we switched off; required: it can "
+                                                  "be changed (the old address is told) but not removed"})
     legal_name = Text(200, allow_none=True, metadata={"description": "registered name, printed as the seller"})
     address = fields.Nested(AddressSchema, allow_none=True, metadata={"description": "the seller's address on invoices"})
     vat_number = VatNumber(allow_none=True,
