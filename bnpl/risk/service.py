@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple
 
-from sqlalchemy import case, delete, exists, func, literal, select, tuple_, union_all, update
+from sqlalchemy import Integer, bindparam, case, delete, exists, func, literal, select, tuple_, union_all, update
 from sqlalchemy.orm import aliased
 
 from bnpl.audit import service as audit
@@ -164,27 +164,42 @@ RECENT_WEBSHOPS_WINDOW, SHARED_WINDOW = timedelta(days=14), timedelta(days=7)
 def _activity(uow, scope: Scope, consumer_id: str, person: Person, found: list[Identifier], now: datetime) -> Activity:
     """Earlier orders of the person (and everyone merged into them: their decisions keep the
     id they had then) and of anyone with one of these identifiers. One round trip."""
-    within = lambda column, span: case((column >= now - span, 1), else_=0)  # noqa: E731
-    total = lambda expression: func.coalesce(func.sum(expression), 0)  # noqa: E731
-    family = select(Person.id).where((Person.id == person.id) | (Person.merged_into == person.id))
-    query = select(
-        literal(identifiers.CONSUMER).label("kind"), total(within(RiskDecision.created_at, HOUR)),
-        total(within(RiskDecision.created_at, DAY)),
-        func.count(func.distinct(case((RiskDecision.merchant_id != scope.merchant_id, RiskDecision.merchant_id))))
-    ).where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= now - RECENT_WEBSHOPS_WINDOW,
-            RiskDecision.supersedes.is_(None))
-    if found:
-        query = union_all(query, select(
-            Sighting.kind, total(within(Sighting.seen_at, HOUR)), total(within(Sighting.seen_at, DAY)),
-            func.count(func.distinct(case((Sighting.consumer_id != consumer_id, Sighting.consumer_id))))
-        ).where(Sighting.livemode == scope.livemode,
-                tuple_(Sighting.kind, Sighting.value).in_([(i.kind, i.value) for i in found]),
-                Sighting.seen_at >= now - SHARED_WINDOW, Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
-    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in uow.session.execute(query).all()]
+    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in uow.session.execute(
+        _ACTIVITY_OF_IDENTIFIERS if found else _ACTIVITY, dict(
+            person_id=person.id, merchant_id=scope.merchant_id, consumer_id=consumer_id, livemode=scope.livemode,
+            hour_ago=now - HOUR, day_ago=now - DAY, webshops_since=now - RECENT_WEBSHOPS_WINDOW,
+            shared_since=now - SHARED_WINDOW, pairs=[(i.kind, i.value) for i in found])).all()]
     mine = next((row for row in rows if row[0] == identifiers.CONSUMER), (None, 0, 0, 0))
     theirs = [row for row in rows if row[0] != identifiers.CONSUMER]
     most = lambda index: max((row[index] for row in theirs), default=0)  # noqa: E731
     return Activity(mine[1], mine[2], mine[3], most(1), most(2), most(3))
+
+
+def _activity_query(of_identifiers: bool):
+    """_activity's statement, built once (building it costs more than running it): the
+    person's own decisions, and with ``of_identifiers`` the sightings of the order's
+    identifiers (``pairs``) by kind."""
+    within = lambda column, since: case((column >= bindparam(since), 1), else_=0)  # noqa: E731
+    total = lambda expression: func.coalesce(func.sum(expression), 0)  # noqa: E731
+    person_id = bindparam("person_id", type_=Integer)
+    family = select(Person.id).where((Person.id == person_id) | (Person.merged_into == person_id))
+    query = select(
+        literal(identifiers.CONSUMER).label("kind"), total(within(RiskDecision.created_at, "hour_ago")),
+        total(within(RiskDecision.created_at, "day_ago")),
+        func.count(func.distinct(case((RiskDecision.merchant_id != bindparam("merchant_id"), RiskDecision.merchant_id))))
+    ).where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= bindparam("webshops_since"),
+            RiskDecision.supersedes.is_(None))
+    if not of_identifiers:
+        return query
+    return union_all(query, select(
+        Sighting.kind, total(within(Sighting.seen_at, "hour_ago")), total(within(Sighting.seen_at, "day_ago")),
+        func.count(func.distinct(case((Sighting.consumer_id != bindparam("consumer_id"), Sighting.consumer_id))))
+    ).where(Sighting.livemode == bindparam("livemode"),
+            tuple_(Sighting.kind, Sighting.value).in_(bindparam("pairs", expanding=True)),
+            Sighting.seen_at >= bindparam("shared_since"), Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
+
+
+_ACTIVITY, _ACTIVITY_OF_IDENTIFIERS = _activity_query(False), _activity_query(True)
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
@@ -251,9 +266,7 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
     phone, device or address of this order (an address as billing or delivery address alike).
     A consumer record this order created has paid nothing before (no history to seed from)."""
     wanted = _lookup(found)
-    rows = uow.session.execute(
-        select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds).join(Person, Person.id == Link.person_id)
-        .where(Link.livemode == livemode, tuple_(Link.kind, Link.value).in_(sorted(wanted)))).all()
+    rows = uow.session.execute(_LINKS_OF, {"livemode": livemode, "pairs": sorted(wanted)}).all()
     mine = {(i.kind, i.value) for i in found}
     strong = sorted({row.person_id for row in rows if row.strength == STRONG and (row.kind, row.value) in mine})
     shared = tuple(sorted({wanted[(row.kind, row.value)] for row in rows if row.person_id not in strong
@@ -267,6 +280,12 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
             _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
     linked = _link(uow, person, [i for i in found if i not in known])
     return Resolved(linked, known, bool(strong), shared, fresh=not strong and linked is person)
+
+
+_LINKS_OF = (select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds)
+             .join(Person, Person.id == Link.person_id)
+             .where(Link.livemode == bindparam("livemode"),
+                    tuple_(Link.kind, Link.value).in_(bindparam("pairs", expanding=True))))
 
 
 def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
@@ -770,11 +789,14 @@ def policy_for(uow: UnitOfWork, *, merchant_id: str | None) -> tuple[Policy, int
     base = policies.installation_default(uow.settings)
     if merchant_id is None:
         return base, 0
-    row = uow.session.scalar(select(RiskPolicy).where(RiskPolicy.merchant_id == merchant_id)
-                             .order_by(RiskPolicy.version.desc()).limit(1))
+    row = uow.session.execute(_LATEST_POLICY, {"merchant_id": merchant_id}).first()
     if row is None:
         return base, 0
     return policies.stricter_of(base, row.changes), row.version
+
+
+_LATEST_POLICY = (select(RiskPolicy.version, RiskPolicy.changes).where(RiskPolicy.merchant_id == bindparam("merchant_id"))
+                  .order_by(RiskPolicy.version.desc()).limit(1))
 
 
 def merchant_policy(uow: UnitOfWork, *, merchant_id: str) -> dict:
