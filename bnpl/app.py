@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.settlements.api import blp as settlements_api
     from bnpl.staff import views as staff_views
     from bnpl.web.api import OPENAPI_CONFIG, Api
+    from bnpl.web import language
     from bnpl.web.docs import bp as docs_pages
     from bnpl.web.context import close_uow, register_authenticator
 
@@ -146,9 +147,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     api.register_blueprint(risk_api)
     app.register_blueprint(verification_pages)  # bank identification callbacks, the local bank's page
     app.register_blueprint(payment_pages)  # provider callbacks, the local bank's page
+    language.install(app)  # gettext in templates, in the language of the request
     staff_views.configure(app)  # session cookie flags and CSRF for the back office
     app.register_blueprint(staff_views.bp)
-    portal_views.configure(app)  # gettext in templates, page errors under /portal
+    portal_views.configure(app)  # page errors under /portal
     app.register_blueprint(portal_views.bp)
     app.register_blueprint(docs_pages)  # /docs: the API reference, from files installed with the package
     monitoring_views.configure(app)  # /healthz, /readyz, /metrics and the request counts

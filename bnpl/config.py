@@ -99,6 +99,8 @@ class Settings:
     # Proxies in front (a TLS terminator): how many X-Forwarded-For hops to believe, so rate
     # limits count people, not the proxy.
     trusted_proxies: int = 0
+    # The back office's language until a member picks one (nl or en; a pick is kept per browser).
+    staff_language: str = "nl"
     # /metrics answers this bearer token; unset, only requests from this machine (not proxied).
     metrics_token: str | None = None
     # Invoices and their payments are kept this long after the year they were issued (art. 52 AWR).
@@ -154,6 +156,7 @@ class Settings:
             retain_delivered_bodies_days=_int(env, "BNPL_RETAIN_DELIVERED_BODIES_DAYS", 30),
             log_format=_choice(env, "BNPL_LOG_FORMAT", ("text", "json"), "text"),
             trusted_proxies=_int(env, "BNPL_TRUSTED_PROXIES", 0),
+            staff_language=_choice(env, "BNPL_STAFF_LANGUAGE", ("nl", "en"), "nl"),
             support=Support.from_env(env),
             risk=RiskRules.from_env(env),
         )

@@ -41,18 +41,34 @@ def language_for(preference: str | None, country: str | None) -> str:
     return _COUNTRY_LANGUAGE.get((country or "").upper(), DEFAULT_LANGUAGE)
 
 
+# Gettext domains, each a catalogue per language: ``messages`` holds what consumers and webshops
+# read (nl, de); ``staff`` the back office's words (nl only: the back office speaks Dutch and
+# English). A message is looked up in the first catalogue that has it.
+DOMAINS = ("messages", "staff")
+
+
 @lru_cache(maxsize=None)
 def translations(language: str) -> NullTranslations:
-    """The compiled catalogue for a language (English is the source and needs none)."""
-    po = _CATALOGUES / language / "LC_MESSAGES" / "messages.po"
-    if language == "en" or not po.exists():
-        return NullTranslations()
-    with po.open("rb") as handle:
-        catalogue = read_po(handle, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalogue)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    """The compiled catalogues for a language (English is the source and needs none)."""
+    found = NullTranslations()
+    if language == "en":
+        return found
+    for domain in reversed(DOMAINS):
+        po = catalogue_path(language, domain)
+        if po.exists():
+            with po.open("rb") as handle:
+                catalogue = read_po(handle, locale=language, domain=domain)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalogue)
+            buffer.seek(0)
+            compiled = Translations(fp=buffer, domain=domain)
+            compiled.add_fallback(found)
+            found = compiled
+    return found
+
+
+def catalogue_path(language: str, domain: str = "messages") -> Path:
+    return _CATALOGUES / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 @lru_cache(maxsize=None)
@@ -83,3 +99,8 @@ def format_datetime(instant: datetime, language: str, timezone: str) -> str:
 def format_percent(rate_bp: int, language: str) -> str:
     """A VAT rate in basis points as ``21%``, ``9%`` or ``5,5%``."""
     return numbers.format_decimal(Decimal(rate_bp).scaleb(-2), format="#,##0.##", locale=locale(language)) + "%"
+
+
+def format_number(value: int | float | str | Decimal, language: str, pattern: str = "#,##0.##") -> str:
+    """A number as the language writes it: ``1.234,5`` (nl), ``1,234.5`` (en); ``pattern`` fixes the decimals."""
+    return numbers.format_decimal(Decimal(str(value)), format=pattern, locale=locale(language))

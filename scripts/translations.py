@@ -1,9 +1,11 @@
-"""Refresh the message catalogues: extract from code and templates, merge into nl and de.
+"""Refresh the message catalogues: extract from code and templates, merge into the languages.
 
     .venv/bin/python scripts/translations.py
 
-Existing translations are kept; new messages appear untranslated (empty msgstr) and
-`tests/test_i18n.py` fails until someone translates them.
+Two catalogues: ``messages`` (what consumers and webshops read: nl and de, from babel.cfg) and
+``staff`` (the back office: nl only, from babel-staff.cfg). Existing translations are kept; new
+messages appear untranslated (empty msgstr) and `tests/test_i18n.py` fails until someone
+translates them.
 """
 import subprocess
 import sys
@@ -12,12 +14,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = ROOT / "bnpl" / "translations"
 BIN = Path(sys.executable).parent
+DOMAINS = {"messages": ("babel.cfg", ("nl", "de")), "staff": ("babel-staff.cfg", ("nl",))}
 
-subprocess.run([BIN / "pybabel", "extract", "-F", "babel.cfg", "-o", CATALOGUES / "messages.pot",
-                "--no-location", "--omit-header", "--sort-output", "."], cwd=ROOT, check=True)
-for language in ("nl", "de"):
-    po = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
-    command = "update" if po.exists() else "init"
-    subprocess.run([BIN / "pybabel", command, "-i", CATALOGUES / "messages.pot", "-d", CATALOGUES,
-                    "-l", language, "--no-wrap", *(["--omit-header", "--no-fuzzy-matching"] if command == "update" else [])],
-                   cwd=ROOT, check=True)
+for domain, (mapping, languages) in DOMAINS.items():
+    template = CATALOGUES / f"{domain}.pot"
+    subprocess.run([BIN / "pybabel", "extract", "-F", mapping, "-o", template,
+                    "--no-location", "--omit-header", "--sort-output", "."], cwd=ROOT, check=True)
+    for language in languages:
+        po = CATALOGUES / language / "LC_MESSAGES" / f"{domain}.po"
+        command = "update" if po.exists() else "init"
+        subprocess.run([BIN / "pybabel", command, "-i", template, "-d", CATALOGUES, "-D", domain,
+                        "-l", language, "--no-wrap",
+                        *(["--omit-header", "--no-fuzzy-matching"] if command == "update" else [])],
+                       cwd=ROOT, check=True)

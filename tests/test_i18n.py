@@ -9,21 +9,41 @@ from babel.messages.pofile import read_po
 from bnpl import i18n
 
 
-@pytest.mark.parametrize("language", ["nl", "de"])
-def test_every_message_is_translated(language):
-    with (i18n._CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalogue = read_po(handle, locale=language)
-    untranslated = [message.id for message in catalogue if message.id and not message.string]
+# The catalogues we promise complete: what consumers and webshops read in Dutch and German, and
+# the back office in Dutch (it speaks Dutch and English only).
+CATALOGUES = [("nl", "messages"), ("de", "messages"), ("nl", "staff")]
+
+
+def _catalogue(language: str, domain: str):
+    with i18n.catalogue_path(language, domain).open("rb") as handle:
+        return read_po(handle, locale=language, domain=domain)
+
+
+def _forms(message) -> list[str]:
+    """A message's text, or each of a plural's forms."""
+    return list(message.string) if isinstance(message.string, (tuple, list)) else [message.string]
+
+
+@pytest.mark.parametrize("language, domain", CATALOGUES)
+def test_every_message_is_translated(language, domain):
+    untranslated = [message.id for message in _catalogue(language, domain)
+                    if message.id and not all(_forms(message))]
     assert untranslated == []
 
 
-@pytest.mark.parametrize("language", ["nl", "de"])
-def test_placeholders_survive_translation(language):
-    with (i18n._CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalogue = read_po(handle, locale=language)
-    for message in catalogue:
+@pytest.mark.parametrize("language, domain", CATALOGUES)
+def test_placeholders_survive_translation(language, domain):
+    for message in _catalogue(language, domain):
         if message.id:
-            assert sorted(_placeholders(message.id)) == sorted(_placeholders(message.string)), message.id
+            ids = message.id if isinstance(message.id, (tuple, list)) else [message.id]
+            for text in _forms(message):
+                assert sorted(_placeholders(ids[-1])) == sorted(_placeholders(text)), message.id
+
+
+def test_the_back_office_catalogue_is_found_beside_the_consumers():
+    assert i18n.translations("nl").gettext("Back to the queue") == "Terug naar de wachtrij"  # staff.po
+    assert i18n.translations("nl").gettext("Returned goods") == "Geretourneerde artikelen"  # messages.po
+    assert i18n.translations("de").gettext("Back to the queue") == "Back to the queue"  # no German back office
 
 
 def _placeholders(text: str) -> list[str]:

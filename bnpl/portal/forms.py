@@ -3,21 +3,13 @@ here are only about the shape of the input, the rules live in the services. Labe
 messages are translated when the page is shown, into the reader's language."""
 from __future__ import annotations
 
-from functools import lru_cache
-
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.i18n import get_translations
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from bnpl.portal import words
 from bnpl.portal.words import lazy as _
-
-
-@lru_cache(maxsize=None)
-def _wtforms_translations(language: str):
-    return get_translations([language])
+from bnpl.web.language import TranslatedForm
 
 
 class SmallIntegerField(IntegerField):
@@ -31,11 +23,8 @@ class SmallIntegerField(IntegerField):
         super().process_formdata(valuelist)
 
 
-class PortalForm(FlaskForm):
-    class Meta(FlaskForm.Meta):
-        def get_translations(self, form):
-            # WTForms' own messages ("Not a valid date value.") in the reader's language.
-            return _wtforms_translations(words.language())
+class PortalForm(TranslatedForm):
+    """A form of the portal: labels and messages in the reader's language."""
 
 
 def required():

@@ -17,7 +17,7 @@ import ipaddress
 import logging
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, g, make_response, redirect, render_template, request, url_for
@@ -35,6 +35,7 @@ from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeFor
                                MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
 from bnpl.web.api import handed_in_file_response, stored_pdf_response
+from bnpl.web import language
 from bnpl.web.context import current_uow, services
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,12 @@ bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder=str(TEM
 
 DEVICE_COOKIE = "bnpl_portal_device"
 LANGUAGE_COOKIE = "bnpl_portal_language"
-LANGUAGE_DAYS = 365
 UPLOADS = {"portal.open_dispute", "portal.reply"}  # the pages whose forms carry evidence files
 
 
 def configure(app) -> None:
-    """What the portal needs of the app: gettext in Jinja (in the language of the request),
-    and its own error pages for addresses under /portal that match no route."""
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)
+    """What the portal needs of the app: its own error pages for addresses under /portal that
+    match no route."""
     for code, exception in ((404, RouteNotFound), (405, MethodNotAllowed)):
         app.register_error_handler(code, _unrouted(app.error_handler_spec[None][code].get(exception)))
 
@@ -86,13 +84,7 @@ def _before():
 
 
 def _choose_language() -> None:
-    asked = request.args.get("lang")
-    if asked in words.LANGUAGES:
-        g.language = g.keep_language = asked
-        return
-    kept = request.cookies.get(LANGUAGE_COOKIE)
-    g.language = kept if kept in words.LANGUAGES else (
-        request.accept_languages.best_match(words.LANGUAGES) or words.DEFAULT_LANGUAGE)
+    language.choose(languages=words.LANGUAGES, cookie=LANGUAGE_COOKIE, default=words.DEFAULT_LANGUAGE, browser=True)
 
 
 def signed_in(view):
@@ -130,10 +122,7 @@ def _headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "portal.static":  # the stylesheet holds nothing private; pages do
         response.headers.setdefault("Cache-Control", "no-store")
-    if g.get("keep_language"):
-        response.set_cookie(LANGUAGE_COOKIE, g.keep_language, max_age=LANGUAGE_DAYS * 86400, path="/portal",
-                            secure=_secure(), httponly=True, samesite="Lax")
-    return response
+    return language.keep(response, cookie=LANGUAGE_COOKIE, path="/portal", secure=_secure())
 
 
 def _remember_device(response, token: str):
@@ -188,11 +177,8 @@ def _shared() -> dict:
 
 def _language_links() -> list[tuple[str, str, str]]:
     """(code, name, address of this page in that language)."""
-    rule = request.url_rule
-    path = request.path if rule is not None and "GET" in (rule.methods or ()) else url_for("portal.purchases")
-    args = {key: value for key, value in request.args.items() if key != "lang"} if request.method == "GET" else {}
-    return [(code, words.LANGUAGE_NAMES[code], f"{path}?{urlencode({**args, 'lang': code})}")
-            for code in words.LANGUAGES]
+    return language.links({code: words.LANGUAGE_NAMES[code] for code in words.LANGUAGES},
+                          fallback=url_for("portal.purchases"))
 
 
 # --- signing in and out ---------------------------------------------------------------------

@@ -10,64 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import lru_cache
-
-from flask import g, has_request_context
-from markupsafe import escape
 
 from bnpl import i18n
 from bnpl.i18n import N_
+from bnpl.web.language import LazyText, Refusals, gettext, language, lazy, ngettext  # noqa: F401  (the portal's words)
 
 LANGUAGES = ("nl", "en", "de")
 DEFAULT_LANGUAGE = "nl"  # the provider is Dutch: whoever's browser names none of ours reads Dutch
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "de": "Deutsch"}
-
-
-def language() -> str:
-    """The language of this request's page (English outside a request)."""
-    return g.get("language", "en") if has_request_context() else "en"
-
-
-def gettext(message: str) -> str:
-    return i18n.translations(language()).gettext(message)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return i18n.translations(language()).ngettext(singular, plural, n)
-
-
-class LazyText:
-    """A text translated when it is shown, into the language of the request showing it."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __str__(self) -> str:
-        return gettext(self.message)
-
-    def __html__(self) -> str:
-        return str(escape(str(self)))
-
-    def __mod__(self, values) -> str:
-        return str(self) % values
-
-    def __eq__(self, other) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(self.message)
-
-    def __len__(self) -> int:
-        return len(str(self))
-
-    def __repr__(self) -> str:
-        return f"LazyText({self.message!r})"
-
-
-def lazy(message: str) -> LazyText:
-    return LazyText(message)
 
 
 # --- formatting in the reader's language ------------------------------------------------------
@@ -233,25 +183,4 @@ def _shown(name: str, value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=None)
-def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
-    patterns = []
-    for template in SERVICE_MESSAGES:
-        parts = re.split(r"%\((\w+)\)s", template)
-        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
-        patterns.append((re.compile(f"^{regex}$", re.S), template))
-    return tuple(patterns)
-
-
-def refusal(detail: str) -> str:
-    """A service's message in the reader's language (as written when there is no template)."""
-    detail = str(detail)
-    for pattern, template in _patterns():
-        match = pattern.match(detail)
-        if match:
-            values = {name: _shown(name, value.strip("'\"")) for name, value in match.groupdict().items()}
-            try:
-                return gettext(template) % values
-            except (KeyError, ValueError, TypeError):
-                return detail
-    return detail
+refusal = Refusals(SERVICE_MESSAGES, shown=_shown)  # a service's message in the reader's language

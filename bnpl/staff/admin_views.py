@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from bnpl.errors import DomainError
-from bnpl.staff import accounts, admin
+from bnpl.i18n import N_
+from bnpl.staff import accounts, admin, words
 from bnpl.staff.forms import AccountForm, ChangeDecisionForm, OnboardingForm
 from bnpl.staff.models import ADMIN
 from bnpl.staff.views import bp, show_errors, staff_required
 from bnpl.web.context import current_uow
+from bnpl.web.language import gettext as _
 
 
 # --- changes of money settings ---------------------------------------------------------------
@@ -35,7 +37,8 @@ def decide_change(change_id):
         uow.rollback()
         return _changes_page(bound=(change_id, form), error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    flash(f"Change {decided.id} {decided.status}; the webshop is e-mailed.", "success")
+    flash((_("Change %(id)s approved; the webshop is e-mailed.") if decided.status == "approved" else
+           _("Change %(id)s refused; the webshop is e-mailed.")) % {"id": decided.id}, "success")
     return redirect(url_for(".changes"), code=303)
 
 
@@ -71,8 +74,8 @@ def new_merchant():
         uow.rollback()
         return render_template("staff/merchant_new.html", form=form, error=show_errors(form, exc)), exc.status
     uow.commit()
-    return render_template("staff/secret.html", title=f"{made.merchant.name} taken on", secret=made.api_key,
-                           what="its test API key", merchant=made.merchant)
+    return render_template("staff/secret.html", title=_("%(shop)s taken on") % {"shop": made.merchant.name},
+                           secret=made.api_key, what=_("its test API key"), merchant=made.merchant)
 
 
 @bp.get("/merchants/<merchant_id>")
@@ -89,10 +92,10 @@ def approve_merchant(merchant_id):
         key = admin.approve(uow, member=g.staff, merchant_id=merchant_id)
     except DomainError as exc:
         uow.rollback()
-        return _merchant_page(merchant_id, error=exc.detail, status=exc.status)
+        return _merchant_page(merchant_id, error=words.refusal(exc.detail), status=exc.status)
     uow.commit()
-    return render_template("staff/secret.html", title="Webshop approved", secret=key.secret,
-                           what="a live API key", merchant=key.merchant)
+    return render_template("staff/secret.html", title=_("Webshop approved"), secret=key.secret,
+                           what=_("a live API key"), merchant=key.merchant)
 
 
 @bp.post("/merchants/<merchant_id>/keys/<key_id>/revocation")
@@ -103,9 +106,9 @@ def revoke_key(merchant_id, key_id):
         key = admin.revoke_key(uow, member=g.staff, merchant_id=merchant_id, key_id=key_id)
     except DomainError as exc:
         uow.rollback()
-        return _merchant_page(merchant_id, error=exc.detail, status=exc.status)
+        return _merchant_page(merchant_id, error=words.refusal(exc.detail), status=exc.status)
     uow.commit()
-    flash(f"Key {key.prefix}… revoked; the webshop is e-mailed.", "success")
+    flash(_("Key %(prefix)s… revoked; the webshop is e-mailed.") % {"prefix": key.prefix}, "success")
     return redirect(url_for(".merchant", merchant_id=merchant_id), code=303)
 
 
@@ -130,8 +133,8 @@ def staff_accounts():
         uow.rollback()
         return _accounts_page(form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    return render_template("staff/secret.html", title=f"Account for {made.member.email}", secret=made.password,
-                           what="the password to hand over")
+    return render_template("staff/secret.html", title=_("Account for %(email)s") % {"email": made.member.email},
+                           secret=made.password, what=_("the password to hand over"))
 
 
 @bp.post("/accounts/<member_id>/password")
@@ -142,14 +145,14 @@ def reset_password(member_id):
         made = admin.reset_password(uow, member=g.staff, member_id=member_id)
     except DomainError as exc:
         uow.rollback()
-        return _accounts_page(AccountForm(formdata=None), error=exc.detail, status=exc.status)
+        return _accounts_page(AccountForm(formdata=None), error=words.refusal(exc.detail), status=exc.status)
     uow.commit()
-    return render_template("staff/secret.html", title=f"New password for {made.member.email}",
-                           secret=made.password, what="the new password to hand over")
+    return render_template("staff/secret.html", title=_("New password for %(email)s") % {"email": made.member.email},
+                           secret=made.password, what=_("the new password to hand over"))
 
 
-ACCOUNT_ACTIONS = {"deactivation": (admin.deactivate, "deactivated and signed out everywhere"),
-                   "unlock": (admin.unlock, "unlocked")}
+ACCOUNT_ACTIONS = {"deactivation": (admin.deactivate, N_("%(email)s deactivated and signed out everywhere.")),
+                   "unlock": (admin.unlock, N_("%(email)s unlocked."))}
 
 
 @bp.post("/accounts/<member_id>/<any(deactivation, unlock):action>")
@@ -161,9 +164,9 @@ def account_action(member_id, action):
         member = use_case(uow, member=g.staff, member_id=member_id)
     except DomainError as exc:
         uow.rollback()
-        return _accounts_page(AccountForm(formdata=None), error=exc.detail, status=exc.status)
+        return _accounts_page(AccountForm(formdata=None), error=words.refusal(exc.detail), status=exc.status)
     uow.commit()
-    flash(f"{member.email} {done}.", "success")
+    flash(_(done) % {"email": member.email}, "success")
     return redirect(url_for(".staff_accounts"), code=303)
 
 

@@ -1,28 +1,30 @@
-"""The back office's HTML forms. Every FlaskForm carries a CSRF token; the checks here are
-only about the shape of the input, the rules live in the services."""
+"""The back office's HTML forms. Every form carries a CSRF token; the checks here are
+only about the shape of the input, the rules live in the services. Labels and messages are
+translated when the page is shown, into its language."""
 from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (DateField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional
 
+from bnpl.i18n import N_
 from bnpl.staff import words
 from bnpl.staff.service import MAX_PASSWORD_LENGTH
+from bnpl.web.language import TranslatedForm, lazy as _
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254)],
+class LoginForm(TranslatedForm):
+    email = EmailField(_("E-mail address"), validators=[InputRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+    password = PasswordField(_("Password"), validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(TranslatedForm):
     """A form that is only a button (sign out, approve): the CSRF token is all it sends."""
 
 
@@ -36,7 +38,7 @@ class EuroAmountField(StringField):
             return
         match = re.fullmatch(r"(\d{1,9})(?:[.,](\d{1,2}))?", raw)
         if match is None:
-            raise ValueError("Write the amount like 12.50.")
+            raise ValueError(_("Write the amount like 12.50."))
         self.data = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
 
     def _value(self):
@@ -46,121 +48,121 @@ class EuroAmountField(StringField):
 
 
 def _choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
+    return [SelectChoice(value, _(label)) for value, label in labels.items()]
 
 
-def _message(label: str) -> TextAreaField:
+def _message(label) -> TextAreaField:
     return TextAreaField(label, validators=[InputRequired(), Length(max=5000)])
 
 
-class NoteForm(FlaskForm):
-    message = _message("Internal note")
+class NoteForm(TranslatedForm):
+    message = _message(_("Internal note"))
 
 
-class MessageForm(FlaskForm):
-    message = _message("Message to the consumer and the webshop")
+class MessageForm(TranslatedForm):
+    message = _message(_("Message to the consumer and the webshop"))
 
 
-class AskForm(FlaskForm):
-    party = RadioField("Ask", choices=_choices({"merchant": "The webshop", "consumer": "The consumer"}),
+class AskForm(TranslatedForm):
+    party = RadioField(_("Ask"), choices=_choices({"merchant": N_("The webshop"), "consumer": N_("The consumer")}),
                        validators=[InputRequired()])
-    message = _message("What do you need from them?")
+    message = _message(_("What do you need from them?"))
 
 
-class DecisionForm(FlaskForm):
-    outcome = RadioField("Outcome", choices=_choices(words.OUTCOME), validators=[InputRequired()])
-    amount = EuroAmountField("Amount to credit", validators=[Optional()])
-    reasons = _message("Reasons")
+class DecisionForm(TranslatedForm):
+    outcome = RadioField(_("Outcome"), choices=_choices(words.OUTCOME), validators=[InputRequired()])
+    amount = EuroAmountField(_("Amount to credit"), validators=[Optional()])
+    reasons = _message(_("Reasons"))
 
 
-class CallNoteForm(FlaskForm):
-    message = _message("Note from this call (the consumer reads it with their questions in the portal)")
+class CallNoteForm(TranslatedForm):
+    message = _message(_("Note from this call (the consumer reads it with their questions in the portal)"))
 
 
-class AnswerForm(FlaskForm):
-    message = _message("Your answer (the consumer reads it in the portal)")
+class AnswerForm(TranslatedForm):
+    message = _message(_("Your answer (the consumer reads it in the portal)"))
 
 
-class RefuseForm(FlaskForm):
-    reasons = _message("Why the case is not opened again")
+class RefuseForm(TranslatedForm):
+    reasons = _message(_("Why the case is not opened again"))
 
 
-class SendBackForm(FlaskForm):
-    message = _message("Why it goes back to review")
+class SendBackForm(TranslatedForm):
+    message = _message(_("Why it goes back to review"))
 
 
-class CallerForm(FlaskForm):
+class CallerForm(TranslatedForm):
     """Who is calling: one way to find them (invoice number, e-mail address or phone number) and
     a second fact they state."""
 
-    invoice_number = StringField("Invoice number", validators=[Optional(), Length(max=30)],
+    invoice_number = StringField(_("Invoice number"), validators=[Optional(), Length(max=30)],
                                  render_kw={"autocomplete": "off"})
-    email = StringField("or their e-mail address", validators=[Optional(), Length(max=254)],
+    email = StringField(_("or their e-mail address"), validators=[Optional(), Length(max=254)],
                         render_kw={"autocomplete": "off"})
-    phone = StringField("or their phone number", validators=[Optional(), Length(max=30)],
+    phone = StringField(_("or their phone number"), validators=[Optional(), Length(max=30)],
                         render_kw={"autocomplete": "off"})
-    postcode = StringField("Postcode the caller states", validators=[Optional(), Length(max=20)],
+    postcode = StringField(_("Postcode the caller states"), validators=[Optional(), Length(max=20)],
                            render_kw={"autocomplete": "off"})
-    birth_date = DateField("or their birth date", validators=[Optional()])
+    birth_date = DateField(_("or their birth date"), validators=[Optional()])
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(TranslatedForm):
     invoice_id = HiddenField(validators=[InputRequired()])
 
 
-class NewCaseForm(FlaskForm):
+class NewCaseForm(TranslatedForm):
     """A case for a caller confirmed at the intake: the invoice is the intake's, never typed."""
 
-    reason = SelectField("Reason", choices=_choices(words.REASON), validators=[InputRequired()])
-    description = _message("What happened, in the consumer's words")
-    contacted_merchant_on = DateField("Day the consumer asked the webshop", validators=[Optional()])
-    evidence = MultipleFileField("Evidence (optional)")
+    reason = SelectField(_("Reason"), choices=_choices(words.REASON), validators=[InputRequired()])
+    description = _message(_("What happened, in the consumer's words"))
+    contacted_merchant_on = DateField(_("Day the consumer asked the webshop"), validators=[Optional()])
+    evidence = MultipleFileField(_("Evidence (optional)"))
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(TranslatedForm):
     """The statistics' period, in the address: a GET, so no CSRF token."""
 
     class Meta:
         csrf = False
 
-    since = DateField("From", validators=[Optional()])
-    until = DateField("Up to and including", validators=[Optional()])
+    since = DateField(_("From"), validators=[Optional()])
+    until = DateField(_("Up to and including"), validators=[Optional()])
 
 
-class ReviewDecisionForm(FlaskForm):
+class ReviewDecisionForm(TranslatedForm):
     """The answer to a consumer's request for a human review of a credit decision."""
 
-    outcome = RadioField("Outcome", choices=_choices(words.REVIEW_OUTCOME), validators=[InputRequired()])
-    limit = EuroAmountField("New personal limit (optional; only when you change the decision)",
+    outcome = RadioField(_("Outcome"), choices=_choices(words.REVIEW_OUTCOME), validators=[InputRequired()])
+    limit = EuroAmountField(_("New personal limit (optional; only when you change the decision)"),
                             validators=[Optional()])
-    reasons = TextAreaField("Reasons (the consumer reads these in the portal; the webshop never sees them)",
+    reasons = TextAreaField(_("Reasons (the consumer reads these in the portal; the webshop never sees them)"),
                             validators=[InputRequired(), Length(max=4000)])
 
 
 # --- the admin's pages --------------------------------------------------------------------
 
-class ChangeDecisionForm(FlaskForm):
+class ChangeDecisionForm(TranslatedForm):
     """A decision on one requested change; prefixed with the change's id (one form per row)."""
 
-    outcome = RadioField("Decision", choices=_choices({"approve": "Approve", "refuse": "Refuse"}),
+    outcome = RadioField(_("Decision"), choices=_choices({"approve": N_("Approve"), "refuse": N_("Refuse")}),
                          validators=[InputRequired()])
-    reason = TextAreaField("Reason (the webshop reads it; needed to refuse)", validators=[Length(max=2000)])
+    reason = TextAreaField(_("Reason (the webshop reads it; needed to refuse)"), validators=[Length(max=2000)])
 
 
-class OnboardingForm(FlaskForm):
+class OnboardingForm(TranslatedForm):
     """A webshop taken on with its legal details; the rules are the merchants' (PATCH /merchant's)."""
 
-    name = StringField("Shop name", validators=[InputRequired(), Length(max=200)])
-    email = EmailField("Contact address (told of every change of its settings)", validators=[InputRequired(),
+    name = StringField(_("Shop name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_("Contact address (told of every change of its settings)"), validators=[InputRequired(),
                                                                                             Length(max=254)])
-    legal_name = StringField("Legal name", validators=[InputRequired(), Length(max=200)])
-    street = StringField("Street", validators=[InputRequired(), Length(max=200)])
-    house_number = StringField("House number", validators=[InputRequired(), Length(max=20)])
-    postal_code = StringField("Postcode", validators=[InputRequired(), Length(max=20)])
-    city = StringField("City", validators=[InputRequired(), Length(max=100)])
-    country = StringField("Country (ISO code, e.g. NL)", default="NL", validators=[InputRequired(), Length(max=2)])
-    vat_number = StringField("VAT number", validators=[InputRequired(), Length(max=20)])
-    coc_number = StringField("Chamber of commerce number (optional)", validators=[Optional(), Length(max=20)])
+    legal_name = StringField(_("Legal name"), validators=[InputRequired(), Length(max=200)])
+    street = StringField(_("Street"), validators=[InputRequired(), Length(max=200)])
+    house_number = StringField(_("House number"), validators=[InputRequired(), Length(max=20)])
+    postal_code = StringField(_("Postcode"), validators=[InputRequired(), Length(max=20)])
+    city = StringField(_("City"), validators=[InputRequired(), Length(max=100)])
+    country = StringField(_("Country (ISO code, e.g. NL)"), default="NL", validators=[InputRequired(), Length(max=2)])
+    vat_number = StringField(_("VAT number"), validators=[InputRequired(), Length(max=20)])
+    coc_number = StringField(_("Chamber of commerce number (optional)"), validators=[Optional(), Length(max=20)])
 
     def identity(self) -> dict:
         address = {name: getattr(self, name).data for name in ("street", "house_number", "postal_code", "city",
@@ -169,10 +171,11 @@ class OnboardingForm(FlaskForm):
                 "vat_number": self.vat_number.data, "coc_number": self.coc_number.data or None}
 
 
-class AccountForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Optional(), Length(max=100)])
-    role = SelectField("Role", choices=_choices({"mediator": "mediator (disputes)", "risk": "risk (credit reviews)",
-                                                 "support": "support (calls and questions)",
-                                                 "admin": "admin (everything, and these pages)"}),
+class AccountForm(TranslatedForm):
+    email = EmailField(_("E-mail address"), validators=[InputRequired(), Length(max=254)])
+    name = StringField(_("Name"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_("Role"), choices=_choices({"mediator": N_("mediator (disputes)"),
+                                                    "risk": N_("risk (credit reviews)"),
+                                                    "support": N_("support (calls and questions)"),
+                                                    "admin": N_("admin (everything, and these pages)")}),
                        validators=[InputRequired()])

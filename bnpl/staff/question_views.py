@@ -7,11 +7,13 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, url_for
 
 from bnpl.errors import DomainError
+from bnpl.staff import words
 from bnpl.staff.forms import AnswerForm, ButtonForm
 from bnpl.staff.models import DESK
 from bnpl.staff.views import bp, show_errors, staff_required
 from bnpl.support import service as support
 from bnpl.web.context import current_uow
+from bnpl.web.language import gettext as _
 
 
 @bp.get("/questions")
@@ -44,7 +46,7 @@ def answer_question(thread_id):
         uow.rollback()
         return _question_page(thread_id, form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    flash("Answer sent.", "success")
+    flash(_("Answer sent."), "success")
     return redirect(url_for(".question", thread_id=thread_id), code=303)
 
 
@@ -59,10 +61,10 @@ def pass_question(thread_id):
         support.pass_to_merchant(uow, thread_id=thread_id, staff_id=g.staff.id, staff_name=g.staff.name)
     except DomainError as exc:
         uow.rollback()
-        return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None), error=exc.detail,
+        return _question_page(thread_id, AnswerForm(prefix="answer", formdata=None), error=words.refusal(exc.detail),
                               status=exc.status)
     uow.commit()
-    flash("Passed to the webshop; its answer will appear here.", "success")
+    flash(_("Passed to the webshop; its answer will appear here."), "success")
     return redirect(url_for(".question", thread_id=thread_id), code=303)
 
 
@@ -75,13 +77,18 @@ def duration(span: timedelta | None) -> str:
     """Office time in hours and minutes: '10 h', '2 h 30 min'; a dash for none."""
     if span is None:
         return "–"
-    return office_time(span).removesuffix(" left")
+    return _hours_and_minutes(span)
 
 
 def office_time(left: timedelta) -> str:
     """Office time left, in words: '7 h 30 min left', or how long overdue."""
-    minutes = abs(int(left.total_seconds())) // 60
-    hours, rest = divmod(minutes, 60)
-    words = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest or not hours else "")
-                     if part)
-    return f"overdue by {words}" if left < timedelta(0) else f"{words} left"
+    if left < timedelta(0):
+        return _("overdue by %(time)s") % {"time": _hours_and_minutes(left)}
+    return _("%(time)s left") % {"time": _hours_and_minutes(left)}
+
+
+def _hours_and_minutes(span: timedelta) -> str:
+    hours, rest = divmod(abs(int(span.total_seconds())) // 60, 60)
+    parts = ([_("%(hours)s h") % {"hours": hours}] if hours else []) + (
+        [_("%(minutes)s min") % {"minutes": rest}] if rest or not hours else [])
+    return " ".join(parts)

@@ -240,7 +240,7 @@ class ReviewFile:
     decision: object  # risk's RiskDecision
     merchant_name: str
     order: object
-    reasons: list[dict]  # [{code, text}] as the consumer read them (English)
+    reasons: list[dict]  # [{code, text}] as the consumer read them, in the reader's language
     replayed_outcome: str
     replay_matches: bool
     room: risk.Room
@@ -248,7 +248,7 @@ class ReviewFile:
     language: str  # the consumer's, in which they read the reasons
 
 
-def review_file(uow: UnitOfWork, *, review_id: str) -> ReviewFile:
+def review_file(uow: UnitOfWork, *, review_id: str, language: str = "en") -> ReviewFile:
     review = risk.get_review(uow, review_id=review_id)
     decision = risk.get_decision(uow, decision_id=review.decision_id)
     replayed = risk.replay(uow, decision_id=decision.id)
@@ -256,7 +256,7 @@ def review_file(uow: UnitOfWork, *, review_id: str) -> ReviewFile:
     return ReviewFile(
         review=review, decision=decision,
         merchant_name=merchants.get_merchant(uow, merchant_id=decision.merchant_id).name,
-        order=order, reasons=risk.explain(uow, decision_id=decision.id, language="en"),
+        order=order, reasons=risk.explain(uow, decision_id=decision.id, language=language),
         replayed_outcome=replayed.outcome,
         replay_matches=replayed == risk.stored_decision(uow, decision_id=decision.id),
         room=risk.room_for(uow, consumer_id=decision.consumer_id, livemode=decision.livemode),

@@ -3,6 +3,8 @@
 Signed in with a cookie session, so every form carries a CSRF token (checked here, for this
 blueprint only: the merchant API authenticates with a key, not a cookie). Pages run under a
 strict Content-Security-Policy: no scripts, no inline styles, one stylesheet of our own.
+Pages speak Dutch or English: the member's choice (``?lang=``, kept in a cookie for this
+browser), else the installation's BNPL_STAFF_LANGUAGE (Dutch by default).
 """
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, Cho
                               MessageForm, NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm,
                               SendBackForm)
 from bnpl.staff.models import ADMIN, DESK, MEDIATOR, RISK
+from bnpl.i18n import N_
+from bnpl.web import language
+from bnpl.web.language import gettext as _
 from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
 
@@ -42,6 +47,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder=str(TEMPL
 csrf = CSRFProtect()
 STATISTICS_DAYS = 90  # the default period, as the merchant API's statistics
 UPLOADS = {"staff.intake_case"}  # the pages whose forms carry evidence files
+LANGUAGES = {"nl": "Nederlands", "en": "English"}  # the back office's; German pages fall back to English
+LANGUAGE_COOKIE = "bnpl_staff_language"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -71,6 +78,7 @@ def configure(app) -> None:
     def _unrouted(error: HTTPException):
         # An address that matched no route belongs to no blueprint: answer /staff/… as a page.
         if request.path == "/staff" or request.path.startswith("/staff/"):
+            _choose_language()
             return _headers(make_response(_page_error(error)))
         return errors.http_exception_problem(error)
 
@@ -81,6 +89,7 @@ def configure(app) -> None:
 def _before():
     if request.endpoint == "staff.static":
         return
+    _choose_language()
     if request.endpoint in UPLOADS:  # before the CSRF check reads the form
         request.max_content_length = body_limit(services().settings.disputes)
     if current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -88,6 +97,10 @@ def _before():
     g.staff = accounts.member_of_session(current_uow(), token=session.get("staff_session"))
     if g.staff is None and "staff_session" in session:
         session.clear()  # expired, signed out elsewhere, or the account was made inactive
+
+
+def _choose_language() -> None:
+    language.choose(languages=tuple(LANGUAGES), cookie=LANGUAGE_COOKIE, default=services().settings.staff_language)
 
 
 def staff_required(role: str | None = None):
@@ -129,7 +142,7 @@ def login():
         member = service.sign_in(uow, email=form.email.data, password=form.password.data)
     except service.SignInFailed as exc:
         uow.commit()  # the failure count must outlive the refused sign-in
-        return render_template("staff/login.html", form=form, error=exc.detail), exc.status
+        return render_template("staff/login.html", form=form, error=words.refusal(exc.detail)), exc.status
     token = accounts.start_session(uow, member=member)
     uow.commit()
     session.clear()  # nothing from before the sign-in carries over (session fixation)
@@ -144,7 +157,7 @@ def logout():
     accounts.end_session(uow, token=session.get("staff_session"))
     uow.commit()
     session.clear()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for(".login"), code=303)
 
 
@@ -238,7 +251,8 @@ def intake_case(intake_id):
         uow.rollback()
         return _intake_page(intake_id, form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    flash(f"Case opened about invoice {dispute.invoice_number}; the webshop has been asked to answer.", "success")
+    flash(_("Case opened about invoice %(number)s; the webshop has been asked to answer.")
+          % {"number": dispute.invoice_number}, "success")
     return redirect(url_for(".case", dispute_id=dispute.id), code=303)
 
 
@@ -257,7 +271,7 @@ def intake_note(intake_id):
         return _intake_page(intake_id, NewCaseForm(formdata=None), note_form=form, error=show_errors(form, exc),
                             status=exc.status)
     uow.commit()
-    flash("Note saved with the consumer's questions.", "success")
+    flash(_("Note saved with the consumer's questions."), "success")
     return redirect(url_for(".intake", intake_id=intake_id), code=303)
 
 
@@ -282,28 +296,28 @@ def case(dispute_id):
 @bp.post("/cases/<dispute_id>/notes")
 @staff_required(MEDIATOR)
 def add_note(dispute_id):
-    return _act(dispute_id, "note", "Internal note added.", lambda uow, form: disputes.add_note(
+    return _act(dispute_id, "note", N_("Internal note added."), lambda uow, form: disputes.add_note(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/messages")
 @staff_required(MEDIATOR)
 def post_message(dispute_id):
-    return _act(dispute_id, "message", "Message sent to both sides.", lambda uow, form: disputes.post_message(
+    return _act(dispute_id, "message", N_("Message sent to both sides."), lambda uow, form: disputes.post_message(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/questions")
 @staff_required(MEDIATOR)
 def ask(dispute_id):
-    return _act(dispute_id, "ask", "Question sent; the case waits for the answer.", lambda uow, form: disputes.ask(
+    return _act(dispute_id, "ask", N_("Question sent; the case waits for the answer."), lambda uow, form: disputes.ask(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), party=form.party.data, message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/decision")
 @staff_required(MEDIATOR)
 def decide(dispute_id):
-    return _act(dispute_id, "decision", "Decision saved.", lambda uow, form: disputes.decide(
+    return _act(dispute_id, "decision", N_("Decision saved."), lambda uow, form: disputes.decide(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), outcome=form.outcome.data,
         reasons=form.reasons.data, amount=form.amount.data))
 
@@ -311,29 +325,30 @@ def decide(dispute_id):
 @bp.post("/cases/<dispute_id>/approval")
 @staff_required(MEDIATOR)
 def approve(dispute_id):
-    return _act(dispute_id, "approve", "Decision approved.", lambda uow, form: disputes.approve(
+    return _act(dispute_id, "approve", N_("Decision approved."), lambda uow, form: disputes.approve(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff)))
 
 
 @bp.post("/cases/<dispute_id>/send-back")
 @staff_required(MEDIATOR)
 def send_back(dispute_id):
-    return _act(dispute_id, "send_back", "Decision sent back to review.", lambda uow, form: disputes.send_back(
+    return _act(dispute_id, "send_back", N_("Decision sent back to review."), lambda uow, form: disputes.send_back(
         uow, dispute_id=dispute_id, actor=service.acting(g.staff), message=form.message.data))
 
 
 @bp.post("/cases/<dispute_id>/admission")
 @staff_required(MEDIATOR)
 def admit(dispute_id):
-    return _act(dispute_id, "admit", "Case opened again; the invoice is paused and the webshop asked.",
+    return _act(dispute_id, "admit", N_("Case opened again; the invoice is paused and the webshop asked."),
                 lambda uow, form: disputes.admit(uow, dispute_id=dispute_id, actor=service.acting(g.staff)))
 
 
 @bp.post("/cases/<dispute_id>/refusal")
 @staff_required(MEDIATOR)
 def refuse(dispute_id):
-    return _act(dispute_id, "refuse", "Not opened again; the earlier decision stands.", lambda uow, form: disputes.refuse(
-        uow, dispute_id=dispute_id, actor=service.acting(g.staff), reasons=form.reasons.data))
+    return _act(dispute_id, "refuse", N_("Not opened again; the earlier decision stands."),
+                lambda uow, form: disputes.refuse(uow, dispute_id=dispute_id, actor=service.acting(g.staff),
+                                                  reasons=form.reasons.data))
 
 
 @bp.get("/cases/<dispute_id>/evidence/<evidence_id>")
@@ -358,7 +373,7 @@ def _act(dispute_id: str, name: str, done: str, call):
         uow.rollback()
         return _case_page(dispute_id, bound=(name, form), error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    flash(done, "success")
+    flash(_(done), "success")
     return redirect(url_for(".case", dispute_id=dispute_id), code=303)
 
 
@@ -427,12 +442,13 @@ def decide_review(review_id):
         uow.rollback()
         return _review_page(review_id, form=form, error=show_errors(form, exc), status=exc.status)
     uow.commit()
-    flash("Review decided; the consumer is e-mailed and the webshop told.", "success")
+    flash(_("Review decided; the consumer is e-mailed and the webshop told."), "success")
     return redirect(url_for(".review", review_id=review_id), code=303)
 
 
 def _review_page(review_id: str, *, form=None, error: str | None = None, status: int = 200):
-    return render_template("staff/review.html", file=service.review_file(current_uow(), review_id=review_id),
+    file = service.review_file(current_uow(), review_id=review_id, language=language.language())
+    return render_template("staff/review.html", file=file,
                            form=form or ReviewDecisionForm(prefix="decision", formdata=None), error=error,
                            bound=form is not None), status
 
@@ -444,13 +460,14 @@ def policy():
 
 
 def show_errors(form, exc: DomainError) -> str:
-    """A service's refusal on the form: field messages at their fields, the whole as text."""
+    """A service's refusal on the form, in the page's language: field messages at their fields,
+    the whole as text."""
     for path, messages in exc.extra.get("errors", {}).items():
         parts = path.split(".")
         field = form._fields.get(parts[0]) or form._fields.get(parts[-1])  # address.city: the city field
         if field is not None:
-            field.errors = [*field.errors, *messages]
-    return exc.detail
+            field.errors = [*field.errors, *map(words.refusal, messages)]
+    return words.refusal(exc.detail)
 
 
 # --- what every page shares ---------------------------------------------------------------
@@ -458,11 +475,14 @@ def show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK}
+            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK,
+            "number": lambda value, pattern="#,##0.##": i18n.format_number(value, language.language(), pattern),
+            "language": language.language(),
+            "languages": language.links(LANGUAGES, fallback=url_for("staff.queue"))}
 
 
 def _money(cents: int | None, currency: str = "EUR") -> str:
-    return "" if cents is None else i18n.format_money(cents, currency, "en")
+    return "" if cents is None else i18n.format_money(cents, currency, language.language())
 
 
 def _when(instant: datetime | str | None) -> str:
@@ -480,24 +500,25 @@ def _headers(response):
         response.headers.setdefault(name, value)  # an evidence download keeps its stricter policy
     if request.endpoint != "staff.static":  # the stylesheet holds nothing private; pages do
         response.headers.setdefault("Cache-Control", "no-store")
-    return response
+    return language.keep(response, cookie=LANGUAGE_COOKIE, path="/staff",
+                         secure=services().settings.base_url.startswith("https://"))
 
 
 @bp.errorhandler(Exception)
 def _page_error(error: Exception):
     """Errors as a page of the back office: never a JSON problem, never a stack trace."""
     if isinstance(error, DomainError):
-        title, detail, status = error.title, error.detail, error.status
+        title, detail, status = words.refusal(error.title), words.refusal(error.detail), error.status
     elif isinstance(error, CSRFError):
-        title, detail, status = ("The form could not be accepted",
-                                 "It was not sent from this page or it has expired. Go back, reload the page "
-                                 "and send it again.", 400)
+        title, detail, status = (_("The form could not be accepted"),
+                                 _("It was not sent from this page or it has expired. Go back, reload the page "
+                                   "and send it again."), 400)
     elif isinstance(error, HTTPException):
-        title, detail, status = error.name, error.description, error.code or 500
+        title, detail, status = words.refusal(error.name), words.refusal(error.description), error.code or 500
     else:
         log.exception("unhandled error on a staff page")
         current_uow().rollback()  # the page below still reads the signed-in member
-        title, detail, status = "Internal error", "Something went wrong on our side; nothing was changed.", 500
+        title, detail, status = _("Internal error"), _("Something went wrong on our side; nothing was changed."), 500
     return render_template("staff/error.html", title=title, detail=detail), status
 
 

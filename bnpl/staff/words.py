@@ -1,77 +1,163 @@
 """How the back office names a case's states, reasons, outcomes and timeline entries: words
-for people, never the codes. Anything not listed here is shown as its code, readable."""
+for people, never the codes, in the page's language (Dutch or English: the ``staff`` catalogue,
+bnpl/translations/nl/LC_MESSAGES/staff.po). Anything not listed here is shown as its code,
+readable."""
 from __future__ import annotations
 
+from bnpl.i18n import N_
+from bnpl.web.language import Refusals, gettext
+
 STATUS = {
-    "open": "Open",
-    "awaiting_merchant": "Waiting for the webshop",
-    "awaiting_consumer": "Waiting for the consumer",
-    "in_review": "In review",
-    "awaiting_approval": "Waiting for approval",
-    "decided": "Decided",
-    "withdrawn": "Withdrawn",
-    "reopen_requested": "Second case: waiting to be admitted",
-    "refused": "Not opened again: the earlier decision stands",
+    "open": N_("Open"),
+    "awaiting_merchant": N_("Waiting for the webshop"),
+    "awaiting_consumer": N_("Waiting for the consumer"),
+    "in_review": N_("In review"),
+    "awaiting_approval": N_("Waiting for approval"),
+    "decided": N_("Decided"),
+    "withdrawn": N_("Withdrawn"),
+    "reopen_requested": N_("Second case: waiting to be admitted"),
+    "refused": N_("Not opened again: the earlier decision stands"),
 }
 
 REASON = {
-    "not_received": "Not received",
-    "damaged": "Damaged",
-    "wrong_item": "Wrong item",
-    "not_as_described": "Not as described",
-    "return_not_processed": "Return not processed",
-    "empty_box": "Empty box",
-    "unauthorised": "Ordered by someone else (fraud)",
-    "other": "Other",
+    "not_received": N_("Not received"),
+    "damaged": N_("Damaged"),
+    "wrong_item": N_("Wrong item"),
+    "not_as_described": N_("Not as described"),
+    "return_not_processed": N_("Return not processed"),
+    "empty_box": N_("Empty box"),
+    "unauthorised": N_("Ordered by someone else (fraud)"),
+    "other": N_("Other"),
 }
 
 OUTCOME = {
-    "consumer": "For the consumer: credit the disputed amount",
-    "partial": "Partial credit",
-    "merchant": "For the webshop: the consumer pays",
-    "withdrawn": "Withdrawn",
+    "consumer": N_("For the consumer: credit the disputed amount"),
+    "partial": N_("Partial credit"),
+    "merchant": N_("For the webshop: the consumer pays"),
+    "withdrawn": N_("Withdrawn"),
 }
 
-OUTCOME_SHORT = {"consumer": "For the consumer", "partial": "Partial credit", "merchant": "For the webshop",
-                 "withdrawn": "Withdrawn"}
+OUTCOME_SHORT = {"consumer": N_("For the consumer"), "partial": N_("Partial credit"),
+                 "merchant": N_("For the webshop"), "withdrawn": N_("Withdrawn")}
 
-PARTY = {"consumer": "Consumer", "merchant": "Webshop", "mediator": "Mediator", "system": "System"}
+PARTY = {"consumer": N_("Consumer"), "merchant": N_("Webshop"), "mediator": N_("Mediator"), "system": N_("System")}
 
 ENTRY = {
-    "opened": "Opened the case",
-    "merchant_asked": "Asked the webshop",
-    "consumer_asked": "Asked the consumer",
-    "merchant_responded": "The webshop answered",
-    "consumer_replied": "The consumer answered",
-    "note": "Internal note",
-    "mediator_message": "Message to both sides",
-    "decision_proposed": "Proposed a decision",
-    "decision_approved": "Approved the decision",
-    "decision_sent_back": "Sent the decision back",
-    "deadline_missed": "Deadline passed without an answer",
-    "decided": "Decision",
-    "withdrawn": "Withdrawn",
-    "reopen_requested": "Asked to open the case again, with new facts",
-    "reopen_admitted": "Opened the case again",
-    "reopen_refused": "Did not open the case again",
+    "opened": N_("Opened the case"),
+    "merchant_asked": N_("Asked the webshop"),
+    "consumer_asked": N_("Asked the consumer"),
+    "merchant_responded": N_("The webshop answered"),
+    "consumer_replied": N_("The consumer answered"),
+    "note": N_("Internal note"),
+    "mediator_message": N_("Message to both sides"),
+    "decision_proposed": N_("Proposed a decision"),
+    "decision_approved": N_("Approved the decision"),
+    "decision_sent_back": N_("Sent the decision back"),
+    "deadline_missed": N_("Deadline passed without an answer"),
+    "decided": N_("Decision"),
+    "withdrawn": N_("Withdrawn"),
+    "reopen_requested": N_("Asked to open the case again, with new facts"),
+    "reopen_admitted": N_("Opened the case again"),
+    "reopen_refused": N_("Did not open the case again"),
 }
 
-LINK = {"email": "e-mail address", "phone": "phone number", "address": "address", "iban": "bank account (IBAN)"}
+LINK = {"email": N_("e-mail address"), "phone": N_("phone number"), "address": N_("address"),
+        "iban": N_("bank account (IBAN)")}
 
 
 def word(table: dict[str, str], code: str | None) -> str:
-    """The words for a code; an unknown code readable as it is."""
+    """The words for a code in the page's language; an unknown code readable as it is."""
     if code is None:
         return ""
-    return table.get(code) or code.replace("_", " ").capitalize()
+    return gettext(table[code]) if code in table else code.replace("_", " ").capitalize()
 
 
 # Reviews of credit decisions (the risk role).
 REVIEW_OUTCOME = {
-    "uphold": "Uphold: the decision stands",
-    "change": "Change: accept the order (a closed limit opens again)",
+    "uphold": N_("Uphold: the decision stands"),
+    "change": N_("Change: accept the order (a closed limit opens again)"),
 }
-REVIEW_STATUS = {"requested": "Waiting for a reviewer", "upheld": "Upheld", "changed": "Changed: order accepted"}
-DECISION_OUTCOME = {"accepted": "Accepted", "declined": "Declined", "verification_required": "Bank verification asked"}
-LIMIT_STATUS = {"growing": "Growing", "held": "Held after a late payment", "closed": "Closed"}
-LANGUAGE = {"nl": "Dutch", "en": "English", "de": "German"}
+REVIEW_STATUS = {"requested": N_("Waiting for a reviewer"), "upheld": N_("Upheld"),
+                 "changed": N_("Changed: order accepted")}
+DECISION_OUTCOME = {"accepted": N_("Accepted"), "declined": N_("Declined"),
+                    "verification_required": N_("Bank verification asked")}
+LIMIT_STATUS = {"growing": N_("Growing"), "held": N_("Held after a late payment"), "closed": N_("Closed")}
+LANGUAGE = {"nl": N_("Dutch"), "en": N_("English"), "de": N_("German")}
+ROLE = {"mediator": N_("mediator"), "risk": N_("risk"), "support": N_("support"), "admin": N_("admin")}
+CHANNEL = {"portal": N_("Portal"), "phone": N_("Phone"), "email": N_("E-mail")}
+PROPOSAL = {"accept": N_("accepts the claim"), "reject": N_("rejects the claim"),
+            "partial_credit": N_("offers a partial credit")}
+ORDER_STATUS = {"accepted": N_("accepted"), "declined": N_("declined"),
+                "verification_required": N_("waiting for bank verification"),
+                "partially_shipped": N_("partially shipped"), "shipped": N_("shipped"), "cancelled": N_("cancelled")}
+SETTING = {"order_limit_cents": N_("order limit"), "invoice_term_days": N_("invoice term (days)"),
+           "transit_days": N_("transit days"), "payout_iban": N_("payout IBAN")}
+LEGAL_DETAIL = {"legal_name": N_("the legal name"), "address": N_("the address"), "vat_number": N_("the VAT number")}
+
+
+# --- the services' refusals, in the page's language (bnpl.web.language.Refusals) -------------
+
+SERVICE_MESSAGES = (
+    # signing in, accounts
+    N_("The e-mail address or the password is not right."),
+    N_("This account is locked after %(count)s failed sign-ins in a row, until %(until)s (%(zone)s). "
+       "Try again after that."),
+    N_("There is already a staff account for %(email)s."),
+    N_("Not a valid e-mail address."),
+    N_("Between %(least)s and %(most)s characters."),
+    N_("Approving settings, webshops and accounts is for admins."),
+    N_("You cannot deactivate your own account: ask another admin."),
+    # a phone call
+    N_("Nobody matches these details. Read what you typed back to the caller and ask again for their postcode "
+       "or birth date."),
+    N_("Fill in one of invoice number, e-mail address or phone number."),
+    N_("Ask the caller for their postcode or their birth date."),
+    N_("You looked up %(count)s callers in the last %(window)s minutes; try again in %(minutes)s minutes, "
+       "or ask a colleague."),
+    N_("No invoice %(id)s in this call."),
+    N_("Call %(id)s is not about one invoice yet: choose it first."),
+    N_("No call %(id)s: find the caller again."),
+    # questions
+    N_("No question %(id)s."),
+    N_("Write something here."),
+    N_("At most %(most)s characters."),
+    N_("A general question is about no webshop; answer it yourself."),
+    # cases
+    N_("No case %(id)s."),
+    N_("No evidence %(id)s."),
+    N_("Write a message."),
+    N_("Ask the merchant or the consumer."),
+    N_("Write the reasons for both sides (at least %(least)s characters)."),
+    N_("Write the reasons for the consumer (at least %(least)s characters)."),
+    N_("A partial credit is more than 0 and less than the disputed %(cents)s cents."),
+    N_("An amount goes only with a partial credit."),
+    N_("A decision of this case waits for a second mediator: approve it or send it back first."),
+    N_("A second mediator must approve this decision; you proposed it."),
+    N_("No decision of this case waits for approval."),
+    N_("This case is already %(status)s; nothing can be added."),
+    N_("This case is already %(status)s; it cannot be decided again."),
+    N_("Tell us in a sentence or two what went wrong (at least 10 characters)."),
+    N_("Tell us the day you asked the webshop about this."),
+    N_("This day is in the future."),
+    N_("There is already a case about invoice %(number)s (%(case)s); add to that one instead."),
+    N_("Invoice %(number)s is fully credited: there is nothing left to dispute."),
+    # statistics, reviews
+    N_("The period starts after it ends."),
+    N_("Only a changed decision sets a new limit; leave it empty to uphold."),
+    # what went wrong, as the error page's title and text
+    N_("Not found"), N_("Conflict"), N_("The request has invalid fields"), N_("Not possible in the current state"),
+    N_("Bad request"), N_("Too many lookups"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),
+    N_("You don't have the permission to access the requested resource. It is either read-protected or not "
+       "readable by the server."),
+    N_("The requested URL was not found on the server. If you entered the URL manually please check your "
+       "spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+)
+
+
+def _shown(name: str, value: str) -> str:
+    """A part of a refusal as the page shows it: a case's status in words."""
+    return word(STATUS, value) if name == "status" else value
+
+
+refusal = Refusals(SERVICE_MESSAGES, shown=_shown)  # a service's message in the page's language

@@ -55,7 +55,7 @@ def case(shop, services) -> dict:
 
 
 def sign_in(page, email=EMAIL, password=PASSWORD):
-    page.goto("/staff/login")
+    page.goto("/staff/login?lang=en")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -112,7 +112,7 @@ def test_a_mediator_reads_the_timeline_and_credits_the_consumer(page, shot, shop
 
 def test_the_sign_in_page_fits_a_phone_and_says_when_the_password_is_wrong(page, shot, mediator):
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto("/staff/login")
+    page.goto("/staff/login?lang=en")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "phone")

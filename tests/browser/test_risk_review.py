@@ -45,7 +45,7 @@ def test_risk_staff_upholds_a_decline_with_written_reasons(page, shot, shop, ser
     page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
             else None)
 
-    page.goto("/staff/login")
+    page.goto("/staff/login?lang=en")
     page.get_by_label("E-mail address").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

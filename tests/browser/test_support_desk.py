@@ -40,7 +40,7 @@ def desk(chromium, live_server, services):
                                    viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto("/staff/login")
+    page.goto("/staff/login?lang=en")
     page.get_by_label("E-mail address").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

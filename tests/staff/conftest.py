@@ -9,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from bnpl.staff import service
+from bnpl.staff.views import LANGUAGE_COOKIE
 from bnpl.uow import unit_of_work
 
 PASSWORD = "correct horse battery"
@@ -36,10 +37,13 @@ def csrf_token(html: str) -> str:
 
 class StaffBrowser:
     """A test client that fills in forms the way a browser would: the CSRF token comes from
-    the page the form is on."""
+    the page the form is on. It reads the back office in English (chosen, as a member may;
+    tests/staff/test_languages.py reads it in Dutch, the default)."""
 
-    def __init__(self, client):
+    def __init__(self, client, language="en"):
         self.client = client
+        if language:
+            client.set_cookie(LANGUAGE_COOKIE, language, path="/staff")
 
     def get(self, path, **kw):
         return self.client.get(path, **kw)
