@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple
 
-from sqlalchemy import Integer, bindparam, case, delete, exists, func, literal, select, tuple_, union_all, update
+from sqlalchemy import (Integer, bindparam, case, delete, exists, func, insert, literal, select, tuple_, union_all,
+                        update)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from bnpl.audit import service as audit
-from bnpl.db import new_id, upsert
+from bnpl.db import new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import queries as invoice_queries
 from bnpl.merchants import service as merchants
@@ -84,10 +86,13 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     policy, version = policy_for(uow, merchant_id=scope.merchant_id)
     inputs = _gather(uow, scope, order, resolved, found, unshipped_cents)
     decision = rules.decide(inputs, policy)
-    stored = _store(uow, scope, order, person, inputs, policy, version, decision)
-    _sight(uow, scope, order.consumer_id, stored.id, found)
-    url = _start_verification(uow, scope, order.order_id, stored, person) if decision.outcome == VERIFICATION_REQUIRED else None
-    return Assessment(stored.id, decision.outcome, decision.reasons, order.currency, url)
+    decision_id = _store(uow, scope, order, person, inputs, policy, version, decision)
+    sightings = _sightings(scope, order.consumer_id, decision_id, found, inputs.now)
+    if sightings:
+        uow.session.execute(insert(Sighting.__table__), sightings)  # one statement, no unit of work
+    url = (_start_verification(uow, scope, order.order_id, decision_id, person)
+           if decision.outcome == VERIFICATION_REQUIRED else None)
+    return Assessment(decision_id, decision.outcome, decision.reasons, order.currency, url)
 
 
 def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: list[Identifier], unshipped_cents) -> Inputs:
@@ -203,22 +208,28 @@ _ACTIVITY, _ACTIVITY_OF_IDENTIFIERS = _activity_query(False), _activity_query(Tr
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
-           decision: Decision, supersedes: str | None = None) -> RiskDecision:
-    stored = RiskDecision(
-        id=new_id("rsk"), livemode=scope.livemode, merchant_id=scope.merchant_id, order_id=order.order_id,
+           decision: Decision, supersedes: str | None = None) -> str:
+    """The decision's row, written at once (nothing reads it back as an object); its id."""
+    decision_id = new_id("rsk")
+    uow.session.execute(insert(RiskDecision.__table__), dict(
+        id=decision_id, livemode=scope.livemode, merchant_id=scope.merchant_id, order_id=order.order_id,
         consumer_id=order.consumer_id, person_id=person.id, outcome=decision.outcome,
         reasons=[{"code": r.code, "params": r.params} for r in decision.reasons], inputs=inputs.as_json(),
         policy=policy.as_dict(), policy_version=version, currency=order.currency, amount_cents=order.amount_cents,
-        supersedes=supersedes, created_at=inputs.now)
-    uow.session.add(stored)
-    return stored
+        supersedes=supersedes, created_at=inputs.now))
+    return decision_id
+
+
+def _sightings(scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier],
+               now: datetime) -> list[dict]:
+    return [dict(livemode=scope.livemode, kind=i.kind, value=i.value, consumer_id=consumer_id,
+                 merchant_id=scope.merchant_id, decision_id=decision_id, seen_at=now)
+            for i in found if i.kind != identifiers.CONSUMER]
 
 
 def _sight(uow, scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier]) -> None:
-    now = uow.now()
-    uow.session.add_all([Sighting(livemode=scope.livemode, kind=i.kind, value=i.value, consumer_id=consumer_id,
-                                  merchant_id=scope.merchant_id, decision_id=decision_id, seen_at=now)
-                         for i in found if i.kind != identifiers.CONSUMER])
+    """Sightings as objects: a bank statement's thousand payments go in one flush."""
+    uow.session.add_all([Sighting(**row) for row in _sightings(scope, consumer_id, decision_id, found, uow.now())])
 
 
 # --- replay -------------------------------------------------------------------------------
@@ -302,11 +313,12 @@ def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
 
 
 def _new_person(uow, livemode: bool) -> Person:
-    person = Person(livemode=livemode, created_at=uow.now(), limit_cents=policies.installation_default(uow.settings)
-                    .new_person_limit_cents, limit_status=rules.GROWING, paid_on_time=0, paid_late=0, handovers=0, frauds=0)
-    uow.session.add(person)
-    uow.session.flush()
-    return person
+    """A person's row, inserted at once (its id is needed for the links) without a flush of the
+    unit of work: an ORM bulk INSERT … RETURNING hands back the persistent object."""
+    return uow.session.scalars(insert(Person).returning(Person), [dict(
+        livemode=livemode, created_at=uow.now(), limit_cents=policies.installation_default(uow.settings)
+        .new_person_limit_cents, limit_status=rules.GROWING, paid_on_time=0, paid_late=0, handovers=0,
+        frauds=0)]).one()
 
 
 def _seed_from_history(uow, person: Person, consumer_ids: list[str]) -> None:
@@ -331,12 +343,10 @@ def _link(uow, person: Person, new: list[Identifier]) -> Person:
     linked to someone else meanwhile (a concurrent transaction) merges that person in."""
     if not new:
         return person
-    now, table = uow.now(), Link.__table__
-    inserted = set(uow.session.execute(
-        upsert(uow.session, table).values([
-            dict(livemode=person.livemode, kind=i.kind, value=i.value, person_id=person.id, strength=i.strength,
-                 created_at=now) for i in new]).on_conflict_do_nothing()
-        .returning(table.c.kind, table.c.value)).all())
+    now = uow.now()
+    inserted = set(uow.session.execute(_NEW_LINKS[uow.session.get_bind().dialect.name], [
+        dict(livemode=person.livemode, kind=i.kind, value=i.value, person_id=person.id, strength=i.strength,
+             created_at=now) for i in new]).all())
     for identifier in new:
         if (identifier.kind, identifier.value) not in inserted and identifier.strength == STRONG:
             owner = uow.session.scalar(select(Link.person_id).where(
@@ -344,6 +354,11 @@ def _link(uow, person: Person, new: list[Identifier]) -> Person:
             if owner is not None and owner != person.id:
                 person = _merge(uow, _lock(uow, sorted({owner, person.id})))
     return person
+
+
+# Per backend, built once; run with a list of rows it is one statement (insertmanyvalues).
+_NEW_LINKS = {dialect: insert(Link.__table__).on_conflict_do_nothing().returning(Link.kind, Link.value)
+              for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 def _merge(uow, persons: list[Person]) -> Person:
@@ -642,11 +657,11 @@ def _room_sentences(room: Room) -> list[str]:
 
 # --- verification ---------------------------------------------------------------------------
 
-def _start_verification(uow, scope: Scope, order_id: str, stored: RiskDecision, person: Person) -> str:
+def _start_verification(uow, scope: Scope, order_id: str, decision_id: str, person: Person) -> str:
     provider = verifiers.provider(uow.settings)
     reference, url = provider.start(livemode=scope.livemode)
     uow.session.add(Verification(id=new_id("ver"), livemode=scope.livemode, merchant_id=scope.merchant_id,
-                                 order_id=order_id, decision_id=stored.id, person_id=person.id, provider=provider.name,
+                                 order_id=order_id, decision_id=decision_id, person_id=person.id, provider=provider.name,
                                  reference=reference, url=url, status=states.PENDING, created_at=uow.now()))
     return url
 
@@ -720,8 +735,8 @@ def reassess_after_verification(uow: UnitOfWork, *, result: VerificationResult, 
     decision = rules.decide(inputs, policy)
     facts = OrderFacts(first.order_id, first.consumer_id, first.currency, first.amount_cents, inputs.shop_limit_cents,
                        {}, {}, None, {})
-    stored = _store(uow, result.scope, facts, person, inputs, policy, version, decision, supersedes=first.id)
-    return Assessment(stored.id, decision.outcome, decision.reasons, first.currency)
+    decision_id = _store(uow, result.scope, facts, person, inputs, policy, version, decision, supersedes=first.id)
+    return Assessment(decision_id, decision.outcome, decision.reasons, first.currency)
 
 
 # --- human review (CCD2) ----------------------------------------------------------------------
