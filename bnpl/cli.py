@@ -82,6 +82,7 @@ def merchants():
 @merchants.command("create")
 @click.argument("name")
 @click.option("--email", help="the webshop's contact address (required): disputes and changes are told there")
+@click.option("--language", type=click.Choice(["nl", "en", "de"]), help="of the mails to that address (default nl)")
 @click.option("--test", "test_mode", is_flag=True, help="a test-mode key (bnpl_test_…)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--payout-iban")

@@ -50,6 +50,8 @@ class Settings:
     database_url: str
     secret_key: str
     base_url: str = "http://127.0.0.1:8000"
+    # Where webshops read the API reference (mails to them link there); BNPL_BASE_URL/docs by default.
+    api_docs_url: str | None = None
     timezone: str = "Europe/Amsterdam"
     smtp_url: str | None = None
     instance_path: Path = Path("instance")
@@ -119,6 +121,7 @@ class Settings:
             database_url=env.get("BNPL_DATABASE_URL") or f"sqlite:///{instance / 'bnpl.sqlite3'}",
             secret_key=env.get("BNPL_SECRET_KEY") or _dev_secret(instance),
             base_url=(env.get("BNPL_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            api_docs_url=(env.get("BNPL_API_DOCS_URL") or "").strip() or None,
             timezone=env.get("BNPL_TIMEZONE") or "Europe/Amsterdam",
             smtp_url=env.get("BNPL_SMTP_URL") or None,
             instance_path=instance,
@@ -160,6 +163,11 @@ class Settings:
             support=Support.from_env(env),
             risk=RiskRules.from_env(env),
         )
+
+    @property
+    def docs_url(self) -> str:
+        """The API reference as webshops open it (BNPL_API_DOCS_URL, else this server's /docs)."""
+        return self.api_docs_url or f"{self.base_url}/docs"
 
 
 @dataclass(frozen=True)

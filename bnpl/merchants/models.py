@@ -27,6 +27,8 @@ class Merchant(Base):
     fee_bp: Mapped[int] = mapped_column(Integer, server_default="0")
     payout_iban: Mapped[str | None] = mapped_column(String(34))
     email: Mapped[str | None] = mapped_column(String(254))  # where we tell the merchant of problems
+    # The language of the mails to that address (nl, en or de): the webshop's own choice.
+    language: Mapped[str] = mapped_column(String(2), default="nl", server_default="nl")
     # Who sells: printed on every invoice (the law asks for it) and put in e-invoices.
     legal_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[dict | None] = mapped_column(Json)

@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from bnpl.fields import PageArgsSchema, Text, VatNumber, page_schema
 from bnpl.fields import AddressSchema
+from bnpl.i18n import LANGUAGES
 
 
 class LogoInfoSchema(Schema):
@@ -32,6 +33,7 @@ class MerchantSchema(Schema):
     payout_iban = fields.String(allow_none=True)
     return_pause_days = fields.Integer()
     email = fields.String(allow_none=True)
+    language = fields.String(metadata={"description": "the language of our mails to you: nl, en or de"})
     legal_name = fields.String(allow_none=True)
     address = fields.Dict(allow_none=True)
     vat_number = fields.String(allow_none=True)
@@ -60,6 +62,8 @@ class MerchantSettingsSchema(Schema):
                          metadata={"description": "your contact address, where we tell you of disputes, requested "
                                                   "changes and a webhook endpoint we switched off; required: it can "
                                                   "be changed (the old address is told) but not removed"})
+    language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "the language of our mails to your contact address: nl (the default), en or de"})
     legal_name = Text(200, allow_none=True, metadata={"description": "registered name, printed as the seller"})
     address = fields.Nested(AddressSchema, allow_none=True, metadata={"description": "the seller's address on invoices"})
     vat_number = VatNumber(allow_none=True,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import undefer
 from bnpl.audit import service as audit
 from bnpl.errors import DomainError, InvalidInput, NotFound, Unauthorized
 from bnpl.events import service as events
+from bnpl.i18n import LANGUAGES
 from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
 from bnpl.merchants.models import ApiKey, Merchant
@@ -266,6 +267,11 @@ def _apply_settings(merchant: Merchant, settings: dict) -> None:
                 errors[name] = [str(exc)]
             else:
                 merchant.logo, merchant.logo_type = checked.data, checked.media_type
+        elif name == "language":
+            if value in LANGUAGES:
+                merchant.language = value
+            else:
+                errors[name] = [f"One of {', '.join(LANGUAGES)}: the language of our mails to you."]
         elif name in ("legal_name", "address", "vat_number", "coc_number", "brand_colour"):
             setattr(merchant, name, value)  # checked by the schema
         elif name in SETTINGS_BOUNDS:

@@ -146,7 +146,7 @@ def _merchant_mail(uow, event_id: str, event, kind: str) -> dict:
     merchant = merchants.get_merchant(uow, merchant_id=event.scope.merchant_id)
     # A new contact address is announced to the one it replaced (data.previous_email).
     recipient = event.data.get("previous_email") or merchant.email or ""
-    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=recipient, language="en",
+    return _message_row(uow, event.scope, channel=EMAIL, kind=kind, recipient=recipient, language=merchant.language,
                         subject_id=event.subject_id, event_id=event_id,
                         payload={"name": merchant.name, "event": event.type, "data": event.data})
 
@@ -161,10 +161,10 @@ def delivered(uow: UnitOfWork, *, subject_ids: list[str]) -> set[str]:
 
 
 def notify_merchant(uow: UnitOfWork, *, scope: Scope, kind: str, payload: dict) -> None:
-    """An e-mail to the merchant's contact address (in English), if it has one."""
+    """An e-mail to the merchant's contact address (in its language), if it has one."""
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     uow.session.add(_message(uow, scope, channel=EMAIL, kind=kind, recipient=merchant.email or "",
-                             language="en", payload={"name": merchant.name, **payload}))
+                             language=merchant.language, payload={"name": merchant.name, **payload}))
 
 
 def sent_message(uow: UnitOfWork, *, message_id: str) -> OutboxMessage | None:
@@ -449,7 +449,8 @@ def _context(uow, message: OutboxMessage, known: snapshot.Facts, shown: snapshot
     """The template's context: the message's payload and the subject as the snapshot read it."""
     return {"name": message.payload.get("name"), "shop": shown.shop, "language": message.language,
             "data": message.payload.get("data", {}), "payload": message.payload, "provider": uow.settings.provider,
-            "portal_url": f"{uow.settings.base_url}/portal", "timezone": uow.settings.timezone,
+            "portal_url": f"{uow.settings.base_url}/portal", "docs_url": uow.settings.docs_url,
+            "timezone": uow.settings.timezone,
             "dispute_rules": uow.settings.disputes, "invoice": known.invoice, "credit_note": shown.credit_note}
 
 

@@ -3,6 +3,8 @@ requested changes and switched-off webhooks are told there. `bnpl merchants crea
 (--email), PATCH /merchant can change it but never remove it, and each change is audited."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -43,7 +45,6 @@ def test_merchants_create_with_a_wrong_email_fails_and_creates_nothing(run, serv
 def test_merchants_create_stores_the_contact_address(run, services, app):
     result = run("merchants", "create", "Boekhandel", "--email", " winkel@boekhandel.example ", "--test", "--json")
     assert result.exit_code == 0, result.output
-    import json
     key = json.loads(result.output)["api_key"]
     shown = app.test_client().get("/api/v1/merchant", headers={"Authorization": f"Bearer {key}"}).json
     assert shown["email"] == "winkel@boekhandel.example"
@@ -67,3 +68,22 @@ def test_patch_cannot_remove_or_spoil_the_contact_address(api, value):
     answer = api.patch("/merchant", json={"email": value})
     assert answer.status_code == 422 and "email" in answer.json["errors"]
     assert api.get("/merchant").json["email"] == before
+
+
+# --- the language of the mails to that address ------------------------------------------------
+
+def test_a_webshop_is_written_to_in_dutch_unless_it_chooses(api):
+    assert api.get("/merchant").json["language"] == "nl"
+    assert api.patch("/merchant", json={"language": "de"}).json["language"] == "de"
+    refused = api.patch("/merchant", json={"language": "fr"})
+    assert refused.status_code == 422 and "language" in refused.json["errors"]
+    assert api.get("/merchant").json["language"] == "de"
+
+
+def test_merchants_create_takes_the_language(run, app):
+    result = run("merchants", "create", "Boekhandel", "--email", "winkel@boekhandel.example", "--language", "en",
+                 "--test", "--json")
+    assert result.exit_code == 0, result.output
+    key = json.loads(result.output)["api_key"]
+    shown = app.test_client().get("/api/v1/merchant", headers={"Authorization": f"Bearer {key}"}).json
+    assert shown["language"] == "en"

@@ -3,7 +3,9 @@ merchant API and the back office do it, deliver_outbox sends what that wrote ove
 server (aiosmtpd, see conftest), and the tests read what arrived.
 
 The consumer reads dispute_opened, dispute_update and dispute_decided in their own language;
-the merchant reads dispute_merchant, in English, on every change. A mediator's internal note
+the merchant reads dispute_merchant, in its own (English in most tests here, Dutch by default), on
+every change, with a link to the API reference instead of raw API paths and without the consumer
+portal's footer. A mediator's internal note
 never leaves the back office, and a decision always carries its written reasons."""
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox'
 SHOP = "Fietsenwinkel Utrecht"  # the `api` fixture's merchant
 CONSUMER = "sanne.devries@example.nl"  # factories.consumer()
 MERCHANT = "shop@fietsenwinkel.example"
+DOCS = "http://127.0.0.1:8000/docs"  # the API reference: BNPL_BASE_URL (its default) + /docs
 DESCRIPTION = "The parcel never arrived at my address."
 # NOW (tests/conftest.py) is 23 November 2026, 10:00 UTC: 11:00 in Amsterdam.
 MERCHANT_DEADLINE = datetime(2026, 12, 7, 10, tzinfo=timezone.utc)  # 14 days to answer
@@ -70,7 +73,7 @@ def money(cents: int, language: str) -> str:
 
 @pytest.fixture
 def inbox(api, smtp_server, smtp_services):
-    assert api.patch("/merchant", json={"email": MERCHANT}).status_code == 200
+    assert api.patch("/merchant", json={"email": MERCHANT, "language": "en"}).status_code == 200
     return Inbox(smtp_services, smtp_server)
 
 
@@ -144,8 +147,9 @@ def test_a_case_from_opening_to_decision_mails_both_sides(api, services, inbox, 
             "and below €50.00 it is decided for the consumer.") in text_of(shop)
     assert "<b>Answer by 7 December 2026 at 11:00 (Europe/Amsterdam time)" in html_of(shop)
     assert DESCRIPTION in text_of(shop)
-    assert f"GET /api/v1/disputes/{dispute_id}" in text_of(shop)
-    assert f"POST /api/v1/disputes/{dispute_id}/responses" in text_of(shop)
+    assert f"Case {dispute_id}: waiting for your answer." in text_of(shop)
+    assert "answer it (accept, reject, or a partial credit) with your API key" in text_of(shop)
+    assert f"{DOCS}#/disputes" in text_of(shop) and f'href="{DOCS}#/disputes"' in html_of(shop)
 
     # The shop rejects: the consumer reads its answer in plain words, and its message.
     answer = "We have the carrier's proof of delivery, signed at your address."
@@ -344,7 +348,7 @@ def test_the_mediator_asking_the_webshop_is_news_for_the_consumer_and_a_deadline
     shop = only(arrived, "dispute_merchant", to=MERCHANT)
     assert shop["Subject"] == f"Dispute about invoice {invoice['number']}: information needed by 7 December 2026 at 11:00"
     assert "*Answer by 7 December 2026 at 11:00 (Europe/Amsterdam time)" in text_of(shop)
-    assert f"POST /api/v1/disputes/{dispute_id}/responses" in text_of(shop)
+    assert "answer it (accept, reject, or a partial credit)" in text_of(shop) and f"{DOCS}#/disputes" in text_of(shop)
 
 
 def test_what_consumers_and_merchants_write_is_escaped_in_html(api, services, inbox):
@@ -361,3 +365,84 @@ def test_what_consumers_and_merchants_write_is_escaped_in_html(api, services, in
             assert "<img" not in html_of(message) and "<b>bold" not in html_of(message), kind
             assert escape(hostile) in html_of(message), kind
             assert hostile in text_of(message), kind  # plain text is shown as is
+
+
+# --- the webshop's own language, links to the API reference, no consumer footer --------------
+
+MERCHANT_WORDS = {
+    "nl": {"subject": "Nieuw geschil over factuur {number}: antwoord vóór 7 december 2026 om 11:00",
+           "greeting": "Beste Fietsenwinkel Utrecht,",
+           "opened": "Een consument heeft een geschil geopend over factuur {number}: de bestelling is niet "
+                     "aangekomen. Betwist bedrag: € 19,99.",
+           "deadline": "Antwoord vóór 7 december 2026 om 11:00 (tijd Europe/Amsterdam)",
+           "docs": "zie Disputes in de API-documentatie"},
+    "en": {"subject": "New dispute about invoice {number}: answer by 7 December 2026 at 11:00",
+           "greeting": "Hello Fietsenwinkel Utrecht,",
+           "opened": "A consumer opened a dispute about invoice {number}: the order did not arrive. "
+                     "Disputed amount: €19.99.",
+           "deadline": "Answer by 7 December 2026 at 11:00 (Europe/Amsterdam time)",
+           "docs": "see Disputes in the API reference"},
+}
+# The consumer base layout's footer, in every language: never in a mail to a webshop.
+CONSUMER_FOOTER = ["/portal", "on behalf of", "namens", "im Auftrag von", "Your invoices, returns and questions",
+                   "Uw facturen, retouren en vragen", "Ihre Rechnungen, Rücksendungen und Fragen"]
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_webshop_reads_a_dispute_in_its_language_with_a_link_to_the_api_reference(
+        api, services, smtp_server, smtp_services, language):
+    assert api.patch("/merchant", json={"email": MERCHANT, "language": language}).status_code == 200
+    inbox = Inbox(smtp_services, smtp_server)
+    invoice, dispute_id = case(api, services, inbox, consumer=factories.consumer(language="de"))
+    words = {key: text.format(number=invoice["number"]) for key, text in MERCHANT_WORDS[language].items()}
+
+    shop = only(inbox.deliver(), "dispute_merchant", to=MERCHANT)
+
+    text, html = text_of(shop), html_of(shop)
+    assert shop["Subject"] == words["subject"]
+    assert text.startswith(words["greeting"]) and f'<html lang="{language}">' in html
+    for body in (text, html):
+        assert words["opened"] in body.replace("\xa0", " ")
+        assert words["deadline"] in body and words["docs"] in body
+    assert f"{DOCS}#/disputes" in text and f'<a href="{DOCS}#/disputes">' in html
+    for part in (shop["Subject"], text, html):
+        assert "/api/v1/" not in part
+        assert not [footer for footer in CONSUMER_FOOTER if footer in part]
+
+
+def test_every_mail_a_webshop_gets_is_in_its_language_without_paths_or_the_consumer_footer(
+        api, services, smtp_server, smtp_services):
+    """A change request and its refusal, a key made, a new contact address: Dutch by default."""
+    from bnpl.merchants import changes
+    from bnpl.uow import unit_of_work
+
+    assert api.get("/merchant").json["language"] == "nl"  # the default
+    api.patch("/merchant", json={"email": MERCHANT})
+    change_id = api.patch("/merchant", json={"payout_iban": "NL91ABNA0417164300"}).json["pending_changes"][0]["id"]
+    with unit_of_work(services) as uow:
+        changes.decide(uow, change_id=change_id, approve=False, reason="Niet uw rekening.", decided_by="staff Erik")
+    api.post("/api-keys", json={"name": "magazijn"})
+    deliver_outbox(smtp_services)
+
+    subjects = sorted(m["Subject"] for m in smtp_server.messages)
+    assert "Uw contactadres is gewijzigd" in subjects
+    assert "Wijziging van uw uitbetalings-IBAN aangevraagd" in subjects
+    assert "Wijziging van uw uitbetalings-IBAN geweigerd" in subjects
+    assert [s for s in subjects if s.startswith("Test-API-sleutel bnpl_test_") and s.endswith("… gemaakt")]
+    for message in smtp_server.messages:
+        assert text_of(message).startswith("Beste Fietsenwinkel Utrecht,")
+        assert f"{DOCS}#/" in text_of(message) and f'<a href="{DOCS}#/' in html_of(message)
+        for part in (message["Subject"], text_of(message), html_of(message)):
+            assert "/api/v1/" not in part
+            assert not [footer for footer in CONSUMER_FOOTER if footer in part]
+
+
+def test_the_api_reference_linked_to_is_configurable(api, services, smtp_server, smtp_services):
+    import dataclasses
+
+    elsewhere = dataclasses.replace(smtp_services, settings=dataclasses.replace(
+        smtp_services.settings, api_docs_url="https://docs.pay.example/api"))
+    api.patch("/merchant", json={"email": MERCHANT})
+    deliver_outbox(elsewhere)
+    [notice] = smtp_server.messages
+    assert "https://docs.pay.example/api#/merchant" in text_of(notice)

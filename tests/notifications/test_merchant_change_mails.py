@@ -1,5 +1,5 @@
 """The merchant's contact address hears of every requested change of a money setting and of
-its outcome, over real SMTP (the notifications' own test server)."""
+its outcome, over real SMTP (the notifications' own test server), in its language (English here)."""
 from __future__ import annotations
 
 from bnpl.merchants import changes
@@ -16,7 +16,7 @@ def to_contact(smtp_server):
 
 
 def test_a_request_and_its_refusal_reach_the_contact_address(api, services, smtp_services, smtp_server):
-    api.patch("/merchant", json={"email": CONTACT})
+    api.patch("/merchant", json={"email": CONTACT, "language": "en"})
     change_id = api.patch("/merchant", json={"payout_iban": "NL91ABNA0417164300"}).json["pending_changes"][0]["id"]
     with unit_of_work(services) as uow:
         changes.decide(uow, change_id=change_id, approve=False, reason="The account holder is not your company.",
@@ -32,7 +32,7 @@ def test_a_request_and_its_refusal_reach_the_contact_address(api, services, smtp
 def test_a_new_contact_address_is_announced_to_the_old_one(api, smtp_services, smtp_server):
     """A stolen key could first point the contact address elsewhere, then ask for a new IBAN:
     the address it replaced hears of it."""
-    api.patch("/merchant", json={"email": CONTACT})
+    api.patch("/merchant", json={"email": CONTACT, "language": "en"})
     assert api.patch("/merchant", json={"email": "attacker@evil.example"}).status_code == 200
     deliver_outbox(smtp_services)
     [notice] = to_contact(smtp_server)

@@ -270,7 +270,7 @@ def test_the_merchant_is_mailed_when_its_endpoint_is_switched_off(api, receiver,
     assert mail.status == "delivered"
     [sent] = list((settings.instance_path / "outbox").glob("*.eml"))
     text = sent.read_text()
-    assert f"To: {contact}" in text and "Webhook endpoint switched off" in text
+    assert f"To: {contact}" in text and "Webhook-endpoint uitgeschakeld" in text  # Dutch: the default
 
 
 def test_without_a_merchant_email_the_switch_off_notice_is_dropped_with_a_reason(api, receiver, services, clock):
