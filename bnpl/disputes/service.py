@@ -135,7 +135,9 @@ def admit(uow: UnitOfWork, *, dispute_id: str, actor: Actor) -> Dispute:
 
 
 def refuse(uow: UnitOfWork, *, dispute_id: str, actor: Actor, reasons: str) -> Dispute:
-    """A mediator refuses a second case, with reasons: the earlier decision stands."""
+    """A mediator refuses a second case, with reasons: the earlier decision stands. The
+    consumer is told why (dispute.reopen_refused, their e-mail); the webshop, never asked about
+    the request, gets only the event."""
     dispute = get_case(uow, dispute_id=dispute_id, for_update=True)
     mediator = _staff(actor)
     reasons = (reasons or "").strip()
@@ -146,6 +148,7 @@ def refuse(uow: UnitOfWork, *, dispute_id: str, actor: Actor, reasons: str) -> D
     dispute.move("refuse", now)
     dispute.decision_reasons, dispute.decided_by, dispute.decided_at = reasons, mediator.id, now
     _entry(uow, dispute, mediator, "reopen_refused", reasons)
+    _record(uow, dispute, "dispute.reopen_refused")
     return dispute
 
 

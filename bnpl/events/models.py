@@ -25,6 +25,7 @@ EVENT_TYPES = frozenset({
     "payment_plan.started", "payment_plan.completed", "payment_plan.ended",
     "dispute.opened", "dispute.merchant_responded", "dispute.consumer_replied", "dispute.message_posted",
     "dispute.information_requested", "dispute.escalated", "dispute.decided", "dispute.withdrawn",
+    "dispute.reopen_refused",
     "conversation.passed",
 })
 

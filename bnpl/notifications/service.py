@@ -40,6 +40,7 @@ CONSUMER_MAIL = {
     "dispute.escalated": "dispute_update",
     "dispute.decided": "dispute_decided",
     "dispute.withdrawn": "dispute_decided",
+    "dispute.reopen_refused": "dispute_reopen_refused",
     "order.review_decided": "review_decided",
     # Only where we had written about the order (an invoice for part of it went out): the
     # webshop tells its own customers about its own cancellations.
@@ -53,6 +54,8 @@ CONSUMER_MAIL = {
 # make itself a spare.
 MERCHANT_MAIL_PREFIXES = {"dispute.": "dispute_merchant", "merchant.change_": "merchant_change",
                           "api_key.": "api_key_change", "merchant.contact_changed": "merchant_contact_changed"}
+# A second case that a mediator refused never reached the webshop (it was not asked): no mail.
+NO_MERCHANT_MAIL = {"dispute.reopen_refused"}
 # Mails whose payload holds a secret link, blanked once delivered.
 SECRET_LINKS = {"portal_sign_in"}
 # Backoff doubles from 30 s to at most 6 h: 10 attempts span about 8 hours, 24 about 4 days.
@@ -139,6 +142,8 @@ def _consumer_mail(uow, people, event_id: str, event, kind: str) -> dict:
 
 
 def _merchant_mail_kind(event) -> str | None:
+    if event.type in NO_MERCHANT_MAIL:
+        return None
     return next((kind for prefix, kind in MERCHANT_MAIL_PREFIXES.items() if event.type.startswith(prefix)), None)
 
 

@@ -8,6 +8,7 @@ from bnpl.errors import InvalidInput
 from tests import factories
 from tests.disputes.cases import ASKED_SHOP_ON, MEDIATOR, act, consumer_of, open_case, shipped_invoice
 from tests.disputes.support import decide, dispute, entries, invoice, outbox, rejected
+from tests.outbox import deliver_outbox
 
 NEW_FACTS = "The carrier wrote on 20 November that the parcel went to another address; letter attached."
 
@@ -65,6 +66,33 @@ def test_a_mediator_refuses_it_with_reasons_and_the_invoice_runs_on(api, service
     assert invoice(api, lost["id"])["paused"] is False
     third = again(services, lost["id"], new_facts=NEW_FACTS)  # a refusal leaves room for other new facts
     assert dispute(api, third)["status"] == "reopen_requested"
+
+
+def test_a_refusal_is_an_event_and_the_consumer_is_told_why_in_their_language(api, services, lost, settings):
+    """Not silently: the consumer who asked reads that the case is not opened again, the
+    mediator's reasons in full and what to pay; the webshop, never asked, gets no mail."""
+    import email
+    import email.policy
+
+    second = again(services, lost["id"], new_facts=NEW_FACTS)
+    reasons = "The carrier's letter was already part of the first case."
+    before = {m.id for m in outbox(services, channel="email")}
+    act(services, service.refuse, dispute_id=second, actor=MEDIATOR, reasons=reasons)
+
+    [event] = [e for e in api.get("/events?limit=200").json["items"] if e["type"] == "dispute.reopen_refused"]
+    assert event["data"]["id"] == second and event["data"]["status"] == "refused"
+    assert event["data"]["decision"]["reasons"] == reasons
+    [mail] = [m for m in outbox(services, channel="email") if m.id not in before]
+    assert (mail.kind, mail.recipient, mail.language) == ("dispute_reopen_refused", factories.consumer()["email"], "nl")
+
+    deliver_outbox(services)
+    sent = email.message_from_bytes((settings.instance_path / "outbox" / f"{mail.id}.eml").read_bytes(),
+                                    policy=email.policy.default)
+    text = sent.get_body(preferencelist=("plain",)).get_content()
+    assert sent["Subject"] == f"Factuur {lost['number']}: uw geschil wordt niet opnieuw geopend"
+    assert "het geschil wordt niet opnieuw geopend" in text and reasons in text
+    assert "Uw verzoek heeft de factuur niet stilgezet. Betaal € 19,99 uiterlijk op" in text.replace("\xa0", " ")
+    assert lost["payment_reference"] in text
 
 
 def test_a_case_about_other_lines_than_the_decided_one_is_a_first_case(api, services):
