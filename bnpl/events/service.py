@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import insert, literal, select, text, tuple_
 
@@ -62,6 +63,10 @@ def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
     unknown = sorted({event.type for event in new_events} - EVENT_TYPES)
     if unknown:
         raise ValueError(f"Unknown event type(s) {', '.join(unknown)}: add them to EVENT_TYPES.")
+    held = uow.session.info.get(_HELD)
+    if held is not None:  # inside together(): written with the others at its end
+        held.extend(new_events)
+        return
     now = uow.now()
     # Core, not the ORM: an event is never read back in the same transaction.
     seqs = uow.session.connection().execute(_INSERT_EVENTS, [{
@@ -70,6 +75,26 @@ def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
     recorded = [(f"evt_{seq}", event) for seq, event in zip(seqs, new_events)]
     for subscriber in _subscribers:
         subscriber(uow, recorded)
+
+
+_HELD = "bnpl.events.held"
+
+
+@contextmanager
+def together(uow: UnitOfWork) -> Iterator[None]:
+    """The events recorded inside are written at its end as one batch, in the order they were
+    recorded: one insert, one call of each subscriber (a shipment and the invoice it issues read
+    the webhook endpoints once). Nothing is written when the block raises; inside another
+    together() they join the outer batch."""
+    if _HELD in uow.session.info:
+        yield
+        return
+    held = uow.session.info[_HELD] = []
+    try:
+        yield
+    finally:
+        del uow.session.info[_HELD]
+    record_many(uow, held)
 
 
 def list_events(uow: UnitOfWork, *, scope: Scope, after: str | None, limit: int,

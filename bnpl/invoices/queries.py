@@ -57,7 +57,8 @@ def billed_to(uow: UnitOfWork, *, scope: Scope, invoice_id: str) -> tuple[dict, 
 
 def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> dict[str, tuple[dict, str]]:
     """billed_to for many invoices (id, the scope it must belong to) in one read; what this
-    transaction already read under the invoice's lock (lock_open_due) is not read again."""
+    transaction already read under the invoice's lock (lock_open_due) or issued itself is not
+    read again."""
     held = _locked_billing(uow)
     found = {invoice_id: held[invoice_id] for invoice_id, _ in invoice_ids if invoice_id in held}
     for chunk in in_chunks(sorted({invoice_id for invoice_id, _ in invoice_ids} - set(found))):
@@ -71,9 +72,16 @@ def billed_to_many(uow: UnitOfWork, *, invoice_ids: set[tuple[str, Scope]]) -> d
     return {invoice_id: (row.billed_to, row.order_id) for invoice_id, row in found.items()}
 
 
+def issued(uow: UnitOfWork, invoice: Invoice) -> None:
+    """An invoice this transaction has just written: whom it is billed to is known (no one else
+    sees the row before the commit), so the subscribers of its event need not read it back."""
+    _locked_billing(uow)[invoice.id] = invoice
+
+
 def _locked_billing(uow) -> dict:
-    """This transaction's invoice rows read under lock (id -> row); a new transaction starts
-    empty, since the lock ended with the old one."""
+    """This transaction's invoice rows read under lock or written (id -> row with merchant_id,
+    livemode, billed_to, order_id); a new transaction starts empty, since the lock ended with
+    the old one."""
     transaction = uow.session.get_transaction()
     held = uow.session.info.get("bnpl.invoices.locked_billing")
     if held is None or held[0] is not transaction:

@@ -15,7 +15,7 @@ from bnpl.documents import service as documents
 from bnpl.documents.models import Document
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
-from bnpl.invoices import models
+from bnpl.invoices import models, queries
 from bnpl.invoices.models import CreditNote, Invoice, InvoiceLine, InvoicePause, NumberSeries
 from bnpl.invoices.schemas import InvoiceSchema
 from bnpl.tenancy import Scope
@@ -64,6 +64,7 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     invoice.payment_reference = models.rf_reference(invoice.number)
     uow.session.add(invoice)
     uow.session.flush()
+    queries.issued(uow, invoice)
     documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id,
                   data=_invoice_schema.dump(invoice))

@@ -165,16 +165,18 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
 
     order.ship(picked)
     shipment = Shipment(
-        order=order, merchant_id=scope.merchant_id, livemode=scope.livemode, shipped_at=shipped_at,
-        delivered_at=delivered_at, carrier=data.get("carrier"), tracking_code=data.get("tracking_code"),
-        created_at=now, invoice_id=new_id("inv"),
+        id=new_id("shp"), order=order, merchant_id=scope.merchant_id, livemode=scope.livemode,
+        shipped_at=shipped_at, delivered_at=delivered_at, carrier=data.get("carrier"),
+        tracking_code=data.get("tracking_code"), created_at=now, invoice_id=new_id("inv"),
         lines=[ShipmentLine(order_line=line, quantity=qty) for line, qty in picked],
     )
-    uow.session.add(shipment)
-    uow.session.flush()
-    events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
-                  data=_shipment_schema.dump(shipment))
-    return Shipped(shipment, _issue_invoice(uow, scope, order, shipment, picked))
+    uow.session.add(shipment)  # written with the invoice, in one flush
+    # shipment.created and invoice.issued reach the subscribers as one batch.
+    with events.together(uow):
+        events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
+                      data=_shipment_schema.dump(shipment))
+        invoice = _issue_invoice(uow, scope, order, shipment, picked)
+    return Shipped(shipment, invoice)
 
 
 def _issue_invoice(uow, scope, order, shipment, picked) -> Invoice:

@@ -89,3 +89,35 @@ def test_an_event_nobody_would_hear_is_refused(services, scope, monkeypatch):
     monkeypatch.setattr(events, "_subscribers", [])
     with pytest.raises(RuntimeError, match="wire"), unit_of_work(services) as uow:
         events.record(uow, scope=scope, type="merchant.updated", subject_id="a", data={})
+
+
+def test_events_recorded_together_reach_the_subscribers_as_one_batch_in_their_order(services, scope, heard):
+    with unit_of_work(services) as uow:
+        with events.together(uow):
+            events.record(uow, scope=scope, type="shipment.created", subject_id="a", data={})
+            assert heard == []  # not yet: at the end of the block
+            events.record(uow, scope=scope, type="invoice.issued", subject_id="b", data={})
+        stored = [(e.type, e.subject_id) for e in uow.session.scalars(select(Event).order_by(Event.seq))]
+    assert stored == [("shipment.created", "a"), ("invoice.issued", "b")]
+    assert heard == [("first", ["shipment.created", "invoice.issued"], True),
+                     ("second", ["shipment.created", "invoice.issued"], True)]
+
+
+def test_events_held_together_are_not_written_when_the_block_fails(services, scope, heard):
+    with unit_of_work(services) as uow:
+        with pytest.raises(RuntimeError), events.together(uow):
+            events.record(uow, scope=scope, type="shipment.created", subject_id="a", data={})
+            raise RuntimeError("the invoice cannot be issued")
+        events.record(uow, scope=scope, type="merchant.updated", subject_id="m", data={})  # held no more
+        assert [e.type for e in uow.session.scalars(select(Event))] == ["merchant.updated"]
+    assert heard == [("first", ["merchant.updated"], True), ("second", ["merchant.updated"], True)]
+
+
+def test_a_together_inside_another_joins_its_batch(services, scope, heard):
+    with unit_of_work(services) as uow:
+        with events.together(uow):
+            events.record(uow, scope=scope, type="shipment.created", subject_id="a", data={})
+            with events.together(uow):
+                events.record(uow, scope=scope, type="invoice.issued", subject_id="b", data={})
+            assert heard == []
+    assert heard[0] == ("first", ["shipment.created", "invoice.issued"], True) and len(heard) == 2
