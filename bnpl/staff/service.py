@@ -174,6 +174,8 @@ class CaseFile:
     shipment: object | None = None  # orders' Shipment: carrier, tracking code, shipped and delivered
     lines: tuple = ()  # (invoice line, quantity credited), every line of the invoice
     questions: tuple = ()  # the consumer's questions to the support desk (support's Thread)
+    payments: tuple = ()  # money applied to the invoice (invoices' InvoicePayment), oldest first
+    balance_cents: int = 0  # what is still owed on the invoice
 
 
 def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseFile:
@@ -193,7 +195,9 @@ def case_file(uow: UnitOfWork, *, dispute_id: str, member: StaffMember) -> CaseF
                     may_approve=bool(proposal) and proposal.get("by") != member.id,
                     actions=dispute_states.DISPUTE.actions_from(dispute.status),
                     shipment=_shipment_of(uow, scope, invoice), lines=_credited_lines(uow, scope, invoice),
-                    questions=tuple(support.consumer_threads(uow, consumer_id=dispute.consumer_id)))
+                    questions=tuple(support.consumer_threads(uow, consumer_id=dispute.consumer_id)),
+                    payments=tuple(sorted(invoice.payments, key=lambda p: (p.paid_on, p.booked_at, p.id))),
+                    balance_cents=invoice.balance_cents)
 
 
 def _shipment_of(uow, scope: Scope, invoice):

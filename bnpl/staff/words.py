@@ -61,6 +61,9 @@ ENTRY = {
     "reopen_refused": N_("Did not open the case again"),
 }
 
+PAID_WITH = {"bank_transfer": N_("bank transfer"), "direct_debit": N_("direct debit"), "ideal": N_("iDEAL"),
+             "bancontact": N_("Bancontact"), "card": N_("credit card"), "refund": N_("refund")}
+
 LINK = {"email": N_("e-mail address"), "phone": N_("phone number"), "address": N_("address"),
         "iban": N_("bank account (IBAN)")}
 
