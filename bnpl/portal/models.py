@@ -1,4 +1,4 @@
-"""Sign-in by e-mailed link, remembered devices, and the counts that rate-limit both.
+"""Sign-in by e-mailed link and remembered devices (their rate limits: bnpl/web/limits.py).
 
 Only hashes of the secrets are stored: whoever reads the database cannot sign in with them.
 """
@@ -38,18 +38,3 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Throttle(Base):
-    """How often one key ('invoice:number:…', 'link:email:…') was tried lately, and when the
-    next try may go ahead. Times are whole Unix seconds, so that one portable statement can
-    do the arithmetic (bnpl/portal/limits.py)."""
-
-    __tablename__ = "portal_throttles"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    tries: Mapped[int] = mapped_column(Integer)  # since started_at, refused ones included
-    started_at: Mapped[int] = mapped_column(Integer)
-    wait_seconds: Mapped[int] = mapped_column(Integer)  # before the try after the last one let through
-    next_try_at: Mapped[int] = mapped_column(Integer)
-    granted: Mapped[bool] = mapped_column(Boolean)  # whether the latest try was let through

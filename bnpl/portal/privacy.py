@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
 
-from bnpl.portal.models import Device, SignInLink, Throttle
+from bnpl.portal.models import Device, SignInLink
+from bnpl.web.models import Throttle
 from bnpl.portal.service import NeedsLinkSignIn
 from bnpl.privacy import service as privacy
 

@@ -29,17 +29,17 @@ from bnpl.notifications import service as notifications
 from bnpl.orders import service as orders
 from bnpl.payments import checkout as checkouts
 from bnpl.payments import service as payments
-from bnpl.portal import limits
 from bnpl.portal.models import Device, SignInLink
 from bnpl.returns import service as returns
 from bnpl.risk import service as risk
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
+from bnpl.web import limits
 
 LINK_MINUTES = 15
 REVIEW_DAYS = 10  # working days the portal promises for a person's answer to a review request
 DEVICE_DAYS = 30
-# Per key: enough for a person who mistypes, too few to guess or to spam (bnpl/portal/limits.py).
+# Per key: enough for a person who mistypes, too few to guess or to spam (bnpl/web/limits.py).
 LINKS_PER_EMAIL = limits.per_window(3, timedelta(minutes=15))
 LINKS_PER_CLIENT = limits.per_window(10, timedelta(hours=1))
 # An invoice being guessed slows down, a wait that doubles from a minute to an hour, instead

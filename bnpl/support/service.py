@@ -10,7 +10,8 @@ address or phone number and confirms them with a second fact the caller states (
 birth date) before anything of the consumer is shown. Only invoices the fact matches count: a
 wrong digit in the number with the caller's own postcode matches nobody, and the answer is the
 same whether the number (or address) exists or not, so the desk cannot be used to find out
-whose invoice a number is. Lookups are limited per staff member (every one is a row, counted);
+whose invoice a number is. Lookups are limited per staff member (counted and judged by one
+statement, bnpl/web/limits.py, so parallel lookups cannot pass the limit; every one is a row too);
 a confirmed intake is the member's own, for INTAKE_LIFETIME, and is about one invoice, so one
 webshop, before any action can be taken.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bnpl import i18n
@@ -43,10 +44,12 @@ from bnpl.support.models import (BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHO
                                  ThreadMessage)
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
+from bnpl.web import limits
 
 INTAKE_LIFETIME = timedelta(minutes=30)  # one call, with time to write it up
 LOOKUPS_PER_WINDOW = 10  # a desk misreads a number now and then; browsing callers is another thing
 LOOKUP_WINDOW = timedelta(minutes=15)
+LOOKUP_LIMIT = limits.per_window(LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
 LOOKUPS_KEPT_DAYS = 90  # who looked up which caller, kept for questions about a call, then deleted
 MAX_INVOICES = 100  # of one caller found by e-mail or phone, newest first
 NOBODY = ("Nobody matches these details. Read what you typed back to the caller and ask again for "
@@ -214,15 +217,14 @@ def note_call(uow: UnitOfWork, *, intake_id: str, staff_id: str, staff_name: str
 
 
 def _check_limit(uow, staff_id: str) -> None:
-    # Counted, not locked: parallel lookups by one member may pass the limit by a few, which
-    # still stops anyone paging through callers.
-    since = uow.now() - LOOKUP_WINDOW
-    first, count = uow.session.execute(select(func.min(CallIntake.looked_up_at), func.count(CallIntake.id)).where(
-        CallIntake.staff_id == staff_id, CallIntake.looked_up_at > since)).one()
-    if count >= LOOKUPS_PER_WINDOW:
-        minutes = max(1, int((first + LOOKUP_WINDOW - uow.now()).total_seconds() // 60) + 1)
-        raise TooManyLookups(f"You looked up {count} callers in the last {LOOKUP_WINDOW.seconds // 60} minutes; "
-                             f"try again in {minutes} minutes, or ask a colleague.", retry_after_minutes=minutes)
+    """Count this lookup and refuse it past the limit, in one statement: lookups at the same
+    moment each see the others' counts (a count read first would let them all through)."""
+    wait = limits.take(uow, f"lookup:staff:{staff_id}", LOOKUP_LIMIT)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        raise TooManyLookups(f"You looked up {LOOKUPS_PER_WINDOW} callers in the last "
+                             f"{LOOKUP_WINDOW.seconds // 60} minutes; try again in {minutes} minutes, "
+                             "or ask a colleague.", retry_after_minutes=minutes)
 
 
 def _matching_invoices(uow, found_by: str, lookup: Lookup) -> list[tuple[Invoice, str]]:

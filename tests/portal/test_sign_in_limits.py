@@ -106,7 +106,7 @@ def test_no_stranger_can_switch_off_invoice_sign_in_for_everyone(api, services):
 
 def test_the_hourly_pass_forgets_tries_no_limit_looks_at_any_more(api, services, clock):
     from bnpl.portal.jobs import forget_old_tries
-    from bnpl.portal.models import Throttle
+    from bnpl.web.models import Throttle
 
     invoice = ship(api)
     try_sign_in(services, invoice["number"], "9999 ZZ", client="198.51.100.7")

@@ -1,6 +1,6 @@
-"""Rate limits for signing in: each try is counted and recorded by one statement that also
-says whether it may go ahead, so parallel tries cannot all read the same count and slip
-past a limit together.
+"""Rate limits (the portal's sign-in, the support desk's caller lookups): each try is counted
+and recorded by one statement that also says whether it may go ahead, so parallel tries
+cannot all read the same count and slip past a limit together.
 
 A limit gives ``free`` tries; the try that uses the last of them starts a wait of
 ``first_wait``, which doubles after every further try let through, up to ``longest_wait``.
@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import case, delete, or_
 
 from bnpl.db import upsert
-from bnpl.portal.models import Throttle
+from bnpl.web.models import Throttle
 from bnpl.uow import UnitOfWork
 
 
