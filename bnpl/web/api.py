@@ -20,9 +20,17 @@ class Api(flask_smorest.Api):
         return http_exception_problem(error)
 
 
+class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema, **kwargs):
+        """As flask-smorest's, with a schema instance made once: given a class, webargs would
+        build one on every request, and building a schema copies every field of it and of the
+        schemas nested in it (a fifth of a millisecond for an order's body)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
+
 def merchant_blueprint(name: str, import_name: str, description: str) -> flask_smorest.Blueprint:
     """A blueprint under /api/v1 whose every request must carry a merchant API key."""
-    blp = flask_smorest.Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
+    blp = Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     blp.before_request(authenticate)
     return blp
 
