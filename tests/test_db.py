@@ -1,11 +1,15 @@
-"""bnpl.db.among_chunks: an IN list of any length, one array on PostgreSQL, chunks on SQLite."""
+"""bnpl.db: an IN list of any length (among_chunks), many rows written at once (insert_rows,
+update_rows), the PostgreSQL connection's settings."""
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 from sqlalchemy import event, insert, select
 
-from bnpl.db import SQLITE_CHUNK, among_chunks
+from bnpl.db import COPY_FROM, SQLITE_CHUNK, among_chunks, insert_rows, update_rows
 from bnpl.events.models import Event
+from bnpl.notifications.models import OutboxMessage
 from bnpl.uow import unit_of_work
 
 
@@ -53,4 +57,56 @@ def test_a_connection_the_server_killed_is_replaced_not_lent(database_url):
     killer.dispose()
     with engine.connect() as conn:  # without pre-ping: "terminating connection due to administrator command"
         assert conn.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
+
+
+# --- writing many rows: COPY and one UPDATE on PostgreSQL, executemany elsewhere ---------------
+
+def _messages(uow, count: int, **fields) -> list[dict]:
+    return [dict(id=f"msg_{n:04d}", channel="email", kind="invoice_issued", merchant_id=None, livemode=False,
+                 recipient=f"p{n}@example.nl", payload={"name": "Zoë", "n": n, "tags": ["a", None]},
+                 next_attempt_at=uow.now(), created_at=uow.now()) | fields for n in range(count)]
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 200])
+def test_insert_rows_writes_what_an_insert_would_with_the_columns_defaults(services, count):
+    with unit_of_work(services) as uow:
+        insert_rows(uow.session, OutboxMessage.__table__, _messages(uow, count))
+    with unit_of_work(services) as uow:
+        stored = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [m.recipient for m in stored] == [f"p{n}@example.nl" for n in range(count)]
+        assert stored[-1].payload == {"name": "Zoë", "n": count - 1, "tags": ["a", None]}
+        assert {(m.status, m.attempts, m.language) for m in stored} == {("pending", 0, None)}  # Python defaults
+        assert stored[0].created_at == uow.now()
+
+
+def test_insert_rows_refuses_a_naive_timestamp_as_an_insert_does(services):
+    with unit_of_work(services) as uow:
+        rows = _messages(uow, COPY_FROM + 1, created_at=datetime(2026, 11, 23, 10, 0))
+        with pytest.raises(Exception, match="naive datetimes are not stored"):
+            insert_rows(uow.session, OutboxMessage.__table__, rows)
+        uow.session.rollback()
+
+
+@pytest.mark.parametrize("count", [2, 1500])
+def test_update_rows_sets_each_row_its_own_values_and_leaves_the_others(services, count):
+    with unit_of_work(services) as uow:
+        insert_rows(uow.session, OutboxMessage.__table__, _messages(uow, count + 1))
+        update_rows(uow.session, OutboxMessage.__table__, "id", [
+            dict(id=f"msg_{n:04d}", status="dead", attempts=n) for n in range(count)])
+    with unit_of_work(services) as uow:
+        stored = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.status, m.attempts) for m in stored] == [("dead", n) for n in range(count)] + [("pending", 0)]
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_compile_no_query_just_in_time(database_url):
+    """JIT compiling cost 0.2 s on each thousand-row lookup of a statement import."""
+    from sqlalchemy import text
+
+    from bnpl.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
     engine.dispose()

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, insert, select, update
 
-from bnpl.db import among, new_id
+from bnpl.db import among, insert_rows, new_id, update_rows
 from bnpl.documents import service as documents
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
@@ -97,10 +97,6 @@ def _scope_of(uow, invoice_id: str) -> Scope:
     return Scope(row.merchant_id, row.livemode)
 
 
-_UPDATE_RUNNING = (update(_INVOICES).where(_INVOICES.c.id == bindparam("b_id"))
-                   .values(status=bindparam("b_status"), owed_cents=bindparam("b_owed")))
-
-
 def _apply_to_running(uow, payments: list[PaymentToApply], running: dict[str, tuple]) -> None:
     """Money in on open invoices, the status derived as Invoice.refresh_status does it, from
     the cached figure: an open invoice has no open pause and is not fully credited."""
@@ -113,9 +109,9 @@ def _apply_to_running(uow, payments: list[PaymentToApply], running: dict[str, tu
         entries.append(dict(invoice_id=payment.invoice_id, payment_id=payment.payment_id, method=payment.method,
                             amount_cents=payment.amount, paid_on=payment.paid_on, booked_at=now))
         applied.append((Scope(merchant_id, livemode), payment, owed, _running_status(owed)))
-    uow.session.execute(insert(InvoicePayment.__table__), entries)
-    uow.session.execute(_UPDATE_RUNNING, [dict(b_id=invoice_id, b_owed=owed, b_status=_running_status(owed))
-                                          for invoice_id, owed in owed_now.items()])
+    insert_rows(uow.session, InvoicePayment.__table__, entries)
+    update_rows(uow.session, _INVOICES, "id", [dict(id=invoice_id, owed_cents=owed, status=_running_status(owed))
+                                                for invoice_id, owed in owed_now.items()])
     _expire_invoices(uow, set(owed_now))
     _after_payments(uow, applied)
 

@@ -170,7 +170,8 @@ _CHARGED = (select(func.coalesce(func.sum(InvoiceFee.amount_cents), 0))
             .where(InvoiceFee.invoice_id == Invoice.id, InvoiceFee.waived_at.is_(None)).scalar_subquery())
 _PAYABLE = select(Invoice.id, Invoice.merchant_id, Invoice.livemode, Invoice.number, Invoice.consumer_id,
                   Invoice.payment_reference, (Invoice.total_cents + _CHARGED).label("owed_in_all"),
-                  Invoice.due_date, Invoice.billed_to, _CREDITED.label("credited"), _PAID.label("paid"))
+                  Invoice.due_date, Invoice.billed_to["name"].as_string().label("billed_name"),
+                  _CREDITED.label("credited"), _PAID.label("paid"))
 
 
 def _payable(uow, *where) -> list[PayableInvoice]:
@@ -178,7 +179,7 @@ def _payable(uow, *where) -> list[PayableInvoice]:
                            consumer_id=row.consumer_id, payment_reference=row.payment_reference,
                            due_date=row.due_date, balance_cents=max(row.owed_in_all - row.credited - row.paid, 0),
                            paid_cents=row.paid, refund_owed_cents=max(row.credited + row.paid - row.owed_in_all, 0),
-                           billed_name=row.billed_to.get("name", ""))
+                           billed_name=row.billed_name or "")
             for row in uow.session.execute(_PAYABLE.where(*where))]
 
 

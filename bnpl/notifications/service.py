@@ -7,10 +7,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 
 from bnpl import i18n
-from bnpl.db import among_chunks, new_id
+from bnpl.db import among_chunks, insert_rows, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.events.models import EVENT_TYPES
@@ -76,8 +76,7 @@ def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
     rows += [_consumer_mail(uow, people, event_id, event, kind) for event_id, event, kind in mails]
     rows += [_merchant_mail(uow, event_id, event, kind) for event_id, event in recorded
              if (kind := _merchant_mail_kind(event))]
-    if rows:
-        uow.session.execute(insert(OutboxMessage.__table__), rows)
+    insert_rows(uow.session, OutboxMessage.__table__, rows)
 
 
 def _mail_kind(event) -> str | None:

@@ -9,11 +9,11 @@ from datetime import date
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from stdnum import iso11649
 
 from bnpl.clock import local_date
-from bnpl.db import among, new_id
+from bnpl.db import among, insert_rows, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
@@ -292,8 +292,7 @@ class _Batch:
                                                                transaction.booked_on))
 
     def write(self) -> None:
-        if self.payments:
-            self.uow.session.execute(insert(Payment.__table__), self.payments)
+        insert_rows(self.uow.session, Payment.__table__, self.payments)
         self.uow.session.flush()  # the debits and refunds marked
         invoice_ledger.apply_payments(self.uow, payments=self.to_apply)
         self._note_payer_accounts()

@@ -55,6 +55,25 @@ def test_a_subscriber_gets_the_ids_the_log_gave_the_events(services, scope, monk
     assert ids == [event.id for event in stored] and ids[0].startswith("evt_")
 
 
+def test_a_large_batch_gets_the_ids_of_its_events_in_the_order_given(services, scope, monkeypatch):
+    """A bank statement's thousand payments are written together (by COPY on PostgreSQL):
+    each id still names its own event, and the log reads them in the order recorded."""
+    heard = []
+    monkeypatch.setattr(events, "_subscribers", [])
+    events.subscribe(lambda uow, recorded: heard.extend(recorded))
+    many = [events.NewEvent(scope, "merchant.updated", f"sub_{n}", {"n": n, "name": "Zoë"}) for n in range(250)]
+    with unit_of_work(services) as uow:
+        events.record_many(uow, many)
+    with unit_of_work(services) as uow:
+        stored = {event.id: event for event in uow.session.scalars(select(Event))}
+        replayed, _ = events.list_events(uow, scope=scope, after=None, limit=1000)
+    assert [event for _, event in heard] == many
+    assert [(stored[event_id].subject_id, stored[event_id].data) for event_id, _ in heard] == \
+        [(event.subject_id, event.data) for event in many]
+    assert [event.subject_id for event in replayed] == [event.subject_id for event in many]
+    assert all(event.created_at.tzinfo is not None and event.txid is not None for event in stored.values())
+
+
 def test_what_a_subscriber_writes_rolls_back_with_the_change(services, scope):
     endpoint_url = "https://shop.example/hooks"
     with unit_of_work(services) as uow:
