@@ -289,7 +289,8 @@ def support():
 @support.command("import-mail")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def support_import_mail(file):
-    """Put a consumer's e-mail reply (an .eml file) into the thread of the answer it replies to."""
+    """Put a consumer's e-mail reply (an .eml file) into the thread of the answer it replies to
+    (once: the same mail again adds nothing). The scheduler reads BNPL_SUPPORT_IMAP_URL the same way."""
     from pathlib import Path
 
     from bnpl.support import service
@@ -297,7 +298,11 @@ def support_import_mail(file):
 
     try:
         with unit_of_work(_services()) as uow:
-            thread = service.import_reply(uow, raw=Path(file).read_bytes())
+            received = service.import_reply(uow, raw=Path(file).read_bytes())
+            thread = received.thread
+            if not received.added:
+                click.echo(f"Already in question {thread.id} ({thread.subject}): read before, nothing added.")
+                return
             click.echo(f"Added to question {thread.id} ({thread.subject}); answer by {thread.due_at.isoformat()}.")
     except DomainError as exc:
         _fail(exc)

@@ -224,13 +224,18 @@ class Support:
     phone: str = "+31 20 123 4567"
     phone_minutes: int = 2  # a call is answered within this many minutes, during office hours
     office_hours: str = "09:00-17:00"  # Monday to Friday, in the business timezone
+    # The mailbox consumers' replies arrive in (imaps://user:password@host/INBOX), read every
+    # few minutes by the scheduler (bnpl/support/inbox.py); unset: replies come in by
+    # `bnpl support import-mail FILE` only.
+    imap_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict) -> "Support":
         return cls(email_working_days=_int(env, "BNPL_SUPPORT_EMAIL_WORKING_DAYS", cls.email_working_days),
                    phone=(env.get("BNPL_SUPPORT_PHONE") or cls.phone).strip(),
                    phone_minutes=_int(env, "BNPL_SUPPORT_PHONE_MINUTES", cls.phone_minutes),
-                   office_hours=(env.get("BNPL_SUPPORT_OFFICE_HOURS") or cls.office_hours).strip())
+                   office_hours=(env.get("BNPL_SUPPORT_OFFICE_HOURS") or cls.office_hours).strip(),
+                   imap_url=(env.get("BNPL_SUPPORT_IMAP_URL") or "").strip() or None)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ DUNNING_AT = (7, 0)  # local time: reminders arrive in the morning, after the ni
 RENDER_EVERY_SECONDS = 5
 # Bank statements dropped in BNPL_STATEMENT_INBOX: read well before the morning's dunning run.
 STATEMENT_INBOX_EVERY_SECONDS = 180
+# Consumers' e-mail replies in BNPL_SUPPORT_IMAP_URL: a question's clock runs from their arrival.
+MAILBOX_EVERY_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ def jobs(settings) -> list[Job]:
     from bnpl.privacy.jobs import apply_retention
     from bnpl.portal.jobs import forget_old_tries
     from bnpl.returns.jobs import flag_overdue_returns
+    from bnpl.support.jobs import read_mailbox
 
     tz = ZoneInfo(settings.timezone)
 
@@ -64,6 +67,7 @@ def jobs(settings) -> list[Job]:
         # In the morning, when a notice is read: before due dates, and before collections.
         Job("due_notices", send_due_notices, CronTrigger(hour=DUE_NOTICES_AT[0], minute=DUE_NOTICES_AT[1], timezone=tz)),
         Job("statements", import_inbox, IntervalTrigger(seconds=STATEMENT_INBOX_EVERY_SECONDS, timezone=tz)),
+        Job("mailbox", read_mailbox, IntervalTrigger(seconds=MAILBOX_EVERY_SECONDS, timezone=tz)),
         Job("retention", apply_retention, CronTrigger(hour=3, minute=30, timezone=tz)),  # docs/privacy.md
         # Does nothing but get recorded (_logged): /readyz and /metrics see the scheduler alive.
         Job(HEARTBEAT, lambda services: None, IntervalTrigger(seconds=HEARTBEAT_EVERY_SECONDS, timezone=tz)),

@@ -25,9 +25,10 @@ def test_it_runs_dunning_daily_the_outbox_every_few_seconds_deadlines_hourly_and
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
     assert set(jobs) == {"dunning", "mail", "webhooks", "documents", "deadlines", "due_notices", "statements",
-                         "heartbeat", "retention"}
+                         "mailbox", "heartbeat", "retention"}
     assert jobs["heartbeat"].trigger.interval.total_seconds() == 15  # /readyz: alive within 2 minutes
     assert jobs["statements"].trigger.interval.total_seconds() == 180  # every few minutes
+    assert jobs["mailbox"].trigger.interval.total_seconds() == 120  # consumers' e-mail replies (IMAP)
     for lane in ("mail", "webhooks"):  # separate passes: a slow endpoint never delays a mail pass
         assert isinstance(jobs[lane].trigger, IntervalTrigger)
         assert jobs[lane].trigger.interval.total_seconds() == 5

@@ -2,6 +2,7 @@
 they wrote above the quoted text."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -30,6 +31,13 @@ def read_reply(raw: bytes) -> Reply:
     if body is None or not sender:
         raise InvalidInput({"file": ["Not an e-mail with a sender and a plain text part."]})
     return Reply(sender=sender, answers=list(dict.fromkeys(answers)), text=_above_quote(body.get_content()))
+
+
+def message_key(raw: bytes) -> str:
+    """What makes a mail the same mail when it is read again: its Message-ID, else its bytes."""
+    message_id = message_from_bytes(raw, policy=policy.compat32).get("Message-ID", "")
+    found = re.search(r"<([^<>\s]+)>", str(message_id))
+    return found.group(1)[:300] if found else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _above_quote(text: str) -> str:

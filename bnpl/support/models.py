@@ -90,3 +90,15 @@ class ThreadMessage(Base):
     kept: Mapped[bool | None] = mapped_column(Boolean)
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
+
+
+class InboundMail(Base):
+    """An e-mail reply read once, by its Message-ID (or its bytes' SHA-256 when it has none): a
+    mailbox read again after a cut-off pass, or a file imported twice, adds nothing twice."""
+
+    __tablename__ = "support_inbound_mails"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    thread_id: Mapped[str | None] = mapped_column(String(40))  # where it was added
+    outcome: Mapped[str] = mapped_column(String(40))  # added | refused: <why, as the error's slug>

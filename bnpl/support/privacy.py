@@ -1,7 +1,8 @@
 """Support's part of a consumer's data (bnpl/privacy): their questions with everything said in
 them are exported; erased, what was said goes and the fact that a question was asked, and when,
 stays (the promises-kept figures count it). Phone lookups hold no words, only who looked up
-which invoice; they go after LOOKUPS_KEPT_DAYS, when the desk's limit and record no longer need them."""
+which invoice; they go after LOOKUPS_KEPT_DAYS, when the desk's limit and record no longer need them,
+and so do the Message-IDs of e-mail replies read (kept so that a mailbox read again adds nothing twice)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from bnpl import redact
-from bnpl.support.models import CallIntake, Thread
+from bnpl.support.models import CallIntake, InboundMail, Thread
 from bnpl.support.service import LOOKUPS_KEPT_DAYS
 
 
@@ -42,4 +43,5 @@ def erase(uow, subject) -> list[str]:
 def purge(uow) -> dict[str, int]:
     before = uow.now() - timedelta(days=LOOKUPS_KEPT_DAYS)
     gone = uow.session.execute(delete(CallIntake).where(CallIntake.looked_up_at < before))
-    return {"phone lookups": gone.rowcount}
+    read = uow.session.execute(delete(InboundMail).where(InboundMail.received_at < before))
+    return {"phone lookups": gone.rowcount, "mail replies read": read.rowcount}

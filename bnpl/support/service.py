@@ -40,8 +40,8 @@ from bnpl.notifications import service as notifications
 from bnpl.orders import service as orders
 from bnpl.risk import service as risk
 from bnpl.support import mails, states
-from bnpl.support.models import (BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake, Thread,
-                                 ThreadMessage)
+from bnpl.support.models import (BIRTH_DATE, BY_EMAIL, BY_INVOICE_NUMBER, BY_PHONE, POSTCODE, CallIntake, InboundMail,
+                                 Thread, ThreadMessage)
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 from bnpl.web import limits
@@ -323,9 +323,45 @@ def reply_to(uow: UnitOfWork, *, thread: Thread, message: str) -> Thread:
     return thread
 
 
-def import_reply(uow: UnitOfWork, *, raw: bytes) -> Thread:
+@dataclass(frozen=True)
+class Received:
+    thread: Thread
+    added: bool  # False: this mail (its Message-ID) was read before and nothing was added again
+
+
+def import_reply(uow: UnitOfWork, *, raw: bytes) -> Received:
     """A consumer's e-mail reply to one of our answers: into the thread it answers, from the
-    address that answer went to only (anyone can write a From line, but not read her mail)."""
+    address that answer went to only (anyone can write a From line, but not read her mail);
+    once, however often the same mail is read."""
+    key = mails.message_key(raw)
+    known = uow.session.get(InboundMail, key)
+    if known is not None and known.thread_id:
+        return Received(_thread(uow, known.thread_id), added=False)
+    thread = _add_reply(uow, raw)
+    if known is None:
+        uow.session.add(InboundMail(key=key, received_at=uow.now(), thread_id=thread.id, outcome="added"))
+    else:  # refused before (read again by hand, after a fix)
+        known.thread_id, known.outcome = thread.id, "added"
+    uow.session.flush()  # the key is unique: a second reader of the same mail at this moment stops here
+    return Received(thread, added=True)
+
+
+def take_reply(uow: UnitOfWork, *, raw: bytes) -> str:
+    """The mailbox reader's way in: "added", "already" (read before) or "refused" (it answers
+    nothing of ours, comes from another address, has no text); a refusal is recorded too, so
+    that the message may be marked read."""
+    try:
+        with uow.session.begin_nested():
+            received = import_reply(uow, raw=raw)
+    except DomainError as exc:
+        key = mails.message_key(raw)
+        if uow.session.get(InboundMail, key) is None:
+            uow.session.add(InboundMail(key=key, received_at=uow.now(), outcome=f"refused: {exc.slug}"[:40]))
+        return "refused"
+    return "added" if received.added else "already"
+
+
+def _add_reply(uow, raw: bytes) -> Thread:
     reply = mails.read_reply(raw)
     answered = next((found for message_id in reply.answers
                      if (found := notifications.sent_message(uow, message_id=message_id)) is not None

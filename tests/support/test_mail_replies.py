@@ -41,7 +41,7 @@ def messages(services, thread_id):
 
 def test_a_reply_lands_in_the_thread_without_the_quoted_answer(services, answered):
     thread_id, mail_id = answered
-    thread = act(services, service.import_reply, raw=reply(mail_id))
+    thread = act(services, service.import_reply, raw=reply(mail_id)).thread
     assert thread.id == thread_id and thread.status == "waiting_for_us" and thread.due_at is not None
     last = messages(services, thread_id)[-1]
     assert (last.party, last.body) == ("consumer", "Thank you, it came today!")
