@@ -97,14 +97,12 @@ class SmtpMailer:
 
     @classmethod
     def from_url(cls, url: str) -> "SmtpMailer":
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps"):
-            raise SystemExit(f"BNPL_SMTP_URL must start with smtp:// or smtps://, got {parts.scheme}://")
-        implicit = parts.scheme == "smtps"
-        return cls(host=parts.hostname or "localhost", port=parts.port or (465 if implicit else 587),
-                   tls="implicit" if implicit else "starttls",
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None)
+        try:
+            server = server_address(url, setting="BNPL_SMTP_URL", schemes=("smtp", "smtps"), ports=(587, 465))
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        return cls(host=server.host, port=server.port, tls="implicit" if server.implicit else "starttls",
+                   username=server.username, password=server.password)
 
     def send(self, message: EmailMessage) -> str:
         try:
@@ -140,6 +138,31 @@ class SmtpMailer:
             smtp.close()
             raise ConnectionError(f"{self.host} does not offer STARTTLS; refusing to send in the clear.")
         return smtp
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """A mail server as its URL names it (SMTP here, the support desk's IMAP mailbox)."""
+
+    host: str
+    port: int
+    implicit: bool  # TLS from the start (smtps, imaps), else STARTTLS
+    username: str | None
+    password: str | None
+    path: str  # without its leading /: an IMAP folder
+
+
+def server_address(url: str, *, setting: str, schemes: tuple[str, str], ports: tuple[int, int]) -> ServerAddress:
+    """``scheme://user:password@host:port/path`` with the plain and the TLS scheme and their
+    default ports; user name and password URL-decoded."""
+    parts = urlsplit(url)
+    if parts.scheme not in schemes:
+        raise ValueError(f"{setting} must start with {schemes[0]}:// or {schemes[1]}://, got {parts.scheme}://")
+    implicit = parts.scheme == schemes[1]
+    return ServerAddress(host=parts.hostname or "localhost", port=parts.port or ports[implicit], implicit=implicit,
+                         username=unquote(parts.username) if parts.username else None,
+                         password=unquote(parts.password) if parts.password else None,
+                         path=unquote(parts.path.lstrip("/")))
 
 
 def _refusal(recipients: dict) -> str:

@@ -19,9 +19,10 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+from bnpl.notifications import mail
+
+LOOPBACK = mail.LOOPBACK
 _BODY = re.compile(rb"BODY\[\] \{\d+\}$")
 
 
@@ -37,15 +38,11 @@ class Mailbox:
 
     @classmethod
     def from_url(cls, url: str) -> "Mailbox":
-        parts = urlsplit(url)
-        if parts.scheme not in ("imap", "imaps"):
-            raise ValueError(f"BNPL_SUPPORT_IMAP_URL must start with imap:// or imaps://, got {parts.scheme}://")
-        if not parts.username:
+        server = mail.server_address(url, setting="BNPL_SUPPORT_IMAP_URL", schemes=("imap", "imaps"), ports=(143, 993))
+        if not server.username:
             raise ValueError("BNPL_SUPPORT_IMAP_URL needs a user name and password: imaps://user:password@host/INBOX")
-        implicit = parts.scheme == "imaps"
-        return cls(host=parts.hostname or "localhost", port=parts.port or (993 if implicit else 143),
-                   tls="implicit" if implicit else "starttls", username=unquote(parts.username),
-                   password=unquote(parts.password or ""), folder=unquote(parts.path.lstrip("/")) or "INBOX")
+        return cls(host=server.host, port=server.port, tls="implicit" if server.implicit else "starttls",
+                   username=server.username, password=server.password or "", folder=server.path or "INBOX")
 
     def open(self) -> "Connection":
         return Connection(self)

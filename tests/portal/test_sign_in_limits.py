@@ -3,7 +3,6 @@ consumer. Each try is counted and recorded by one statement before it is judged,
 guesses cannot slip past the limit; an invoice being guessed slows down (a wait that doubles)
 rather than locking its owner out, and never touches the e-mailed-link route; and there is
 no limit over everyone that a stranger could run out."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from bnpl.notifications.models import OutboxMessage
 from bnpl.portal import service as portal
 from bnpl.uow import unit_of_work
+from tests.parallel import at_once
 from tests.payments.flows import ship
 
 EMAIL, POSTCODE = "sanne.devries@example.nl", "3511 AB"
@@ -30,18 +30,7 @@ def try_sign_in(services, number, postal_code, client) -> str:
 
 
 def parallel_guesses(services, number, n=50) -> list[str]:
-    outcomes, start = [], threading.Barrier(n)
-
-    def guess(i):
-        start.wait()
-        outcomes.append(try_sign_in(services, number, f"{1000 + i} ZZ", client=f"198.51.100.{i}"))
-
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
+    return at_once(n, lambda i: try_sign_in(services, number, f"{1000 + i} ZZ", client=f"198.51.100.{i}"))
 
 
 def test_fifty_parallel_guesses_judge_no_more_than_the_free_tries(api, services):

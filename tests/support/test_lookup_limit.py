@@ -1,13 +1,12 @@
 """A desk member's caller lookups are limited (support.LOOKUPS_PER_WINDOW in LOOKUP_WINDOW), and
 the limit holds under parallel lookups: each one is counted and judged by one statement, so
 lookups at the same moment cannot all read the same count and slip past it together."""
-import threading
-
 import pytest
 
 from bnpl.errors import NotFound
 from bnpl.support import service as support
 from bnpl.uow import unit_of_work
+from tests.parallel import at_once
 
 MEMBER = "stf_desk_1"
 
@@ -25,23 +24,8 @@ def look_up(services, staff_id: str, n: int) -> str:
     return "found"
 
 
-def parallel_lookups(services, n: int) -> list[str]:
-    outcomes, start = [], threading.Barrier(n)
-
-    def one(i):
-        start.wait()
-        outcomes.append(look_up(services, MEMBER, i))
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
-
-
 def test_parallel_lookups_of_one_member_never_pass_the_limit(services):
-    outcomes = parallel_lookups(services, 30)
+    outcomes = at_once(30, lambda i: look_up(services, MEMBER, i))
     print(f"\n30 parallel lookups: {outcomes.count('looked up')} looked up, {outcomes.count('refused')} refused")
     assert len(outcomes) == 30
     assert outcomes.count("looked up") == support.LOOKUPS_PER_WINDOW
