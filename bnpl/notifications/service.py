@@ -106,11 +106,13 @@ class _Endpoints:
 
 
 def _webhooks(uow, endpoints: _Endpoints, event_id: str, event) -> list[dict]:
+    wanting = [endpoint for endpoint in endpoints.of(event.scope) if endpoint.wants(event.type)]
+    if not wanting:
+        return []
     body = {"id": event_id, "type": event.type, "created_at": uow.now().isoformat(),
             "livemode": event.scope.livemode, "data": event.data}
     return [_message_row(uow, event.scope, channel=WEBHOOK, kind=event.type, recipient=endpoint.id,
-                         event_id=event_id, payload=body)
-            for endpoint in endpoints.of(event.scope) if endpoint.wants(event.type)]
+                         event_id=event_id, payload=body) for endpoint in wanting]
 
 
 # Which invoice a consumer e-mail is about: the event's subject, or named in its data.
