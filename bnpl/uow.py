@@ -21,6 +21,9 @@ class UnitOfWork:
     session: Session
     clock: Clock
     settings: Settings
+    # Set by a service whose write must stay even if what follows fails (an API key's last
+    # use); whoever opened the unit of work commits it before going on.
+    commit_early: bool = False
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from bnpl import pagination
 from bnpl.audit import service as audit
@@ -124,11 +124,17 @@ def _working_keys(uow, scope: Scope) -> int:
         ApiKey.merchant_id == scope.merchant_id, ApiKey.livemode == scope.livemode, ApiKey.revoked_at.is_(None)))
 
 
-def note_use(uow: UnitOfWork, key: ApiKey) -> None:
-    """Remember that the key was used now, to the minute (LAST_USED_PRECISION)."""
+def note_use(uow: UnitOfWork, key) -> bool:
+    """Remember that the key (an ApiKey or a row with its id and last_used_at) was used now, to
+    the minute (LAST_USED_PRECISION); True when that wrote the row."""
     now = uow.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        key.last_used_at = now
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+        return False
+    uow.session.execute(_NOTE_USE, {"key_id": key.id, "now": now})
+    return True
+
+
+_NOTE_USE = update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
 def _tell(uow, key: ApiKey, event_type: str, actor: str) -> None:

@@ -54,7 +54,8 @@ def authenticate() -> None:
     key = header[7:].strip() if header[:7].lower() == "bearer " else None
     uow = current_uow()
     g.scope = current_app.extensions["bnpl.authenticator"](uow, api_key=key)
-    if uow.session.dirty:  # the key's last use, noted at most once a minute: kept even if the request fails
+    if uow.commit_early:  # the key's last use, noted at most once a minute: kept even if the request fails
+        uow.commit_early = False
         uow.commit()
 
 
