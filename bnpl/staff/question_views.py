@@ -22,8 +22,7 @@ def questions():
     uow = current_uow()
     since, until = support.statistics_period(uow, since=None, until=None)
     weeks = support.promise_statistics(uow, since=since, until=until)
-    return render_template("staff/questions.html", rows=support.queue(uow), weeks=weeks, left=office_time,
-                           duration=duration)
+    return render_template("staff/questions.html", rows=support.queue(uow), weeks=weeks, left=office_time)
 
 
 @bp.get("/questions/<thread_id>")
@@ -73,22 +72,8 @@ def _question_page(thread_id: str, form, *, error: str | None = None, status: in
     return render_template("staff/question.html", page=page, form=form, error=error), status
 
 
-def duration(span: timedelta | None) -> str:
-    """Office time in hours and minutes: '10 h', '2 h 30 min'; a dash for none."""
-    if span is None:
-        return "–"
-    return _hours_and_minutes(span)
-
-
 def office_time(left: timedelta) -> str:
     """Office time left, in words: '7 h 30 min left', or how long overdue."""
     if left < timedelta(0):
-        return _("overdue by %(time)s") % {"time": _hours_and_minutes(left)}
-    return _("%(time)s left") % {"time": _hours_and_minutes(left)}
-
-
-def _hours_and_minutes(span: timedelta) -> str:
-    hours, rest = divmod(abs(int(span.total_seconds())) // 60, 60)
-    parts = ([_("%(hours)s h") % {"hours": hours}] if hours else []) + (
-        [_("%(minutes)s min") % {"minutes": rest}] if rest or not hours else [])
-    return " ".join(parts)
+        return _("overdue by %(time)s") % {"time": words.hours_and_minutes(left)}
+    return _("%(time)s left") % {"time": words.hours_and_minutes(left)}

@@ -187,10 +187,12 @@ def statistics():
     try:
         rows, error = disputes.statistics(uow, since=since, until=until), None
         acceptance = service.acceptance_statistics(uow, since=since, until=until)
+        first, last = support.statistics_period(uow, since=since, until=until)  # at most a year
+        promises = support.promise_statistics(uow, since=first, until=last)
     except DomainError as exc:
-        rows, acceptance, error = [], [], show_errors(form, exc)
+        rows, acceptance, promises, error = [], [], [], show_errors(form, exc)
     return render_template("staff/statistics.html", form=form, rows=rows, since=since, until=until, error=error,
-                           outcomes=OUTCOMES, acceptance=acceptance), 422 if error else 200
+                           outcomes=OUTCOMES, acceptance=acceptance, promises=promises), 422 if error else 200
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -475,7 +477,7 @@ def show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK,
+            "words": words, "word": words.word, "duration": words.duration, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK,
             "number": lambda value, pattern="#,##0.##": i18n.format_number(value, language.language(), pattern),
             "language": language.language(),
             "languages": language.links(LANGUAGES, fallback=url_for("staff.queue"))}

@@ -4,6 +4,8 @@ bnpl/translations/nl/LC_MESSAGES/staff.po). Anything not listed here is shown as
 readable."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bnpl.i18n import N_
 from bnpl.web.language import Refusals, gettext
 
@@ -73,6 +75,18 @@ def word(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return gettext(table[code]) if code in table else code.replace("_", " ").capitalize()
+
+
+def duration(span: timedelta | None) -> str:
+    """Office time in hours and minutes: '10 h', '2 h 30 min'; a dash for none."""
+    return "–" if span is None else hours_and_minutes(span)
+
+
+def hours_and_minutes(span: timedelta) -> str:
+    hours, rest = divmod(abs(int(span.total_seconds())) // 60, 60)
+    parts = ([gettext("%(hours)s h") % {"hours": hours}] if hours else []) + (
+        [gettext("%(minutes)s min") % {"minutes": rest}] if rest or not hours else [])
+    return " ".join(parts)
 
 
 # Reviews of credit decisions (the risk role).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -348,6 +349,43 @@ def test_statistics_for_a_chosen_period_and_a_wrong_one(signed_in, case_id):
     assert r.status_code == 422 and "The period starts after it ends." in r.get_data(as_text=True)
     r = signed_in.get("/staff/statistics?since=yesterday")
     assert r.status_code == 200 and "Not a valid date value." in r.get_data(as_text=True)
+
+
+def promises(html: str) -> list[list[str]]:
+    """The rows of the statistics' promises table: week, channel, asked, kept, missed, share, median."""
+    table = re.search(r'<table class="stats promises">(.*?)</table>', html, re.S).group(1)
+    return [[unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
+
+
+def test_statistics_show_promises_kept_per_channel_and_week_for_the_chosen_period(signed_in, services, clock, api):
+    from bnpl.support import service as support
+    from tests.disputes.cases import act as act_on, consumer_of
+
+    invoice = ship(api)
+    consumer = consumer_of(services, invoice["id"])
+    thread = act_on(services, support.ask, consumer_id=consumer, subject="Where is my parcel?", message="Still nothing.")
+    clock.advance(hours=2)
+    act_on(services, support.answer, thread_id=thread.id, staff_id="stf_anna", staff_name="Anna", message="Tomorrow.")
+    clock.advance(days=7)
+    act_on(services, support.ask, consumer_id=consumer, subject="And now?", message="Still nothing at all.")
+    clock.advance(days=3)  # past the promise of one working day: missed
+    signed_in.login()
+    today = clock.now().date()
+
+    html = page(signed_in, "/staff/statistics")
+    assert "Promises kept" in html
+    assert promises(html) == [["30-11-2026", "Portal", "1", "0", "1", "0 %", "–"],
+                              ["23-11-2026", "Portal", "1", "1", "0", "100 %", "2 h"]]
+    html = page(signed_in, f"/staff/statistics?since={(today - timedelta(days=5)).isoformat()}&until={today}")
+    assert [row[0] for row in promises(html)] == ["30-11-2026"]  # only the questions asked in the period
+    html = page(signed_in, "/staff/statistics?since=2026-01-01&until=2026-01-31")
+    assert "No questions were asked in this period." in html
+
+
+def test_statistics_over_more_than_a_year_are_refused(signed_in):
+    r = signed_in.get("/staff/statistics?since=2024-01-01&until=2026-01-01")
+    assert r.status_code == 422 and "From at most 366 days before until" in r.get_data(as_text=True)
 
 
 def test_every_page_keeps_to_the_content_security_policy(signed_in, case_id):
