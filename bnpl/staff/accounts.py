@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bnpl.audit import service as audit
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.staff import service
-from bnpl.staff.models import StaffMember, StaffSession
+from bnpl.staff.models import LANGUAGES, StaffMember, StaffSession
 from bnpl.uow import UnitOfWork
 
 
@@ -47,6 +47,17 @@ def end_session(uow: UnitOfWork, *, token: str | None) -> None:
 def end_all_sessions(uow: UnitOfWork, *, member_id: str) -> None:
     uow.session.execute(update(StaffSession).where(StaffSession.member_id == member_id,
                                                    StaffSession.revoked_at.is_(None)).values(revoked_at=uow.now()))
+
+
+def choose_language(uow: UnitOfWork, *, member: StaffMember, language: str) -> bool:
+    """The member reads the back office in this language from now on, in every browser;
+    whether that changed anything."""
+    if language not in LANGUAGES:
+        raise InvalidInput({"lang": [f"One of {', '.join(LANGUAGES)}."]})
+    if member.language == language:
+        return False
+    member.language = language
+    return True
 
 
 # --- what an admin (or the operator) does to accounts --------------------------------------

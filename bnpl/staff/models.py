@@ -15,6 +15,7 @@ MEDIATOR, RISK, SUPPORT, ADMIN = "mediator", "risk", "support", "admin"
 # questions (so do mediators); they decide nothing. An admin may do everything.
 ROLES = (MEDIATOR, RISK, SUPPORT, ADMIN)
 DESK = (MEDIATOR, SUPPORT)  # who takes calls and answers questions
+LANGUAGES = ("nl", "en")  # the back office's; German-speaking staff read English
 
 
 class StaffMember(Base):
@@ -29,6 +30,7 @@ class StaffMember(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(2))  # chosen in the back office; None: not yet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     def may_act_as(self, role: str | tuple[str, ...] | None) -> bool:

@@ -33,6 +33,7 @@ from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, Cho
                               MessageForm, NewCaseForm, NoteForm, PeriodForm, RefuseForm, ReviewDecisionForm,
                               SendBackForm)
 from bnpl.staff.models import ADMIN, DESK, MEDIATOR, RISK
+from bnpl.staff.models import LANGUAGES as STAFF_LANGUAGES
 from bnpl.i18n import N_
 from bnpl.web import language
 from bnpl.web.language import gettext as _
@@ -47,7 +48,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder=str(TEMPL
 csrf = CSRFProtect()
 STATISTICS_DAYS = 90  # the default period, as the merchant API's statistics
 UPLOADS = {"staff.intake_case"}  # the pages whose forms carry evidence files
-LANGUAGES = {"nl": "Nederlands", "en": "English"}  # the back office's; German pages fall back to English
+LANGUAGES = dict(zip(STAFF_LANGUAGES, ("Nederlands", "English")))  # German pages fall back to English
 LANGUAGE_COOKIE = "bnpl_staff_language"
 
 SECURITY_HEADERS = {
@@ -97,10 +98,25 @@ def _before():
     g.staff = accounts.member_of_session(current_uow(), token=session.get("staff_session"))
     if g.staff is None and "staff_session" in session:
         session.clear()  # expired, signed out elsewhere, or the account was made inactive
+    if g.staff is not None:
+        _members_language(g.staff)
 
 
 def _choose_language() -> None:
     language.choose(languages=tuple(LANGUAGES), cookie=LANGUAGE_COOKIE, default=services().settings.staff_language)
+
+
+def _members_language(member) -> None:
+    """A signed-in member reads the language kept on their account, in any browser; one asked
+    for in the address is kept there (and in this browser's cookie, for the sign-in page)."""
+    if g.get("keep_language"):
+        uow = current_uow()
+        if accounts.choose_language(uow, member=member, language=g.keep_language):
+            uow.commit()
+    elif member.language in LANGUAGES:
+        g.language = member.language
+        if request.cookies.get(LANGUAGE_COOKIE) != member.language:
+            g.keep_language = member.language
 
 
 def staff_required(role: str | None = None):

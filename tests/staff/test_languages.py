@@ -9,8 +9,11 @@ from dataclasses import replace
 from html import unescape
 
 import pytest
+from sqlalchemy import select
 
+from bnpl.staff.models import StaffMember
 from bnpl.support import service as support
+from bnpl.uow import unit_of_work
 from tests import factories
 from tests.disputes.cases import act, consumer_of, open_case
 from tests.payments.flows import ship
@@ -139,3 +142,34 @@ def test_amounts_and_numbers_are_written_the_dutch_way(app, services, mediator, 
     browser.login()
     assert "€\xa053,99" in browser.get(f"/staff/cases/{case_id}").get_data(as_text=True)
     assert "100,00" in browser.get("/staff/statistics").get_data(as_text=True)  # cases per 100 invoices
+
+
+# --- the member's language, kept on the account -------------------------------------------
+
+def test_a_members_choice_follows_them_to_another_browser_and_session(app, services, mediator):
+    first = StaffBrowser(app.test_client(), language=None)
+    assert first.login().status_code == 303
+    assert "Uitloggen" in first.get("/staff/").get_data(as_text=True)  # the default, nothing chosen yet
+    assert "Sign out" in first.get("/staff/?lang=en").get_data(as_text=True)
+
+    second = StaffBrowser(app.test_client(), language=None)  # another computer: no cookie
+    assert "Inloggen" in second.get("/staff/login").get_data(as_text=True)  # not signed in: the default
+    assert second.login().status_code == 303
+    r = second.get("/staff/")
+    assert '<html lang="en">' in r.get_data(as_text=True) and "Sign out" in r.get_data(as_text=True)
+    assert "bnpl_staff_language=en" in r.headers["Set-Cookie"]  # so its sign-in page speaks it too
+
+    assert "Uitloggen" in second.get("/staff/statistics?lang=nl").get_data(as_text=True)
+    assert "Uitloggen" in first.get("/staff/").get_data(as_text=True)  # its cookie still says en
+    first.submit("/staff/", "/staff/logout")
+    assert first.login().status_code == 303  # a new session
+    assert '<html lang="nl">' in first.get("/staff/questions").get_data(as_text=True)
+
+
+def test_a_choice_on_the_sign_in_page_is_kept_in_the_browser_only(app, services, mediator):
+    browser = StaffBrowser(app.test_client(), language=None)
+    assert "Sign in" in browser.get("/staff/login?lang=en").get_data(as_text=True)
+    with unit_of_work(services) as uow:
+        assert uow.session.scalar(select(StaffMember.language)) is None
+    assert browser.login().status_code == 303
+    assert "Sign out" in browser.get("/staff/").get_data(as_text=True)  # the cookie, until the member chooses
