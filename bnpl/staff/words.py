@@ -112,6 +112,46 @@ SETTING = {"order_limit_cents": N_("order limit"), "invoice_term_days": N_("invo
 LEGAL_DETAIL = {"legal_name": N_("the legal name"), "address": N_("the address"), "vat_number": N_("the VAT number")}
 
 
+# --- stored values and who did what (the review's inputs, the audit log) -------------------
+
+def value(stored) -> str:
+    """A stored value as words: yes or no, 'not known' for none, a list joined; else as it is."""
+    if stored is None:
+        return gettext("not known")
+    if isinstance(stored, bool):
+        return gettext("yes") if stored else gettext("no")
+    if isinstance(stored, (list, tuple)):
+        return ", ".join(map(str, stored)) or gettext("none")
+    return str(stored)
+
+
+AUDIT_ACTION = {
+    "merchant.created": N_("Webshop taken on"),
+    "merchant.approved": N_("Webshop approved for live payments"),
+    "merchant.updated": N_("Webshop details changed"),
+    "merchant.settings_changed": N_("Settings changed"),
+    "merchant.contact_changed": N_("Contact address changed"),
+    "merchant.change_requested": N_("Change of settings asked for"),
+    "merchant.change_approved": N_("Change of settings approved"),
+    "merchant.change_refused": N_("Change of settings refused"),
+    "api_key.created": N_("API key made"),
+    "api_key.revoked": N_("API key revoked"),
+    "staff.created": N_("Staff account made"),
+    "staff.deactivated": N_("Staff account deactivated"),
+    "staff.password_reset": N_("Password reset"),
+    "staff.unlocked": N_("Staff account unlocked"),
+    "consumer.erased": N_("Consumer's data erased"),
+    "dunning_policy.changed": N_("Reminder policy changed"),
+    "dunning_policy.reset": N_("Reminder policy reset"),
+    "risk_policy.changed": N_("Acceptance policy changed"),
+}
+
+# Who acted, as the services write it in the audit log (bnpl.merchants.service.OPERATOR,
+# acting_key; bnpl.staff.admin.actor; the demo's key), in the page's language.
+actor = Refusals((N_("operator (command line)"), N_("staff %(name)s (%(email)s)"), N_("merchant key %(prefix)s…"),
+                  N_("merchant key (demo)")))
+
+
 # --- the services' refusals, in the page's language (bnpl.web.language.Refusals) -------------
 
 SERVICE_MESSAGES = (

@@ -114,7 +114,29 @@ def test_an_admin_makes_an_account_and_deactivates_another(admin, app, services,
 def test_the_audit_log_names_who_did_what(admin, api):
     api.put("/risk-policy", json={"minimum_age": 21})
     page = text(admin.get("/staff/audit"))
-    assert "risk_policy.changed" in page and "Fietsenwinkel Utrecht" in page and api.key[:14] in page
+    assert "Acceptance policy changed" in page and "Fietsenwinkel Utrecht" in page and api.key[:14] in page
+    assert "risk_policy.changed" not in page  # the code, as words
+
+
+def test_the_audit_log_in_dutch_names_actions_and_actors_in_words(app, services, api):
+    from bnpl.staff import accounts
+    from bnpl.uow import unit_of_work
+
+    make_member(services, ADMIN, role="admin", name="Erik Admin")
+    make_member(services, "piet@bnpl.example")  # by the operator, on the command line
+    with unit_of_work(services) as uow:
+        accounts.unlock(uow, email="piet@bnpl.example", actor="operator (command line)")
+    api.put("/risk-policy", json={"minimum_age": 21})
+    admin = StaffBrowser(app.test_client(), language="nl")
+    assert admin.login(ADMIN).status_code == 303
+    admin.submit("/staff/accounts", data={"email": "kees@bnpl.example", "name": "Kees", "role": "risk"})
+
+    page = text(admin.get("/staff/audit"))
+    assert "Personeelsaccount aangemaakt" in page and "Personeelsaccount ontgrendeld" in page
+    assert "Acceptatiebeleid gewijzigd" in page
+    assert "beheerder (opdrachtregel)" in page and "operator (command line)" not in page
+    assert "medewerker Erik Admin (erik@bnpl.example)" in page
+    assert f"webwinkelsleutel {api.key[:14]}" in page
 
 
 def test_wrong_legal_details_are_shown_at_their_fields(admin, services):
@@ -136,7 +158,7 @@ def test_an_admin_revokes_a_webshops_key_from_its_page(admin, api):
 
 def test_accounts_made_on_the_command_line_or_the_page_are_in_the_audit_log(admin, services):
     admin.submit("/staff/accounts", data={"email": "piet@bnpl.example", "name": "Piet", "role": "risk"})
-    assert "staff.created" in text(admin.get("/staff/audit")) and "piet@bnpl.example" in text(admin.get("/staff/audit"))
+    assert "Staff account made" in text(admin.get("/staff/audit")) and "piet@bnpl.example" in text(admin.get("/staff/audit"))
 
 
 def test_a_new_password_is_shown_once_and_ends_the_old_sessions(admin, app, mediator):

@@ -4,6 +4,7 @@ decision with written reasons that upholds or changes it; the consumer is e-mail
 language, the webshop told by webhook. Mediators and risk staff keep to their own work."""
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -135,7 +136,20 @@ def test_the_case_page_shows_the_request_inputs_reasons_policy_version_and_repla
     assert "the installation's default (version 0)" in html and "(reads Dutch)" in html
     assert "Replay check: the same outcome." in html
     assert "open_balance_cents" in html and "limit_ceiling_cents" in html  # inputs and policy as applied
+    inputs = re.search(r'<dl class="facts inputs">(.*?)</dl>', html, re.S).group(1)
+    shown = dict(re.findall(r"<dt><code>(\w+)</code></dt><dd>(.*?)</dd>", inputs))
+    assert shown["is_business"] == "no" and shown["device_known"] == "not known" and shown["new_identifiers"]
+    assert not {"True", "False", "None"} & set(shown.values())
     assert made["order"]["merchant_reference"] in html
+
+
+def test_the_inputs_read_as_words_in_dutch(reviewer, api, services):
+    made = declined_with_review(api, services)
+    html = page(reviewer, f"/staff/reviews/{made['review_id']}?lang=nl")
+    inputs = re.search(r'<dl class="facts inputs">(.*?)</dl>', html, re.S).group(1)
+    shown = dict(re.findall(r"<dt><code>(\w+)</code></dt><dd>(.*?)</dd>", inputs))
+    assert shown["is_business"] == "nee" and shown["verification_available"] == "ja"
+    assert shown["device_known"] == "onbekend" and shown["shared_with_fraud"] == "geen"
 
 
 def test_the_case_page_names_the_webshops_own_policy_version(reviewer, api, services):
