@@ -34,6 +34,26 @@ def N_(message: str) -> str:
     return message
 
 
+class Said(str):
+    """A sentence for people, in English, that keeps its template and parts: a page says it in
+    its reader's language (bnpl.web.language.Refusals); the API, a log or a mail to a webshop
+    get the English sentence, which it is."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, params: dict):
+        sentence = super().__new__(cls, template % params if params else template)
+        sentence.template, sentence.params = template, params
+        return sentence
+
+
+def said(template: str, /, **params) -> Said:
+    """A service's sentence (a refusal), its varying parts as ``%(name)s``, for translation where
+    it is shown. ``scripts/translations.py`` extracts ``said("...")`` into the catalogues."""
+    return Said(template, params)
+
+
 def language_for(preference: str | None, country: str | None) -> str:
     """The consumer's own choice first, else the language of the billing country."""
     if preference in LANGUAGES:

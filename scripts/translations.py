@@ -5,7 +5,7 @@
 Two catalogues: ``messages`` (what consumers and webshops read: nl and de, from babel.cfg) and
 ``staff`` (the back office: nl only, from babel-staff.cfg). Existing translations are kept; new
 messages appear untranslated (empty msgstr) and `tests/test_i18n.py` fails until someone
-translates them.
+translates them. A service's sentences made with ``bnpl.i18n.said("...")`` are extracted too.
 """
 import subprocess
 import sys
@@ -18,7 +18,7 @@ DOMAINS = {"messages": ("babel.cfg", ("nl", "de")), "staff": ("babel-staff.cfg",
 
 for domain, (mapping, languages) in DOMAINS.items():
     template = CATALOGUES / f"{domain}.pot"
-    subprocess.run([BIN / "pybabel", "extract", "-F", mapping, "-o", template,
+    subprocess.run([BIN / "pybabel", "extract", "-F", mapping, "-o", template, "-k", "said",
                     "--no-location", "--omit-header", "--sort-output", "."], cwd=ROOT, check=True)
     for language in languages:
         po = CATALOGUES / language / "LC_MESSAGES" / f"{domain}.po"

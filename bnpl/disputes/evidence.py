@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 from bnpl.errors import InvalidInput
+from bnpl.i18n import N_, said
 
 _IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED = "PDF, JPEG, PNG or WebP"
@@ -39,23 +40,32 @@ def check_files(files: list[EvidenceFile], *, max_files: int, max_bytes: int,
                 field: str = "evidence") -> list[CheckedFile]:
     """Check count, size and type of every file; one 422 naming each bad file."""
     if len(files) > max_files:
-        raise InvalidInput({field: [f"At most {max_files} files at a time; you sent {len(files)}."]})
+        raise InvalidInput({field: [said("At most %(most)s files at a time; you sent %(sent)s.", most=max_files,
+                                         sent=len(files))]})
     errors, checked = {}, []
     for position, item in enumerate(files):
         try:
             checked.append(_check(item, max_bytes))
-        except ValueError as exc:
-            errors[f"{field}.{position}"] = [f"{safe_filename(item.filename)}: {exc}"]
+        except Refused as exc:
+            errors[f"{field}.{position}"] = [said(exc.template, file=safe_filename(item.filename), **exc.params)]
     if errors:
         raise InvalidInput(errors)
     return checked
 
 
+class Refused(ValueError):
+    """Why a file is not accepted: a sentence (``said``) about it, the file named by the caller."""
+
+    def __init__(self, template: str, **params):
+        super().__init__(template)
+        self.template, self.params = template, params
+
+
 def _check(item: EvidenceFile, max_bytes: int) -> CheckedFile:
     if not item.content:
-        raise ValueError("the file is empty.")
+        raise Refused(N_("%(file)s: the file is empty."))
     if len(item.content) > max_bytes:
-        raise ValueError(f"the file is larger than the limit of {_size(max_bytes)}.")
+        raise Refused(N_("%(file)s: the file is larger than the limit of %(size)s."), size=_size(max_bytes))
     return CheckedFile(filename=safe_filename(item.filename), content=item.content,
                        content_type=content_type(item.content), sha256=hashlib.sha256(item.content).hexdigest())
 
@@ -64,7 +74,7 @@ def content_type(data: bytes) -> str:
     """The media type the bytes really are; ValueError for anything not accepted."""
     if data[:5] == b"%PDF-":
         if b"%%EOF" not in data[-1024:]:
-            raise ValueError("the PDF is cut off or damaged.")
+            raise Refused(N_("%(file)s: the PDF is cut off or damaged."))
         return "application/pdf"
     return _image_type(data)
 
@@ -84,9 +94,9 @@ def _image_type(data: bytes) -> str:
                     raise Image.DecompressionBombError("too many pixels")
                 _check_whole(image, data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValueError("the image is too large in pixels; send a smaller photo.") from None
+        raise Refused(N_("%(file)s: the image is too large in pixels; send a smaller photo.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise ValueError(f"this is not a file we accept; send a {ACCEPTED}.") from None
+        raise Refused(N_("%(file)s: this is not a file we accept; send a PDF, JPEG, PNG or WebP.")) from None
     return _IMAGE_TYPES[kind]
 
 

@@ -18,7 +18,7 @@ from bnpl.calendar import working_days_after
 from bnpl.db import among
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
-from bnpl.i18n import N_
+from bnpl.i18n import N_, said
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -165,10 +165,11 @@ def _decided_case(uow, invoice: Invoice, lines: list[dict]) -> Dispute | None:
 
 def _check_new_facts(case: NewDispute, earlier: Dispute) -> None:
     if len(case.new_facts.strip()) < MIN_REASONS_LENGTH:
-        raise InvalidInput({"new_facts": [
-            f"A case about invoice {earlier.invoice_number} was decided on {earlier.decided_at.date().isoformat()}. "
-            f"Tell us what is new since then (at least {MIN_REASONS_LENGTH} characters); a mediator decides whether "
-            "the case is opened again."]}, earlier_case=earlier.id)
+        raise InvalidInput({"new_facts": [said(
+            "A case about invoice %(number)s was decided on %(date)s. Tell us what is new since then (at least "
+            "%(least)s characters); a mediator decides whether the case is opened again.",
+            number=earlier.invoice_number, date=earlier.decided_at.date().isoformat(), least=MIN_REASONS_LENGTH)]},
+            earlier_case=earlier.id)
 
 
 def _invoice_for(uow, invoice_id: str, actor: Actor) -> Invoice:
@@ -216,13 +217,17 @@ def _disputed_lines(invoice: Invoice, requested: tuple[tuple[str, int], ...],
     for position, (reference, quantity) in enumerate(requested):
         line = left.get(reference)
         if line is None:
-            errors[f"lines.{position}.reference"] = [f"Invoice {invoice.number} has no line {reference!r}."]
+            errors[f"lines.{position}.reference"] = [said("Invoice %(number)s has no line %(reference)s.",
+                                                          number=invoice.number, reference=repr(reference))]
         elif not line.quantity:
-            errors[f"lines.{position}.reference"] = [f"Line {reference!r} was already credited in full."]
+            errors[f"lines.{position}.reference"] = [said("Line %(reference)s was already credited in full.",
+                                                          reference=repr(reference))]
         elif not 1 <= quantity <= line.quantity:
-            errors[f"lines.{position}.quantity"] = [f"Between 1 and {line.quantity} (not yet credited)."]
+            errors[f"lines.{position}.quantity"] = [said("Between 1 and %(left)s (not yet credited).",
+                                                         left=line.quantity)]
         elif reference in [r for r, _ in requested[:position]]:
-            errors[f"lines.{position}.reference"] = [f"Line {reference!r} is named twice."]
+            errors[f"lines.{position}.reference"] = [said("Line %(reference)s is named twice.",
+                                                          reference=repr(reference))]
         else:
             lines.append({"reference": reference, "description": line.description, "quantity": quantity,
                           "amount": line.unit_price_cents * quantity})

@@ -19,6 +19,7 @@ from bnpl import i18n
 from bnpl.audit import service as audit
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events import service as events
+from bnpl.i18n import said
 from bnpl.merchants import states
 from bnpl.merchants.models import Merchant, MerchantChange
 from bnpl.tenancy import Scope
@@ -42,7 +43,7 @@ def checked(uow: UnitOfWork, requested: dict) -> dict:
         try:
             values[name] = _check(uow.settings, name, value)
         except ValueError as exc:
-            errors[PUBLIC_NAME.get(name, name)] = [str(exc)]
+            errors[PUBLIC_NAME.get(name, name)] = [exc.args[0]]  # a said() sentence, translated where shown
     if errors:
         raise InvalidInput(errors)
     return values
@@ -53,18 +54,19 @@ def _check(cfg, name: str, value):
         try:
             return IBAN(value).compact
         except SchwiftyException as exc:
-            raise ValueError(f"Not a valid IBAN: {exc}") from None
+            raise ValueError(said("Not a valid IBAN: %(reason)s", reason=str(exc))) from None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("Must be a whole number.")
+        raise ValueError(said("Must be a whole number."))
     if name == "order_limit_cents":
         if not 1 <= value <= cfg.max_order_limit_cents:
             ceiling = i18n.format_money(cfg.max_order_limit_cents, "EUR", "en")
-            raise ValueError(f"Must be from 1 cent to {ceiling} ({cfg.max_order_limit_cents} cents), "
-                             "this installation's highest order limit.")
+            raise ValueError(said("Must be from 1 cent to %(ceiling)s (%(cents)s cents), this installation's "
+                                  "highest order limit.", ceiling=ceiling, cents=cfg.max_order_limit_cents))
         return value
     low, high = cfg.invoice_term_range if name == "invoice_term_days" else cfg.transit_days_range
     if not low <= value <= high:
-        raise ValueError(f"Must be a whole number from {low} to {high} on this installation.")
+        raise ValueError(said("Must be a whole number from %(low)s to %(high)s on this installation.", low=low,
+                              high=high))
     return value
 
 
@@ -106,7 +108,7 @@ def decide(uow: UnitOfWork, *, change_id: str, approve: bool, reason: str | None
     applies the value at once, a payout IBAN after the cooling-off."""
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise InvalidInput({"reason": ["Say why the change is refused: the merchant reads it."]})
+        raise InvalidInput({"reason": [said("Say why the change is refused: the merchant reads it.")]})
     change = get_change(uow, change_id=change_id, for_update=True)
     change.status = states.CHANGE.next(change.status, "approve" if approve else "refuse",
                                        subject=f"The change request {change.id}")
@@ -150,7 +152,7 @@ def as_data(change: MerchantChange) -> dict:
 def get_change(uow: UnitOfWork, *, change_id: str, for_update: bool = False) -> MerchantChange:
     change = uow.session.get(MerchantChange, change_id, with_for_update=for_update)
     if change is None:
-        raise NotFound(f"No change request {change_id}.")
+        raise NotFound(said("No change request %(id)s.", id=change_id))
     return change
 
 

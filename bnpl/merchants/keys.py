@@ -17,6 +17,7 @@ from bnpl import pagination
 from bnpl.audit import service as audit
 from bnpl.errors import Conflict, DomainError, NotFound
 from bnpl.events import service as events
+from bnpl.i18n import said
 from bnpl.merchants.models import ApiKey, Merchant
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -54,13 +55,13 @@ def create(uow: UnitOfWork, *, merchant: Merchant, livemode: bool, name: str | N
            asked_in_livemode: bool | None = None) -> NewKey:
     """A key made on request (API, command line, back office)."""
     if livemode and not merchant.approved:
-        raise NotApproved("Live keys are made once the provider has approved your webshop (its legal name, "
-                          "address and VAT number checked). Until then, use test keys.")
+        raise NotApproved(said("Live keys are made once the provider has approved your webshop (its legal name, "
+                               "address and VAT number checked). Until then, use test keys."))
     if livemode and asked_in_livemode is False:
         raise NotApproved("A live key is made with a live key; the first one comes from the provider at approval.")
     if _working_keys(uow, Scope(merchant.id, livemode)) >= MAX_WORKING_KEYS:
-        raise Conflict(f"You have {MAX_WORKING_KEYS} working keys in this mode, the most there may be: "
-                       "revoke one you no longer use first.")
+        raise Conflict(said("You have %(most)s working keys in this mode, the most there may be: revoke one you "
+                            "no longer use first.", most=MAX_WORKING_KEYS))
     made = issue(uow, merchant=merchant, livemode=livemode, name=name)
     _tell(uow, made.key, "api_key.created", actor)
     return made
@@ -97,9 +98,10 @@ def revoke_by_operator(uow: UnitOfWork, *, ref: str, actor: str) -> ApiKey:
     found = [key] if (key := uow.session.get(ApiKey, ref)) else list(
         uow.session.scalars(select(ApiKey).where(ApiKey.prefix == ref)))
     if not found:
-        raise NotFound(f"No API key with id or prefix {ref!r}.")
+        raise NotFound(said("No API key with id or prefix %(ref)s.", ref=repr(ref)))
     if len(found) > 1:
-        raise Conflict(f"{len(found)} keys start with {ref!r}: name the one by its id (key_…).")
+        raise Conflict(said("%(count)s keys start with %(ref)s: name the one by its id (key_…).", count=len(found),
+                            ref=repr(ref)))
     key = found[0]
     if key.revoked_at is None:
         _revoke(uow, key, actor)
@@ -115,7 +117,7 @@ def _key_of(uow, scope: Scope, key_id: str) -> ApiKey:
     key = uow.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.merchant_id == scope.merchant_id,
                                                   ApiKey.livemode == scope.livemode).with_for_update())
     if key is None:
-        raise NotFound(f"No API key {key_id}.")
+        raise NotFound(said("No API key %(id)s.", id=key_id))
     return key
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import undefer
 
 from bnpl.audit import service as audit
 from bnpl.errors import DomainError, InvalidInput, NotFound, Unauthorized
+from bnpl.i18n import said
 from bnpl.events import service as events
 from bnpl.i18n import LANGUAGES
 from bnpl.merchants import changes as change_requests, keys
@@ -32,7 +33,7 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = 
     who creates one with a live key vouches for it: it is approved at once."""
     name = (name or "").strip()
     if not name:
-        raise InvalidInput({"name": ["A merchant needs a name."]})
+        raise InvalidInput({"name": [said("A merchant needs a name.")]})
     settings["email"] = contact_email(settings.get("email"))
     cfg = uow.settings
     merchant = Merchant(
@@ -121,7 +122,7 @@ def account(uow: UnitOfWork, *, merchant_id: str) -> Account:
 def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
     merchant = uow.session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound(f"No merchant {merchant_id}.")
+        raise NotFound(said("No merchant %(id)s.", id=merchant_id))
     merchant.put_payout_iban_in_force(uow.now())
     return merchant
 
@@ -152,9 +153,9 @@ def check_business_seller(merchant: Merchant) -> None:
     number (EN 16931 BR-S-02, BR-CO-26); without them the webshop may not issue one."""
     missing = merchant.missing_legal_details()
     if missing:
-        raise SellerDetailsMissing(
-            f"A business invoice names its seller: set your {', '.join(missing)} with PATCH /merchant first "
-            "(EN 16931 rules BR-S-02 and BR-CO-26). Orders of consumers (type person) are not affected.",
+        raise SellerDetailsMissing(said(
+            "A business invoice names its seller: set your %(missing)s with PATCH /merchant first (EN 16931 rules "
+            "BR-S-02 and BR-CO-26). Orders of consumers (type person) are not affected.", missing=", ".join(missing)),
             missing=missing)
 
 
@@ -208,7 +209,7 @@ def logo(uow: UnitOfWork, *, merchant_id: str) -> tuple[str, bytes | None, str |
     when it was set; never a link elsewhere), or None and None without one."""
     merchant = uow.session.scalar(select(Merchant).options(undefer(Merchant.logo)).where(Merchant.id == merchant_id))
     if merchant is None:
-        raise NotFound(f"No merchant {merchant_id}.")
+        raise NotFound(said("No merchant %(id)s.", id=merchant_id))
     return merchant.name, merchant.logo, merchant.logo_type if merchant.logo else None
 
 

@@ -25,7 +25,7 @@ from bnpl import errors, i18n
 from bnpl.disputes import service as disputes
 from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
-from bnpl.errors import DomainError
+from bnpl.errors import DomainError, InvalidInput
 from bnpl.merchants import service as merchants
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
@@ -479,12 +479,18 @@ def policy():
 
 def show_errors(form, exc: DomainError) -> str:
     """A service's refusal on the form, in the page's language: field messages at their fields,
-    the whole as text."""
+    the others as the page's error (a whole refusal, or a note to look at the fields)."""
+    unplaced = []
     for path, messages in exc.extra.get("errors", {}).items():
         parts = path.split(".")
         field = form._fields.get(parts[0]) or form._fields.get(parts[-1])  # address.city: the city field
+        texts = [words.refusal(message) for message in messages]
         if field is not None:
-            field.errors = [*field.errors, *map(words.refusal, messages)]
+            field.errors = [*field.errors, *texts]
+        else:
+            unplaced += texts
+    if isinstance(exc, InvalidInput):
+        return " ".join(unplaced) or _("Check the fields below.")
     return words.refusal(exc.detail)
 
 

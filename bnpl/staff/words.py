@@ -198,6 +198,17 @@ SERVICE_MESSAGES = (
     N_("This day is in the future."),
     N_("There is already a case about invoice %(number)s (%(case)s); add to that one instead."),
     N_("Invoice %(number)s is fully credited: there is nothing left to dispute."),
+    # webshops taken on and their settings: what the field checks (a library's words) say
+    N_("Not a valid email address."),
+    N_("Not a valid EU VAT number (check the country prefix and digits)."),
+    N_("Not an ISO 3166-1 alpha-2 country code, like NL or BE."),
+    N_("Not a Dutch postcode; it looks like 1234 AB."),
+    N_("A postal code is required."),
+    N_("Missing data for required field."),
+    N_("Longer than maximum length %(most)s."),
+    N_("Length must be between %(least)s and %(most)s."),
+    N_("Contains a control character; send plain text."),
+    N_("Only an admin may do this"),
     # statistics, reviews
     N_("The period starts after it ends."),
     N_("Only a changed decision sets a new limit; leave it empty to uphold."),

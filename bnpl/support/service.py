@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from bnpl import i18n
 from bnpl import pagination
+from bnpl.i18n import said
 from bnpl.calendar import OfficeHours
 from bnpl.consumers import service as consumers
 from bnpl.disputes import service as disputes
@@ -538,7 +539,8 @@ def statistics_period(uow: UnitOfWork, *, since: date | None, until: date | None
     until = until or uow.today()
     since = since or until - timedelta(weeks=STATISTICS_WEEKS) + timedelta(days=1)
     if since > until or (until - since).days >= MAX_STATISTICS_DAYS:
-        raise InvalidInput({"since": [f"From at most {MAX_STATISTICS_DAYS} days before until, and not after it."]})
+        raise InvalidInput({"since": [said("From at most %(days)s days before until, and not after it.",
+                                           days=MAX_STATISTICS_DAYS)]})
     return since, until
 
 

@@ -118,8 +118,10 @@ def links(names: dict[str, str], *, fallback: str) -> list[tuple[str, str, str]]
 
 class Refusals:
     """A service's refusals in the page's language. A service says why it refused in English (an
-    API caller reads it as it is); a page shows the same sentence translated: the sentence is
-    matched against the templates (marked for translation where they are listed), whose
+    API caller reads it as it is); a page shows the same sentence translated. A sentence made
+    with ``i18n.said`` carries its template and parts, which are translated as they are (the
+    template is in the catalogues: scripts/translations.py extracts it). Any other sentence (a
+    library's, an older service's) is matched against the templates (marked for translation where they are listed), whose
     ``%(name)s`` stand for the parts that vary, and the translated template is filled with those
     parts, each as ``shown(name, value)`` gives it. A sentence without a template is shown as the
     service wrote it."""
@@ -138,13 +140,19 @@ class Refusals:
         return tuple(patterns)
 
     def __call__(self, detail) -> str:
+        if isinstance(detail, i18n.Said):  # the service kept its template and parts: no matching
+            return self._translated(detail.template, {name: str(value) for name, value in detail.params.items()},
+                                    detail)
         detail = str(detail)
         for pattern, template in self._patterns:
             match = pattern.match(detail)
             if match:
-                values = {name: self.shown(name, value.strip("'\"")) for name, value in match.groupdict().items()}
-                try:
-                    return gettext(template) % values
-                except (KeyError, ValueError, TypeError):
-                    return detail
+                return self._translated(template, match.groupdict(), detail)
         return detail
+
+    def _translated(self, template: str, parts: dict[str, str], detail) -> str:
+        values = {name: self.shown(name, value.strip("'\"")) for name, value in parts.items()}
+        try:
+            return gettext(template) % values
+        except (KeyError, ValueError, TypeError):
+            return str(detail)
