@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, make_transient_to_detached
 from bnpl.audit import service as audit
 from bnpl.db import new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.i18n import said
 from bnpl.invoices import queries as invoice_queries
 from bnpl.merchants import service as merchants
 from bnpl.risk import decision as rules, identifiers, policy as policies, states, texts
@@ -249,7 +250,7 @@ def stored_decision(uow: UnitOfWork, *, decision_id: str) -> Decision:
 def _decision(uow, decision_id: str) -> RiskDecision:
     stored = uow.session.get(RiskDecision, decision_id)
     if stored is None:
-        raise NotFound(f"No decision {decision_id}.")
+        raise NotFound(said("No decision %(id)s.", id=decision_id))
     return stored
 
 
@@ -757,7 +758,7 @@ def request_review(uow: UnitOfWork, *, decision_id: str, consumer_id: str, messa
     per decision; someone else's decision is not found)."""
     decision = uow.session.get(RiskDecision, decision_id)
     if decision is None or decision.consumer_id != consumer_id:
-        raise NotFound(f"No decision {decision_id}.")
+        raise NotFound(said("No decision %(id)s.", id=decision_id))
     if decision.outcome == ACCEPTED:
         raise Conflict("This decision accepted the order; there is nothing to review.")
     if uow.session.scalar(select(Review.id).where(Review.decision_id == decision_id)):
@@ -777,9 +778,10 @@ def decide_review(uow: UnitOfWork, *, review_id: str, staff_id: str, change: boo
     is changed: a closed limit opens again, at limit_cents if given (never above the ceiling)."""
     review = uow.session.scalar(select(Review).where(Review.id == review_id).with_for_update())
     if review is None:
-        raise NotFound(f"No review {review_id}.")
+        raise NotFound(said("No review %(id)s.", id=review_id))
     if len((reasons or "").strip()) < MIN_REASONS_LENGTH:
-        raise InvalidInput({"reasons": [f"Write at least {MIN_REASONS_LENGTH} characters the consumer can follow."]})
+        raise InvalidInput({"reasons": [said("Write at least %(least)s characters the consumer can follow.",
+                                             least=MIN_REASONS_LENGTH)]})
     review.status = states.REVIEW.next(review.status, "change" if change else "uphold")
     review.decided_by, review.decided_at, review.reasons = staff_id, uow.now(), reasons.strip()
     if change:
@@ -956,7 +958,7 @@ def reviews_of(uow: UnitOfWork, *, decision_ids: list[str]) -> dict[str, Review]
 def get_review(uow: UnitOfWork, *, review_id: str) -> Review:
     review = uow.session.get(Review, review_id)
     if review is None:
-        raise NotFound(f"No review {review_id}.")
+        raise NotFound(said("No review %(id)s.", id=review_id))
     return review
 
 

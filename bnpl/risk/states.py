@@ -1,6 +1,7 @@
 """Two small lives as transition tables: the personal limit and a bank verification."""
 from __future__ import annotations
 
+from bnpl.i18n import said
 from bnpl.risk.decision import CLOSED, GROWING, HELD
 from bnpl.states import StateMachine
 
@@ -52,4 +53,5 @@ REVIEW_TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 REVIEW = StateMachine("review", REVIEW_TRANSITIONS, states=REVIEW_STATES,
-                      explain=lambda state, action, subject: f"This review is already {state}.")
+                      explain=lambda state, action, subject: said("This review is already %(review_state)s.",
+                                                                  review_state=state))

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from bnpl.audit import service as audit
 from bnpl.errors import InvalidInput, NotFound
+from bnpl.i18n import said
 from bnpl.staff import service
 from bnpl.staff.models import LANGUAGES, StaffMember, StaffSession
 from bnpl.uow import UnitOfWork
@@ -53,7 +54,7 @@ def choose_language(uow: UnitOfWork, *, member: StaffMember, language: str) -> b
     """The member reads the back office in this language from now on, in every browser;
     whether that changed anything."""
     if language not in LANGUAGES:
-        raise InvalidInput({"lang": [f"One of {', '.join(LANGUAGES)}."]})
+        raise InvalidInput({"lang": [said("One of %(languages)s.", languages=", ".join(LANGUAGES))]})
     if member.language == language:
         return False
     member.language = language
@@ -100,7 +101,7 @@ def _member(uow, email: str) -> StaffMember:
     member = uow.session.scalar(select(StaffMember).where(StaffMember.email == service.normalize_email(email))
                                 .with_for_update())
     if member is None:
-        raise NotFound(f"No staff account for {email}.")
+        raise NotFound(said("No staff account for %(email)s.", email=email))
     return member
 
 

@@ -96,6 +96,7 @@ REVIEW_OUTCOME = {
 }
 REVIEW_STATUS = {"requested": N_("Waiting for a reviewer"), "upheld": N_("Upheld"),
                  "changed": N_("Changed: order accepted")}
+REVIEW_STATE = {"requested": N_("requested"), "upheld": N_("upheld"), "changed": N_("changed")}  # in a sentence
 DECISION_OUTCOME = {"accepted": N_("Accepted"), "declined": N_("Declined"),
                     "verification_required": N_("Bank verification asked")}
 LIMIT_STATUS = {"growing": N_("Growing"), "held": N_("Held after a late payment"), "closed": N_("Closed")}
@@ -224,7 +225,9 @@ SERVICE_MESSAGES = (
 
 
 def _shown(name: str, value: str) -> str:
-    """A part of a refusal as the page shows it: a case's status in words."""
+    """A part of a refusal as the page shows it: a case's or a review's status in words."""
+    if name == "review_state":
+        return word(REVIEW_STATE, value)
     return word(STATUS, value) if name == "status" else value
 
 

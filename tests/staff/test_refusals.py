@@ -16,8 +16,9 @@ from bnpl.i18n import said
 from bnpl.staff import words
 from tests.disputes.cases import ASKED_SHOP_ON, open_case, shipped_invoice
 from tests.disputes.support import decide, rejected
-from tests.staff.conftest import StaffBrowser, make_member
+from tests.staff.conftest import StaffBrowser, csrf_token, make_member
 from tests.staff.test_admin_pages import ONBOARDING
+from tests.staff.test_reviews import REASONS, declined_with_review
 
 ADMIN = "erik@bnpl.example"
 
@@ -87,6 +88,21 @@ def test_a_webshop_approved_without_its_legal_details(dutch, api):
     r = dutch.submit(f"/staff/merchants/{api.merchant_id}", f"/staff/merchants/{api.merchant_id}/approval")
     assert r.status_code == 409
     assert "Een zakelijke factuur noemt de verkoper: stel eerst legal_name, address, vat_number in" in shown(r)
+
+
+def test_a_review_with_too_short_reasons_decided_twice_or_unknown(dutch, api, services):
+    review_id = declined_with_review(api, services)["review_id"]
+    form = f"/staff/reviews/{review_id}"
+    r = dutch.submit(form, f"{form}/decision", {"decision-outcome": "uphold", "decision-reasons": "Nee."})
+    assert r.status_code == 422 and "Schrijf minstens 20 tekens die de consument kan volgen." in shown(r)
+    token = csrf_token(dutch.get(form).get_data(as_text=True))
+    assert dutch.submit(form, f"{form}/decision", {"decision-outcome": "uphold",
+                                                   "decision-reasons": REASONS}).status_code == 303
+    r = dutch.client.post(f"{form}/decision", data={"csrf_token": token, "decision-outcome": "change",
+                                                    "decision-reasons": REASONS})
+    assert r.status_code == 409 and "Deze herbeoordeling is al gehandhaafd." in shown(r)
+    r = dutch.get("/staff/reviews/rvw_nope")
+    assert r.status_code == 404 and "Geen herbeoordeling rvw_nope." in shown(r)
 
 
 def test_statistics_over_more_than_a_year(dutch):
