@@ -499,7 +499,8 @@ def show_errors(form, exc: DomainError) -> str:
 @bp.context_processor
 def _shared():
     return {"member": g.get("staff"), "button_form": ButtonForm(formdata=None), "money": _money, "when": _when,
-            "words": words, "word": words.word, "duration": words.duration, "value": words.value, "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK,
+            "words": words, "word": words.word, "duration": words.duration, "value": words.value,
+            "MEDIATOR": MEDIATOR, "RISK": RISK, "ADMIN": ADMIN, "DESK": DESK,
             "number": lambda value, pattern="#,##0.##": i18n.format_number(value, language.language(), pattern),
             "language": language.language(),
             "languages": language.links(LANGUAGES, fallback=url_for("staff.queue"))}

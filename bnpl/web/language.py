@@ -119,12 +119,12 @@ def links(names: dict[str, str], *, fallback: str) -> list[tuple[str, str, str]]
 class Refusals:
     """A service's refusals in the page's language. A service says why it refused in English (an
     API caller reads it as it is); a page shows the same sentence translated. A sentence made
-    with ``i18n.said`` carries its template and parts, which are translated as they are (the
-    template is in the catalogues: scripts/translations.py extracts it). Any other sentence (a
-    library's, an older service's) is matched against the templates (marked for translation where they are listed), whose
-    ``%(name)s`` stand for the parts that vary, and the translated template is filled with those
-    parts, each as ``shown(name, value)`` gives it. A sentence without a template is shown as the
-    service wrote it."""
+    with ``i18n.said`` carries its template and parts (the template is in the catalogues:
+    scripts/translations.py extracts it). Any other sentence (a library's, an older service's)
+    is matched against the templates marked for translation where they are listed, whose
+    ``%(name)s`` stand for the parts that vary. Either way the translated template is filled with
+    the parts, each as ``shown(name, value)`` gives it. A sentence without a template is shown
+    as the service wrote it."""
 
     def __init__(self, templates: tuple[str, ...], *, shown=None):
         self.templates = templates

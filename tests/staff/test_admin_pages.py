@@ -7,6 +7,8 @@ from html import unescape
 
 import pytest
 
+from bnpl.staff import accounts
+from bnpl.uow import unit_of_work
 from tests import factories
 from tests.conftest import ApiClient
 from tests.staff.conftest import StaffBrowser, make_member
@@ -119,9 +121,6 @@ def test_the_audit_log_names_who_did_what(admin, api):
 
 
 def test_the_audit_log_in_dutch_names_actions_and_actors_in_words(app, services, api):
-    from bnpl.staff import accounts
-    from bnpl.uow import unit_of_work
-
     make_member(services, ADMIN, role="admin", name="Erik Admin")
     make_member(services, "piet@bnpl.example")  # by the operator, on the command line
     with unit_of_work(services) as uow:
@@ -158,7 +157,8 @@ def test_an_admin_revokes_a_webshops_key_from_its_page(admin, api):
 
 def test_accounts_made_on_the_command_line_or_the_page_are_in_the_audit_log(admin, services):
     admin.submit("/staff/accounts", data={"email": "piet@bnpl.example", "name": "Piet", "role": "risk"})
-    assert "Staff account made" in text(admin.get("/staff/audit")) and "piet@bnpl.example" in text(admin.get("/staff/audit"))
+    page = text(admin.get("/staff/audit"))
+    assert "Staff account made" in page and "piet@bnpl.example" in page
 
 
 def test_a_new_password_is_shown_once_and_ends_the_old_sessions(admin, app, mediator):

@@ -7,8 +7,10 @@ from html import unescape
 
 import pytest
 
+from bnpl.support import service as support
 from tests import factories
-from tests.disputes.cases import ASKED_SHOP_ON, PDF, open_case, pdf_file
+from tests.disputes.cases import ASKED_SHOP_ON, PDF, consumer_of, open_case, pdf_file
+from tests.disputes.cases import act as act_on
 from tests.payments.flows import ship
 from tests.staff.conftest import PASSWORD, StaffBrowser, make_member
 
@@ -359,12 +361,10 @@ def promises(html: str) -> list[list[str]]:
 
 
 def test_statistics_show_promises_kept_per_channel_and_week_for_the_chosen_period(signed_in, services, clock, api):
-    from bnpl.support import service as support
-    from tests.disputes.cases import act as act_on, consumer_of
-
     invoice = ship(api)
     consumer = consumer_of(services, invoice["id"])
-    thread = act_on(services, support.ask, consumer_id=consumer, subject="Where is my parcel?", message="Still nothing.")
+    thread = act_on(services, support.ask, consumer_id=consumer, subject="Where is my parcel?",
+                    message="Still nothing.")
     clock.advance(hours=2)
     act_on(services, support.answer, thread_id=thread.id, staff_id="stf_anna", staff_name="Anna", message="Tomorrow.")
     clock.advance(days=7)
