@@ -111,7 +111,7 @@ def decide(uow: UnitOfWork, *, change_id: str, approve: bool, reason: str | None
         raise InvalidInput({"reason": [said("Say why the change is refused: the merchant reads it.")]})
     change = get_change(uow, change_id=change_id, for_update=True)
     change.status = states.CHANGE.next(change.status, "approve" if approve else "refuse",
-                                       subject=f"The change request {change.id}")
+                                       subject=said("The change request %(id)s", id=change.id))
     change.decided_at, change.decided_by, change.reason = uow.now(), decided_by, reason or None
     if approve:
         _apply(uow, change)

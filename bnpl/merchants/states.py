@@ -1,4 +1,5 @@
 """The life of a requested settings change (merchants.models.MerchantChange)."""
+from bnpl.i18n import said
 from bnpl.states import StateMachine
 
 PENDING, APPROVED, REFUSED, SUPERSEDED = "pending", "approved", "refused", "superseded"
@@ -9,5 +10,6 @@ TRANSITIONS = {
     (PENDING, "supersede"): SUPERSEDED,  # the merchant asked again for the same setting
 }
 
-CHANGE = StateMachine("change request", TRANSITIONS,
-                      explain=lambda state, action, subject: f"{subject} is already {state}; it cannot be {action}d.")
+CHANGE = StateMachine("change request", TRANSITIONS, explain=lambda state, action, subject: said(
+    "%(subject)s is already %(change_state)s; it cannot be %(change_done)s.", subject=subject, change_state=state,
+    change_done=f"{action}d"))

@@ -96,6 +96,8 @@ REVIEW_OUTCOME = {
 }
 REVIEW_STATUS = {"requested": N_("Waiting for a reviewer"), "upheld": N_("Upheld"),
                  "changed": N_("Changed: order accepted")}
+CHANGE_STATE = {"pending": N_("waiting"), "approved": N_("approved"), "refused": N_("refused"),
+                "superseded": N_("superseded")}  # a requested change of a webshop's settings, in a sentence
 REVIEW_STATE = {"requested": N_("requested"), "upheld": N_("upheld"), "changed": N_("changed")}  # in a sentence
 DECISION_OUTCOME = {"accepted": N_("Accepted"), "declined": N_("Declined"),
                     "verification_required": N_("Bank verification asked")}
@@ -228,6 +230,8 @@ def _shown(name: str, value: str) -> str:
     """A part of a refusal as the page shows it: a case's or a review's status in words."""
     if name == "review_state":
         return word(REVIEW_STATE, value)
+    if name in ("change_state", "change_done"):
+        return word(CHANGE_STATE, value)
     return word(STATUS, value) if name == "status" else value
 
 

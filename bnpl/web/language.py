@@ -141,8 +141,9 @@ class Refusals:
 
     def __call__(self, detail) -> str:
         if isinstance(detail, i18n.Said):  # the service kept its template and parts: no matching
-            return self._translated(detail.template, {name: str(value) for name, value in detail.params.items()},
-                                    detail)
+            parts = {name: self(value) if isinstance(value, i18n.Said) else str(value)  # a part may be said too
+                     for name, value in detail.params.items()}
+            return self._translated(detail.template, parts, detail)
         detail = str(detail)
         for pattern, template in self._patterns:
             match = pattern.match(detail)

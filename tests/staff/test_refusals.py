@@ -84,6 +84,18 @@ def test_a_change_refused_without_a_reason(dutch, api):
     assert "Zeg waarom de wijziging wordt geweigerd: de webwinkel leest het." in shown(r)
 
 
+def test_a_change_decided_twice(dutch, api):
+    change_id = api.patch("/merchant", json={"order_limit": 400_000}).json["pending_changes"][0]["id"]
+    token = csrf_token(dutch.get("/staff/changes").get_data(as_text=True))
+    decision = {"csrf_token": token, f"{change_id}-outcome": "approve", f"{change_id}-reason": ""}
+    assert dutch.client.post(f"/staff/changes/{change_id}/decision", data=decision).status_code == 303
+    r = dutch.client.post(f"/staff/changes/{change_id}/decision", data={**decision, f"{change_id}-outcome": "refuse",
+                                                                          f"{change_id}-reason": "Te hoog."})
+    assert r.status_code == 409
+    assert f"Het wijzigingsverzoek {change_id} is al goedgekeurd; het kan niet meer worden geweigerd." in shown(r)
+    assert api.get("/merchant").json["order_limit"] == 400_000
+
+
 def test_a_webshop_approved_without_its_legal_details(dutch, api):
     r = dutch.submit(f"/staff/merchants/{api.merchant_id}", f"/staff/merchants/{api.merchant_id}/approval")
     assert r.status_code == 409
