@@ -1,5 +1,6 @@
 """bnpl.db: an IN list of any length (among_chunks), many rows written at once (insert_rows,
-update_rows), the PostgreSQL connection's settings."""
+update_rows), new objects written by Core and attached as loaded (write_new), the PostgreSQL
+connection's settings."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event, insert, select
 
-from bnpl.db import COPY_FROM, SQLITE_CHUNK, among_chunks, insert_rows, update_rows
+from bnpl.db import COPY_FROM, SQLITE_CHUNK, among_chunks, insert_rows, update_rows, write_new
 from bnpl.events.models import Event
 from bnpl.notifications.models import OutboxMessage
 from bnpl.uow import unit_of_work
@@ -110,3 +111,32 @@ def test_postgresql_connections_compile_no_query_just_in_time(database_url):
     with engine.connect() as conn:
         assert conn.execute(text("SHOW jit")).scalar() == "off"
     engine.dispose()
+
+
+def test_new_objects_written_without_a_flush_are_loaded_objects_of_the_session(services):
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if statement != "BEGIN IMMEDIATE":
+            statements.append(statement)
+
+    with unit_of_work(services) as uow:
+        first = Event(merchant_id="m", livemode=False, type="merchant.updated", subject_id="a", data={},
+                      created_at=uow.now())
+        second = Event(merchant_id="m", livemode=False, type="order.accepted", subject_id="b", data={"n": 1},
+                       created_at=uow.now())
+        event.listen(services.engine, "before_cursor_execute", count)
+        try:
+            write_new(uow.session, [first, second])
+        finally:
+            event.remove(services.engine, "before_cursor_execute", count)
+        assert first.seq < second.seq  # the database's keys, in the order given
+        assert first.request_id is None  # the column's Python default
+        assert first in uow.session and not uow.session.new and not uow.session.dirty
+        assert uow.session.get(Event, second.seq) is second
+        second.data = {"n": 2}  # changed later like any loaded object
+    assert all(s.lstrip().upper().startswith("INSERT INTO EVENTS") for s in statements)
+    assert len(statements) == (1 if services.engine.dialect.name == "postgresql" else 2)  # SQLite: row by row
+    with unit_of_work(services) as uow:
+        stored = [(e.type, e.data) for e in uow.session.scalars(select(Event).order_by(Event.seq))]
+    assert stored == [("merchant.updated", {}), ("order.accepted", {"n": 2})]

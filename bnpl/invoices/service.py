@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
-from bnpl.db import insert_ignoring_conflicts
+from bnpl.db import insert_ignoring_conflicts, write_new
 from bnpl.documents import service as documents
 from bnpl.documents.models import Document
 from bnpl.errors import Conflict, InvalidInput, NotFound
@@ -45,13 +45,12 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
         id=invoice_id, merchant_id=scope.merchant_id, livemode=scope.livemode, order_id=order_id,
         shipment_id=shipment_id, consumer_id=consumer_id, status=models.OPEN, currency=currency,
         billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
-        issued_at=now, created_at=now,
-        total_cents=total, owed_cents=total,
+        issued_at=now, created_at=now, total_cents=total, owed_cents=total, dunning_level=0, paused_since=None,
         due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
                                  transit_days=transit_days, term_days=term_days),
         # A new invoice has none of these: empty lists spare a lazy load of each when it is dumped.
         credit_notes=[], pauses=[], payments=[], fees=[], extensions=[],
-        lines=[InvoiceLine(position=i, order_line_reference=line.reference,
+        lines=[InvoiceLine(invoice_id=invoice_id, position=i, order_line_reference=line.reference,
                            description=line.description, quantity=line.quantity,
                            unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp,
                            total_cents=line.unit_price_cents * line.quantity)
@@ -62,8 +61,7 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     value = next_number(uow, series=models.series_name(scope.livemode, year))
     invoice.number = models.format_number(scope.livemode, year, value)
     invoice.payment_reference = models.rf_reference(invoice.number)
-    uow.session.add(invoice)
-    uow.session.flush()
+    write_new(uow.session, [invoice, *invoice.lines])
     queries.issued(uow, invoice)
     documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
     events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id,

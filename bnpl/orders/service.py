@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import contains_eager, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bnpl import i18n, pagination
 from bnpl.consumers import service as consumers
-from bnpl.db import among, new_id
+from bnpl.db import among, new_id, write_new
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import MAX_AMOUNT_CENTS
@@ -188,13 +189,20 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     _check_moments(now, shipped_at=shipped_at, delivered_at=delivered_at, not_before=order.created_at)
 
     order.ship(picked)
+    shipment_id = new_id("shp")
     shipment = Shipment(
-        id=new_id("shp"), order=order, merchant_id=scope.merchant_id, livemode=scope.livemode,
+        id=shipment_id, order_id=order.id, merchant_id=scope.merchant_id, livemode=scope.livemode,
         shipped_at=shipped_at, delivered_at=delivered_at, carrier=data.get("carrier"),
         tracking_code=data.get("tracking_code"), created_at=now, invoice_id=new_id("inv"),
-        lines=[ShipmentLine(order_line=line, quantity=qty) for line, qty in picked],
+        lines=[ShipmentLine(shipment_id=shipment_id, order_line=line, order_line_id=line.id, quantity=qty)
+               for line, qty in picked],
     )
-    uow.session.add(shipment)  # written with the invoice, in one flush
+    write_new(uow.session, [shipment, *shipment.lines])
+    # Written already: the order learns of it as if it had been loaded, so the flush of the
+    # order's quantities has no shipment to look at.
+    set_committed_value(shipment, "order", order)
+    if "shipments" in order.__dict__:
+        set_committed_value(order, "shipments", [*order.shipments, shipment])
     # shipment.created and invoice.issued reach the subscribers as one batch.
     with events.together(uow):
         events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
@@ -284,13 +292,20 @@ def _scoped(scope: Scope, *, with_shipments: bool = True):
                                                Order.livemode == scope.livemode)
 
 
+_FOR_UPDATE = (select(Order).join(Order.lines).options(contains_eager(Order.lines))
+               .where(Order.merchant_id == bindparam("merchant_id"), Order.livemode == bindparam("livemode"),
+                      Order.id == bindparam("order_id"))
+               .order_by(OrderLine.position).with_for_update())
+
+
 def _load_for_update(uow: UnitOfWork, scope: Scope, order_id: str) -> Order:
-    # The row lock serializes shipments and cancellations of one order, so two requests
-    # can never both take the last open quantity.
-    # The lines are read by a second statement, after the lock is held: joined to the locked
-    # row they would be as they were before a concurrent request changed them.
-    order = uow.session.scalar(_scoped(scope, with_shipments=False).where(Order.id == order_id)
-                               .with_for_update(of=Order))
+    # The row locks serialize shipments, cancellations and returns of one order, so two
+    # requests can never both take the last open quantity. The order and its lines are read
+    # and locked by one statement: a row another request changed meanwhile is returned as that
+    # request committed it (PostgreSQL reads a locked row again once its lock is granted; a
+    # line merely joined to the locked order would be returned as it was before).
+    order = uow.session.execute(_FOR_UPDATE, {"merchant_id": scope.merchant_id, "livemode": scope.livemode,
+                                              "order_id": order_id}).unique().scalar()
     if order is None:
         raise NotFound(f"No order {order_id}.")
     return order
