@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
@@ -272,13 +273,21 @@ def write_new(session: Session, objects: list) -> None:
                     setattr(obj, key, value)
                 row[column.key] = value
         if generated is None:
-            connection.execute(insert(table), rows)
+            connection.execute(_inserts(table), rows)
         else:
-            keys = connection.execute(insert(table).returning(generated, sort_by_parameter_order=True), rows)
+            keys = connection.execute(_inserts(table, generated), rows)
             key = mapper.get_property_by_column(generated).key
             for obj, value in zip(same, keys.scalars()):
                 setattr(obj, key, value)
     for obj in objects:
         make_transient_to_detached(obj)
     for obj in objects:
-        session.add(obj)
+        if obj not in session:  # not yet added along a relationship of one before it
+            session.add(obj)
+
+
+@lru_cache(maxsize=None)
+def _inserts(table, returning=None):
+    """The INSERT of a table (with the generated key back, in the order given), built once."""
+    statement = insert(table)
+    return statement if returning is None else statement.returning(returning, sort_by_parameter_order=True)

@@ -48,9 +48,12 @@ def request_renderings(uow: UnitOfWork, *, kind: str, subject_ids: list[str],
     """Several at once; a letter's request carries what the letter states (its payload)."""
     if subject_ids:
         now = uow.now()
-        uow.session.execute(insert(DocumentRequest.__table__), [
+        uow.session.execute(_INSERT_REQUESTS, [
             dict(subject_type=kind, subject_id=subject_id, requested_at=now, attempts=0, payload=payload)
             for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))])
+
+
+_INSERT_REQUESTS = insert(DocumentRequest.__table__)  # built once
 
 
 # --- storing: render once, serve the same bytes ever after -------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
@@ -33,11 +34,16 @@ class LineToInvoice:
     vat_rate_bp: int
 
 
+class Issued(NamedTuple):
+    invoice: Invoice
+    data: dict  # the invoice as invoice.issued carries it: as the API shows it
+
+
 def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: str, shipment_id: str,
                   consumer_id: str, currency: str, billed_to: dict, seller: dict, order_reference: str,
                   lines: list[LineToInvoice],
                   shipped_on: date, delivered_on: date | None, transit_days: int,
-                  term_days: int) -> Invoice:
+                  term_days: int) -> Issued:
     """Issue the invoice for one shipment: copied lines, next number, RF reference, due date."""
     now = uow.now()
     total = sum(line.unit_price_cents * line.quantity for line in lines)
@@ -64,9 +70,9 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     write_new(uow.session, [invoice, *invoice.lines])
     queries.issued(uow, invoice)
     documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
-    events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id,
-                  data=_invoice_schema.dump(invoice))
-    return invoice
+    data = _invoice_schema.dump(invoice)
+    events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id, data=data)
+    return Issued(invoice, data)
 
 
 def next_number(uow: UnitOfWork, *, series: str) -> int:

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request
 
 from bnpl import simulator
 from bnpl.fields import WithRelated
@@ -58,7 +58,7 @@ def cancel_order(data, order_id):
 def ship_order(data, order_id):
     """Ship lines (all that remain when none are named); issues the invoice for them."""
     shipped = service.ship_order(current_uow(), scope=current_scope(), order_id=order_id, data=data)
-    return WithRelated(shipped.shipment, invoice=shipped.invoice)
+    return jsonify(shipped.answer), 201  # the schema's dump, made once for the events
 
 
 @blp.route("/shipments/<shipment_id>/delivery", methods=["POST"])

@@ -176,6 +176,8 @@ def _consumer_told(uow: UnitOfWork, order_id: str) -> bool:
 class Shipped(NamedTuple):
     shipment: Shipment
     invoice: Invoice
+    # The API's answer (ShipmentWithInvoiceSchema) when the events carry it already, dumped once.
+    answer: dict | None = None
 
 
 def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> Shipped:
@@ -204,14 +206,14 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     if "shipments" in order.__dict__:
         set_committed_value(order, "shipments", [*order.shipments, shipment])
     # shipment.created and invoice.issued reach the subscribers as one batch.
+    shown = _shipment_schema.dump(shipment)
     with events.together(uow):
-        events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id,
-                      data=_shipment_schema.dump(shipment))
-        invoice = _issue_invoice(uow, scope, order, shipment, picked)
-    return Shipped(shipment, invoice)
+        events.record(uow, scope=scope, type="shipment.created", subject_id=shipment.id, data=shown)
+        issued = _issue_invoice(uow, scope, order, shipment, picked)
+    return Shipped(shipment, issued.invoice, {**shown, "invoice": issued.data})
 
 
-def _issue_invoice(uow, scope, order, shipment, picked) -> Invoice:
+def _issue_invoice(uow, scope, order, shipment, picked) -> invoices.Issued:
     merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = order.consumer
     if consumer.get("type") == "business":  # the details may have gone since the order

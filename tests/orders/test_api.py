@@ -94,6 +94,16 @@ def test_shipping_everything_issues_one_invoice_due_fourteen_days_after_transit(
     assert api.get(f"/invoices/{invoice['id']}").json == invoice
 
 
+def test_the_answer_to_a_shipment_is_the_shipment_and_invoice_as_read_back_and_as_their_events_carry_them(api):
+    order = create(api, lines=factories.three_lines())
+    shipment = ship(api, order["id"], carrier="PostNL", tracking_code="3SABC123")
+    read_back = api.get(f"/orders/{order['id']}").json["shipments"]
+    assert read_back == [{key: value for key, value in shipment.items() if key not in ("lines", "invoice")}]
+    assert api.get(f"/invoices/{shipment['invoice_id']}").json == shipment["invoice"]
+    carried = {e["type"]: e["data"] for e in api.get("/events").json["items"]}
+    assert {**carried["shipment.created"], "invoice": carried["invoice.issued"]} == shipment
+
+
 def test_partial_shipments_each_get_their_own_invoice_with_the_next_number(api):
     order = create(api, lines=factories.three_lines())
     first = ship(api, order["id"], lines=[{"reference": "SKU-2", "quantity": 1}])
