@@ -194,6 +194,22 @@ def test_an_amount_that_is_not_one_is_refused_at_its_field(signed_in, case_id):
     assert r.status_code == 422 and "Write the amount like 12.50." in r.get_data(as_text=True)
 
 
+def buttons(html) -> list[str]:
+    return [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"<button[^>]*>(.*?)</button>", html, re.S)]
+
+
+def test_every_action_on_a_case_names_the_consumer_and_the_webshop_it_touches(app, services, signed_in, big_case):
+    actions = [b for b in buttons(page(signed_in, f"/staff/cases/{big_case}")) if b not in ("Sign out",)]
+    assert {"Send message to Sanne de Vries and Fietsenwinkel Utrecht",
+            "Decide for Sanne de Vries at Fietsenwinkel Utrecht",
+            "Add note to the case of Sanne de Vries at Fietsenwinkel Utrecht"} <= set(actions)
+    propose(signed_in, big_case)
+    approving = buttons(page(second_mediator(app, services), f"/staff/cases/{big_case}"))
+    assert "Approve this decision for Sanne de Vries at Fietsenwinkel Utrecht" in approving
+    for action in actions + [b for b in approving if b != "Sign out"]:
+        assert "Sanne de Vries" in action and "Fietsenwinkel Utrecht" in action, action
+
+
 @pytest.fixture
 def big_case(services, api) -> str:
     return open_case(services, ship(api, lines=[factories.line(unit_price=60_000)])["id"])
