@@ -16,10 +16,10 @@ from typing import Callable, Iterable, NamedTuple
 from sqlalchemy import (Integer, bindparam, case, delete, exists, func, insert, literal, select, tuple_, union_all,
                         update)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm import aliased
 
 from bnpl.audit import service as audit
-from bnpl.db import new_id
+from bnpl.db import new_id, write_new
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.i18n import said
 from bnpl.invoices import queries as invoice_queries
@@ -315,19 +315,14 @@ def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
 
 def _new_person(uow, livemode: bool) -> Person:
     """A person's row, inserted at once (the links need its id) without a flush of the unit of
-    work, then handed to the session as the persistent object it now is (every column set, so
-    nothing is loaded again). A third of a flush's CPU."""
-    values = dict(livemode=livemode, created_at=uow.now(), merged_into=None,
-                  limit_cents=policies.installation_default(uow.settings).new_person_limit_cents,
-                  limit_status=rules.GROWING, held_until=None, paid_on_time=0, paid_late=0, handovers=0, frauds=0,
-                  verified_until=None)
-    person = Person(id=uow.session.execute(_INSERT_PERSON, values).scalar_one(), **values)
-    make_transient_to_detached(person)
-    uow.session.add(person)
+    work, and in the session as the persistent object it now is (every column set, so nothing
+    is loaded again)."""
+    person = Person(livemode=livemode, created_at=uow.now(), merged_into=None,
+                    limit_cents=policies.installation_default(uow.settings).new_person_limit_cents,
+                    limit_status=rules.GROWING, held_until=None, paid_on_time=0, paid_late=0, handovers=0, frauds=0,
+                    verified_until=None)
+    write_new(uow.session, [person])
     return person
-
-
-_INSERT_PERSON = insert(Person.__table__).returning(Person.__table__.c.id)
 
 
 def _seed_from_history(uow, person: Person, consumer_ids: list[str]) -> None:
