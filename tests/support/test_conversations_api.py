@@ -5,18 +5,16 @@ import pytest
 
 from bnpl.support import service
 from tests import factories
-from tests.disputes.cases import act, consumer_of
+from tests.disputes.cases import act
 from tests.disputes.support import outbox
 from tests.payments.flows import ship
-
-STAFF = dict(staff_id="stf_anna", staff_name="Anna de Vries")
+from tests.support.threads import STAFF, ask_about
 
 
 @pytest.fixture
 def passed(services, api):
     invoice = ship(api)
-    thread = act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), invoice_id=invoice["id"],
-                 subject="Wrong size delivered", message="I ordered size 42 and got 40.")
+    thread = ask_about(services, invoice, subject="Wrong size delivered", message="I ordered size 42 and got 40.")
     act(services, service.pass_to_merchant, thread_id=thread.id, **STAFF)
     return thread.id
 
@@ -39,8 +37,7 @@ def test_another_webshop_sees_nothing_of_it(other_api, passed):
 
 def test_a_question_not_passed_is_not_the_webshops(services, api):
     invoice = ship(api, consumer=factories.consumer(email="pieter@example.nl", name="Pieter Bakker"))
-    thread = act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), invoice_id=invoice["id"],
-                 subject="Can I pay later?", message="A question for you, not the shop.")
+    thread = ask_about(services, invoice, subject="Can I pay later?", message="A question for you, not the shop.")
     assert api.get("/conversations").json["items"] == []
     assert api.get(f"/conversations/{thread.id}").status_code == 404
 
@@ -60,8 +57,7 @@ def test_passing_tells_the_webshop_by_webhook_event(api, passed):
 
 def test_a_general_question_cannot_be_passed(services, api):
     invoice = ship(api)
-    thread = act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), subject="General",
-                 message="How does paying later work?")
+    thread = ask_about(services, invoice, subject="General", message="How does paying later work?", general=True)
     from bnpl.errors import Conflict
     with pytest.raises(Conflict):
         act(services, service.pass_to_merchant, thread_id=thread.id, **STAFF)

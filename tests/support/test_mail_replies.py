@@ -7,18 +7,16 @@ import pytest
 
 from bnpl.errors import Conflict, NotFound
 from bnpl.support import service
-from tests.disputes.cases import act, consumer_of
+from tests.disputes.cases import act
 from tests.disputes.support import outbox
 from tests.payments.flows import ship
-
-STAFF = dict(staff_id="stf_anna", staff_name="Anna de Vries")
+from tests.support.threads import STAFF, ask_about
 
 
 @pytest.fixture
 def answered(services, api):
     invoice = ship(api)
-    thread = act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), invoice_id=invoice["id"],
-                 subject="Where is my parcel?", message="Nothing arrived yet.")
+    thread = ask_about(services, invoice, subject="Where is my parcel?", message="Nothing arrived yet.")
     act(services, service.answer, thread_id=thread.id, message="It arrives tomorrow.", **STAFF)
     [mail] = [m for m in outbox(services) if m.kind == "support_answer"]
     return thread.id, mail.id

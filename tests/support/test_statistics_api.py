@@ -4,16 +4,14 @@ from datetime import date
 
 from bnpl.support import service
 from tests import factories
-from tests.disputes.cases import act, consumer_of
+from tests.disputes.cases import act
 from tests.payments.flows import ship
-
-STAFF = dict(staff_id="stf_anna", staff_name="Anna de Vries")
+from tests.support.threads import STAFF, ask_about
 
 
 def passed_question(services, api, subject, **consumer):
     invoice = ship(api, **({"consumer": factories.consumer(**consumer)} if consumer else {}))
-    thread = act(services, service.ask, consumer_id=consumer_of(services, invoice["id"]), invoice_id=invoice["id"],
-                 subject=subject, message="Where is it?")
+    thread = ask_about(services, invoice, subject=subject, message="Where is it?")
     act(services, service.pass_to_merchant, thread_id=thread.id, **STAFF)
     return thread.id
 
@@ -21,8 +19,7 @@ def passed_question(services, api, subject, **consumer):
 def test_a_webshop_reads_the_promises_on_its_own_conversations(services, clock, api, other_api):
     ours = passed_question(services, api, "Wrong size")
     theirs = passed_question(services, other_api, "Book missing", email="pieter@example.nl", name="Pieter Bakker")
-    not_passed = act(services, service.ask, consumer_id=consumer_of(services, ship(api)["id"]), subject="General",
-                     message="Not the webshop's.").id
+    not_passed = ask_about(services, ship(api), subject="General", message="Not the webshop's.", general=True).id
     clock.advance(minutes=90)  # Monday: in office hours, well within the promise
     assert api.post(f"/conversations/{ours}/messages", json={"message": "On its way."}).status_code == 201
     clock.advance(days=3)  # Thursday: past the promise of one working day
