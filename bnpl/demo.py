@@ -87,9 +87,9 @@ def _bike_shop(uow, scope):
         late = orders.create_order(uow, scope=scope, data=_order(
             "DS-1001", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),
             [("HELM-01", "Fietshelm Urban, maat M", 1, 5995, 21), ("BEL-02", "Fietsbel messing", 1, 1250, 21)]))
-        orders.ship_order(uow, scope=scope, order_id=late.id, data={"carrier": "PostNL"})
+        sent = orders.ship_order(uow, scope=scope, order_id=late.id, data={"carrier": "PostNL"})
     with _days_ago(uow, 36):
-        delivered = orders.report_delivery(uow, scope=scope, shipment_id=late.shipments[0].id, delivered_at=uow.now())
+        delivered = orders.report_delivery(uow, scope=scope, shipment_id=sent.shipment.id, delivered_at=uow.now())
     # The same consumer again: declined because of the overdue invoice.
     orders.create_order(uow, scope=scope, data=_order(
         "DS-1002", "pieter.bakker@example.nl", "Pieter Bakker", _address("Kerkstraat", "5", "1017GB", "Amsterdam"),

@@ -111,10 +111,13 @@ class VatRate(fields.Field):
         return int(rate * 100)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        rate = Decimal(value) / 100 if isinstance(value, int) else Decimal(value)
-        return int(rate) if rate == rate.to_integral_value() else float(rate)
+        return None if value is None else vat_percent(value)
+
+
+def vat_percent(value: int | Decimal) -> int | float:
+    """A VAT rate as the API shows it (21, 5.5), from basis points (an int) or a percentage."""
+    rate = Decimal(value) / 100 if isinstance(value, int) else Decimal(value)
+    return int(rate) if rate == rate.to_integral_value() else float(rate)
 
 
 class WithRelated:

@@ -22,7 +22,8 @@ blp = merchant_blueprint("orders", __name__, "Orders, cancellations, shipments a
 @blp.response(201, OrderSchema)
 def create_order(data):
     """Create an order; the answer carries the accept/decline decision with its reasons."""
-    return service.create_order(current_uow(), scope=current_scope(), data=data)
+    created = service.create_order(current_uow(), scope=current_scope(), data=data)
+    return jsonify(created.answer), 201  # the schema's dump, made once for the event
 
 
 @blp.route("/orders", methods=["GET"])

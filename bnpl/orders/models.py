@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
@@ -183,6 +184,23 @@ class OrderLine(Base):
         return self.shipped_quantity - self.returned_quantity
 
 
+class NewLine(NamedTuple):
+    """A line of an order being created, as it is written: nothing shipped, cancelled or
+    returned yet (orders.service writes it with Core, no OrderLine object)."""
+
+    position: int
+    reference: str
+    description: str
+    quantity: int
+    unit_price_cents: int
+    vat_rate_bp: int
+    total_cents: int
+
+    @property
+    def vat_rate(self) -> Decimal:
+        return Decimal(self.vat_rate_bp) / 100
+
+
 class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (Index("ix_shipments_scope", "merchant_id", "livemode"),)
@@ -215,7 +233,7 @@ class ShipmentLine(Base):
     order_line: Mapped[OrderLine] = relationship()
 
 
-def explain_total_mismatch(lines: list[OrderLine], *, expected: int, total: int) -> str:
+def explain_total_mismatch(lines: list[NewLine], *, expected: int, total: int) -> str:
     """Name the likely cause of a wrong expected_total: the integration bugs we see most."""
     diff = expected - total
     net_total = sum(v.net for v in vat_breakdown((line.vat_rate, line.total_cents) for line in lines))
