@@ -291,3 +291,21 @@ def _inserts(table, returning=None):
     """The INSERT of a table (with the generated key back, in the order given), built once."""
     statement = insert(table)
     return statement if returning is None else statement.returning(returning, sort_by_parameter_order=True)
+
+
+def as_loaded(session: Session, cls, values: dict):
+    """An object of the session made from a row read without the ORM (values by attribute
+    name, its primary key among them), as if the ORM had loaded it: for a row a statement
+    already read along with something else, so no second SELECT and no ORM loading for a
+    request that never uses the object. Attributes not given load when first read. The object
+    the session already holds for that key, if any, instead."""
+    mapper = inspect(cls)
+    held = session.identity_map.get(mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]))
+    if held is not None:
+        return held
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj

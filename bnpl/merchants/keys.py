@@ -19,6 +19,7 @@ from bnpl.errors import Conflict, DomainError, NotFound
 from bnpl.events import service as events
 from bnpl.i18n import said
 from bnpl.merchants.models import ApiKey, Merchant
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -132,11 +133,11 @@ def note_use(uow: UnitOfWork, key) -> bool:
     now = uow.now()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
         return False
-    uow.session.execute(_NOTE_USE, {"key_id": key.id, "now": now})
+    _NOTE_USE.run(uow.session, key_id=key.id, now=now)
     return True
 
 
-_NOTE_USE = update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+_NOTE_USE = Prepared(update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now")))
 
 
 def _tell(uow, key: ApiKey, event_type: str, actor: str) -> None:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import undefer
 
 from bnpl.audit import service as audit
+from bnpl.db import as_loaded
 from bnpl.errors import DomainError, InvalidInput, NotFound, Unauthorized
 from bnpl.i18n import said
 from bnpl.events import service as events
@@ -14,6 +17,7 @@ from bnpl.i18n import LANGUAGES
 from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
 from bnpl.merchants.models import ApiKey, Merchant
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -120,7 +124,7 @@ def account(uow: UnitOfWork, *, merchant_id: str) -> Account:
 
 
 def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
-    merchant = uow.session.get(Merchant, merchant_id)
+    merchant = _authenticated(uow, merchant_id) or uow.session.get(Merchant, merchant_id)
     if merchant is None:
         raise NotFound(said("No merchant %(id)s.", id=merchant_id))
     merchant.put_payout_iban_in_force(uow.now())
@@ -223,24 +227,56 @@ def find_merchant(uow: UnitOfWork, *, ref: str) -> Merchant:
 
 
 def authenticate(uow: UnitOfWork, *, api_key: str | None) -> Scope:
-    """The merchant and mode an API key stands for."""
+    """The merchant and mode an API key stands for. The key is looked up on every request, so
+    a revoked key fails from the next request on."""
     if not api_key or not api_key.startswith(("bnpl_test_", "bnpl_live_")):
         raise Unauthorized("Send your API key as 'Authorization: Bearer bnpl_test_…' or 'bnpl_live_…'.")
-    # The session's identity map holds objects weakly; keeping the merchant in session.info
-    # lets get_merchant() answer from memory for the rest of the request. The key is a plain
-    # row (id, mode, prefix, last use): a second object to load would cost every request.
-    row = uow.session.execute(_BY_KEY_HASH, {"key_hash": ApiKey.hash(api_key)}).first()
+    row = _BY_KEY_HASH.first(uow.session, key_hash=ApiKey.hash(api_key))
     if row is None:
         raise Unauthorized("This API key is unknown or revoked.")
-    uow.session.info["merchant"], uow.session.info["api_key"] = row.Merchant, row
-    uow.commit_early = keys.note_use(uow, row)  # kept even if the request fails
-    return Scope(merchant_id=row.Merchant.id, livemode=row.livemode)
+    key = UsedKey(*row[:4])
+    # The merchant's row comes with the key's; it becomes an object of the session only when
+    # the request asks for it (get_merchant): most requests never do.
+    uow.session.info[_AUTHENTICATED] = (uow.session.get_transaction(), dict(zip(_MERCHANT_KEYS, row[4:])))
+    uow.session.info["api_key"] = key
+    uow.commit_early = keys.note_use(uow, key)  # kept even if the request fails
+    return Scope(merchant_id=row[4], livemode=key.livemode)
 
 
-# Built once: building the statement would cost more CPU than running it, on every request.
-_BY_KEY_HASH = (select(Merchant, ApiKey.id, ApiKey.livemode, ApiKey.prefix, ApiKey.last_used_at)
-                .join(ApiKey, ApiKey.merchant_id == Merchant.id)
-                .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
+class UsedKey(NamedTuple):
+    """The API key of this request: what the audit log and its last use need of it."""
+    id: str
+    livemode: bool
+    prefix: str
+    last_used_at: datetime | None
+
+
+def _authenticated(uow: UnitOfWork, merchant_id: str) -> Merchant | None:
+    """The request's merchant as read with its API key, an object of the session from its first
+    use on (kept here: the session holds its objects weakly). None for another merchant, or
+    when the transaction it was read in is over (a later one reads it afresh)."""
+    held = uow.session.info.get(_AUTHENTICATED)
+    if held is None:
+        return None
+    if isinstance(held, Merchant):
+        return held if held.id == merchant_id else None
+    transaction, values = held
+    if values["id"] != merchant_id or transaction is not uow.session.get_transaction():
+        return None
+    merchant = uow.session.info[_AUTHENTICATED] = as_loaded(uow.session, Merchant, values)
+    return merchant
+
+
+_AUTHENTICATED = "bnpl.merchants.authenticated"
+# Every column of the merchant but those loaded on demand (the logo).
+_MERCHANT_COLUMNS = [prop for prop in inspect(Merchant).column_attrs if not prop.deferred]
+_MERCHANT_KEYS = [prop.key for prop in _MERCHANT_COLUMNS]
+# Compiled once: building and compiling the statement would cost more CPU than running it.
+_BY_KEY_HASH = Prepared(
+    select(ApiKey.id, ApiKey.livemode, ApiKey.prefix, ApiKey.last_used_at,
+           *(prop.columns[0] for prop in _MERCHANT_COLUMNS))
+    .join(Merchant, ApiKey.merchant_id == Merchant.id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 
 IDENTITY = ("email", "legal_name", "address", "vat_number", "coc_number")
 # Identity and branding: null removes what was set (not the contact address, which is required).
