@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bnpl.consumers.models import Consumer, normalize_email
-from bnpl.db import among, new_id, upsert
+from bnpl.db import among, new_id
+from bnpl.sql import Prepared
 from bnpl.uow import UnitOfWork
 
 
@@ -15,18 +17,18 @@ def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> tuple[str, bool]
     creating the same address makes ours wait on the unique index for its commit, then find
     its row: only one of them is told the record is new."""
     email = normalize_email(email)
-    created = uow.session.execute(
-        upsert(uow.session, Consumer.__table__)
-        .values(id=new_id("con"), livemode=livemode, email=email, created_at=uow.now())
-        .on_conflict_do_nothing(index_elements=["livemode", "email"])
-        .returning(Consumer.__table__.c.id)
-    ).first()
+    created = _CREATE[uow.session.get_bind().dialect.name].scalar(
+        uow.session, id=new_id("con"), livemode=livemode, email=email, created_at=uow.now(), due_notices=True)
     if created is not None:
-        return created[0], True
-    return uow.session.scalar(_BY_EMAIL, {"livemode": livemode, "email": email}), False
+        return created, True
+    return _BY_EMAIL.scalar(uow.session, livemode=livemode, email=email), False
 
 
-_BY_EMAIL = select(Consumer.id).where(Consumer.livemode == bindparam("livemode"), Consumer.email == bindparam("email"))
+_CREATE = {dialect: Prepared(insert(Consumer.__table__).on_conflict_do_nothing(index_elements=["livemode", "email"])
+                             .returning(Consumer.__table__.c.id))
+           for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_BY_EMAIL = Prepared(select(Consumer.id).where(Consumer.livemode == bindparam("livemode"),
+                                               Consumer.email == bindparam("email")))
 
 
 def last_payment_method(uow: UnitOfWork, *, consumer_id: str) -> str | None:

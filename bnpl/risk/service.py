@@ -9,6 +9,7 @@ webshops are decided one after the other and cannot both use the same room.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple
@@ -19,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from bnpl.audit import service as audit
-from bnpl.db import new_id, write_new
+from bnpl.db import new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.i18n import said
 from bnpl.invoices import queries as invoice_queries
@@ -30,6 +31,7 @@ from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decisi
 from bnpl.risk.identifiers import STRONG, Identifier
 from bnpl.risk.models import Link, Person, Review, RiskDecision, RiskPolicy, Sighting, Verification
 from bnpl.risk.policy import Policy
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -89,8 +91,7 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     decision = rules.decide(inputs, policy)
     decision_id = _store(uow, scope, order, person, inputs, policy, version, decision)
     sightings = _sightings(scope, order.consumer_id, decision_id, found, inputs.now)
-    if sightings:
-        uow.session.execute(insert(Sighting.__table__), sightings)  # one statement, no unit of work
+    _INSERT_SIGHTINGS.run_many(uow.session, sightings)  # one statement (none for none), no unit of work
     url = (_start_verification(uow, scope, order.order_id, decision_id, person)
            if decision.outcome == VERIFICATION_REQUIRED else None)
     return Assessment(decision_id, decision.outcome, decision.reasons, order.currency, url)
@@ -170,21 +171,22 @@ RECENT_WEBSHOPS_WINDOW, SHARED_WINDOW = timedelta(days=14), timedelta(days=7)
 def _activity(uow, scope: Scope, consumer_id: str, person: Person, found: list[Identifier], now: datetime) -> Activity:
     """Earlier orders of the person (and everyone merged into them: their decisions keep the
     id they had then) and of anyone with one of these identifiers. One round trip."""
-    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in uow.session.execute(
-        _ACTIVITY_OF_IDENTIFIERS if found else _ACTIVITY, dict(
-            person_id=person.id, merchant_id=scope.merchant_id, consumer_id=consumer_id, livemode=scope.livemode,
-            hour_ago=now - HOUR, day_ago=now - DAY, webshops_since=now - RECENT_WEBSHOPS_WINDOW,
-            shared_since=now - SHARED_WINDOW, pairs=[(i.kind, i.value) for i in found])).all()]
+    values = dict(person_id=person.id, merchant_id=scope.merchant_id, hour_ago=now - HOUR, day_ago=now - DAY,
+                  webshops_since=now - RECENT_WEBSHOPS_WINDOW)
+    if found:
+        values.update(consumer_id=consumer_id, livemode=scope.livemode, shared_since=now - SHARED_WINDOW,
+                      **_pair_values((i.kind, i.value) for i in found))
+    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in _activity_query(len(found)).rows(uow.session, **values)]
     mine = next((row for row in rows if row[0] == identifiers.CONSUMER), (None, 0, 0, 0))
     theirs = [row for row in rows if row[0] != identifiers.CONSUMER]
     most = lambda index: max((row[index] for row in theirs), default=0)  # noqa: E731
     return Activity(mine[1], mine[2], mine[3], most(1), most(2), most(3))
 
 
-def _activity_query(of_identifiers: bool):
-    """_activity's statement, built once (building it costs more than running it): the
-    person's own decisions, and with ``of_identifiers`` the sightings of the order's
-    identifiers (``pairs``) by kind."""
+@functools.cache
+def _activity_query(identifier_count: int) -> Prepared:
+    """_activity's statement: the person's own decisions, and the sightings of the order's
+    identifiers (``identifier_count`` pairs kind_0, value_0, …) by kind."""
     within = lambda column, since: case((column >= bindparam(since), 1), else_=0)  # noqa: E731
     total = lambda expression: func.coalesce(func.sum(expression), 0)  # noqa: E731
     person_id = bindparam("person_id", type_=Integer)
@@ -195,30 +197,31 @@ def _activity_query(of_identifiers: bool):
         func.count(func.distinct(case((RiskDecision.merchant_id != bindparam("merchant_id"), RiskDecision.merchant_id))))
     ).where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= bindparam("webshops_since"),
             RiskDecision.supersedes.is_(None))
-    if not of_identifiers:
-        return query
-    return union_all(query, select(
+    if not identifier_count:
+        return Prepared(query)
+    return Prepared(union_all(query, select(
         Sighting.kind, total(within(Sighting.seen_at, "hour_ago")), total(within(Sighting.seen_at, "day_ago")),
         func.count(func.distinct(case((Sighting.consumer_id != bindparam("consumer_id"), Sighting.consumer_id))))
     ).where(Sighting.livemode == bindparam("livemode"),
-            tuple_(Sighting.kind, Sighting.value).in_(bindparam("pairs", expanding=True)),
-            Sighting.seen_at >= bindparam("shared_since"), Sighting.decision_id.is_not(None)).group_by(Sighting.kind))
-
-
-_ACTIVITY, _ACTIVITY_OF_IDENTIFIERS = _activity_query(False), _activity_query(True)
+            tuple_(Sighting.kind, Sighting.value).in_(_pairs(identifier_count)),
+            Sighting.seen_at >= bindparam("shared_since"), Sighting.decision_id.is_not(None)).group_by(Sighting.kind)))
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
            decision: Decision, supersedes: str | None = None) -> str:
     """The decision's row, written at once (nothing reads it back as an object); its id."""
     decision_id = new_id("rsk")
-    uow.session.execute(insert(RiskDecision.__table__), dict(
+    _INSERT_DECISION.run(uow.session, **dict(
         id=decision_id, livemode=scope.livemode, merchant_id=scope.merchant_id, order_id=order.order_id,
         consumer_id=order.consumer_id, person_id=person.id, outcome=decision.outcome,
         reasons=[{"code": r.code, "params": r.params} for r in decision.reasons], inputs=inputs.as_json(),
         policy=policy.as_dict(), policy_version=version, currency=order.currency, amount_cents=order.amount_cents,
         supersedes=supersedes, created_at=inputs.now))
     return decision_id
+
+
+_INSERT_DECISION = Prepared(insert(RiskDecision.__table__))
+_INSERT_SIGHTINGS = Prepared(insert(Sighting.__table__))
 
 
 def _sightings(scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier],
@@ -278,26 +281,44 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
     phone, device or address of this order (an address as billing or delivery address alike).
     A consumer record this order created has paid nothing before (no history to seed from)."""
     wanted = _lookup(found)
-    rows = uow.session.execute(_LINKS_OF, {"livemode": livemode, "pairs": sorted(wanted)}).all()
+    pairs = sorted(wanted)
+    rows = _links_of(len(pairs)).rows(uow.session, livemode=livemode, **_pair_values(pairs))
     mine = {(i.kind, i.value) for i in found}
-    strong = sorted({row.person_id for row in rows if row.strength == STRONG and (row.kind, row.value) in mine})
-    shared = tuple(sorted({wanted[(row.kind, row.value)] for row in rows if row.person_id not in strong
-                           and row.frauds > 0 and wanted[(row.kind, row.value)] in FRAUD_LINK_KINDS}))
+    strong = sorted({person_id for kind, value, person_id, strength, _ in rows
+                     if strength == STRONG and (kind, value) in mine})
+    shared = tuple(sorted({wanted[(kind, value)] for kind, value, person_id, _, frauds in rows
+                           if person_id not in strong and frauds > 0 and wanted[(kind, value)] in FRAUD_LINK_KINDS}))
     if strong:
         person = _merge(uow, _lock(uow, strong))
-        known = {Identifier(row.kind, row.value) for row in rows if row.person_id in strong and (row.kind, row.value) in mine}
+        known = {Identifier(kind, value) for kind, value, person_id, _, _ in rows
+                 if person_id in strong and (kind, value) in mine}
     else:
-        person, known = _new_person(uow, livemode), set()
-        if not new_consumer:
-            _seed_from_history(uow, person, [i.value for i in found if i.kind == identifiers.CONSUMER])
+        seed = None if new_consumer else _seed_from_history(
+            uow, livemode, [i.value for i in found if i.kind == identifiers.CONSUMER])
+        person, known = _new_person(uow, livemode, seed), set()
     linked = _link(uow, person, [i for i in found if i not in known])
     return Resolved(linked, known, bool(strong), shared, fresh=not strong and linked is person)
 
 
-_LINKS_OF = (select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds)
-             .join(Person, Person.id == Link.person_id)
-             .where(Link.livemode == bindparam("livemode"),
-                    tuple_(Link.kind, Link.value).in_(bindparam("pairs", expanding=True))))
+def _pairs(n: int) -> list:
+    """Placeholders for n (kind, value) pairs of a row-value IN (kind_0, value_0, …): a
+    Prepared statement expands no list, so each number of pairs has its own statement (an
+    order brings a handful)."""
+    return [tuple_(bindparam(f"kind_{i}"), bindparam(f"value_{i}")) for i in range(n)]
+
+
+def _pair_values(pairs: Iterable[tuple[str, str]]) -> dict:
+    values = {}
+    for i, (kind, value) in enumerate(pairs):
+        values[f"kind_{i}"], values[f"value_{i}"] = kind, value
+    return values
+
+
+@functools.cache
+def _links_of(n: int) -> Prepared:
+    return Prepared(select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds)
+                    .join(Person, Person.id == Link.person_id)
+                    .where(Link.livemode == bindparam("livemode"), tuple_(Link.kind, Link.value).in_(_pairs(n))))
 
 
 def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
@@ -313,27 +334,50 @@ def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
     return wanted
 
 
-def _new_person(uow, livemode: bool) -> Person:
-    """A person's row, inserted at once (the links need its id) without a flush of the unit of
-    work, and in the session as the persistent object it now is (every column set, so nothing
-    is loaded again)."""
-    person = Person(livemode=livemode, created_at=uow.now(), merged_into=None,
-                    limit_cents=policies.installation_default(uow.settings).new_person_limit_cents,
-                    limit_status=rules.GROWING, held_until=None, paid_on_time=0, paid_late=0, handovers=0, frauds=0,
-                    verified_until=None)
-    write_new(uow.session, [person])
-    return person
+class NewPerson(NamedTuple):
+    """A person created by this order, as written (Person's columns). Not an object of the
+    session: nothing changes a person in the request that creates them (a merge with someone a
+    concurrent order linked loads and locks both rows), and the ORM's object cost more than
+    the statement."""
+    id: int
+    livemode: bool
+    created_at: datetime
+    limit_cents: int
+    paid_on_time: int = 0
+    paid_late: int = 0
+    limit_status: str = rules.GROWING
+    merged_into: None = None
+    held_until: None = None
+    handovers: int = 0
+    frauds: int = 0
+    verified_until: None = None
 
 
-def _seed_from_history(uow, person: Person, consumer_ids: list[str]) -> None:
+def _new_person(uow, livemode: bool, seed: dict | None = None) -> NewPerson:
+    """A person's row, inserted at once (the links need its id): a stranger's limit, or what
+    ``seed`` (paid invoices from before risk knew them) earned."""
+    person = NewPerson(None, livemode, uow.now(), policies.installation_default(uow.settings).new_person_limit_cents)
+    if seed:
+        person = person._replace(**seed)
+    columns = person._asdict()
+    del columns["id"]  # the database's
+    return person._replace(id=_INSERT_PERSON.scalar(uow.session, **columns))
+
+
+_INSERT_PERSON = Prepared(insert(Person.__table__).returning(Person.__table__.c.id))
+
+
+def _seed_from_history(uow, livemode: bool, consumer_ids: list[str]) -> dict | None:
     """A consumer who paid invoices before risk knew them (an installation that had orders
-    before this package) starts with the limit those payments earned, not as a stranger."""
-    history = invoice_queries.paid_history(uow, consumer_ids=consumer_ids, livemode=person.livemode)
-    if history.without_reminder or history.after_reminder:
-        default = policies.installation_default(uow.settings)
-        person.paid_on_time, person.paid_late = history.without_reminder, history.after_reminder
-        person.limit_cents = min(default.new_person_limit_cents + default.limit_step_cents * history.without_reminder,
-                                 default.limit_ceiling_cents)
+    before this package) starts with the limit those payments earned, not as a stranger: the
+    new person's paid_on_time, paid_late and limit_cents (None without such payments)."""
+    history = invoice_queries.paid_history(uow, consumer_ids=consumer_ids, livemode=livemode)
+    if not (history.without_reminder or history.after_reminder):
+        return None
+    default = policies.installation_default(uow.settings)
+    return dict(paid_on_time=history.without_reminder, paid_late=history.after_reminder,
+                limit_cents=min(default.new_person_limit_cents + default.limit_step_cents * history.without_reminder,
+                                default.limit_ceiling_cents))
 
 
 def _lock(uow, person_ids: list[int]) -> list[Person]:
@@ -347,10 +391,11 @@ def _link(uow, person: Person, new: list[Identifier]) -> Person:
     linked to someone else meanwhile (a concurrent transaction) merges that person in."""
     if not new:
         return person
-    now = uow.now()
-    inserted = set(uow.session.execute(_NEW_LINKS[uow.session.get_bind().dialect.name], [
-        dict(livemode=person.livemode, kind=i.kind, value=i.value, person_id=person.id, strength=i.strength,
-             created_at=now) for i in new]).all())
+    values = {"livemode": person.livemode, "person_id": person.id, "created_at": uow.now()}
+    for n, identifier in enumerate(new):
+        values[f"kind_{n}"], values[f"value_{n}"] = identifier.kind, identifier.value
+        values[f"strength_{n}"] = identifier.strength
+    inserted = set(_new_links(uow.session.get_bind().dialect.name, len(new)).rows(uow.session, **values))
     for identifier in new:
         if (identifier.kind, identifier.value) not in inserted and identifier.strength == STRONG:
             owner = uow.session.scalar(select(Link.person_id).where(
@@ -360,9 +405,17 @@ def _link(uow, person: Person, new: list[Identifier]) -> Person:
     return person
 
 
-# Per backend, built once; run with a list of rows it is one statement (insertmanyvalues).
-_NEW_LINKS = {dialect: insert(Link.__table__).on_conflict_do_nothing().returning(Link.kind, Link.value)
-              for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+@functools.cache
+def _new_links(dialect: str, n: int) -> Prepared:
+    """The INSERT of n links of one person, one statement, returning those not there yet."""
+    table = Link.__table__
+    typed = lambda name, column: bindparam(name, type_=table.c[column].type)  # noqa: E731
+    rows = [{"livemode": typed("livemode", "livemode"), "kind": typed(f"kind_{i}", "kind"),
+             "value": typed(f"value_{i}", "value"), "person_id": typed("person_id", "person_id"),
+             "strength": typed(f"strength_{i}", "strength"), "created_at": typed("created_at", "created_at")}
+            for i in range(n)]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return Prepared(insert(table).values(rows).on_conflict_do_nothing().returning(table.c.kind, table.c.value))
 
 
 def _merge(uow, persons: list[Person]) -> Person:
@@ -809,14 +862,16 @@ def policy_for(uow: UnitOfWork, *, merchant_id: str | None) -> tuple[Policy, int
     base = policies.installation_default(uow.settings)
     if merchant_id is None:
         return base, 0
-    row = uow.session.execute(_LATEST_POLICY, {"merchant_id": merchant_id}).first()
+    row = _LATEST_POLICY.first(uow.session, merchant_id=merchant_id)
     if row is None:
         return base, 0
-    return policies.stricter_of(base, row.changes), row.version
+    version, changes = row
+    return policies.stricter_of(base, changes), version
 
 
-_LATEST_POLICY = (select(RiskPolicy.version, RiskPolicy.changes).where(RiskPolicy.merchant_id == bindparam("merchant_id"))
-                  .order_by(RiskPolicy.version.desc()).limit(1))
+_LATEST_POLICY = Prepared(select(RiskPolicy.version, RiskPolicy.changes)
+                          .where(RiskPolicy.merchant_id == bindparam("merchant_id"))
+                          .order_by(RiskPolicy.version.desc()).limit(1))
 
 
 def merchant_policy(uow: UnitOfWork, *, merchant_id: str) -> dict:
