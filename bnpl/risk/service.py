@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple
 
-from sqlalchemy import (Integer, bindparam, case, delete, exists, func, insert, literal, select, tuple_, union_all,
-                        update)
+from sqlalchemy import (Integer, bindparam, case, delete, exists, func, insert, literal, null, select, tuple_,
+                        union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -86,8 +86,8 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
                                  context=order.context)
     resolved = _resolve(uow, scope.livemode, found, new_consumer=order.new_consumer)
     person = resolved.person
-    policy, version = policy_for(uow, merchant_id=scope.merchant_id)
-    inputs = _gather(uow, scope, order, resolved, found, unshipped_cents)
+    inputs, latest_policy = _gather(uow, scope, order, resolved, found, unshipped_cents)
+    policy, version = _applied(uow, latest_policy)
     decision = rules.decide(inputs, policy)
     decision_id = _store(uow, scope, order, person, inputs, policy, version, decision)
     sightings = _sightings(scope, order.consumer_id, decision_id, found, inputs.now)
@@ -97,12 +97,15 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     return Assessment(decision_id, decision.outcome, decision.reasons, order.currency, url)
 
 
-def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: list[Identifier], unshipped_cents) -> Inputs:
+def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: list[Identifier],
+            unshipped_cents) -> tuple[Inputs, tuple | None]:
+    """The decision's inputs, and the webshop's latest policy (version, changes), read along."""
     now, today = uow.now(), uow.today()
     person, known, existed = resolved.person, resolved.known, resolved.existed
     context, consumer = order.context, order.consumer
     by_kind = {i.kind: i for i in found}
-    activity = _activity(uow, scope, order.consumer_id, person, [i for i in found if i.kind in VELOCITY_KINDS], now)
+    activity, latest_policy = _activity(uow, scope, order.consumer_id, person,
+                                        [i for i in found if i.kind in VELOCITY_KINDS], now)
     return Inputs(
         now=now, today=today, currency=order.currency, amount_cents=order.amount_cents,
         shop_limit_cents=order.shop_limit_cents, is_business=consumer.get("type") == "business",
@@ -119,7 +122,7 @@ def _gather(uow, scope: Scope, order: OrderFacts, resolved: "Resolved", found: l
         ip_address=context.get("ip_address"), device_id=context.get("device_id"),
         customer_since=context.get("customer_since"), customer_order_count=context.get("customer_order_count"),
         delivery_method=context.get("delivery_method"), high_risk_goods=bool(context.get("high_risk_goods")),
-    )
+    ), latest_policy
 
 
 def _person_state(uow, person: Person) -> dict:
@@ -168,40 +171,48 @@ class Activity(NamedTuple):
 RECENT_WEBSHOPS_WINDOW, SHARED_WINDOW = timedelta(days=14), timedelta(days=7)
 
 
-def _activity(uow, scope: Scope, consumer_id: str, person: Person, found: list[Identifier], now: datetime) -> Activity:
+def _activity(uow, scope: Scope, consumer_id: str, person: Person, found: list[Identifier],
+              now: datetime) -> tuple[Activity, tuple | None]:
     """Earlier orders of the person (and everyone merged into them: their decisions keep the
-    id they had then) and of anyone with one of these identifiers. One round trip."""
+    id they had then) and of anyone with one of these identifiers; and in the same round trip
+    the webshop's latest policy (version, changes; None without one of its own)."""
     values = dict(person_id=person.id, merchant_id=scope.merchant_id, hour_ago=now - HOUR, day_ago=now - DAY,
                   webshops_since=now - RECENT_WEBSHOPS_WINDOW)
     if found:
         values.update(consumer_id=consumer_id, livemode=scope.livemode, shared_since=now - SHARED_WINDOW,
                       **_pair_values((i.kind, i.value) for i in found))
-    rows = [(kind, int(h), int(d), int(n)) for kind, h, d, n in _activity_query(len(found)).rows(uow.session, **values)]
-    mine = next((row for row in rows if row[0] == identifiers.CONSUMER), (None, 0, 0, 0))
+    rows = _activity_query(len(found)).rows(uow.session, **values)
+    mine = next(row for row in rows if row[0] == identifiers.CONSUMER)  # an aggregate: always one row
     theirs = [row for row in rows if row[0] != identifiers.CONSUMER]
-    most = lambda index: max((row[index] for row in theirs), default=0)  # noqa: E731
-    return Activity(mine[1], mine[2], mine[3], most(1), most(2), most(3))
+    most = lambda index: max((int(row[index]) for row in theirs), default=0)  # noqa: E731
+    policy_version, policy_changes = mine[4:]
+    return (Activity(int(mine[1]), int(mine[2]), int(mine[3]), most(1), most(2), most(3)),
+            None if policy_version is None else (policy_version, policy_changes))
 
 
 @functools.cache
 def _activity_query(identifier_count: int) -> Prepared:
-    """_activity's statement: the person's own decisions, and the sightings of the order's
-    identifiers (``identifier_count`` pairs kind_0, value_0, …) by kind."""
+    """_activity's statement: the person's own decisions with the webshop's latest policy, and
+    the sightings of the order's identifiers (``identifier_count`` pairs kind_0, value_0, …) by
+    kind."""
     within = lambda column, since: case((column >= bindparam(since), 1), else_=0)  # noqa: E731
     total = lambda expression: func.coalesce(func.sum(expression), 0)  # noqa: E731
     person_id = bindparam("person_id", type_=Integer)
     family = select(Person.id).where((Person.id == person_id) | (Person.merged_into == person_id))
+    latest = lambda column: _LATEST.with_only_columns(column).scalar_subquery()  # noqa: E731
     query = select(
         literal(identifiers.CONSUMER).label("kind"), total(within(RiskDecision.created_at, "hour_ago")),
         total(within(RiskDecision.created_at, "day_ago")),
-        func.count(func.distinct(case((RiskDecision.merchant_id != bindparam("merchant_id"), RiskDecision.merchant_id))))
+        func.count(func.distinct(case((RiskDecision.merchant_id != bindparam("merchant_id"), RiskDecision.merchant_id)))),
+        latest(RiskPolicy.version), latest(RiskPolicy.changes),
     ).where(RiskDecision.person_id.in_(family), RiskDecision.created_at >= bindparam("webshops_since"),
             RiskDecision.supersedes.is_(None))
     if not identifier_count:
         return Prepared(query)
     return Prepared(union_all(query, select(
         Sighting.kind, total(within(Sighting.seen_at, "hour_ago")), total(within(Sighting.seen_at, "day_ago")),
-        func.count(func.distinct(case((Sighting.consumer_id != bindparam("consumer_id"), Sighting.consumer_id))))
+        func.count(func.distinct(case((Sighting.consumer_id != bindparam("consumer_id"), Sighting.consumer_id)))),
+        null(), null(),
     ).where(Sighting.livemode == bindparam("livemode"),
             tuple_(Sighting.kind, Sighting.value).in_(_pairs(identifier_count)),
             Sighting.seen_at >= bindparam("shared_since"), Sighting.decision_id.is_not(None)).group_by(Sighting.kind)))
@@ -862,16 +873,21 @@ def policy_for(uow: UnitOfWork, *, merchant_id: str | None) -> tuple[Policy, int
     base = policies.installation_default(uow.settings)
     if merchant_id is None:
         return base, 0
-    row = _LATEST_POLICY.first(uow.session, merchant_id=merchant_id)
-    if row is None:
+    return _applied(uow, _LATEST_POLICY.first(uow.session, merchant_id=merchant_id))
+
+
+def _applied(uow, latest: tuple | None) -> tuple[Policy, int]:
+    """The policy a webshop's latest version (version, changes) makes of the installation's."""
+    base = policies.installation_default(uow.settings)
+    if latest is None:
         return base, 0
-    version, changes = row
+    version, changes = latest
     return policies.stricter_of(base, changes), version
 
 
-_LATEST_POLICY = Prepared(select(RiskPolicy.version, RiskPolicy.changes)
-                          .where(RiskPolicy.merchant_id == bindparam("merchant_id"))
-                          .order_by(RiskPolicy.version.desc()).limit(1))
+_LATEST = (select(RiskPolicy.version, RiskPolicy.changes).where(RiskPolicy.merchant_id == bindparam("merchant_id"))
+           .order_by(RiskPolicy.version.desc()).limit(1))
+_LATEST_POLICY = Prepared(_LATEST)
 
 
 def merchant_policy(uow: UnitOfWork, *, merchant_id: str) -> dict:
