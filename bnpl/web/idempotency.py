@@ -19,15 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
 from bnpl.errors import Conflict, DomainError
+from bnpl.sql import Prepared
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.models import IdempotencyKey
 
 REPLAYED = "Idempotent-Replayed"
 _KEYS = IdempotencyKey.__table__
-_CLAIM = insert(_KEYS).returning(_KEYS.c.id)
-_STORE = (update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
-          .values(status_code=bindparam("status_code"), content_type=bindparam("content_type"),
-                  body=bindparam("body")))
+# Compiled once and run on the driver: two statements of every POST with a key.
+_CLAIM = Prepared(insert(_KEYS).returning(_KEYS.c.id))
+_STORE = Prepared(update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+                  .values(status_code=bindparam("status_code"), content_type=bindparam("content_type"),
+                          body=bindparam("body")))
+_STORED = Prepared(select(_KEYS.c.status_code, _KEYS.c.fingerprint, _KEYS.c.body, _KEYS.c.content_type).where(
+    _KEYS.c.merchant_id == bindparam("merchant_id"), _KEYS.c.livemode == bindparam("livemode"),
+    _KEYS.c.key == bindparam("key")))
 
 
 class BadIdempotencyKey(DomainError):
@@ -73,32 +78,28 @@ def _idempotent(key: str, view, args, kwargs) -> Response:
         raise BadIdempotencyKey("An Idempotency-Key is 1 to 255 printable characters, e.g. a UUID.")
     uow, scope = current_uow(), current_scope()
     fingerprint = _fingerprint()
-    connection = uow.session.connection()
     try:
-        row_id = connection.execute(_CLAIM, {
-            "merchant_id": scope.merchant_id, "livemode": scope.livemode, "key": key,
-            "fingerprint": fingerprint, "created_at": uow.now()}).scalar_one()
+        row_id = _CLAIM.scalar(uow.session, merchant_id=scope.merchant_id, livemode=scope.livemode, key=key,
+                               fingerprint=fingerprint, created_at=uow.now())
     except IntegrityError:
         uow.rollback()
         return _replay(key, fingerprint)
     response = _run(view, args, kwargs)
-    connection.execute(_STORE, {"row_id": row_id, "status_code": response.status_code,
-                                "content_type": response.content_type,
-                                "body": response.get_data(as_text=True)})
+    _STORE.run(uow.session, row_id=row_id, status_code=response.status_code, content_type=response.content_type,
+               body=response.get_data(as_text=True))
     _commit()
     return response
 
 
 def _replay(key: str, fingerprint: str) -> Response:
     uow, scope = current_uow(), current_scope()
-    stored = uow.session.scalar(select(IdempotencyKey).where(
-        IdempotencyKey.merchant_id == scope.merchant_id, IdempotencyKey.livemode == scope.livemode,
-        IdempotencyKey.key == key))
-    if stored is None or stored.status_code is None:
+    stored = _STORED.first(uow.session, merchant_id=scope.merchant_id, livemode=scope.livemode, key=key)
+    if stored is None or stored[0] is None:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment.")
-    if stored.fingerprint != fingerprint:
+    status_code, stored_fingerprint, body, content_type = stored
+    if stored_fingerprint != fingerprint:
         raise Conflict("This Idempotency-Key was used for a different request; use a new key for a new request.")
-    response = Response(stored.body, status=stored.status_code, content_type=stored.content_type)
+    response = Response(body, status=status_code, content_type=content_type)
     response.headers[REPLAYED] = "true"
     return response
 
