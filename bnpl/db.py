@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from select import POLLIN, poll
 from typing import Iterator
 
 from sqlalchemy import (JSON, DateTime, Engine, MetaData, any_, bindparam, create_engine, event, func, insert, inspect,
                         make_url, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -62,16 +65,66 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # Pre-ping: a connection the server killed (a restart, a failover, an idle timeout) is
-    # noticed and replaced when it is lent, instead of failing the request that gets it. One
-    # round trip per checkout, not per statement; recycling keeps old connections rare too.
-    # Errors leave out the statement's values (see _sqlite_engine).
+    # A connection the server killed is noticed and replaced when it is lent (see
+    # _ping_when_in_doubt), instead of failing the request that gets it; recycling keeps old
+    # connections rare too. Errors leave out the statement's values (see _sqlite_engine).
     # No JIT compilation: it pays off for long analytical scans, which this application does
     # not run. For its lookups of a thousand rows (a bank statement's invoices) the planner's
     # estimate passed the JIT threshold and compiling took 0.2 s of a statement's 0.22 s.
     options = " ".join(filter(None, [make_url(url).query.get("options"), "-c jit=off"]))
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=True,
-                         hide_parameters=not echo, connect_args={"options": options})
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800,
+                           hide_parameters=not echo, connect_args={"options": options})
+    _ping_when_in_doubt(engine)
+    return engine
+
+
+# A connection back in the pool for longer than this is pinged before it is lent again.
+IDLE_PING_SECONDS = 10.0
+_RETURNED = "bnpl.returned_at"
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping costs a round trip (SELECT 1) on every checkout: on every request.
+    This pings only a connection that may have died: one idle for IDLE_PING_SECONDS (a firewall
+    or NAT that drops quiet connections says nothing), or one whose socket has something to
+    read. An idle connection has nothing to read unless the server spoke: a restart, a failover
+    or pg_terminate_backend sends its last words (FATAL) and closes the socket, and that is
+    seen without a round trip. What is left, a network that died silently within seconds of the
+    connection's last use, fails that request as it would any request under way."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection, record):
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record):
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection, record, proxy):
+        if time.monotonic() - record.info.get(_RETURNED, 0.0) < IDLE_PING_SECONDS and not _has_spoken(dbapi_connection):
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure: the pool replaces it (3 tries)
+            raise DisconnectionError(f"the pooled connection failed its ping: {error}") from error
+
+
+def _has_spoken(dbapi_connection) -> bool:
+    """Whether an idle connection's socket has something to read (or is closed)."""
+    if dbapi_connection.closed:
+        return True
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN)
+    return bool(poller.poll(0))
+
+
+def ping(dbapi_connection) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:

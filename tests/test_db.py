@@ -3,6 +3,7 @@ update_rows), new objects written by Core and attached as loaded (write_new), th
 connection's settings."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pytest
@@ -53,11 +54,33 @@ def test_a_connection_the_server_killed_is_replaced_not_lent(database_url):
     with engine.connect() as conn:  # one pooled connection, back in the pool afterwards
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
     killer = make_engine(database_url)
-    with killer.connect() as conn:
-        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+    with killer.connect() as conn:  # returns once the backend is gone (at most 5 s)
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar() is True
     killer.dispose()
-    with engine.connect() as conn:  # without pre-ping: "terminating connection due to administrator command"
+    with engine.connect() as conn:  # without a ping: "terminating connection due to administrator command"
         assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_is_pinged_only_when_idle_for_a_while(database_url, monkeypatch):
+    import bnpl.db
+    from bnpl.db import IDLE_PING_SECONDS, make_engine
+
+    pinged = []
+    real_ping = bnpl.db.ping
+    monkeypatch.setattr(bnpl.db, "ping", lambda dbapi_connection: (pinged.append(1), real_ping(dbapi_connection)))
+    engine = make_engine(database_url)
+    for _ in range(3):  # new, then lent again at once: nothing to doubt
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    assert pinged == []
+    now = time.monotonic()
+    monkeypatch.setattr(bnpl.db.time, "monotonic", lambda: now + IDLE_PING_SECONDS + 1)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert pinged == [1]
     engine.dispose()
 
 
