@@ -4,13 +4,16 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator
 
-from sqlalchemy import insert, literal, select, text, tuple_
+from sqlalchemy import bindparam, insert, literal, select, text, tuple_
 
+from bnpl import logs
 from bnpl.db import COPY_FROM, insert_rows
 from bnpl.errors import InvalidInput
 from bnpl.events.models import EVENT_TYPES, Event
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -45,8 +48,23 @@ def subscribers() -> tuple[Subscriber, ...]:
     return tuple(_subscribers)
 
 
-# One statement object for every event: SQLAlchemy compiles it once and caches it. Several
-# events go in one round trip; their sequence numbers come back in the order given.
+# The columns an event is written with; the request's id is given, not left to the column's
+# default, which a prepared statement does not compute.
+_COLUMNS = ("merchant_id", "livemode", "type", "subject_id", "created_at", "data", "request_id")
+# Most requests record one to a few events: one INSERT … VALUES of that many rows, compiled once
+# per count and run on the driver (issue 19); more go through SQLAlchemy (insertmanyvalues,
+# then COPY).
+_FEW = 8
+
+
+@lru_cache(maxsize=_FEW)
+def _insert_events(count: int) -> Prepared:
+    table = Event.__table__
+    return Prepared(insert(table).values([
+        {name: bindparam(f"{name}_{n}", type_=table.c[name].type) for name in _COLUMNS} for n in range(count)])
+        .returning(table.c.seq))
+
+
 _INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 
 
@@ -68,11 +86,12 @@ def record_many(uow: UnitOfWork, new_events: list[NewEvent]) -> None:
     if held is not None:  # inside together(): written with the others at its end
         held.extend(new_events)
         return
-    now = uow.now()
+    now, request_id = uow.now(), logs.request_id.get()
     # Core, not the ORM: an event is never read back in the same transaction.
     seqs = _insert(uow.session, [{
         "merchant_id": event.scope.merchant_id, "livemode": event.scope.livemode, "type": event.type,
-        "subject_id": event.subject_id, "created_at": now, "data": event.data} for event in new_events])
+        "subject_id": event.subject_id, "created_at": now, "data": event.data, "request_id": request_id}
+        for event in new_events])
     recorded = [(f"evt_{seq}", event) for seq, event in zip(seqs, new_events)]
     for subscriber in _subscribers:
         subscriber(uow, recorded)
@@ -101,6 +120,11 @@ def together(uow: UnitOfWork) -> Iterator[None]:
 def _insert(session, rows: list[dict]) -> list[int]:
     """Write the events; their sequence numbers in the order given. Many on PostgreSQL (a bank
     statement's thousand payments): the numbers taken first, in order, then the rows copied in."""
+    if len(rows) <= _FEW:
+        # Each row's sequence number is drawn as the VALUES are read, in order: ascending in
+        # the order given, whatever order RETURNING lists them in.
+        return sorted(seq for (seq,) in _insert_events(len(rows)).rows(session, **{
+            f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}))
     if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_FROM:
         return list(session.connection().execute(_INSERT_EVENTS, rows).scalars())
     seqs = sorted(session.scalars(_NEXT_SEQS, {"n": len(rows)}))

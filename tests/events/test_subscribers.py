@@ -55,13 +55,15 @@ def test_a_subscriber_gets_the_ids_the_log_gave_the_events(services, scope, monk
     assert ids == [event.id for event in stored] and ids[0].startswith("evt_")
 
 
-def test_a_large_batch_gets_the_ids_of_its_events_in_the_order_given(services, scope, monkeypatch):
-    """A bank statement's thousand payments are written together (by COPY on PostgreSQL):
-    each id still names its own event, and the log reads them in the order recorded."""
+@pytest.mark.parametrize("count", [3, 20, 250])
+def test_a_batch_gets_the_ids_of_its_events_in_the_order_given(services, scope, monkeypatch, count):
+    """A request's few events go in one prepared INSERT, a bank statement's thousand payments
+    by COPY on PostgreSQL, the ones between through SQLAlchemy: each id still names its own
+    event, and the log reads them in the order recorded."""
     heard = []
     monkeypatch.setattr(events, "_subscribers", [])
     events.subscribe(lambda uow, recorded: heard.extend(recorded))
-    many = [events.NewEvent(scope, "merchant.updated", f"sub_{n}", {"n": n, "name": "Zoë"}) for n in range(250)]
+    many = [events.NewEvent(scope, "merchant.updated", f"sub_{n}", {"n": n, "name": "Zoë"}) for n in range(count)]
     with unit_of_work(services) as uow:
         events.record_many(uow, many)
     with unit_of_work(services) as uow:
