@@ -97,4 +97,9 @@ class WebhookEndpoint(Base):
             self.parked_until = now + min(FIRST_PARK * 2 ** (self.failures_in_row - BREAKER_FAILURES), LONGEST_PARK)
 
     def wants(self, event_type: str) -> bool:
-        return "*" in self.event_types or event_type in self.event_types
+        return wants(self.event_types, event_type)
+
+
+def wants(event_types: list[str], event_type: str) -> bool:
+    """Whether an endpoint subscribed to these event types is sent an event of this type."""
+    return "*" in event_types or event_type in event_types

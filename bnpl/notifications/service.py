@@ -7,18 +7,19 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, true, update
+from sqlalchemy import bindparam, func, insert, or_, select, true, update
 
-from bnpl import i18n
-from bnpl.db import among_chunks, insert_rows, new_id
+from bnpl import i18n, logs
+from bnpl.db import COPY_FROM, among_chunks, insert_rows, new_id
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events.service import NewEvent
 from bnpl.events.models import EVENT_TYPES
 from bnpl.invoices import queries as invoice_queries
 from bnpl.merchants import service as merchants
 from bnpl.notifications import gate, mail, snapshot, states, webhooks
-from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage, WebhookEndpoint
+from bnpl.notifications.models import EMAIL, WEBHOOK, OutboxMessage, WebhookEndpoint, wants
 from bnpl.orders import service as orders
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -76,13 +77,22 @@ def on_events(uow: UnitOfWork, recorded: list[tuple[str, NewEvent]]) -> None:
     rows += [_consumer_mail(uow, people, event_id, event, kind) for event_id, event, kind in mails]
     rows += [_merchant_mail(uow, event_id, event, kind) for event_id, event in recorded
              if (kind := _merchant_mail_kind(event))]
-    insert_rows(uow.session, OutboxMessage.__table__, rows)
+    _write_messages(uow, rows)
 
 
-# Built once: a statement's construction costs more than running it (issue 19).
-_ENABLED_ENDPOINTS = select(WebhookEndpoint).where(
+def _write_messages(uow, rows: list[dict]) -> None:
+    if len(rows) >= COPY_FROM:  # a bank statement's thousand payments
+        insert_rows(uow.session, OutboxMessage.__table__, rows)
+    else:
+        _INSERT_MESSAGES.run_many(uow.session, rows)
+
+
+# Compiled once and run on the driver: a statement's construction costs more than running it,
+# and SQLAlchemy's execution layer as much again (issue 19).
+_ENABLED_ENDPOINTS = Prepared(select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
     WebhookEndpoint.merchant_id == bindparam("merchant_id"), WebhookEndpoint.livemode == bindparam("livemode"),
-    WebhookEndpoint.enabled.is_(True))
+    WebhookEndpoint.enabled.is_(True)))
+_INSERT_MESSAGES = Prepared(insert(OutboxMessage.__table__))
 
 
 def _mail_kind(event) -> str | None:
@@ -98,26 +108,27 @@ def _mail_kind(event) -> str | None:
 
 
 class _Endpoints:
-    """The enabled webhook endpoints of each scope, read once per batch of events."""
+    """The enabled webhook endpoints of each scope (id, event types), read once per batch of events."""
 
     def __init__(self, uow):
         self.uow, self.known = uow, {}
 
-    def of(self, scope: Scope) -> list[WebhookEndpoint]:
+    def of(self, scope: Scope) -> list[tuple[str, list]]:
         if scope not in self.known:
-            self.known[scope] = self.uow.session.scalars(
-                _ENABLED_ENDPOINTS, {"merchant_id": scope.merchant_id, "livemode": scope.livemode}).all()
+            self.known[scope] = _ENABLED_ENDPOINTS.rows(
+                self.uow.session, merchant_id=scope.merchant_id, livemode=scope.livemode)
         return self.known[scope]
 
 
 def _webhooks(uow, endpoints: _Endpoints, event_id: str, event) -> list[dict]:
-    wanting = [endpoint for endpoint in endpoints.of(event.scope) if endpoint.wants(event.type)]
+    wanting = [endpoint_id for endpoint_id, event_types in endpoints.of(event.scope)
+               if wants(event_types, event.type)]
     if not wanting:
         return []
     body = {"id": event_id, "type": event.type, "created_at": uow.now().isoformat(),
             "livemode": event.scope.livemode, "data": event.data}
-    return [_message_row(uow, event.scope, channel=WEBHOOK, kind=event.type, recipient=endpoint.id,
-                         event_id=event_id, payload=body) for endpoint in wanting]
+    return [_message_row(uow, event.scope, channel=WEBHOOK, kind=event.type, recipient=endpoint_id,
+                         event_id=event_id, payload=body) for endpoint_id in wanting]
 
 
 # Which invoice a consumer e-mail is about: the event's subject, or named in its data.
@@ -199,7 +210,7 @@ def _message_row(uow, scope: Scope, **fields) -> dict:
     # Every key in every row: rows written together share one statement.
     return dict(id=new_id("msg"), merchant_id=scope.merchant_id, livemode=scope.livemode, status=states.PENDING,
                 attempts=0, next_attempt_at=now, created_at=now, language=None, order_id=None, invoice_id=None,
-                subject_id=None, event_id=None) | fields
+                subject_id=None, event_id=None, request_id=logs.request_id.get()) | fields
 
 
 # --- webhook endpoints ---------------------------------------------------------------------
