@@ -1,6 +1,7 @@
 """Use cases for orders: create (with the acceptance decision), cancel, ship, deliver."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -77,19 +78,53 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Created:
         consumer={**consumer, "birth_date": consumer["birth_date"].isoformat()} if consumer.get("birth_date") else consumer,
         billing_address=data["billing_address"], shipping_address=data.get("shipping_address"),
         decision=assessment.for_webshop(), created_at=uow.now(), cancelled_at=None)
-    _INSERT_ORDER.run(uow.session, **order)
-    _INSERT_LINES.run_many(uow.session, [{**line._asdict(), "order_id": order_id, **_NOTHING_DONE} for line in lines])
+    _write_order(uow, order, lines)
     answer = dump_new_order(order, lines)
     events.record(uow, scope=scope, type=f"order.{assessment.outcome}", subject_id=order_id, data=answer)
     return Created(order_id, order["status"], order["decision"], consumer_id, total, answer)
 
 
-# The order and its lines are written with Core, not the ORM: nothing reads them back as
-# objects in this request, and building, flushing and attaching objects cost more than the
-# statements.
+def _write_order(uow: UnitOfWork, order: dict, lines: list[NewLine]) -> None:
+    """The order's row and its lines, written with Core, not the ORM: nothing reads them back as
+    objects in this request, and building, flushing and attaching objects cost more than the
+    statements. On PostgreSQL one statement (the order's INSERT a CTE of the lines'), else two."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        values = {f"order_{name}": value for name, value in order.items()}
+        for n, line in enumerate(lines):
+            values.update(zip(_LINE_KEYS[n], line))
+        _order_with_lines(len(lines)).run(uow.session, **values)
+        return
+    _INSERT_ORDER.run(uow.session, **order)
+    _INSERT_LINES.run_many(uow.session, [{**line._asdict(), "order_id": order["id"], **_NOTHING_DONE} for line in lines])
+
+
 _INSERT_ORDER = Prepared(insert(Order.__table__))
 _INSERT_LINES = Prepared(insert(OrderLine.__table__))
 _NOTHING_DONE = {"shipped_quantity": 0, "cancelled_quantity": 0, "returned_quantity": 0}
+
+
+class _LineKeys(dict):
+    """The parameter names of line n in _order_with_lines: position_0, reference_0, …"""
+
+    def __missing__(self, n: int) -> tuple[str, ...]:
+        keys = self[n] = tuple(f"{name}_{n}" for name in NewLine._fields)
+        return keys
+
+
+_LINE_KEYS = _LineKeys()
+
+
+@functools.cache
+def _order_with_lines(count: int) -> Prepared:
+    orders, lines = Order.__table__, OrderLine.__table__
+    # Parameters named apart from the lines' columns (order_id, total_cents_0), which a Prepared
+    # INSERT would take for columns of its own.
+    order = insert(orders).values({column.name: bindparam(f"order_{column.name}", type_=column.type)
+                                   for column in orders.columns})
+    rows = [{"order_id": bindparam("order_id", type_=orders.c.id.type), **_NOTHING_DONE,
+             **{name: bindparam(key, type_=lines.c[name].type) for name, key in zip(NewLine._fields, _LINE_KEYS[n])}}
+            for n in range(count)]
+    return Prepared(insert(lines).values(rows).add_cte(order.cte("new_order")))
 
 
 _STATUS = {risk.ACCEPTED: states.ACCEPTED, risk.DECLINED: states.DECLINED,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple
 
-from sqlalchemy import (Integer, bindparam, case, delete, exists, func, insert, literal, null, select, tuple_,
-                        union_all, update)
+from sqlalchemy import (Integer, bindparam, case, column, delete, exists, func, insert, literal, null, select, true,
+                        tuple_, union_all, update, values)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -89,9 +89,8 @@ def assess_order(uow: UnitOfWork, *, scope: Scope, order: OrderFacts,
     inputs, latest_policy = _gather(uow, scope, order, resolved, found, unshipped_cents)
     policy, version = _applied(uow, latest_policy)
     decision = rules.decide(inputs, policy)
-    decision_id = _store(uow, scope, order, person, inputs, policy, version, decision)
-    sightings = _sightings(scope, order.consumer_id, decision_id, found, inputs.now)
-    _INSERT_SIGHTINGS.run_many(uow.session, sightings)  # one statement (none for none), no unit of work
+    decision_id = _store(uow, scope, order, person, inputs, policy, version, decision,
+                         seen=[i for i in found if i.kind != identifiers.CONSUMER])
     url = (_start_verification(uow, scope, order.order_id, decision_id, person)
            if decision.outcome == VERIFICATION_REQUIRED else None)
     return Assessment(decision_id, decision.outcome, decision.reasons, order.currency, url)
@@ -219,20 +218,43 @@ def _activity_query(identifier_count: int) -> Prepared:
 
 
 def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs, policy: Policy, version: int,
-           decision: Decision, supersedes: str | None = None) -> str:
-    """The decision's row, written at once (nothing reads it back as an object); its id."""
+           decision: Decision, supersedes: str | None = None, seen: list[Identifier] = ()) -> str:
+    """The decision's row and the sightings of the identifiers ``seen`` with it, written at once
+    (nothing reads them back as objects; on PostgreSQL one statement); the decision's id."""
     decision_id = new_id("rsk")
-    _INSERT_DECISION.run(uow.session, **dict(
+    row = dict(
         id=decision_id, livemode=scope.livemode, merchant_id=scope.merchant_id, order_id=order.order_id,
         consumer_id=order.consumer_id, person_id=person.id, outcome=decision.outcome,
         reasons=[{"code": r.code, "params": r.params} for r in decision.reasons], inputs=inputs.as_json(),
         policy=policy.as_dict(), policy_version=version, currency=order.currency, amount_cents=order.amount_cents,
-        supersedes=supersedes, created_at=inputs.now))
+        supersedes=supersedes, created_at=inputs.now)
+    if seen and uow.session.get_bind().dialect.name == "postgresql":
+        _decision_seeing(len(seen)).run(uow.session, **{f"decision_{name}": value for name, value in row.items()},
+                                        **_pair_values((i.kind, i.value) for i in seen))
+        return decision_id
+    _INSERT_DECISION.run(uow.session, **row)
+    _INSERT_SIGHTINGS.run_many(uow.session, _sightings(scope, order.consumer_id, decision_id, seen, inputs.now))
     return decision_id
 
 
 _INSERT_DECISION = Prepared(insert(RiskDecision.__table__))
 _INSERT_SIGHTINGS = Prepared(insert(Sighting.__table__))
+
+
+@functools.cache
+def _decision_seeing(count: int) -> Prepared:
+    """The INSERT of count sightings (kind_0, value_0, …) with their decision's as a CTE."""
+    decisions, sightings = RiskDecision.__table__, Sighting.__table__
+    # Parameters named apart from the sightings' columns, which a Prepared INSERT would take for
+    # its own: the decision's columns prefixed (its id is the sightings' decision_id).
+    typed = lambda name, column: bindparam(name, type_=column.type)  # noqa: E731
+    decision = insert(decisions).values({c.name: typed(f"decision_{c.name}", c) for c in decisions.columns})
+    shared = {name: typed(f"decision_{source}", sightings.c[name]) for name, source in (
+        ("livemode", "livemode"), ("consumer_id", "consumer_id"), ("merchant_id", "merchant_id"),
+        ("decision_id", "id"), ("seen_at", "created_at"))}
+    rows = [{**shared, "kind": typed(f"kind_{n}", sightings.c.kind), "value": typed(f"value_{n}", sightings.c.value)}
+            for n in range(count)]
+    return Prepared(insert(sightings).values(rows).add_cte(decision.cte("new_decision")))
 
 
 def _sightings(scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier],
@@ -303,11 +325,12 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
         person = _merge(uow, _lock(uow, strong))
         known = {Identifier(kind, value) for kind, value, person_id, _, _ in rows
                  if person_id in strong and (kind, value) in mine}
+        linked = _link(uow, person, [i for i in found if i not in known])
     else:
         seed = None if new_consumer else _seed_from_history(
             uow, livemode, [i.value for i in found if i.kind == identifiers.CONSUMER])
-        person, known = _new_person(uow, livemode, seed), set()
-    linked = _link(uow, person, [i for i in found if i not in known])
+        person, inserted = _new_person(uow, livemode, seed, found)
+        known, linked = set(), _merge_owners(uow, person, found, inserted)
     return Resolved(linked, known, bool(strong), shared, fresh=not strong and linked is person)
 
 
@@ -364,18 +387,48 @@ class NewPerson(NamedTuple):
     verified_until: None = None
 
 
-def _new_person(uow, livemode: bool, seed: dict | None = None) -> NewPerson:
-    """A person's row, inserted at once (the links need its id): a stranger's limit, or what
-    ``seed`` (paid invoices from before risk knew them) earned."""
+def _new_person(uow, livemode: bool, seed: dict | None,
+                new: list[Identifier]) -> tuple[NewPerson, set[tuple[str, str]]]:
+    """A person's row, inserted at once, with a stranger's limit or what ``seed`` (paid invoices
+    from before risk knew them) earned, and their links to the ``new`` identifiers (on
+    PostgreSQL in one statement); the person and the (kind, value) pairs linked (not those
+    another order linked meanwhile)."""
     person = NewPerson(None, livemode, uow.now(), policies.installation_default(uow.settings).new_person_limit_cents)
     if seed:
         person = person._replace(**seed)
     columns = person._asdict()
     del columns["id"]  # the database's
-    return person._replace(id=_INSERT_PERSON.scalar(uow.session, **columns))
+    if new and uow.session.get_bind().dialect.name == "postgresql":
+        rows = _person_with_links(len(new)).rows(
+            uow.session, **{f"person_{name}": value for name, value in columns.items()},
+            **_link_values(livemode, uow.now(), new))
+        return person._replace(id=rows[0][0]), {(kind, value) for _, kind, value in rows if kind is not None}
+    person = person._replace(id=_INSERT_PERSON.scalar(uow.session, **columns))
+    return person, _insert_links(uow, person, new)
 
 
 _INSERT_PERSON = Prepared(insert(Person.__table__).returning(Person.__table__.c.id))
+
+
+@functools.cache
+def _person_with_links(count: int) -> Prepared:
+    """PostgreSQL: a person's INSERT and their count links' (kind_0, value_0, strength_0, …) as
+    CTEs; a row per link written (the person's id, kind, value), one (id, None, None) if none."""
+    persons, links = Person.__table__, Link.__table__
+    person = (postgresql.insert(persons)
+              .values({c.name: bindparam(f"person_{c.name}", type_=c.type) for c in persons.columns if c.name != "id"})
+              .returning(persons.c.id).cte("new_person"))
+    given = values(column("kind", links.c.kind.type), column("value", links.c.value.type),
+                   column("strength", links.c.strength.type), name="given").data(
+        [tuple(bindparam(f"{name}_{n}", type_=links.c[name].type) for name in ("kind", "value", "strength"))
+         for n in range(count)])
+    linked = (postgresql.insert(links).from_select(
+        ["livemode", "kind", "value", "person_id", "strength", "created_at"],
+        select(bindparam("livemode", type_=links.c.livemode.type), given.c.kind, given.c.value, person.c.id,
+               given.c.strength, bindparam("created_at", type_=links.c.created_at.type))
+        .select_from(person).join(given, true()))
+        .on_conflict_do_nothing().returning(links.c.kind, links.c.value).cte("new_links"))
+    return Prepared(select(person.c.id, linked.c.kind, linked.c.value).select_from(person.outerjoin(linked, true())))
 
 
 def _seed_from_history(uow, livemode: bool, consumer_ids: list[str]) -> dict | None:
@@ -402,11 +455,29 @@ def _link(uow, person: Person, new: list[Identifier]) -> Person:
     linked to someone else meanwhile (a concurrent transaction) merges that person in."""
     if not new:
         return person
-    values = {"livemode": person.livemode, "person_id": person.id, "created_at": uow.now()}
+    return _merge_owners(uow, person, new, _insert_links(uow, person, new))
+
+
+def _link_values(livemode: bool, now: datetime, new: list[Identifier]) -> dict:
+    values = {"livemode": livemode, "created_at": now}
     for n, identifier in enumerate(new):
         values[f"kind_{n}"], values[f"value_{n}"] = identifier.kind, identifier.value
         values[f"strength_{n}"] = identifier.strength
-    inserted = set(_new_links(uow.session.get_bind().dialect.name, len(new)).rows(uow.session, **values))
+    return values
+
+
+def _insert_links(uow, person: Person, new: list[Identifier]) -> set[tuple[str, str]]:
+    """The person's links to new identifiers; the (kind, value) pairs written (not those there
+    already)."""
+    if not new:
+        return set()
+    return set(_new_links(uow.session.get_bind().dialect.name, len(new)).rows(
+        uow.session, person_id=person.id, **_link_values(person.livemode, uow.now(), new)))
+
+
+def _merge_owners(uow, person: Person, new: list[Identifier], inserted: set[tuple[str, str]]) -> Person:
+    """The person, merged with whoever holds a strong identifier of ``new`` that was not linked
+    to them (another order linked it meanwhile)."""
     for identifier in new:
         if (identifier.kind, identifier.value) not in inserted and identifier.strength == STRONG:
             owner = uow.session.scalar(select(Link.person_id).where(
