@@ -71,13 +71,16 @@ class Inputs:
     high_risk_goods: bool = False
 
     def as_json(self) -> dict:
-        return {f.name: _to_json(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: _to_json(getattr(self, name)) for name in _INPUT_NAMES}
 
     @classmethod
     def from_json(cls, data: dict) -> "Inputs":
         hints = typing.get_type_hints(cls)
         return cls(**{f.name: _from_json(hints[f.name], data[f.name])
                       for f in dataclasses.fields(cls) if f.name in data})
+
+
+_INPUT_NAMES = tuple(f.name for f in dataclasses.fields(Inputs))
 
 
 @dataclass(frozen=True)
