@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from bnpl.web import language
     from bnpl.web.docs import bp as docs_pages
     from bnpl.web.context import close_uow, register_authenticator
+    from bnpl.web.sessions import CookieSessions
 
     wire()  # also when handed services built elsewhere
     services = services or build_services(settings, clock)
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         **OPENAPI_CONFIG,
     )
     app.json.sort_keys = False
+    app.session_interface = CookieSessions()
     app.extensions["bnpl"] = services
     if services.settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
