@@ -22,11 +22,33 @@ SECRET_IN_ADDRESS = re.compile(r"(/portal/sign-in/|/payments/local/|/risk/local/
 
 class AccessLogger(glogging.Logger):
     """gunicorn's logger, minus what a log reader must not learn: the HTTP Basic user (a key
-    sent that way) and the secrets in addresses."""
+    sent that way) and the secrets in addresses.
+
+    Its atoms are gunicorn's own but for the headers and the WSGI environment: gunicorn offers
+    each of those as an atom of its own ({name}i, {name}o, {name}e), some seventy on every
+    request, each then escaped, which cost a bare request a twentieth of its CPU. Our line
+    (ACCESS_LOG_FORMAT) uses none of them; the JSON line (logs.JsonFormatter) uses the
+    response's X-Request-Id, which is kept."""
 
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        atoms["u"] = "-"
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        seconds, microseconds = request_time.seconds, request_time.microseconds
+        atoms = {
+            "h": environ.get("REMOTE_ADDR", "-"), "l": "-", "u": "-", "t": self.now(),
+            "r": f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}",
+            "s": status, "m": environ.get("REQUEST_METHOD"), "U": environ.get("PATH_INFO"),
+            "q": environ.get("QUERY_STRING"), "H": environ.get("SERVER_PROTOCOL"),
+            "b": sent is not None and str(sent) or "-", "B": sent,
+            "f": environ.get("HTTP_REFERER", "-"), "a": environ.get("HTTP_USER_AGENT", "-"),
+            "T": seconds, "D": seconds * 1000000 + microseconds, "M": seconds * 1000 + int(microseconds / 1000),
+            "L": "%d.%06d" % (seconds, microseconds), "p": "<%s>" % os.getpid(),
+        }
+        for name, value in resp.headers:
+            if name.lower() == "x-request-id":
+                atoms["{x-request-id}o"] = value
         for name in ("r", "U", "f"):
             if isinstance(atoms.get(name), str):
                 atoms[name] = SECRET_IN_ADDRESS.sub(r"\1…", atoms[name])

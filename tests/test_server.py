@@ -96,3 +96,39 @@ def test_secrets_that_travel_in_an_address_are_cut_from_the_access_log(server, p
     text = log.read_text()
     assert path.rsplit("/", 1)[0] + "/" in text  # the request is logged …
     assert secret not in text and secret[4:20] not in text  # … without what it carries
+
+
+@pytest.mark.parametrize("path, extra", [
+    ("/api/v1/orders?limit=5", {"HTTP_AUTHORIZATION": "Basic YnBubF90ZXN0X3g6"}),
+    ("/portal/sign-in/Zm9vYmFyYmF6cXV4LXNpZ24taW4tdG9rZW4", {"HTTP_REFERER": "http://x/portal/sign-in/Zm9vYmFyYmF6cXV4LXNp"}),
+])
+def test_the_access_line_is_gunicorns_line_with_the_user_and_secrets_cut(monkeypatch, path, extra):
+    """AccessLogger builds only the atoms its lines use; the lines, text and JSON, are those of
+    gunicorn's full set of atoms with the same cuts."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn import glogging
+    from gunicorn.config import Config
+
+    from bnpl import logs
+    from bnpl.server import ACCESS_LOG_FORMAT, SECRET_IN_ADDRESS, AccessLogger
+
+    monkeypatch.setattr(glogging.Logger, "now", lambda self: "[07/Dec/2026:21:30:00 +0000]")
+    logger = AccessLogger(Config())
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.7",
+               "PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
+               "HTTP_USER_AGENT": 'shop "client" 1.0', "HTTP_HOST": "api.example", **extra}
+    request = SimpleNamespace(headers=[("HOST", "api.example"), ("USER-AGENT", 'shop "client" 1.0')])
+    response = SimpleNamespace(status="200 OK", sent=321, headers=[("Content-Type", "application/json"),
+                                                                   ("X-Request-Id", "shop-4711")])
+    took = timedelta(microseconds=2345)
+    full = glogging.Logger.atoms(logger, response, request, environ, took)
+    full["u"] = "-"
+    for name in ("r", "U", "f"):
+        full[name] = SECRET_IN_ADDRESS.sub(r"\1…", full[name])
+    ours = logger.atoms(response, request, environ, took)
+    assert ACCESS_LOG_FORMAT % glogging.SafeAtoms(ours) == ACCESS_LOG_FORMAT % glogging.SafeAtoms(full)
+    assert logs._access(glogging.SafeAtoms(ours)) == logs._access(glogging.SafeAtoms(full))
+    assert logs._access(glogging.SafeAtoms(ours))["request_id"] == "shop-4711"
+    assert "YnBubF90ZXN0X3g6" not in str(ours) and "Zm9vYmFyYmF6cXV4" not in str(ours)
