@@ -16,7 +16,7 @@ from functools import wraps
 from flask import Response, make_response, request
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from bnpl.errors import Conflict, DomainError
 from bnpl.sql import Prepared
@@ -108,8 +108,9 @@ def _fingerprint() -> str:
     """The request's method, path and body; JSON is compared by content, not by layout."""
     raw = request.get_data()
     try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
-    except (ValueError, RecursionError):
+        # Parsed once: _require_json had Flask parse a body (json.loads, cached on the request).
+        body = json.dumps(request.get_json(), sort_keys=True, separators=(",", ":")).encode() if raw else b""
+    except (HTTPException, ValueError, RecursionError):  # not JSON after all: the bytes as sent
         body = raw
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
