@@ -315,7 +315,11 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
     A consumer record this order created has paid nothing before (no history to seed from)."""
     wanted = _lookup(found)
     pairs = sorted(wanted)
-    rows = _links_of(len(pairs)).rows(uow.session, livemode=livemode, **_pair_values(pairs))
+    created = None  # the new person and the links written, when the lookup's statement wrote them
+    if new_consumer and uow.session.get_bind().dialect.name == "postgresql":
+        rows, created = _look_up_or_create(uow, livemode, pairs, found)
+    else:
+        rows = _links_of(len(pairs)).rows(uow.session, livemode=livemode, **_pair_values(pairs))
     mine = {(i.kind, i.value) for i in found}
     strong = sorted({person_id for kind, value, person_id, strength, _ in rows
                      if strength == STRONG and (kind, value) in mine})
@@ -327,32 +331,77 @@ def _resolve(uow, livemode: bool, found: list[Identifier], *, new_consumer: bool
                  if person_id in strong and (kind, value) in mine}
         linked = _link(uow, person, [i for i in found if i not in known])
     else:
-        seed = None if new_consumer else _seed_from_history(
-            uow, livemode, [i.value for i in found if i.kind == identifiers.CONSUMER])
-        person, inserted = _new_person(uow, livemode, seed, found)
+        if created is None:
+            seed = None if new_consumer else _seed_from_history(
+                uow, livemode, [i.value for i in found if i.kind == identifiers.CONSUMER])
+            created = _new_person(uow, livemode, seed, found)
+        person, inserted = created
         known, linked = set(), _merge_owners(uow, person, found, inserted)
     return Resolved(linked, known, bool(strong), shared, fresh=not strong and linked is person)
 
 
-def _pairs(n: int) -> list:
+def _pairs(n: int, prefix: str = "") -> list:
     """Placeholders for n (kind, value) pairs of a row-value IN (kind_0, value_0, …): a
     Prepared statement expands no list, so each number of pairs has its own statement (an
     order brings a handful)."""
-    return [tuple_(bindparam(f"kind_{i}"), bindparam(f"value_{i}")) for i in range(n)]
+    return [tuple_(bindparam(f"{prefix}kind_{i}"), bindparam(f"{prefix}value_{i}")) for i in range(n)]
 
 
-def _pair_values(pairs: Iterable[tuple[str, str]]) -> dict:
+def _pair_values(pairs: Iterable[tuple[str, str]], prefix: str = "") -> dict:
     values = {}
     for i, (kind, value) in enumerate(pairs):
-        values[f"kind_{i}"], values[f"value_{i}"] = kind, value
+        values[f"{prefix}kind_{i}"], values[f"{prefix}value_{i}"] = kind, value
     return values
+
+
+def _links_of_query(n: int, prefix: str = ""):
+    """The links of n (kind, value) pairs: kind, value, person_id, strength and the person's frauds."""
+    return (select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds)
+            .join(Person, Person.id == Link.person_id)
+            .where(Link.livemode == bindparam("livemode"), tuple_(Link.kind, Link.value).in_(_pairs(n, prefix))))
 
 
 @functools.cache
 def _links_of(n: int) -> Prepared:
-    return Prepared(select(Link.kind, Link.value, Link.person_id, Link.strength, Person.frauds)
-                    .join(Person, Person.id == Link.person_id)
-                    .where(Link.livemode == bindparam("livemode"), tuple_(Link.kind, Link.value).in_(_pairs(n))))
+    return Prepared(_links_of_query(n))
+
+
+def _look_up_or_create(uow, livemode: bool, pairs: list[tuple[str, str]], found: list[Identifier]):
+    """PostgreSQL, for a consumer record this order created: the links of the pairs looked up
+    and, when none of them is strong (nobody to merge with, no paid history to seed from), the
+    new person with their links, in one statement. The links found, and the person with the
+    pairs linked (None when a strong link was found: the caller locks that person)."""
+    person = NewPerson(None, livemode, uow.now(), policies.installation_default(uow.settings).new_person_limit_cents)
+    columns = person._asdict()
+    del columns["id"]  # the database's
+    rows = _links_of_or_new_person(len(pairs), len(found)).rows(
+        uow.session, **_pair_values(pairs, "look_"), **{f"person_{name}": value for name, value in columns.items()},
+        **_link_values(livemode, uow.now(), found))
+    links = [row[1:] for row in rows if row[0] == "found"]
+    new = [row for row in rows if row[0] == "new"]
+    if not new:
+        return links, None
+    return links, (person._replace(id=new[0][3]), {(kind, value) for _, kind, value, *_ in new if kind is not None})
+
+
+@functools.cache
+def _links_of_or_new_person(lookups: int, count: int) -> Prepared:
+    """_look_up_or_create's statement: rows ("found", kind, value, person_id, strength, frauds)
+    and, for a person created, ("new", kind, value, the person's id, None, None) per link
+    written (kind and value None if none was)."""
+    found = _links_of_query(lookups, "look_").cte("found")
+    persons = Person.__table__
+    person = (postgresql.insert(persons).from_select(
+        [c.name for c in persons.columns if c.name != "id"],
+        select(*[bindparam(f"person_{c.name}", type_=c.type) for c in persons.columns if c.name != "id"])
+        .where(~exists().where(found.c.strength == bindparam("strong", STRONG))))
+        .returning(persons.c.id).cte("new_person"))
+    linked = _links_cte(person, count)
+    nothing = null()
+    return Prepared(union_all(
+        select(literal("found"), found.c.kind, found.c.value, found.c.person_id, found.c.strength, found.c.frauds),
+        select(literal("new"), linked.c.kind, linked.c.value, person.c.id, nothing, nothing)
+        .select_from(person.outerjoin(linked, true()))))
 
 
 def _lookup(found: list[Identifier]) -> dict[tuple[str, str], str]:
@@ -414,21 +463,28 @@ _INSERT_PERSON = Prepared(insert(Person.__table__).returning(Person.__table__.c.
 def _person_with_links(count: int) -> Prepared:
     """PostgreSQL: a person's INSERT and their count links' (kind_0, value_0, strength_0, …) as
     CTEs; a row per link written (the person's id, kind, value), one (id, None, None) if none."""
-    persons, links = Person.__table__, Link.__table__
+    persons = Person.__table__
     person = (postgresql.insert(persons)
               .values({c.name: bindparam(f"person_{c.name}", type_=c.type) for c in persons.columns if c.name != "id"})
               .returning(persons.c.id).cte("new_person"))
+    linked = _links_cte(person, count)
+    return Prepared(select(person.c.id, linked.c.kind, linked.c.value).select_from(person.outerjoin(linked, true())))
+
+
+def _links_cte(person, count: int):
+    """The INSERT of a new person's count links (kind_0, value_0, strength_0, …; the person a
+    CTE returning their id) as a CTE returning the kind and value of each link written."""
+    links = Link.__table__
     given = values(column("kind", links.c.kind.type), column("value", links.c.value.type),
                    column("strength", links.c.strength.type), name="given").data(
         [tuple(bindparam(f"{name}_{n}", type_=links.c[name].type) for name in ("kind", "value", "strength"))
          for n in range(count)])
-    linked = (postgresql.insert(links).from_select(
+    return (postgresql.insert(links).from_select(
         ["livemode", "kind", "value", "person_id", "strength", "created_at"],
         select(bindparam("livemode", type_=links.c.livemode.type), given.c.kind, given.c.value, person.c.id,
                given.c.strength, bindparam("created_at", type_=links.c.created_at.type))
         .select_from(person).join(given, true()))
         .on_conflict_do_nothing().returning(links.c.kind, links.c.value).cte("new_links"))
-    return Prepared(select(person.c.id, linked.c.kind, linked.c.value).select_from(person.outerjoin(linked, true())))
 
 
 def _seed_from_history(uow, livemode: bool, consumer_ids: list[str]) -> dict | None:
