@@ -131,6 +131,17 @@ def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
     return merchant
 
 
+def order_limit_cents(uow: UnitOfWork, *, merchant_id: str) -> int:
+    """The merchant's order limit in force; for the request's own merchant from the row read
+    with its API key, without making an object of the session of it (an order needs no more)."""
+    held = uow.session.info.get(_AUTHENTICATED)
+    if isinstance(held, tuple):
+        transaction, values = held
+        if values["id"] == merchant_id and transaction is uow.session.get_transaction():
+            return values["order_limit_cents"]
+    return get_merchant(uow, merchant_id=merchant_id).order_limit_cents
+
+
 def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str:
     """A new API key without the checks of a request (set-up, tests); the plain key, once."""
     return keys.issue(uow, merchant=merchant, livemode=livemode).secret

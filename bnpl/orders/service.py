@@ -57,10 +57,9 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Created:
     _check_expected_total(data, lines, total)
     _check_new_reference(uow, scope, data["merchant_reference"])
 
-    merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = data["consumer"]
     if consumer.get("type") == "business":
-        merchants.check_business_seller(merchant)
+        merchants.check_business_seller(merchants.get_merchant(uow, merchant_id=scope.merchant_id))
     consumer_id, new_consumer = consumers.identify(uow, livemode=scope.livemode, email=consumer["email"])
     if consumer.get("birth_date") and consumer["birth_date"] > uow.today():
         raise InvalidInput({"consumer.birth_date": ["Lies in the future."]})
@@ -68,7 +67,7 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Created:
     currency = data["currency"].upper()
     assessment = risk.assess_order(uow, scope=scope, order=risk.OrderFacts(
         order_id=order_id, consumer_id=consumer_id, currency=currency, amount_cents=total,
-        shop_limit_cents=merchant.order_limit_cents, consumer=consumer, billing_address=data["billing_address"],
+        shop_limit_cents=merchants.order_limit_cents(uow, merchant_id=scope.merchant_id), consumer=consumer, billing_address=data["billing_address"],
         shipping_address=data.get("shipping_address"), context=data.get("context") or {}, new_consumer=new_consumer),
         unshipped_cents=lambda consumer_ids: _unshipped_cents(uow, scope.livemode, consumer_ids))
     order = dict(
