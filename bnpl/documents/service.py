@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.documents.content import DocumentView, Drawing
 from bnpl.documents.models import Document, DocumentRequest
+from bnpl.sql import Prepared
 from bnpl.uow import UnitOfWork
 
 Draw = Callable[[UnitOfWork, str, "dict | None"], Drawing]
@@ -46,14 +47,18 @@ def request_rendering(uow: UnitOfWork, *, kind: str, subject_id: str) -> None:
 def request_renderings(uow: UnitOfWork, *, kind: str, subject_ids: list[str],
                        payloads: list[dict] | None = None) -> None:
     """Several at once; a letter's request carries what the letter states (its payload)."""
-    if subject_ids:
-        now = uow.now()
-        uow.session.execute(_INSERT_REQUESTS, [
-            dict(subject_type=kind, subject_id=subject_id, requested_at=now, attempts=0, payload=payload)
-            for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))])
+    if not subject_ids:
+        return
+    now = uow.now()
+    rows = [dict(id=new_id("dreq"), subject_type=kind, subject_id=subject_id, requested_at=now, attempts=0,
+                 payload=payload) for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))]
+    if len(rows) == 1:  # a shipment's invoice: one plain statement, not the driver's executemany
+        _INSERT_REQUEST.run(uow.session, **rows[0])
+    else:
+        _INSERT_REQUEST.run_many(uow.session, rows)
 
 
-_INSERT_REQUESTS = insert(DocumentRequest.__table__)  # built once
+_INSERT_REQUEST = Prepared(insert(DocumentRequest.__table__))
 
 
 # --- storing: render once, serve the same bytes ever after -------------------------------

@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRate,
-                         page_schema)
+from bnpl.fields import (Cents, PageArgsSchema, Text, VatBreakdownSchema, VatRate, page_schema,
+                         vat_percent)
+from bnpl.money import vat_breakdown
 
 
 class _DocumentLineSchema(Schema):
@@ -64,6 +67,30 @@ class InvoiceSchema(Schema):
     charges = fields.List(fields.Nested("FeeSchema"), attribute="fees",
                           metadata={"description": "every fee charged, itemised, waived ones included"})
     extensions = fields.List(fields.Nested(ExtensionSchema))
+
+
+def dump_new_invoice(invoice, lines: list[dict]) -> dict:
+    """InvoiceSchema's dump of an invoice just issued, from the values written (the invoice's
+    columns, its lines' rows): key for key the same dict, for an invoice with no pause, credit,
+    payment, fee or extension yet, without building its ORM object (issue 19;
+    tests/orders/test_shipment_dumps.py holds it to the schema)."""
+    total = invoice.total_cents
+    return {
+        "id": invoice.id, "object": "invoice", "livemode": invoice.livemode, "number": invoice.number,
+        "status": invoice.status, "order_id": invoice.order_id, "shipment_id": invoice.shipment_id,
+        "currency": invoice.currency, "issued_at": invoice.issued_at.isoformat(),
+        "due_date": invoice.due_date.isoformat(), "paused": False, "pause_reason": None,
+        "billed_to": dict(invoice.billed_to),
+        "lines": [{"description": line["description"], "quantity": line["quantity"],
+                   "unit_price": line["unit_price_cents"], "vat_rate": vat_percent(line["vat_rate_bp"]),
+                   "total": line["total_cents"], "reference": line["order_line_reference"]} for line in lines],
+        "vat_breakdown": [{"rate": vat_percent(vat.rate), "net": vat.net, "vat": vat.vat, "gross": vat.gross}
+                          for vat in vat_breakdown((Decimal(line["vat_rate_bp"]) / 100, line["total_cents"])
+                                                   for line in lines)],
+        "total": total, "credited": 0, "paid": 0, "fees": 0, "interest": 0, "balance": total, "refund_owed": 0,
+        "dunning_level": invoice.dunning_level, "payment_reference": invoice.payment_reference,
+        "credit_notes": [], "pauses": [], "payments": [], "charges": [], "extensions": [],
+    }
 
 
 

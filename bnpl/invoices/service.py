@@ -4,25 +4,24 @@ ledger.py; what other features read of invoices is in queries.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from bnpl import pagination
-from bnpl.db import insert_ignoring_conflicts, write_new
+from bnpl.db import insert_ignoring_conflicts
 from bnpl.documents import service as documents
 from bnpl.documents.models import Document
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.invoices import models, queries
 from bnpl.invoices.models import CreditNote, Invoice, InvoiceLine, InvoicePause, NumberSeries
-from bnpl.invoices.schemas import InvoiceSchema
+from bnpl.invoices.schemas import dump_new_invoice
+from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
-
-_invoice_schema = InvoiceSchema()
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,34 @@ class LineToInvoice:
     vat_rate_bp: int
 
 
+class NewInvoice(NamedTuple):
+    """An invoice as issue_invoice wrote it: its row's values (the invoice to load for its
+    entries is get_invoice's)."""
+    id: str
+    number: str
+    payment_reference: str
+    merchant_id: str
+    livemode: bool
+    order_id: str
+    shipment_id: str
+    consumer_id: str
+    status: str
+    currency: str
+    total_cents: int
+    owed_cents: int
+    billed_to: dict
+    seller: dict
+    order_reference: str
+    term_days: int
+    issued_at: datetime
+    due_date: date
+    dunning_level: int
+    paused_since: datetime | None
+    created_at: datetime
+
+
 class Issued(NamedTuple):
-    invoice: Invoice
+    invoice: NewInvoice
     data: dict  # the invoice as invoice.issued carries it: as the API shows it
 
 
@@ -44,51 +69,53 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
                   lines: list[LineToInvoice],
                   shipped_on: date, delivered_on: date | None, transit_days: int,
                   term_days: int) -> Issued:
-    """Issue the invoice for one shipment: copied lines, next number, RF reference, due date."""
+    """Issue the invoice for one shipment: copied lines, next number, RF reference, due date.
+    Written with prepared statements, no ORM object: nothing in the request reads it back
+    (its subscribers learn whom it is billed to from queries.issued)."""
     now = uow.now()
-    total = sum(line.unit_price_cents * line.quantity for line in lines)
-    invoice = Invoice(
-        id=invoice_id, merchant_id=scope.merchant_id, livemode=scope.livemode, order_id=order_id,
-        shipment_id=shipment_id, consumer_id=consumer_id, status=models.OPEN, currency=currency,
-        billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
-        issued_at=now, created_at=now, total_cents=total, owed_cents=total, dunning_level=0, paused_since=None,
-        due_date=models.due_date(shipped_on=shipped_on, delivered_on=delivered_on,
-                                 transit_days=transit_days, term_days=term_days),
-        # A new invoice has none of these: empty lists spare a lazy load of each when it is dumped.
-        credit_notes=[], pauses=[], payments=[], fees=[], extensions=[],
-        lines=[InvoiceLine(invoice_id=invoice_id, position=i, order_line_reference=line.reference,
-                           description=line.description, quantity=line.quantity,
-                           unit_price_cents=line.unit_price_cents, vat_rate_bp=line.vat_rate_bp,
-                           total_cents=line.unit_price_cents * line.quantity)
-               for i, line in enumerate(lines)],
-    )
+    rows = [dict(invoice_id=invoice_id, position=i, order_line_reference=line.reference,
+                 description=line.description, quantity=line.quantity, unit_price_cents=line.unit_price_cents,
+                 vat_rate_bp=line.vat_rate_bp, total_cents=line.unit_price_cents * line.quantity)
+            for i, line in enumerate(lines)]
+    total = sum(row["total_cents"] for row in rows)
+    due = models.due_date(shipped_on=shipped_on, delivered_on=delivered_on, transit_days=transit_days,
+                          term_days=term_days)
     # The number is taken last: its row lock is then held for the shortest time.
     year = uow.today().year
-    value = next_number(uow, series=models.series_name(scope.livemode, year))
-    invoice.number = models.format_number(scope.livemode, year, value)
-    invoice.payment_reference = models.rf_reference(invoice.number)
-    write_new(uow.session, [invoice, *invoice.lines])
+    number = models.format_number(scope.livemode, year,
+                                  next_number(uow, series=models.series_name(scope.livemode, year)))
+    invoice = NewInvoice(
+        id=invoice_id, number=number, payment_reference=models.rf_reference(number),
+        merchant_id=scope.merchant_id, livemode=scope.livemode, order_id=order_id, shipment_id=shipment_id,
+        consumer_id=consumer_id, status=models.OPEN, currency=currency, total_cents=total, owed_cents=total,
+        billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
+        issued_at=now, due_date=due, dunning_level=0, paused_since=None, created_at=now)
+    _INSERT_INVOICE.run(uow.session, **invoice._asdict())
+    _INSERT_LINES.run_many(uow.session, rows)
     queries.issued(uow, invoice)
-    documents.request_rendering(uow, kind="invoice", subject_id=invoice.id)
-    data = _invoice_schema.dump(invoice)
-    events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice.id, data=data)
+    documents.request_rendering(uow, kind="invoice", subject_id=invoice_id)
+    data = dump_new_invoice(invoice, rows)
+    events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice_id, data=data)
     return Issued(invoice, data)
+
+
+_INSERT_INVOICE = Prepared(insert(Invoice.__table__))
+_INSERT_LINES = Prepared(insert(InvoiceLine.__table__).inline())  # no RETURNING of the ids
 
 
 def next_number(uow: UnitOfWork, *, series: str) -> int:
     """The next value of a gap-free series; the caller's transaction holds it until commit."""
-    connection = uow.session.connection()
-    value = connection.execute(_INCREMENT, {"series": series}).scalar()
+    value = _INCREMENT.scalar(uow.session, series=series)
     if value is None:  # the first number of a new year
         insert_ignoring_conflicts(uow.session, NumberSeries.__table__, {"name": series, "last_value": 0},
                                   index_elements=["name"])
-        value = connection.execute(_INCREMENT, {"series": series}).scalar_one()
+        value = _INCREMENT.scalar(uow.session, series=series)
     return value
 
 
 _SERIES = NumberSeries.__table__
-_INCREMENT = (update(_SERIES).where(_SERIES.c.name == bindparam("series"))
-              .values(last_value=_SERIES.c.last_value + 1).returning(_SERIES.c.last_value))
+_INCREMENT = Prepared(update(_SERIES).where(_SERIES.c.name == bindparam("series"))
+                      .values(last_value=_SERIES.c.last_value + 1).returning(_SERIES.c.last_value))
 
 
 def delivery_reported(uow: UnitOfWork, *, scope: Scope, invoice_id: str, delivered_on: date) -> Invoice:

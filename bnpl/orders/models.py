@@ -18,44 +18,13 @@ from bnpl.money import vat_breakdown
 from bnpl.orders import states
 
 
-class Order(Base):
-    __tablename__ = "orders"
-    __table_args__ = (
-        UniqueConstraint("merchant_id", "livemode", "merchant_reference"),
-        Index("ix_orders_scope_created", "merchant_id", "livemode", "created_at", "id"),
-    )
+class QuantityRules:
+    """Which open quantities a shipment or cancellation may take, and the order's status after
+    it: the same rules for the ORM's Order and for LockedOrder, the plain rows a shipment reads
+    under lock (issue 19). Needs `status` and `lines` (each with reference, quantity,
+    shipped_quantity, cancelled_quantity and open_quantity)."""
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ord"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
-    livemode: Mapped[bool] = mapped_column(Boolean)
-    merchant_reference: Mapped[str] = mapped_column(String(100))
-    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30))
-    currency: Mapped[str] = mapped_column(String(3))
-    total_cents: Mapped[int] = mapped_column(Integer)
-    consumer: Mapped[dict] = mapped_column(Json)
-    billing_address: Mapped[dict] = mapped_column(Json)
-    shipping_address: Mapped[dict | None] = mapped_column(Json)
-    decision: Mapped[dict] = mapped_column(Json)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    lines: Mapped[list["OrderLine"]] = relationship(
-        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan")
-    shipments: Mapped[list["Shipment"]] = relationship(
-        back_populates="order", order_by="Shipment.created_at", cascade="all, delete-orphan")
-
-    @property
-    def is_final_cancelled(self) -> bool:
-        """True once the whole order is cancelled: nothing may reach this consumer about it."""
-        return self.status == states.CANCELLED
-
-    @property
-    def vat_lines(self):
-        return self.vat_breakdown()
-
-    def vat_breakdown(self):
-        return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
+    __slots__ = ()
 
     def pick(self, requested: list[dict] | None, *, purpose: str) -> list[tuple["OrderLine", int]]:
         """Which open quantities a shipment or cancellation covers; all that is open when
@@ -101,6 +70,63 @@ class Order(Base):
             open_lines=self.open_lines(),
         )
 
+    def open_lines(self) -> list[dict]:
+        return [{"reference": line.reference, "quantity": line.open_quantity}
+                for line in self.lines if line.open_quantity]
+
+    def ship(self, picked: list[tuple["OrderLine", int]]) -> None:
+        for line, qty in picked:
+            line.shipped_quantity += qty
+        self._move("ship")
+
+    def _move(self, verb: str) -> None:
+        rest = not any(line.open_quantity for line in self.lines)
+        self.status = states.ORDER.next(self.status, f"{verb}_{'rest' if rest else 'part'}")
+
+    def check_can(self, verb: str) -> None:
+        """Raise the state machine's own error before any quantity is looked at."""
+        states.ORDER.next(self.status, f"{verb}_part")
+
+
+class Order(QuantityRules, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "livemode", "merchant_reference"),
+        Index("ix_orders_scope_created", "merchant_id", "livemode", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ord"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    merchant_reference: Mapped[str] = mapped_column(String(100))
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    consumer: Mapped[dict] = mapped_column(Json)
+    billing_address: Mapped[dict] = mapped_column(Json)
+    shipping_address: Mapped[dict | None] = mapped_column(Json)
+    decision: Mapped[dict] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan")
+    shipments: Mapped[list["Shipment"]] = relationship(
+        back_populates="order", order_by="Shipment.created_at", cascade="all, delete-orphan")
+
+    @property
+    def is_final_cancelled(self) -> bool:
+        """True once the whole order is cancelled: nothing may reach this consumer about it."""
+        return self.status == states.CANCELLED
+
+    @property
+    def vat_lines(self):
+        return self.vat_breakdown()
+
+    def vat_breakdown(self):
+        return vat_breakdown((line.vat_rate, line.total_cents) for line in self.lines)
+
     def reserve_return(self, requested: list[dict]) -> list[tuple["OrderLine", int]]:
         """Count returned quantities (announced or received); never more than was shipped."""
         picked = self._resolve(requested)
@@ -118,15 +144,6 @@ class Order(Base):
         return [{"reference": line.reference, "quantity": line.returnable_quantity}
                 for line in self.lines if line.returnable_quantity]
 
-    def open_lines(self) -> list[dict]:
-        return [{"reference": line.reference, "quantity": line.open_quantity}
-                for line in self.lines if line.open_quantity]
-
-    def ship(self, picked: list[tuple["OrderLine", int]]) -> None:
-        for line, qty in picked:
-            line.shipped_quantity += qty
-        self._move("ship")
-
     def cancel(self, picked: list[tuple["OrderLine", int]], at: datetime) -> None:
         for line, qty in picked:
             line.cancelled_quantity += qty
@@ -134,20 +151,21 @@ class Order(Base):
         if self.status == states.CANCELLED:
             self.cancelled_at = at
 
-    def _move(self, verb: str) -> None:
-        rest = not any(line.open_quantity for line in self.lines)
-        self.status = states.ORDER.next(self.status, f"{verb}_{'rest' if rest else 'part'}")
-
-    def check_can(self, verb: str) -> None:
-        """Raise the state machine's own error before any quantity is looked at."""
-        states.ORDER.next(self.status, f"{verb}_part")
-
-
 def purpose_past(purpose: str) -> str:
     return {"ship": "shipped", "cancel": "cancelled"}.get(purpose, purpose)
 
 
-class OrderLine(Base):
+class LineQuantities:
+    """What of a line is still open: for the ORM's OrderLine and for LockedLine alike."""
+
+    __slots__ = ()
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.shipped_quantity - self.cancelled_quantity
+
+
+class OrderLine(LineQuantities, Base):
     __tablename__ = "order_lines"
     __table_args__ = (
         UniqueConstraint("order_id", "reference"),
@@ -176,10 +194,6 @@ class OrderLine(Base):
         return Decimal(self.vat_rate_bp) / 100
 
     @property
-    def open_quantity(self) -> int:
-        return self.quantity - self.shipped_quantity - self.cancelled_quantity
-
-    @property
     def returnable_quantity(self) -> int:
         return self.shipped_quantity - self.returned_quantity
 
@@ -199,6 +213,30 @@ class NewLine(NamedTuple):
     @property
     def vat_rate(self) -> Decimal:
         return Decimal(self.vat_rate_bp) / 100
+
+
+class LockedOrder(QuantityRules):
+    """An order and its lines as shipping reads them under their row locks: plain values, no
+    ORM object to build, attach to the session and flush (issue 19). What shipping uses only."""
+
+    __slots__ = ("id", "status", "created_at", "consumer_id", "currency", "merchant_reference", "consumer",
+                 "billing_address", "lines")
+
+    def __init__(self, *, lines: list["LockedLine"], **columns):
+        self.lines = lines
+        for name, value in columns.items():
+            setattr(self, name, value)
+
+
+class LockedLine(LineQuantities):
+    """An order line of a LockedOrder."""
+
+    __slots__ = ("id", "reference", "description", "quantity", "unit_price_cents", "vat_rate_bp",
+                 "shipped_quantity", "cancelled_quantity")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 class Shipment(Base):

@@ -125,6 +125,18 @@ class ShipmentSchema(Schema):
     lines = fields.List(fields.Nested(ShipmentLineSchema))
 
 
+def dump_new_shipment(shipment, lines: list[tuple[str, int]]) -> dict:
+    """ShipmentSchema's dump of a shipment just written, from its values and its lines'
+    (reference, quantity): key for key the same dict, without building its ORM objects (issue 19;
+    tests/orders/test_shipment_dumps.py holds it to the schema)."""
+    delivered_at = shipment.delivered_at
+    return {"id": shipment.id, "object": "shipment", "order_id": shipment.order_id,
+            "shipped_at": shipment.shipped_at.isoformat(),
+            "delivered_at": None if delivered_at is None else delivered_at.isoformat(),
+            "carrier": shipment.carrier, "tracking_code": shipment.tracking_code, "invoice_id": shipment.invoice_id,
+            "lines": [{"reference": reference, "quantity": quantity} for reference, quantity in lines]}
+
+
 class ReasonSchema(Schema):
     code = fields.String()
     text = fields.String()
