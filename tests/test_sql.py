@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bnpl.events.models import Event
-from bnpl.sql import Prepared
+from bnpl.sql import Chained, Prepared, numbered, values_rows
 from bnpl.uow import unit_of_work
 
 _INSERT = Prepared(insert(Event.__table__).returning(Event.__table__.c.seq))
@@ -95,3 +95,40 @@ def test_an_in_list_that_expands_at_run_time_is_refused_when_first_run(services)
     expanding = Prepared(select(Event.seq).where(Event.subject_id.in_(bindparam("ids", expanding=True))))
     with services.sessionmaker() as session, pytest.raises(ValueError, match="db.among"):
         expanding.rows(session, ids=["a", "b"])
+
+
+def test_rows_written_by_one_values_list_read_back_as_given_in_their_order(services):
+    rows = [_event(f"ord_v{n}", livemode=n == 1, data={"n": n}) for n in range(3)]
+    with unit_of_work(services) as uow:
+        Prepared(values_rows(Event.__table__, tuple(rows[0]), 3)).run(uow.session, **numbered(rows))
+    with services.sessionmaker() as session:
+        stored = session.execute(select(Event.subject_id, Event.livemode, Event.data, Event.created_at)
+                                 .where(Event.subject_id.like("ord_v%")).order_by(Event.seq)).all()
+    assert [tuple(row) for row in stored] == [(f"ord_v{n}", n == 1, {"n": n}, WHEN) for n in range(3)]
+
+
+def test_a_chain_is_one_statement_on_postgresql_and_one_per_step_elsewhere_and_does_every_step(services):
+    events = Event.__table__
+    chain = Chained(update(events).where(events.c.subject_id == bindparam("old_subject")).values(type=bindparam("new_type")),
+                    values_rows(events, tuple(_event("ord_c1")), 2))
+    with unit_of_work(services) as uow:
+        _INSERT_PLAIN.run(uow.session, **_event("ord_c0"))
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        with unit_of_work(services) as uow:
+            chain.run(uow.session, old_subject="ord_c0", new_type="order.cancelled",
+                      **numbered([_event("ord_c1"), _event("ord_c2", livemode=True)]))
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    with services.sessionmaker() as session:
+        stored = session.execute(select(Event.subject_id, Event.type, Event.livemode)
+                                 .where(Event.subject_id.like("ord_c%")).order_by(Event.seq)).all()
+    assert [tuple(row) for row in stored] == [("ord_c0", "order.cancelled", False), ("ord_c1", "order.accepted", False),
+                                              ("ord_c2", "order.accepted", True)]
+    writes = [statement for statement in seen if statement.lstrip().startswith(("UPDATE", "INSERT", "WITH"))]
+    assert len(writes) == (1 if services.engine.dialect.name == "postgresql" else 2)
