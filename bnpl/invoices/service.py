@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
@@ -19,7 +20,7 @@ from bnpl.events import service as events
 from bnpl.invoices import models, queries
 from bnpl.invoices.models import CreditNote, Invoice, InvoiceLine, InvoicePause, NumberSeries
 from bnpl.invoices.schemas import dump_new_invoice
-from bnpl.sql import Prepared
+from bnpl.sql import Chained, Prepared, numbered, values_rows
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -90,8 +91,8 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
         consumer_id=consumer_id, status=models.OPEN, currency=currency, total_cents=total, owed_cents=total,
         billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
         issued_at=now, due_date=due, dunning_level=0, paused_since=None, created_at=now)
-    _INSERT_INVOICE.run(uow.session, **invoice._asdict())
-    _INSERT_LINES.run_many(uow.session, rows)
+    _issuing(len(rows)).run(uow.session, **{f"new_{name}": value for name, value in zip(NewInvoice._fields, invoice)},
+                            **numbered(rows))
     queries.issued(uow, invoice)
     documents.request_rendering(uow, kind="invoice", subject_id=invoice_id)
     data = dump_new_invoice(invoice, rows)
@@ -99,8 +100,17 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
     return Issued(invoice, data)
 
 
-_INSERT_INVOICE = Prepared(insert(Invoice.__table__))
-_INSERT_LINES = Prepared(insert(InvoiceLine.__table__).inline())  # no RETURNING of the ids
+@lru_cache(maxsize=None)
+def _issuing(n: int) -> Chained:
+    """The invoice and its n lines (one VALUES list): one statement on PostgreSQL, two on SQLite."""
+    invoices = Invoice.__table__
+    return Chained(
+        insert(invoices).values({name: bindparam(f"new_{name}", type_=invoices.c[name].type) for name in NewInvoice._fields}),
+        values_rows(InvoiceLine.__table__, _LINE_COLUMNS, n))
+
+
+_LINE_COLUMNS = ("invoice_id", "position", "order_line_reference", "description", "quantity", "unit_price_cents",
+                 "vat_rate_bp", "total_cents")
 
 
 def next_number(uow: UnitOfWork, *, series: str) -> int:

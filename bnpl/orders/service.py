@@ -13,7 +13,7 @@ from sqlalchemy.orm.util import identity_key
 from bnpl import i18n, pagination
 from bnpl.consumers import service as consumers
 from bnpl.db import among, new_id
-from bnpl.sql import Prepared
+from bnpl.sql import Chained, Prepared, numbered, values_rows
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import MAX_AMOUNT_CENTS
@@ -240,14 +240,11 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     _check_moments(now, shipped_at=shipped_at, delivered_at=delivered_at, not_before=order.created_at)
 
     order.ship(picked)
-    _store_quantities(uow, order, picked)
     shipment = NewShipment(
         id=new_id("shp"), order_id=order.id, merchant_id=scope.merchant_id, livemode=scope.livemode,
         shipped_at=shipped_at, delivered_at=delivered_at, carrier=data.get("carrier"),
         tracking_code=data.get("tracking_code"), invoice_id=new_id("inv"), created_at=now)
-    _INSERT_SHIPMENT.run(uow.session, **shipment._asdict())
-    _INSERT_SHIPMENT_LINES.run_many(uow.session, [
-        {"shipment_id": shipment.id, "order_line_id": line.id, "quantity": qty} for line, qty in picked])
+    _store_shipment(uow, order, picked, shipment)
     # shipment.created and invoice.issued reach the subscribers as one batch.
     shown = dump_new_shipment(shipment, [(line.reference, qty) for line, qty in picked])
     with events.together(uow):
@@ -256,33 +253,36 @@ def ship_order(uow: UnitOfWork, *, scope: Scope, order_id: str, data: dict) -> S
     return Shipped(shipment, issued.invoice, {**shown, "invoice": issued.data})
 
 
-def _store_quantities(uow: UnitOfWork, order: models.LockedOrder, picked) -> None:
-    """The order's new status and its lines' shipped quantities, one statement each; an ORM
-    object of them this session holds (a caller that made the order in this transaction) is
-    read again when next used."""
-    _SET_STATUS.run(uow.session, order_id=order.id, new_status=order.status)
-    _shipped_quantities(len(picked)).run(uow.session, **{
-        name: value for i, (line, _) in enumerate(picked)
-        for name, value in ((f"line{i}", line.id), (f"shipped{i}", line.shipped_quantity))})
+def _store_shipment(uow: UnitOfWork, order: models.LockedOrder, picked, shipment: NewShipment) -> None:
+    """The order's new status, its lines' shipped quantities, the shipment and its lines: one
+    statement on PostgreSQL, four on SQLite (sql.Chained). An ORM object of the order or a line
+    that the session holds (a caller read it in this transaction) is read again when next used."""
+    _shipping(len(picked)).run(
+        uow.session, the_order=order.id, new_status=order.status,
+        **{f"new_{name}": value for name, value in zip(NewShipment._fields, shipment)},
+        **numbered([{"line": line.id, "shipped": line.shipped_quantity, "shipment_id": shipment.id,
+                     "order_line_id": line.id, "quantity": qty} for line, qty in picked]))
     held = uow.session.identity_map
     for key in (identity_key(Order, order.id), *(identity_key(OrderLine, line.id) for line, _ in picked)):
         if (stale := held.get(key)) is not None:
             uow.session.expire(stale)
 
 
-_ORDERS, _LINES = Order.__table__, OrderLine.__table__
-_SET_STATUS = Prepared(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
-                       .values(status=bindparam("new_status")))
-_INSERT_SHIPMENT = Prepared(insert(Shipment.__table__))
-_INSERT_SHIPMENT_LINES = Prepared(insert(ShipmentLine.__table__).inline())  # no RETURNING of the ids
+_ORDERS, _LINES, _SHIPMENTS = Order.__table__, OrderLine.__table__, Shipment.__table__
 
 
 @lru_cache(maxsize=None)
-def _shipped_quantities(n: int) -> Prepared:
-    """UPDATE of n lines' shipped quantities in one statement (a CASE by line id)."""
+def _shipping(n: int) -> Chained:
+    """_store_shipment's statements for n lines; the lines' quantities in one UPDATE (a CASE by
+    line id), the shipment's lines in one VALUES list."""
     ids = [bindparam(f"line{i}", type_=Integer) for i in range(n)]
-    return Prepared(update(_LINES).where(_LINES.c.id.in_(ids)).values(shipped_quantity=case(
-        *((_LINES.c.id == line_id, bindparam(f"shipped{i}", type_=Integer)) for i, line_id in enumerate(ids)))))
+    return Chained(
+        update(_ORDERS).where(_ORDERS.c.id == bindparam("the_order")).values(status=bindparam("new_status")),
+        update(_LINES).where(_LINES.c.id.in_(ids)).values(shipped_quantity=case(
+            *((_LINES.c.id == line_id, bindparam(f"shipped{i}", type_=Integer)) for i, line_id in enumerate(ids)))),
+        insert(_SHIPMENTS).values({name: bindparam(f"new_{name}", type_=_SHIPMENTS.c[name].type)
+                                   for name in NewShipment._fields}),
+        values_rows(ShipmentLine.__table__, ("shipment_id", "order_line_id", "quantity"), n))
 
 
 def _issue_invoice(uow, scope, order, shipment, picked) -> invoices.Issued:
