@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from bnpl.db import insert_ignoring_conflicts, new_id
 from bnpl.documents.content import DocumentView, Drawing
@@ -47,18 +47,29 @@ def request_rendering(uow: UnitOfWork, *, kind: str, subject_id: str) -> None:
 def request_renderings(uow: UnitOfWork, *, kind: str, subject_ids: list[str],
                        payloads: list[dict] | None = None) -> None:
     """Several at once; a letter's request carries what the letter states (its payload)."""
-    if not subject_ids:
-        return
-    now = uow.now()
-    rows = [dict(id=new_id("dreq"), subject_type=kind, subject_id=subject_id, requested_at=now, attempts=0,
-                 payload=payload) for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))]
-    if len(rows) == 1:  # a shipment's invoice: one plain statement, not the driver's executemany
-        _INSERT_REQUEST.run(uow.session, **rows[0])
-    else:
-        _INSERT_REQUEST.run_many(uow.session, rows)
+    if len(subject_ids) == 1:  # a shipment's invoice: one plain statement, not the driver's executemany
+        _REQUEST_ONE.run(uow.session, **rendering_request(uow, kind=kind, subject_id=subject_ids[0],
+                                                           payload=(payloads or [None])[0]))
+    elif subject_ids:
+        now = uow.now()
+        _INSERT_REQUESTS.run_many(uow.session, [
+            dict(id=new_id("dreq"), subject_type=kind, subject_id=subject_id, requested_at=now, attempts=0,
+                 payload=payload) for subject_id, payload in zip(subject_ids, payloads or [None] * len(subject_ids))])
 
 
-_INSERT_REQUEST = Prepared(insert(DocumentRequest.__table__))
+_REQUESTS = DocumentRequest.__table__
+# The request for one document as a statement a caller may chain with its own writes
+# (sql.Chained: one statement on PostgreSQL), given rendering_request's parameters.
+REQUEST_ONE = insert(_REQUESTS).values({name: bindparam(f"render_{name}", type_=_REQUESTS.c[name].type) for name in
+                                        ("id", "subject_type", "subject_id", "requested_at", "attempts", "payload")})
+_REQUEST_ONE = Prepared(REQUEST_ONE)
+_INSERT_REQUESTS = Prepared(insert(_REQUESTS))
+
+
+def rendering_request(uow: UnitOfWork, *, kind: str, subject_id: str, payload: dict | None = None) -> dict:
+    """The parameters of REQUEST_ONE: ask the renderer for this document."""
+    return {"render_id": new_id("dreq"), "render_subject_type": kind, "render_subject_id": subject_id,
+            "render_requested_at": uow.now(), "render_attempts": 0, "render_payload": payload}
 
 
 # --- storing: render once, serve the same bytes ever after -------------------------------

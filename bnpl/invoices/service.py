@@ -91,10 +91,11 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
         consumer_id=consumer_id, status=models.OPEN, currency=currency, total_cents=total, owed_cents=total,
         billed_to=billed_to, seller=seller, order_reference=order_reference, term_days=term_days,
         issued_at=now, due_date=due, dunning_level=0, paused_since=None, created_at=now)
+    # Its PDF is asked for in the same statement (documents.REQUEST_ONE).
     _issuing(len(rows)).run(uow.session, **{f"new_{name}": value for name, value in zip(NewInvoice._fields, invoice)},
+                            **documents.rendering_request(uow, kind="invoice", subject_id=invoice_id),
                             **numbered(rows))
     queries.issued(uow, invoice)
-    documents.request_rendering(uow, kind="invoice", subject_id=invoice_id)
     data = dump_new_invoice(invoice, rows)
     events.record(uow, scope=scope, type="invoice.issued", subject_id=invoice_id, data=data)
     return Issued(invoice, data)
@@ -102,11 +103,12 @@ def issue_invoice(uow: UnitOfWork, *, scope: Scope, invoice_id: str, order_id: s
 
 @lru_cache(maxsize=None)
 def _issuing(n: int) -> Chained:
-    """The invoice and its n lines (one VALUES list): one statement on PostgreSQL, two on SQLite."""
+    """The invoice, the request for its PDF and its n lines (one VALUES list): one statement on
+    PostgreSQL, three on SQLite."""
     invoices = Invoice.__table__
     return Chained(
         insert(invoices).values({name: bindparam(f"new_{name}", type_=invoices.c[name].type) for name in NewInvoice._fields}),
-        values_rows(InvoiceLine.__table__, _LINE_COLUMNS, n))
+        documents.REQUEST_ONE, values_rows(InvoiceLine.__table__, _LINE_COLUMNS, n))
 
 
 _LINE_COLUMNS = ("invoice_id", "position", "order_line_reference", "description", "quantity", "unit_price_cents",
