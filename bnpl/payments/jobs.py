@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bnpl.payments import service
@@ -48,12 +49,114 @@ def _long_lived_objects_left_alone():
 
 
 def _book_statement(services, statement: Statement) -> service.StatementSummary:
+    """The chunks in order, each in its own transaction. On PostgreSQL a chunk is written and
+    committed on a second connection while the next one is read and decided: the next one's
+    transaction writes only after that commit, and what it read is read again when the chunk
+    before wrote something it depends on (service.Booking.depends_on), so the outcome is
+    that of booking them one after the other."""
     summary = service.StatementSummary(statement.id, statement.account_iban, statement.format)
-    for start in range(0, len(statement.transactions), CHUNK):
-        summary.add(_book_chunk(services, statement, statement.transactions[start:start + CHUNK]))
+    chunks = [statement.transactions[start:start + CHUNK] for start in range(0, len(statement.transactions), CHUNK)]
+    with _writer(services) as writer:
+        writing: _Chunk | None = None
+        for transactions in chunks:
+            fresh_reads = writing is None or writing.done()  # what it wrote is committed: read as is
+            chunk = _Chunk.prepare(services, statement, transactions)
+            if writing is not None:
+                summary.add(writing.result())
+                if chunk is not None and (writing.failed or not fresh_reads and chunk.depends_on(writing)):
+                    chunk.discard()
+                    chunk = _Chunk.prepare(services, statement, transactions)
+            writing = writer(chunk) if chunk is not None else _Chunk.sequential(services, statement, transactions)
+        if writing is not None:
+            summary.add(writing.result())
     with unit_of_work(services) as uow:
         service.record_import(uow, statement=statement)
     return summary
+
+
+class _Chunk:
+    """One chunk's transaction: prepared (read and decided, nothing written) on this thread,
+    then written and committed, perhaps on the writer's thread; result() waits for that and
+    falls back to booking the entries one by one if it failed."""
+
+    def __init__(self, services, statement: Statement, transactions: list[Transaction]):
+        self.services, self.statement, self.transactions = services, statement, transactions
+        self.booking: service.Booking | None = None
+        self.future: Future | None = None
+        self.failed = False
+        self._transaction = ExitStack()
+
+    @classmethod
+    def prepare(cls, services, statement: Statement, transactions: list[Transaction]) -> "_Chunk | None":
+        """None when deciding already fails (the chunk is then booked one by one)."""
+        chunk = cls(services, statement, transactions)
+        try:
+            uow = chunk._transaction.enter_context(unit_of_work(services))
+            chunk.booking = service.Booking(uow, statement=statement, transactions=transactions)
+        except Exception:  # noqa: BLE001 - booked one by one, below, which reports it
+            chunk.discard()
+            return None
+        return chunk
+
+    @classmethod
+    def sequential(cls, services, statement: Statement, transactions: list[Transaction]) -> "_Chunk":
+        chunk = cls(services, statement, transactions)
+        chunk.future = Future()
+        chunk.future.set_result(_book_chunk(services, statement, transactions))
+        return chunk
+
+    def commit(self) -> service.StatementSummary:
+        with self._transaction:
+            self.booking.write()
+        return self.booking.summary
+
+    def discard(self) -> None:
+        """Roll back unwritten: what it read is stale."""
+        self._transaction.__exit__(_Stale, _Stale(), None)
+
+    def done(self) -> bool:
+        return self.future is not None and self.future.done()
+
+    def depends_on(self, earlier: "_Chunk") -> bool:
+        return earlier.booking is None or self.booking.depends_on(earlier.booking)
+
+    def result(self) -> service.StatementSummary:
+        try:
+            return self.future.result()
+        except Exception:  # noqa: BLE001 - any failure: one by one, as _book_chunk does
+            self.failed = True
+            log.exception("Booking statement %s in one go failed; booking its entries one by one", self.statement.id)
+            return _book_one_by_one(self.services, self.statement, self.transactions)
+
+
+def _overlapping(services) -> bool:
+    return services.engine.dialect.name == "postgresql"
+
+
+class _Stale(Exception):
+    """A prepared chunk is dropped: the chunk before it changed what it read."""
+
+
+@contextmanager
+def _writer(services):
+    """Runs a prepared chunk's commit: on PostgreSQL on a thread of its own (its connection
+    waits for the server while this thread decides the next chunk), elsewhere at once
+    (SQLite lets one transaction write at a time: nothing to overlap)."""
+    if not _overlapping(services):
+        def at_once(chunk: _Chunk) -> _Chunk:
+            chunk.future = Future()
+            try:
+                chunk.future.set_result(chunk.commit())
+            except Exception as exc:  # noqa: BLE001 - handled by result()
+                chunk.future.set_exception(exc)
+            return chunk
+        yield at_once
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statement-writer") as pool:
+        def on_thread(chunk: _Chunk) -> _Chunk:
+            chunk.future = pool.submit(chunk.commit)
+            return chunk
+        yield on_thread
 
 
 def _book_chunk(services, statement: Statement, transactions: list[Transaction]) -> service.StatementSummary:
@@ -66,6 +169,10 @@ def _book_chunk(services, statement: Statement, transactions: list[Transaction])
         if len(transactions) == 1:
             raise
         log.exception("Booking statement %s in one go failed; booking its entries one by one", statement.id)
+    return _book_one_by_one(services, statement, transactions)
+
+
+def _book_one_by_one(services, statement: Statement, transactions: list[Transaction]) -> service.StatementSummary:
     summary = service.StatementSummary(statement.id, statement.account_iban, statement.format)
     for transaction in transactions:
         try:

@@ -131,17 +131,42 @@ def book_transactions(uow: UnitOfWork, *, statement: Statement,
     what was imported before is recognised by its fingerprint and booked no second time.
     An entry that cannot be booked is refused with why; the others are booked all the same.
     Lookups and writes go per batch, not per entry: a statement has 100,000 of them."""
-    summary = StatementSummary(statement.id, statement.account_iban, statement.format)
-    bookable = [t for t in transactions if not _set_aside(uow, statement, t, summary)]
-    fresh = _not_yet_imported(uow, bookable, summary.counts)
-    batch = _Batch(uow, statement.id, fresh)
-    for transaction in fresh:
-        status = batch.book(transaction)
-        summary.counts[status] += 1
-        if status == IGNORED:
-            summary.notes.append(f"ignored: {transaction.describe()}: {batch.payments[-1]['note']}")
-    batch.write()
-    return summary
+    booking = Booking(uow, statement=statement, transactions=transactions)
+    booking.write()
+    return booking.summary
+
+
+class Booking:
+    """book_transactions in two steps: deciding what becomes of each entry (reads and Python
+    only, nothing written), then writing it all. Between the two a caller may write an
+    earlier chunk on another connection (jobs.import_statement_file does): what this one read
+    is then checked against what that one wrote (depends_on)."""
+
+    def __init__(self, uow, *, statement: Statement, transactions: list[Transaction]):
+        self.summary = summary = StatementSummary(statement.id, statement.account_iban, statement.format)
+        bookable = [t for t in transactions if not _set_aside(uow, statement, t, summary)]
+        self.keys_read = {key for t in bookable for key in _known_as(t)}
+        fresh = _not_yet_imported(uow, bookable, summary.counts)
+        self.batch = batch = _Batch(uow, statement.id, fresh)
+        for transaction in fresh:
+            status = batch.book(transaction)
+            summary.counts[status] += 1
+            if status == IGNORED:
+                summary.notes.append(f"ignored: {transaction.describe()}: {batch.payments[-1]['note']}")
+
+    def write(self) -> None:
+        self.batch.write()
+
+    def depends_on(self, earlier: "Booking") -> bool:
+        """Whether what this booking read may have changed by the earlier one's writes: a
+        payment it stored (the same entry twice), an invoice it paid (now owing less, or
+        now owing an amount this one looked for), a direct debit or refund it moved on."""
+        wrote, read = earlier.batch, self.batch
+        return bool(self.keys_read & {p["external_id"] for p in wrote.payments}
+                    or read.matches.invoice_ids & set(wrote.owing_after)
+                    or read.matches.amounts & set(wrote.owing_after.values())
+                    or (read.matches.amounts and None in wrote.owing_after.values())
+                    or read.end_to_end & wrote.end_to_end)
 
 
 def _set_aside(uow, statement: Statement, transaction: Transaction, summary: StatementSummary) -> bool:
@@ -202,7 +227,8 @@ class _Batch:
         self.uow, self.statement_id, self.now = uow, statement_id, uow.now()
         money_in = [t for t in transactions if t.amount_cents > 0 or t.is_return]
         self.matches = _Matches(uow, money_in)
-        end_to_end = sorted({t.end_to_end_id for t in transactions if t.end_to_end_id})
+        self.end_to_end = {t.end_to_end_id for t in transactions if t.end_to_end_id}
+        end_to_end = sorted(self.end_to_end)
         self.debits = {d.end_to_end_id: d for d in _in_chunks(uow, DirectDebit, DirectDebit.end_to_end_id, end_to_end)}
         self.refunds = {r.end_to_end_id: r for r in _in_chunks(uow, Refund, Refund.end_to_end_id, end_to_end)
                         if r.status == states.REFUND_SUBMITTED}
@@ -210,6 +236,7 @@ class _Batch:
         self.to_apply: list[invoice_ledger.PaymentToApply] = []
         self.owing: dict[str, int] = {}  # what each matched invoice still owes, this batch included
         self.consumers: dict[str, str] = {}  # invoice id -> consumer id, of the invoices booked on
+        self.owing_after: dict[str, int | None] = {}  # what each invoice paid on owes after (None: not read)
 
     def _paid(self, invoice) -> int:
         """Paid on the invoice so far, this batch included (a collection and its return
@@ -288,6 +315,9 @@ class _Batch:
             invoice_id=invoice_id, merchant_id=scope.merchant_id if scope else None,
             livemode=scope.livemode if scope else None))
         if status == BOOKED:
+            owed = invoice.balance_cents - invoice.refund_owed_cents if invoice else None
+            before = self.owing_after.get(invoice_id, owed)
+            self.owing_after[invoice_id] = None if before is None else before - transaction.amount_cents
             self.to_apply.append(invoice_ledger.PaymentToApply(invoice_id, payment_id, method, transaction.amount_cents,
                                                                transaction.booked_on))
 
@@ -322,9 +352,12 @@ class _Matches:
             uow, references=[r for found in self.references.values() for r in found],
             numbers=[n for found in self.numbers.values() for n in found])
         unnamed = [t for t in transactions if not self._named(t)[0] and t.amount_cents > 0 and t.payer_name]
+        self.amounts = {t.amount_cents for t in unnamed}
         self.by_amount: dict[int, list] = {}
-        for candidate in invoice_queries.payable_by_amount(uow, amounts=[t.amount_cents for t in unnamed]):
+        for candidate in invoice_queries.payable_by_amount(uow, amounts=self.amounts):
             self.by_amount.setdefault(candidate.balance_cents, []).append(candidate)
+        self.invoice_ids = ({invoice.id for invoice in self.named.values()}
+                            | {c.id for found in self.by_amount.values() for c in found})
 
     def of(self, transaction: Transaction):
         invoice, matched_by = self._named(transaction)

@@ -508,13 +508,13 @@ def test_while_booking_the_collector_leaves_the_statement_read_alone_and_afterwa
     from bnpl.payments import jobs
 
     frozen_while_booking = []
-    book = service.book_transactions
 
-    def booking(uow, *, statement, transactions):
-        frozen_while_booking.append(any(gc.is_tracked(t) for t in transactions) and gc.get_freeze_count())
-        return book(uow, statement=statement, transactions=transactions)
+    class Booking(service.Booking):
+        def __init__(self, uow, *, statement, transactions):
+            frozen_while_booking.append(any(gc.is_tracked(t) for t in transactions) and gc.get_freeze_count())
+            super().__init__(uow, statement=statement, transactions=transactions)
 
-    monkeypatch.setattr(service, "book_transactions", booking)
+    monkeypatch.setattr(service, "Booking", Booking)
     paid = ship(api)
     assert jobs.import_statement_file(services, files.statement(
         files.payment(paid["total"], rf=paid["payment_reference"]))).counts == {"booked": 1}

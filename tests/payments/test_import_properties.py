@@ -11,12 +11,13 @@ arriving in different files are the one case a fingerprint cannot tell apart
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from bnpl.payments import service
+from bnpl.payments import jobs, service
 from bnpl.payments.models import Payment
 from bnpl.uow import unit_of_work
 from tests import factories
@@ -86,4 +87,56 @@ def test_any_order_and_any_split_into_files_books_the_same_payments(api, service
 
     assert payments_of(services, b, worlds[b]) == payments_of(services, a, worlds[a])
     assert len(payments_of(services, a, worlds[a])) == len(fields)
+    assert figures(api, worlds[b]) == figures(api, worlds[a])
+
+
+# (the invoice its RF reference names: 0, 1, or None for none: then its payer is the first
+# invoice's consumer, a proposal when the amount is what that invoice still owes; the amount:
+# cents, or what of an invoice's total; day)
+amounts = st.sampled_from([1000, "half", "all but 1000", "all"])
+chunked_entries = st.lists(st.tuples(st.sampled_from([0, 1, None]), amounts, st.integers(0, 1)), min_size=2, max_size=7)
+
+
+def chunked_entry(fields, invoices):
+    role, amount, day = fields
+    total = invoices[0]["total"]
+    cents = {"half": total // 2, "all but 1000": total - 1000, "all": total}.get(amount, amount)
+    kw = dict(booked_on=date(2026, 11, 23) + timedelta(days=day), reference=None, entry_reference=None)
+    if role is None:
+        return files.payment(cents, text="betaling", name=invoices[0]["billed_to"]["name"], **kw)
+    return files.payment(cents, rf=invoices[role]["payment_reference"], **kw)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=chunked_entries, chunk=st.integers(1, 3))
+def test_a_chunk_decided_while_the_one_before_is_written_books_as_if_it_came_after(
+        api, services, monkeypatch, fields, chunk):
+    """jobs.import_statement_file decides a chunk while the one before is still being written
+    (on PostgreSQL): a chunk that pays an invoice again, or proposes one for what a payment
+    before left owing, must book as it does when booked after that one was committed."""
+    class SlowToWrite(service.Booking):
+        def write(self):
+            time.sleep(0.02)  # the next chunk is decided meanwhile
+            super().write()
+
+    monkeypatch.setattr(jobs, "CHUNK", chunk)
+    monkeypatch.setattr(service, "Booking", SlowToWrite)
+    example = next(_files)
+    a, b = f"A{example}", f"B{example}"
+    worlds = {world: [_invoice(api) for _ in range(2)] for world in (a, b)}
+
+    def statement(world):
+        return files.statement(*[chunked_entry(f, worlds[world]) for f in fields], iban=f"NL00BANK{world:0>10}",
+                               statement_id=f"{world}-{next(_files)}")
+    monkeypatch.setattr(jobs, "_overlapping", lambda services: False)
+    one_after_another = jobs.import_statement_file(services, statement(a))
+    monkeypatch.setattr(jobs, "_overlapping", lambda services: True)
+    overlapping = jobs.import_statement_file(services, statement(b))
+
+    def payments(world):  # the first invoice's consumer is another person in each world
+        name = worlds[world][0]["billed_to"]["name"]
+        return sorted((day, cents, "its consumer" if payer == name else payer, status, role)
+                      for day, cents, payer, status, role in payments_of(services, world, worlds[world]))
+    assert +overlapping.counts == +one_after_another.counts
+    assert payments(b) == payments(a)
     assert figures(api, worlds[b]) == figures(api, worlds[a])

@@ -190,15 +190,22 @@ def test_the_command_exits_nonzero_only_when_nothing_could_be_read(api, services
     assert unread.exit_code != 0 and "Not a bank statement" in unread.output
 
 
-def test_an_entry_the_code_fails_on_is_refused_with_the_error_and_the_others_are_booked(api, services, monkeypatch):
+@pytest.mark.parametrize("fails_in", ["deciding", "writing"])
+def test_an_entry_the_code_fails_on_is_refused_with_the_error_and_the_others_are_booked(
+        api, services, monkeypatch, fails_in):
     good, bad = ship(api), ship(api)
-    real = service.book_transactions
 
-    def failing(uow, *, statement, transactions):
-        if any(t.structured_reference == bad["payment_reference"] for t in transactions):
-            raise RuntimeError("the database went away")
-        return real(uow, statement=statement, transactions=transactions)
-    monkeypatch.setattr(service, "book_transactions", failing)
+    class Failing(service.Booking):
+        def __init__(self, uow, *, statement, transactions):
+            if fails_in == "deciding" and any(t.structured_reference == bad["payment_reference"] for t in transactions):
+                raise RuntimeError("the database went away")
+            super().__init__(uow, statement=statement, transactions=transactions)
+
+        def write(self):
+            if fails_in == "writing" and bad["payment_reference"] in {p["remittance"] for p in self.batch.payments}:
+                raise RuntimeError("the database went away")
+            super().write()
+    monkeypatch.setattr(service, "Booking", Failing)
 
     summary = jobs.import_statement_file(services, files.statement(
         files.payment(good["total"], rf=good["payment_reference"]),
