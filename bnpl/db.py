@@ -12,7 +12,7 @@ from select import POLLIN, poll
 from typing import Iterator
 
 from sqlalchemy import (JSON, DateTime, Engine, MetaData, any_, bindparam, create_engine, event, func, insert, inspect,
-                        make_url, update)
+                        make_url, select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DisconnectionError
@@ -245,24 +245,31 @@ def _utc(value: datetime) -> datetime:
 _UTC_DATETIME = UTCDateTime()
 
 
-def update_rows(session: Session, table, key: str, rows: list[dict]) -> None:
+def update_rows(session: Session, table, key: str, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
     """UPDATE many rows by a key column, each row {key: …, column: new value, …} (the same
-    columns in each). On PostgreSQL one statement joining the new values as arrays
-    (UPDATE … FROM unnest(…)); elsewhere an executemany."""
+    columns in each); the `returning` columns of the rows changed, as they are now. On
+    PostgreSQL one statement joining the new values as arrays (UPDATE … FROM unnest(…) …
+    RETURNING); elsewhere an executemany, then a SELECT of what it changed."""
     if not rows:
-        return
+        return []
     names = [name for name in rows[0] if name != key]
     if session.get_bind().dialect.name != "postgresql":
         statement = (update(table).where(table.c[key] == bindparam(f"b_{key}"))
                      .values({name: bindparam(f"b_{name}") for name in names}))
         session.execute(statement, [{f"b_{name}": value for name, value in row.items()} for row in rows])
-        return
+        if not returning:
+            return []
+        return [changed for where in among_chunks(session, table.c[key], [row[key] for row in rows])
+                for changed in session.execute(select(*(table.c[name] for name in returning)).where(where))]
     columns = [key] + names
     arrays = [bindparam(f"a_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
               for name in columns]
     new = func.unnest(*arrays).table_valued(*columns).render_derived().alias("new_values")
-    session.execute(update(table).where(table.c[key] == new.c[key])
-                    .values({name: new.c[name] for name in names}))
+    statement = update(table).where(table.c[key] == new.c[key]).values({name: new.c[name] for name in names})
+    if not returning:
+        session.execute(statement)
+        return []
+    return session.execute(statement.returning(*(table.c[name] for name in returning))).all()
 
 
 def upsert(session: Session, table):

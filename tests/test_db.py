@@ -123,6 +123,16 @@ def test_update_rows_sets_each_row_its_own_values_and_leaves_the_others(services
     assert [(m.status, m.attempts) for m in stored] == [("dead", n) for n in range(count)] + [("pending", 0)]
 
 
+def test_update_rows_returns_the_rows_it_changed_as_they_are_now(services):
+    with unit_of_work(services) as uow:
+        insert_rows(uow.session, OutboxMessage.__table__, _messages(uow, 3))
+        changed = update_rows(uow.session, OutboxMessage.__table__, "id", [
+            dict(id="msg_0002", status="dead", attempts=7), dict(id="msg_0000", status="dead", attempts=1),
+            dict(id="msg_none", status="dead", attempts=1)], returning=("id", "status", "attempts", "recipient"))
+    assert sorted(changed) == [("msg_0000", "dead", 1, "p0@example.nl"), ("msg_0002", "dead", 7, "p2@example.nl")]
+    assert {row.id: row.attempts for row in changed} == {"msg_0000": 1, "msg_0002": 7}
+
+
 @pytest.mark.postgres
 def test_postgresql_connections_compile_no_query_just_in_time(database_url):
     """JIT compiling cost 0.2 s on each thousand-row lookup of a statement import."""

@@ -12,7 +12,7 @@ from bnpl.db import among, insert_rows, new_id, update_rows
 from bnpl.documents import service as documents
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
-from bnpl.invoices import models
+from bnpl.invoices import models, queries
 from bnpl.invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceFee, InvoicePayment
 from bnpl.invoices.queries import in_chunks
 from bnpl.invoices.schemas import CreditNoteSchema
@@ -110,8 +110,10 @@ def _apply_to_running(uow, payments: list[PaymentToApply], running: dict[str, tu
                             amount_cents=payment.amount, paid_on=payment.paid_on, booked_at=now))
         applied.append((Scope(merchant_id, livemode), payment, owed, _running_status(owed)))
     insert_rows(uow.session, InvoicePayment.__table__, entries)
-    update_rows(uow.session, _INVOICES, "id", [dict(id=invoice_id, owed_cents=owed, status=_running_status(owed))
-                                                for invoice_id, owed in owed_now.items()])
+    changed = update_rows(uow.session, _INVOICES, "id", [dict(id=invoice_id, owed_cents=owed, status=_running_status(owed))
+                                                          for invoice_id, owed in owed_now.items()],
+                          returning=queries.HELD_COLUMNS)
+    queries.held(uow, changed)  # what the events' subscribers read of them (whom to mail, when due)
     _expire_invoices(uow, set(owed_now))
     _after_payments(uow, applied)
 

@@ -39,9 +39,12 @@ def consumer_and_due_date(uow: UnitOfWork, *, invoice_id: str) -> tuple[str, dat
 
 
 def consumers_and_due_dates(uow: UnitOfWork, *, invoice_ids: Iterable[str]) -> dict[str, tuple[str, date]]:
-    """consumer_and_due_date for many invoices (a bank statement's), one read per 1,000."""
-    found: dict[str, tuple[str, date]] = {}
-    for chunk in in_chunks(sorted(set(invoice_ids))):
+    """consumer_and_due_date for many invoices (a bank statement's), one read per 1,000; those
+    this transaction holds locked are not read again."""
+    wanted, held = set(invoice_ids), _locked_billing(uow)
+    found = {invoice_id: (held[invoice_id].consumer_id, held[invoice_id].due_date)
+             for invoice_id in wanted if invoice_id in held}
+    for chunk in in_chunks(sorted(wanted - set(found))):
         found.update((row.id, (row.consumer_id, row.due_date)) for row in uow.session.execute(
             select(Invoice.id, Invoice.consumer_id, Invoice.due_date).where(among(uow.session, Invoice.id, chunk))))
     return found
@@ -78,10 +81,19 @@ def issued(uow: UnitOfWork, invoice: Invoice) -> None:
     _locked_billing(uow)[invoice.id] = invoice
 
 
+# The columns of an invoice row held under lock that the readers above take from it.
+HELD_COLUMNS = ("id", "merchant_id", "livemode", "billed_to", "order_id", "consumer_id", "due_date")
+
+
+def held(uow: UnitOfWork, rows) -> None:
+    """Invoice rows (HELD_COLUMNS) this transaction has just changed, so holds locked: what
+    billed_to_many and consumers_and_due_dates would read of them is known."""
+    _locked_billing(uow).update((row.id, row) for row in rows)
+
+
 def _locked_billing(uow) -> dict:
-    """This transaction's invoice rows read under lock or written (id -> row with merchant_id,
-    livemode, billed_to, order_id); a new transaction starts empty, since the lock ended with
-    the old one."""
+    """This transaction's invoice rows read under lock or written (id -> row with HELD_COLUMNS);
+    a new transaction starts empty, since the lock ended with the old one."""
     transaction = uow.session.get_transaction()
     held = uow.session.info.get("bnpl.invoices.locked_billing")
     if held is None or held[0] is not transaction:
