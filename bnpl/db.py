@@ -115,7 +115,10 @@ def _has_spoken(dbapi_connection) -> bool:
     if dbapi_connection.closed:
         return True
     poller = poll()
-    poller.register(dbapi_connection.fileno(), POLLIN)
+    try:
+        poller.register(dbapi_connection.fileno(), POLLIN)
+    except Exception:  # noqa: BLE001 - no socket to ask (the driver lost it): let the ping decide
+        return True
     return bool(poller.poll(0))
 
 

@@ -84,6 +84,18 @@ def test_a_connection_is_pinged_only_when_idle_for_a_while(database_url, monkeyp
     engine.dispose()
 
 
+def test_a_connection_without_a_socket_to_ask_or_closed_is_in_doubt():
+    from types import SimpleNamespace
+
+    from bnpl.db import _has_spoken
+
+    def lost():
+        raise OSError("the connection's socket is gone")
+
+    assert _has_spoken(SimpleNamespace(closed=False, fileno=lost)) is True
+    assert _has_spoken(SimpleNamespace(closed=True, fileno=lost)) is True
+
+
 # --- writing many rows: COPY and one UPDATE on PostgreSQL, executemany elsewhere ---------------
 
 def _messages(uow, count: int, **fields) -> list[dict]:
