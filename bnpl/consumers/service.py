@@ -1,7 +1,7 @@
 """Find or create the consumer behind an e-mail address."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, false, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bnpl.consumers.models import Consumer, normalize_email
@@ -13,22 +13,41 @@ from bnpl.uow import UnitOfWork
 def identify(uow: UnitOfWork, *, livemode: bool, email: str) -> tuple[str, bool]:
     """The consumer id for this address, created on first sight, and whether this call created
     it (then nothing was ever stored under it: no order, invoice or risk link). The insert
-    comes first: a first order costs one statement, a known address two. A concurrent request
-    creating the same address makes ours wait on the unique index for its commit, then find
-    its row: only one of them is told the record is new."""
+    comes first: a first order costs one statement, a known address two (PostgreSQL: one, the
+    insert a CTE of the lookup). A concurrent request creating the same address makes ours wait
+    on the unique index for its commit, then find its row: only one of them is told the record
+    is new."""
     email = normalize_email(email)
-    created = _CREATE[uow.session.get_bind().dialect.name].scalar(
-        uow.session, id=new_id("con"), livemode=livemode, email=email, created_at=uow.now(), due_notices=True)
-    if created is not None:
+    values = dict(id=new_id("con"), livemode=livemode, email=email, created_at=uow.now(), due_notices=True)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        found = _CREATE_OR_FIND.first(uow.session, **values)
+        if found is not None:
+            return found[0], found[1]
+        # None: the address was created by a request that committed after this statement began,
+        # too late for its snapshot; a new statement sees it.
+    elif (created := _CREATE.scalar(uow.session, **values)) is not None:
         return created, True
     return _BY_EMAIL.scalar(uow.session, livemode=livemode, email=email), False
 
 
-_CREATE = {dialect: Prepared(insert(Consumer.__table__).on_conflict_do_nothing(index_elements=["livemode", "email"])
-                             .returning(Consumer.__table__.c.id))
-           for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
-_BY_EMAIL = Prepared(select(Consumer.id).where(Consumer.livemode == bindparam("livemode"),
-                                               Consumer.email == bindparam("email")))
+_CREATE = Prepared(sqlite.insert(Consumer.__table__).on_conflict_do_nothing(index_elements=["livemode", "email"])
+                   .returning(Consumer.__table__.c.id))
+_BY_EMAIL = select(Consumer.id).where(Consumer.livemode == bindparam("livemode"), Consumer.email == bindparam("email"))
+
+
+def _create_or_find() -> Prepared:
+    """PostgreSQL: (id, True) for the record created, else (id, False) for the one the address
+    already had; no row when that one was committed after the statement's snapshot was taken."""
+    created = (postgresql.insert(Consumer.__table__).values(
+        {c.name: bindparam(c.name, type_=c.type) for c in Consumer.__table__.columns
+         if c.name in ("id", "livemode", "email", "created_at", "due_notices")})
+        .on_conflict_do_nothing(index_elements=["livemode", "email"])
+        .returning(Consumer.__table__.c.id).cte("created"))
+    return Prepared(union_all(select(created.c.id, true()), _BY_EMAIL.add_columns(false())))
+
+
+_CREATE_OR_FIND = _create_or_find()
+_BY_EMAIL = Prepared(_BY_EMAIL)
 
 
 def last_payment_method(uow: UnitOfWork, *, consumer_id: str) -> str | None:
