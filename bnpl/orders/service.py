@@ -87,44 +87,24 @@ def create_order(uow: UnitOfWork, *, scope: Scope, data: dict) -> Created:
 def _write_order(uow: UnitOfWork, order: dict, lines: list[NewLine]) -> None:
     """The order's row and its lines, written with Core, not the ORM: nothing reads them back as
     objects in this request, and building, flushing and attaching objects cost more than the
-    statements. On PostgreSQL one statement (the order's INSERT a CTE of the lines'), else two."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        values = {f"order_{name}": value for name, value in order.items()}
-        for n, line in enumerate(lines):
-            values.update(zip(_LINE_KEYS[n], line))
-        _order_with_lines(len(lines)).run(uow.session, **values)
-        return
-    _INSERT_ORDER.run(uow.session, **order)
-    _INSERT_LINES.run_many(uow.session, [{**line._asdict(), "order_id": order["id"], **_NOTHING_DONE} for line in lines])
+    statements. On PostgreSQL one statement (bnpl.sql.Chained), else two."""
+    _order_with_lines(len(lines)).run(uow.session, **{f"order_{name}": value for name, value in order.items()},
+                                      **numbered([{**line._asdict(), "order_id": order["id"], **_NOTHING_DONE}
+                                                  for line in lines]))
 
 
-_INSERT_ORDER = Prepared(insert(Order.__table__))
-_INSERT_LINES = Prepared(insert(OrderLine.__table__))
 _NOTHING_DONE = {"shipped_quantity": 0, "cancelled_quantity": 0, "returned_quantity": 0}
-
-
-class _LineKeys(dict):
-    """The parameter names of line n in _order_with_lines: position_0, reference_0, …"""
-
-    def __missing__(self, n: int) -> tuple[str, ...]:
-        keys = self[n] = tuple(f"{name}_{n}" for name in NewLine._fields)
-        return keys
-
-
-_LINE_KEYS = _LineKeys()
+_LINE_COLUMNS = ("order_id", *NewLine._fields, *_NOTHING_DONE)
 
 
 @functools.cache
-def _order_with_lines(count: int) -> Prepared:
+def _order_with_lines(count: int) -> Chained:
     orders, lines = Order.__table__, OrderLine.__table__
-    # Parameters named apart from the lines' columns (order_id, total_cents_0), which a Prepared
-    # INSERT would take for columns of its own.
+    # The order's parameters named apart from the lines' columns (a parameter named like a
+    # column would be taken for a value of it).
     order = insert(orders).values({column.name: bindparam(f"order_{column.name}", type_=column.type)
                                    for column in orders.columns})
-    rows = [{"order_id": bindparam("order_id", type_=orders.c.id.type), **_NOTHING_DONE,
-             **{name: bindparam(key, type_=lines.c[name].type) for name, key in zip(NewLine._fields, _LINE_KEYS[n])}}
-            for n in range(count)]
-    return Prepared(insert(lines).values(rows).add_cte(order.cte("new_order")))
+    return Chained(order, values_rows(lines, _LINE_COLUMNS, count))
 
 
 _STATUS = {risk.ACCEPTED: states.ACCEPTED, risk.DECLINED: states.DECLINED,

@@ -31,7 +31,7 @@ from bnpl.risk.decision import ACCEPTED, DECLINED, VERIFICATION_REQUIRED, Decisi
 from bnpl.risk.identifiers import STRONG, Identifier
 from bnpl.risk.models import Link, Person, Review, RiskDecision, RiskPolicy, Sighting, Verification
 from bnpl.risk.policy import Policy
-from bnpl.sql import Prepared
+from bnpl.sql import Chained, Prepared, numbered, values_rows
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -228,33 +228,26 @@ def _store(uow, scope: Scope, order: OrderFacts, person: Person, inputs: Inputs,
         reasons=[{"code": r.code, "params": r.params} for r in decision.reasons], inputs=inputs.as_json(),
         policy=policy.as_dict(), policy_version=version, currency=order.currency, amount_cents=order.amount_cents,
         supersedes=supersedes, created_at=inputs.now)
-    if seen and uow.session.get_bind().dialect.name == "postgresql":
-        _decision_seeing(len(seen)).run(uow.session, **{f"decision_{name}": value for name, value in row.items()},
-                                        **_pair_values((i.kind, i.value) for i in seen))
+    if not seen:
+        _INSERT_DECISION.run(uow.session, **row)
         return decision_id
-    _INSERT_DECISION.run(uow.session, **row)
-    _INSERT_SIGHTINGS.run_many(uow.session, _sightings(scope, order.consumer_id, decision_id, seen, inputs.now))
+    _decision_seeing(len(seen)).run(uow.session, **{f"decision_{name}": value for name, value in row.items()},
+                                    **numbered(_sightings(scope, order.consumer_id, decision_id, seen, inputs.now)))
     return decision_id
 
 
 _INSERT_DECISION = Prepared(insert(RiskDecision.__table__))
-_INSERT_SIGHTINGS = Prepared(insert(Sighting.__table__))
+_SIGHTING_COLUMNS = ("livemode", "kind", "value", "consumer_id", "merchant_id", "decision_id", "seen_at")
 
 
 @functools.cache
-def _decision_seeing(count: int) -> Prepared:
-    """The INSERT of count sightings (kind_0, value_0, …) with their decision's as a CTE."""
-    decisions, sightings = RiskDecision.__table__, Sighting.__table__
-    # Parameters named apart from the sightings' columns, which a Prepared INSERT would take for
-    # its own: the decision's columns prefixed (its id is the sightings' decision_id).
-    typed = lambda name, column: bindparam(name, type_=column.type)  # noqa: E731
-    decision = insert(decisions).values({c.name: typed(f"decision_{c.name}", c) for c in decisions.columns})
-    shared = {name: typed(f"decision_{source}", sightings.c[name]) for name, source in (
-        ("livemode", "livemode"), ("consumer_id", "consumer_id"), ("merchant_id", "merchant_id"),
-        ("decision_id", "id"), ("seen_at", "created_at"))}
-    rows = [{**shared, "kind": typed(f"kind_{n}", sightings.c.kind), "value": typed(f"value_{n}", sightings.c.value)}
-            for n in range(count)]
-    return Prepared(insert(sightings).values(rows).add_cte(decision.cte("new_decision")))
+def _decision_seeing(count: int) -> Chained:
+    """The decision's INSERT and its count sightings' (one statement on PostgreSQL). The
+    decision's parameters are named apart from the sightings' columns (a parameter named like a
+    column would be taken for a value of it)."""
+    decision = insert(RiskDecision.__table__).values(
+        {c.name: bindparam(f"decision_{c.name}", type_=c.type) for c in RiskDecision.__table__.columns})
+    return Chained(decision, values_rows(Sighting.__table__, _SIGHTING_COLUMNS, count))
 
 
 def _sightings(scope: Scope, consumer_id: str, decision_id: str | None, found: Iterable[Identifier],
