@@ -63,10 +63,18 @@ class Merchant(Base):
             self.payout_iban, self.payout_iban_next, self.payout_iban_from = self.payout_iban_next, None, None
 
     def seller_identity(self) -> dict:
-        """What an invoice records about its seller when it is issued; later changes to the
-        merchant's details do not rewrite invoices already sent."""
-        return {"name": self.name, "legal_name": self.legal_name or self.name, "address": self.address,
-                "vat_number": self.vat_number, "coc_number": self.coc_number}
+        return seller_identity(**{name: getattr(self, name) for name in SELLER_DETAILS})
+
+
+SELLER_DETAILS = ("name", "legal_name", "address", "vat_number", "coc_number")
+
+
+def seller_identity(*, name: str, legal_name: str | None, address: dict | None, vat_number: str | None,
+                    coc_number: str | None) -> dict:
+    """What an invoice records about its seller when it is issued; later changes to the
+    merchant's details do not rewrite invoices already sent."""
+    return {"name": name, "legal_name": legal_name or name, "address": address, "vat_number": vat_number,
+            "coc_number": coc_number}
 
 
 class ApiKey(Base):

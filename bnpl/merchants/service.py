@@ -16,7 +16,7 @@ from bnpl.events import service as events
 from bnpl.i18n import LANGUAGES
 from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
-from bnpl.merchants.models import ApiKey, Merchant
+from bnpl.merchants.models import SELLER_DETAILS, ApiKey, Merchant, seller_identity
 from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -134,12 +134,37 @@ def get_merchant(uow: UnitOfWork, *, merchant_id: str) -> Merchant:
 def order_limit_cents(uow: UnitOfWork, *, merchant_id: str) -> int:
     """The merchant's order limit in force; for the request's own merchant from the row read
     with its API key, without making an object of the session of it (an order needs no more)."""
+    values = _read_with_key(uow, merchant_id)
+    return values["order_limit_cents"] if values is not None else get_merchant(uow, merchant_id=merchant_id).order_limit_cents
+
+
+class Invoicing(NamedTuple):
+    """What an invoice takes from its merchant when it is issued."""
+    seller: dict  # Merchant.seller_identity
+    transit_days: int
+    term_days: int
+
+
+def invoicing(uow: UnitOfWork, *, merchant_id: str) -> Invoicing:
+    """The seller and the days an invoice of the merchant counts; for the request's own merchant
+    from the row read with its API key, as order_limit_cents (a shipment needs no more)."""
+    values = _read_with_key(uow, merchant_id)
+    if values is not None:
+        return Invoicing(seller_identity(**{name: values[name] for name in SELLER_DETAILS}), values["transit_days"],
+                         values["invoice_term_days"])
+    merchant = get_merchant(uow, merchant_id=merchant_id)
+    return Invoicing(merchant.seller_identity(), merchant.transit_days, merchant.invoice_term_days)
+
+
+def _read_with_key(uow: UnitOfWork, merchant_id: str) -> dict | None:
+    """The request's merchant's row as authenticate read it, while no object of it was made in
+    this transaction; None otherwise."""
     held = uow.session.info.get(_AUTHENTICATED)
     if isinstance(held, tuple):
         transaction, values = held
         if values["id"] == merchant_id and transaction is uow.session.get_transaction():
-            return values["order_limit_cents"]
-    return get_merchant(uow, merchant_id=merchant_id).order_limit_cents
+            return values
+    return None
 
 
 def issue_api_key(uow: UnitOfWork, *, merchant: Merchant, livemode: bool) -> str:

@@ -266,23 +266,23 @@ def _shipping(n: int) -> Chained:
 
 
 def _issue_invoice(uow, scope, order, shipment, picked) -> invoices.Issued:
-    merchant = merchants.get_merchant(uow, merchant_id=scope.merchant_id)
     consumer = order.consumer
     if consumer.get("type") == "business":  # the details may have gone since the order
-        merchants.check_business_seller(merchant)
+        merchants.check_business_seller(merchants.get_merchant(uow, merchant_id=scope.merchant_id))
+    terms = merchants.invoicing(uow, merchant_id=scope.merchant_id)
     return invoices.issue_invoice(
         uow, scope=scope, invoice_id=shipment.invoice_id, order_id=order.id, shipment_id=shipment.id,
         consumer_id=order.consumer_id, currency=order.currency,
         billed_to={"name": consumer["name"], "email": consumer["email"], "type": consumer["type"],
                    "company_name": consumer.get("company_name"), "vat_number": consumer.get("vat_number"),
                    "language": consumer.get("language"), "address": order.billing_address},
-        seller=merchant.seller_identity(), order_reference=order.merchant_reference,
+        seller=terms.seller, order_reference=order.merchant_reference,
         lines=[invoices.LineToInvoice(reference=line.reference, description=line.description,
                                       quantity=qty, unit_price_cents=line.unit_price_cents,
                                       vat_rate_bp=line.vat_rate_bp) for line, qty in picked],
         shipped_on=uow.local_date(shipment.shipped_at),
         delivered_on=uow.local_date(shipment.delivered_at) if shipment.delivered_at else None,
-        transit_days=merchant.transit_days, term_days=merchant.invoice_term_days,
+        transit_days=terms.transit_days, term_days=terms.term_days,
     )
 
 
