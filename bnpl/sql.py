@@ -35,6 +35,11 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         if compiled.literal_execute_params or compiled.post_compile_params:
             raise ValueError("a Prepared statement cannot expand a list at run time; use db.among")
+        # Core computes a column's Python default (a function: an id, a timestamp) in its
+        # execution context, which a Prepared statement skips: it would write NULL unasked.
+        computed = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if computed:
+            raise ValueError(f"give {', '.join(computed)}: a Prepared statement does not compute Python defaults")
         self.sql = compiled.string
         self.positional = compiled.positiontup  # qmark drivers (SQLite): names in order
         binds = compiled.binds
@@ -117,7 +122,10 @@ class Prepared:
             return
         connection = _connection(session)
         compiled = self._for(connection.dialect, params[0])
-        _execute(connection, compiled, [compiled.parameters(p) for p in params], many=True, fetch=False)
+        if len(params) == 1:  # the driver's executemany costs more than one execute
+            _execute(connection, compiled, compiled.parameters(params[0]), many=False, fetch=False)
+        else:
+            _execute(connection, compiled, [compiled.parameters(p) for p in params], many=True, fetch=False)
 
 
 def _connection(session: Session) -> Connection:

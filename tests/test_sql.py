@@ -132,3 +132,18 @@ def test_a_chain_is_one_statement_on_postgresql_and_one_per_step_elsewhere_and_d
                                               ("ord_c2", "order.accepted", True)]
     writes = [statement for statement in seen if statement.lstrip().startswith(("UPDATE", "INSERT", "WITH"))]
     assert len(writes) == (1 if services.engine.dialect.name == "postgresql" else 2)
+
+
+def test_an_insert_that_leaves_out_a_column_with_a_python_default_is_refused_not_written_as_null(services):
+    # events.request_id defaults to the request's id, computed in Python by Core's execution
+    values = _event("ord_5")
+    del values["request_id"]
+    with unit_of_work(services) as uow, pytest.raises(ValueError, match="give request_id"):
+        _INSERT_PLAIN.run(uow.session, **values)
+
+
+def test_run_many_with_one_row_writes_it(services):
+    with unit_of_work(services) as uow:
+        _INSERT_PLAIN.run_many(uow.session, [_event("ord_6")])
+    with services.sessionmaker() as session:
+        assert len(_BY_SUBJECT.rows(session, subject_id="ord_6")) == 1
