@@ -85,6 +85,10 @@ class Prepared:
     """A Core statement run on the session's DB-API connection (see the module's docstring)."""
 
     def __init__(self, statement: ClauseElement):
+        if isinstance(statement, Insert) and not _returns_rows(statement):
+            # Without inline() PostgreSQL's INSERT into a table with a generated key would
+            # send that key back (Core's implicit RETURNING) for nobody to read.
+            statement = statement.inline()
         self.statement = statement
         self._compiled: dict[tuple, _Compiled] = {}
 

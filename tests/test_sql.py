@@ -147,3 +147,12 @@ def test_run_many_with_one_row_writes_it(services):
         _INSERT_PLAIN.run_many(uow.session, [_event("ord_6")])
     with services.sessionmaker() as session:
         assert len(_BY_SUBJECT.rows(session, subject_id="ord_6")) == 1
+
+
+def test_an_insert_without_returning_asks_nothing_back_on_postgresql():
+    from sqlalchemy.dialects import postgresql
+
+    from bnpl.orders.models import OrderLine
+
+    statement = Prepared(insert(OrderLine.__table__)).statement
+    assert "RETURNING" not in str(statement.compile(dialect=postgresql.dialect(), column_keys=["order_id"]))
