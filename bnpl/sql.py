@@ -197,4 +197,5 @@ class Chained:
             self.together.run(session, **params)
         else:
             for step, names in self.each:
-                step.run(session, **{name: params[name] for name in names})
+                # a value the statement carries itself (a literal) is not the caller's to give
+                step.run(session, **{name: params[name] for name in names if name in params})

@@ -156,3 +156,17 @@ def test_an_insert_without_returning_asks_nothing_back_on_postgresql():
 
     statement = Prepared(insert(OrderLine.__table__)).statement
     assert "RETURNING" not in str(statement.compile(dialect=postgresql.dialect(), column_keys=["order_id"]))
+
+
+def test_a_chain_whose_statement_carries_a_value_of_its_own_runs_on_both_databases(services):
+    from bnpl.sql import Chained
+
+    table = Event.__table__
+    chain = Chained(insert(table).values(**{k: bindparam(f"a_{k}") for k in _event("x")}),
+                    update(table).where(table.c.subject_id == bindparam("b_subject")).values(type="order.cancelled"))
+    with unit_of_work(services) as uow:
+        _INSERT_PLAIN.run(uow.session, **_event("ord_7"))
+        chain.run(uow.session, **{f"a_{k}": v for k, v in _event("ord_8").items()}, b_subject="ord_7")
+    with services.sessionmaker() as session:
+        assert session.scalars(select(Event.type).where(Event.subject_id == "ord_7")).one() == "order.cancelled"
+        assert len(_BY_SUBJECT.rows(session, subject_id="ord_8")) == 1
