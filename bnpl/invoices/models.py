@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, literal, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from stdnum import iso11649
 
@@ -26,6 +26,15 @@ def status_of(*, fully_credited: bool, owed_cents: int, paused: bool) -> str:
     if paused:
         return PAUSED
     return OPEN
+
+
+def status_in(*statuses: str):
+    """Invoice.status among these, the values written into the SQL, not sent as parameters.
+    The partial indexes of invoices still owing hold for 'open' and 'paused' only, and
+    PostgreSQL uses them only where it sees those values: from a statement's fifth run on a
+    connection, psycopg prepares it, and the generic plan of `status IN ($1, $2)` scanned all
+    invoices (0.4 s a statement at 1,000,000 invoices, in a bank statement's import)."""
+    return Invoice.status.in_([literal(status, literal_execute=True) for status in statuses])
 
 
 class Invoice(Base):

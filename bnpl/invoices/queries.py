@@ -144,7 +144,7 @@ def payable_by_amount(uow: UnitOfWork, *, amounts: Iterable[int]) -> list[Payabl
     a match that a person confirms."""
     found = []
     for chunk in in_chunks(sorted({a for a in amounts if a > 0})):
-        found += _payable(uow, among(uow.session, Invoice.owed_cents, chunk), Invoice.status.in_((models.OPEN, models.PAUSED)))
+        found += _payable(uow, among(uow.session, Invoice.owed_cents, chunk), models.status_in(models.OPEN, models.PAUSED))
     return found
 
 
@@ -154,7 +154,7 @@ def open_due_invoices(uow: UnitOfWork, *, consumer_ids: list[str], livemode: boo
     found = []
     for chunk in in_chunks(consumer_ids):
         found += _payable(uow, Invoice.consumer_id.in_(chunk), Invoice.livemode == livemode,
-                          Invoice.status == models.OPEN, Invoice.due_date <= due_by)
+                          models.status_in(models.OPEN), Invoice.due_date <= due_by)
     return sorted(found, key=lambda p: (p.due_date, p.number))
 
 
@@ -428,7 +428,7 @@ def _open_due(after: tuple[date, str], limit: int, *where):
     return (select(_INVOICES.c.id, _INVOICES.c.merchant_id, _INVOICES.c.livemode, _INVOICES.c.number,
                    _INVOICES.c.currency, _INVOICES.c.due_date, _INVOICES.c.owed_cents, _INVOICES.c.dunning_level,
                    _INVOICES.c.billed_to, _INVOICES.c.order_id, _INVOICES.c.consumer_id)
-            .where(_INVOICES.c.status == models.OPEN, key > tuple_(literal(after[0]), literal(after[1])), *where)
+            .where(models.status_in(models.OPEN), key > tuple_(literal(after[0]), literal(after[1])), *where)
             .order_by(_INVOICES.c.due_date, _INVOICES.c.id).limit(limit))
 
 

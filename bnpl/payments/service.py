@@ -353,17 +353,20 @@ class _Matches:
             numbers=[n for found in self.numbers.values() for n in found])
         unnamed = [t for t in transactions if not self._named(t)[0] and t.amount_cents > 0 and t.payer_name]
         self.amounts = {t.amount_cents for t in unnamed}
-        self.by_amount: dict[int, list] = {}
+        by_amount: dict[int, list] = {}
         for candidate in invoice_queries.payable_by_amount(uow, amounts=self.amounts):
-            self.by_amount.setdefault(candidate.balance_cents, []).append(candidate)
+            by_amount.setdefault(candidate.balance_cents, []).append(candidate)
+        self.proposable = {t.identity: [c for c in by_amount.get(t.amount_cents, ())
+                                        if _same_name(c.billed_name, t.payer_name)] for t in unnamed}
+        # What the matches rest on: an invoice of the same amount under another name decides
+        # nothing, so an earlier chunk paying it does not make this one read again.
         self.invoice_ids = ({invoice.id for invoice in self.named.values()}
-                            | {c.id for found in self.by_amount.values() for c in found})
+                            | {c.id for found in self.proposable.values() for c in found})
 
     def of(self, transaction: Transaction):
         invoice, matched_by = self._named(transaction)
-        if invoice is None and transaction.amount_cents > 0 and transaction.payer_name:
-            named = [c for c in self.by_amount.get(transaction.amount_cents, [])
-                     if _same_name(c.billed_name, transaction.payer_name)]
+        if invoice is None:
+            named = self.proposable.get(transaction.identity, ())
             if len(named) == 1:
                 return named[0], "amount_and_name"
         return invoice, matched_by

@@ -3,8 +3,11 @@ the invoice's entries, each for the feature that asks."""
 from __future__ import annotations
 
 import dataclasses
+import re
+from datetime import date
 
 import pytest
+from sqlalchemy import event
 
 from bnpl.errors import NotFound
 from bnpl.invoices import queries
@@ -60,3 +63,60 @@ def test_the_latest_billing_details_of_a_consumer_are_those_of_the_newest_invoic
     consumer_id = uow.session.get(Invoice, first["id"]).consumer_id
     assert queries.latest_billed_to(uow, consumer_ids=[consumer_id])["language"] == "en"
     assert queries.latest_billed_to(uow, consumer_ids=["cons_nobody"]) is None
+
+
+# --- the partial indexes of invoices still owing ----------------------------------------------
+
+def _statements_of(uow, read) -> list[tuple[str, object]]:
+    """The SQL (and its parameters) a read sends."""
+    sent = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+    engine = uow.session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return sent
+
+
+def _by_amount(uow, total):
+    return lambda: queries.payable_by_amount(uow, amounts=[total])
+
+
+def _open_due(uow, _total):
+    return lambda: queries.lock_open_due(uow, due_by=date(2027, 1, 1), after=(date(2000, 1, 1), ""), limit=10)
+
+
+@pytest.mark.parametrize("read", [_by_amount, _open_due])
+def test_reads_of_invoices_still_owing_carry_the_statuses_in_their_sql(api, uow, read):
+    """Sent as parameters, the statuses hide from PostgreSQL that the partial indexes apply."""
+    invoice = ship(api)
+    sent = _statements_of(uow, read(uow, invoice["total"]))
+    statement, parameters = sent[-1]
+    assert "'open'" in statement
+    assert "open" not in (parameters.values() if isinstance(parameters, dict) else parameters)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("read", [_by_amount, _open_due])
+def test_a_prepared_read_of_invoices_still_owing_can_use_their_partial_indexes(api, uow, read):
+    """psycopg prepares a statement from its fifth run on a connection, and PostgreSQL may then
+    plan it once for any parameters (a generic plan): that plan must still find the index.
+    The plan comes from auto_explain, as a notice to this connection."""
+    invoice = ship(api)
+    statement, parameters = _statements_of(uow, read(uow, invoice["total"]))[-1]
+    connection = uow.session.connection().connection.driver_connection
+    plans = []
+    connection.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+    connection.execute("LOAD 'auto_explain'")
+    for setting in ("plan_cache_mode = force_generic_plan", "enable_seqscan = off",
+                    "auto_explain.log_min_duration = 0", "auto_explain.log_level = notice"):
+        connection.execute(f"SET LOCAL {setting}")
+    connection.execute(statement, parameters, prepare=True)
+    connection.execute("SELECT 1")  # the plan's notice has arrived by its end
+    plan = "\n".join(plans)
+    assert "Query Text" in plan, plan
+    assert "ix_invoices_owed_status" in plan or "ix_invoices_status_due" in plan, plan

@@ -140,3 +140,29 @@ def test_a_chunk_decided_while_the_one_before_is_written_books_as_if_it_came_aft
     assert +overlapping.counts == +one_after_another.counts
     assert payments(b) == payments(a)
     assert figures(api, worlds[b]) == figures(api, worlds[a])
+
+
+def _booking(services, *entries):
+    with unit_of_work(services) as uow:
+        [read] = service.read_statements(uow, data=files.statement(*entries, statement_id=f"D-{next(_files)}"))
+        return service.Booking(uow, statement=read, transactions=read.transactions)
+
+
+def test_a_chunk_is_read_again_only_when_an_invoice_its_matches_rest_on_was_paid_before_it(api, services):
+    """What the chunk before wrote while this one was decided: paying an invoice of the same
+    amount under another name changes no proposal of this one; paying the very invoice a
+    payer's name and amount point to does."""
+    sanne, daan = (_invoice_of(api, name) for name in ("Sanne de Vries", "Daan Jansen"))
+    assert sanne["total"] == daan["total"]
+    earlier = _booking(services, files.payment(sanne["total"], rf=sanne["payment_reference"]))
+
+    from_daan = _booking(services, files.payment(daan["total"], text="betaling", name="Daan Jansen"))
+    from_sanne = _booking(services, files.payment(sanne["total"], text="betaling", name="Sanne de Vries"))
+
+    assert not from_daan.depends_on(earlier)
+    assert from_sanne.depends_on(earlier)
+
+
+def _invoice_of(api, name: str) -> dict:
+    return ship(api, lines=[factories.line(unit_price=4200)],
+                consumer=factories.consumer(name=name, email=f"{name.split()[0].lower()}{next(_files)}@example.nl"))
