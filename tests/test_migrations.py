@@ -70,3 +70,17 @@ def test_webshops_with_a_live_key_before_approvals_existed_stay_approved(empty_d
         approved = dict(db.execute(text("SELECT id, approved_at IS NOT NULL FROM merchants")).all())
     engine.dispose()
     assert approved == {"mer_live": True, "mer_test": False}
+
+
+def test_invoice_pages_keep_room_for_a_changed_rows_new_version(empty_database):
+    """An invoice is changed in place (paid, a dunning level, paused): with room on its page the
+    new version stays there (migration 0029)."""
+    if empty_database.startswith("sqlite"):
+        pytest.skip("a PostgreSQL storage parameter: SQLite rewrites a changed row's page anyway")
+    command.upgrade(alembic_config(empty_database), "head")
+    engine = create_engine(empty_database)
+    with engine.connect() as db:
+        options = db.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'invoices'")).scalar()
+    engine.dispose()
+    assert "fillfactor=80" in options
+    command.downgrade(alembic_config(empty_database), "0028")
