@@ -22,13 +22,14 @@ What it does:
    estimate is above --budget, the timed import uses fewer entries (same database) and the
    full-size figures are extrapolated from it, clearly labelled as such.
 5. Import: bnpl.payments.jobs.import_statement_file, what `bnpl payments import` runs (the
-   whole file read and checked first, then booked 1,000 entries per transaction), in a child
-   process, --runs times, each on a freshly emptied and filled database.
+   whole file checked to be well-formed first, then read and booked 1,000 entries per
+   transaction, the next part read while one is written), in a child process, --runs times,
+   each on a freshly emptied and filled database.
 
 Every child reports wall time, its CPU time, PostgreSQL's CPU time (this database's backends
 and PostgreSQL's own processes), other load on the machine, and its own peak RSS (VmHWM;
 getrusage's ru_maxrss is kept in the JSON, but a child inherits the parent's through
-vfork + exec); the import child also its RSS after its parse and after booking, and the
+vfork + exec); the import child also its RSS after booking, and the
 parse child the tracemalloc peak of one extra run (the Python heap only: lxml's tree is not
 in it). The rolled-back runs count SQL statements; --profile adds a cProfile listing and the
 statements by time. Prints a table and whether the targets are met (import <= 5x parse,
@@ -423,17 +424,6 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
     if profile_top:
         import cProfile
         profiler = cProfile.Profile()
-    # Memory where the parse ends (import_statement parses the whole file before booking).
-    from bnpl.payments import camt
-    after_parse: dict = {}
-    parse = camt.parse
-
-    def parse_and_note(raw: bytes):
-        statement = parse(raw)
-        after_parse.update(rss_mb=_rss_mb(), peak_mb=_peak_mb(), at_s=time.perf_counter() - meter.t0)
-        return statement
-
-    camt.parse = parse_and_note
     rss_before = _rss_mb()
     counts: dict = {}
     rss_booked = 0.0
@@ -458,8 +448,7 @@ def child(mode: str, path: str, url: str, *, rollback: bool, traced: bool, profi
     services.engine.dispose()
     shutil.rmtree(instance, ignore_errors=True)
     out = {**meter.as_dict(), "counts": counts, "rolled_back": rollback, "rss_before_mb": rss_before,
-           "rss_after_parse_mb": after_parse.get("rss_mb"), "peak_after_parse_mb": after_parse.get("peak_mb"),
-           "parse_s": after_parse.get("at_s"), "rss_booked_mb": rss_booked, "peak_rss_mb": _peak_mb(),
+           "rss_booked_mb": rss_booked, "peak_rss_mb": _peak_mb(),
            "ru_maxrss_mb": _ru_maxrss_mb()}
     if statements:
         out["sql_statements"] = sum(n for n, _ in statements.values())
@@ -597,7 +586,7 @@ def _run(args, url: str) -> int:
             probe["entries"] = args.probe
             probe["estimate_full_s"] = probe["wall_s"] * args.entries / args.probe
             say(f"probe: {args.probe:,} entries in {probe['wall_s']:.1f} s (rolled back, "
-                f"{probe['sql_statements'] / args.probe:.1f} SQL statements per entry): "
+                f"{probe['sql_statements']} SQL statements, {probe['sql_statements'] * 1000 / args.probe:.0f} per 1,000 entries): "
                 f"{args.probe / probe['wall_s']:.0f} entries/s, so about {probe['estimate_full_s']:.0f} s "
                 f"for {args.entries:,}")
             if probe["estimate_full_s"] > args.budget:
@@ -631,7 +620,7 @@ def _run(args, url: str) -> int:
             say(f"import run {run + 1}: {result['wall_s']:.1f} s, {run_entries / result['wall_s']:.0f} entries/s, "
                 f"CPU {result['cpu_s']:.1f} s + PostgreSQL {result['pg_cpu_s']:.1f} s, other load "
                 f"{result['other_cores']:.2f} cores, RSS {result['rss_before_mb']:.0f} MB at the start, "
-                f"{result['rss_after_parse_mb'] or 0:.0f} after parse, {result['rss_booked_mb']:.0f} after booking, "
+                f"{result['rss_booked_mb']:.0f} after booking, "
                 f"peak {result['peak_rss_mb']:.0f}")
 
         report = _report(args, run_entries, fills, parse_full, parse_run, imports, probe, expected)
@@ -647,7 +636,7 @@ def _run(args, url: str) -> int:
             say(profiled["profile_cumulative"])
             say("bnpl's own functions:")
             say(profiled["profile_bnpl"])
-            say(f"SQL: {profiled['sql_statements'] / args.profile:.1f} statements per entry, "
+            say(f"SQL: {profiled['sql_statements']} statements, {profiled['sql_statements'] * 1000 / args.profile:.0f} per 1,000 entries, "
                 f"{profiled['sql_seconds']:.1f} s waiting for them; by time:")
             for statement, count, seconds in profiled["sql_by_time"]:
                 say(f"  {seconds:6.2f} s {count:6d}x  {statement}")
@@ -674,11 +663,11 @@ def _report(args, run_entries, fills, parse_full, parse_run, imports, probe, exp
     extrapolated = scale != 1
     full_wall = wall * scale
     booked = statistics.median(r["rss_booked_mb"] for r in imports)
-    after_parse = statistics.median(r["rss_after_parse_mb"] or 0.0 for r in imports)  # 0: parse not seen
-    # At full size the import's peak is the larger of: its parse (the parse child's peak plus
-    # what the import child holds besides: SQLAlchemy, bnpl, the connection), and the end of
-    # booking, where everything above the start (transactions, ORM objects, what the freed
-    # parse tree left) is taken as growing in proportion to the entries.
+    # At full size the import's peak is taken as the larger of: the parse child's peak plus
+    # what the import child holds besides (SQLAlchemy, bnpl, the connection), as if the whole
+    # file were read before booking, and the end of booking, where everything above the start
+    # is taken as growing in proportion to the entries. Both overstate it: the import reads
+    # the file a part at a time while booking.
     parse_phase_full = parse_full["median_peak_rss_mb"] + before - parse_run["median_rss_before_mb"]
     booking_full = before + (booked - before) * scale
     full_peak = max(parse_phase_full, booking_full) if extrapolated else peak
@@ -702,8 +691,8 @@ def _report(args, run_entries, fills, parse_full, parse_run, imports, probe, exp
     say(f"(medians: parse of {PARSE_RUNS} runs, import of {len(imports)}; against {args.invoices:,} open invoices; "
         f"fill {statistics.median(f['wall_s'] for f in fills):.0f} s, not timed; other load during the import "
         f"{imp['median_other_cores']:.2f} cores; tracemalloc peak of parse {parse_full['tracemalloc_peak_mb']:.0f} MB)")
-    say(f"import memory (MB): {before:.0f} at the start, {after_parse:.0f} after its parse, {booked:.0f} after "
-        f"booking, peak {peak:.0f}")
+    say(f"import memory (MB): {before:.0f} at the start (the file's bytes read), {booked:.0f} after booking, "
+        f"peak {peak:.0f}")
     if extrapolated:
         say(f"  at {args.entries:,} (EXTRAPOLATED): parse phase {parse_phase_full:.0f}, end of booking "
             f"{booking_full:.0f}")

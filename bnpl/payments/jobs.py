@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from itertools import chain, groupby
+from operator import attrgetter
 from pathlib import Path
 
 from bnpl.payments import service
-from bnpl.payments.statements import Statement, StatementError, Transaction
+from bnpl.payments.statements import Statement, StatementError, StatementPart, Transaction
 from bnpl.uow import unit_of_work
 
 log = logging.getLogger("bnpl.payments")
@@ -17,28 +20,42 @@ CHUNK = 1000
 
 
 def import_statement_file(services, data: bytes) -> service.ImportSummary:
-    """Read the whole file first (a file that cannot be read books nothing), then book each
-    statement 1,000 entries per transaction: a large import holds no locks for long and does
-    not hold back the event feed. Stopped halfway, importing the file again books just the
-    rest. Never raises: what could not be read or booked is in the summary."""
+    """Book every statement of the file, 1,000 entries per transaction, while the rest of the
+    file is still being read: a large import holds no locks for long and does not hold back
+    the event feed. A file that cannot be read books nothing: a CAMT file is checked whole
+    first (a file cut off is not well-formed), and what else makes it no statement shows
+    before its first entry is booked. Stopped halfway, importing the file again books just
+    the rest. Never raises: what could not be read or booked is in the summary."""
     with _long_lived_objects_left_alone():
+        reading = _Reading(data)
+        summaries = [_book_statement(services, parts) for _, parts in groupby(reading, key=attrgetter("number"))]
+    if reading.error and not summaries:
+        return service.ImportSummary([], error=reading.error)
+    return service.ImportSummary(summaries, cut_short=reading.error)
+
+
+class _Reading:
+    """The file's statements, a part at a time as they are read; should reading fail on the
+    way, the parts end there and `error` says why."""
+
+    def __init__(self, data: bytes):
+        self.data, self.error = data, None
+
+    def __iter__(self) -> Iterator[StatementPart]:
         try:
-            with unit_of_work(services) as uow:
-                statements = service.read_statements(uow, data=data)
+            yield from service.statement_parts(self.data, batch=CHUNK)
         except StatementError as exc:
-            return service.ImportSummary([], error=str(exc))
+            self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - a parser's own failure: told, not a traceback
             log.exception("A statement file could not be read")
-            return service.ImportSummary([], error=f"the file could not be read ({type(exc).__name__}: {exc})")
-        gc.freeze()  # the statement's transactions too: they live till the end
-        return service.ImportSummary([_book_statement(services, statement) for statement in statements])
+            self.error = f"the file could not be read ({type(exc).__name__}: {exc})"
 
 
 @contextmanager
 def _long_lived_objects_left_alone():
-    """The garbage collector skips what lives through the whole import (the application, the
-    statement read): with 100,000 entries, walking them again at every full collection took
-    a tenth of the import's time. Objects already frozen by someone else stay so."""
+    """The garbage collector skips what lives through the whole import (the application and
+    its mappings): with 100,000 entries, walking them again at every full collection took a
+    tenth of the import's time. Objects already frozen by someone else stay so."""
     frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
@@ -48,17 +65,24 @@ def _long_lived_objects_left_alone():
             gc.unfreeze()
 
 
-def _book_statement(services, statement: Statement) -> service.StatementSummary:
-    """The chunks in order, each in its own transaction. On PostgreSQL a chunk is written and
-    committed on a second connection while the next one is read and decided: the next one's
-    transaction writes only after that commit, and what it read is read again when the chunk
-    before wrote something it depends on (service.Booking.depends_on), so the outcome is
-    that of booking them one after the other."""
+def _book_statement(services, parts: Iterator[StatementPart]) -> service.StatementSummary:
+    """The parts of one statement in order, each in its own transaction. On PostgreSQL a part
+    is written and committed on a second connection while the next one is read and decided:
+    the next one's transaction writes only after that commit, and what it read is read again
+    when the part before wrote something it depends on (service.Booking.depends_on), so the
+    outcome is that of booking them one after the other. The statement is noted as read
+    (dunning looks for that) only when it was read to its end."""
+    first = next(parts)
+    statement = first.statement
     summary = service.StatementSummary(statement.id, statement.account_iban, statement.format)
-    chunks = [statement.transactions[start:start + CHUNK] for start in range(0, len(statement.transactions), CHUNK)]
+    read, ended = service.StatementRead(statement.id), False
     with _writer(services) as writer:
         writing: _Chunk | None = None
-        for transactions in chunks:
+        for part in chain([first], parts):
+            statement, transactions, ended = part.statement, part.statement.transactions, part.last
+            read.add(transactions)
+            if not transactions:
+                continue
             fresh_reads = writing is None or writing.done()  # what it wrote is committed: read as is
             chunk = _Chunk.prepare(services, statement, transactions)
             if writing is not None:
@@ -69,8 +93,9 @@ def _book_statement(services, statement: Statement) -> service.StatementSummary:
             writing = writer(chunk) if chunk is not None else _Chunk.sequential(services, statement, transactions)
         if writing is not None:
             summary.add(writing.result())
-    with unit_of_work(services) as uow:
-        service.record_import(uow, statement=statement)
+    if ended:
+        with unit_of_work(services) as uow:
+            service.record_read(uow, read=read)
     return summary
 
 

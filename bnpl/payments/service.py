@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from schwifty import IBAN
@@ -23,7 +24,7 @@ from bnpl.payments import camt, mt940, sepa, states
 from bnpl.risk import service as risk
 from bnpl.payments.models import (BOOKED, IGNORED, PROPOSED, UNMATCHED, DirectDebit, Mandate, Payment, Refund,
                                   StatementImport)
-from bnpl.payments.statements import Statement, StatementError, Transaction
+from bnpl.payments.statements import Statement, StatementError, StatementPart, Transaction
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
 
@@ -60,6 +61,7 @@ class StatementSummary:
 class ImportSummary:
     statements: list[StatementSummary]
     error: str | None = None  # why the file could not be read at all
+    cut_short: str | None = None  # why reading stopped partway (what was read before is booked)
 
     @property
     def counts(self) -> Counter:
@@ -74,7 +76,10 @@ class ImportSummary:
     def __str__(self) -> str:
         if self.error:
             return f"Nothing was read: {self.error}"
-        return "\n".join(str(s) for s in self.statements) or "The file holds no statement."
+        lines = [str(s) for s in self.statements]
+        if self.cut_short:
+            lines.append(f"The rest of the file could not be read: {self.cut_short}")
+        return "\n".join(lines) or "The file holds no statement."
 
 
 def import_statement(uow: UnitOfWork, *, data: bytes) -> ImportSummary:
@@ -90,9 +95,27 @@ def import_statement(uow: UnitOfWork, *, data: bytes) -> ImportSummary:
 
 def record_import(uow: UnitOfWork, *, statement: Statement) -> None:
     """Note that a statement was read in full (dunning checks how recent the newest is)."""
-    days = [t.booked_on for t in statement.transactions if t.booked_on and not t.pending]
-    uow.session.add(StatementImport(statement_id=statement.id[:140], entries=len(statement.transactions),
-                                    latest_booking_on=max(days, default=None), imported_at=uow.now()))
+    read = StatementRead(statement.id)
+    read.add(statement.transactions)
+    record_read(uow, read=read)
+
+
+@dataclass
+class StatementRead:
+    """What is noted of a statement read in full, gathered as its parts are read."""
+    statement_id: str
+    entries: int = 0
+    latest_booking_on: date | None = None
+
+    def add(self, transactions: list[Transaction]) -> None:
+        self.entries += len(transactions)
+        days = [t.booked_on for t in transactions if t.booked_on and not t.pending]
+        self.latest_booking_on = max(days + [self.latest_booking_on] if self.latest_booking_on else days, default=None)
+
+
+def record_read(uow: UnitOfWork, *, read: StatementRead) -> None:
+    uow.session.add(StatementImport(statement_id=read.statement_id[:140], entries=read.entries,
+                                    latest_booking_on=read.latest_booking_on, imported_at=uow.now()))
 
 
 def statements_known_through(uow: UnitOfWork) -> date | None:
@@ -116,12 +139,34 @@ def invoices_with_proposals(uow: UnitOfWork, *, invoice_ids: list[str]) -> set[s
 
 def read_statements(uow: UnitOfWork, *, data: bytes) -> list[Statement]:
     """Every statement of a file, whichever of the formats banks send it is in."""
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if head == b"<":
+    if _is_xml(data):
         return camt.parse(data)
     if mt940.looks_like(data):
         return mt940.parse(data)
     raise StatementError("Not a bank statement: a CAMT.053, CAMT.054 or MT940 file was expected.")
+
+
+def statement_parts(data: bytes, *, batch: int) -> Iterator[StatementPart]:
+    """read_statements a part of at most `batch` transactions at a time, to book a large file
+    while the rest is read. A CAMT file is first checked whole, so that one cut off or broken
+    raises StatementError here, before anything is booked; what else makes it no statement
+    shows at its first entry, or at its end when it holds none."""
+    if _is_xml(data):
+        camt.check_well_formed(data)
+        return camt.read(data, batch)
+    return _in_parts(read_statements(None, data=data), batch)
+
+
+def _is_xml(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def _in_parts(statements: list[Statement], batch: int) -> Iterator[StatementPart]:
+    for number, statement in enumerate(statements):
+        starts = range(0, len(statement.transactions), batch) or range(1)
+        for start in starts:
+            yield StatementPart(number, replace(statement, transactions=statement.transactions[start:start + batch]),
+                                last=start + batch >= len(statement.transactions))
 
 
 def book_transactions(uow: UnitOfWork, *, statement: Statement,

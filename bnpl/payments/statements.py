@@ -65,23 +65,44 @@ class Statement:
     format: str = "camt.053"
 
 
+@dataclass(frozen=True)
+class StatementPart:
+    """Some of a statement's transactions as the file is read (import_statement_file books a
+    large statement while the rest is still being read): `number` tells the file's statements
+    apart, `last` ends one."""
+    number: int
+    statement: Statement  # its header, with these transactions only
+    last: bool
+
+
 def keyed(account: str | None, transactions: list[Transaction]) -> list[Transaction]:
-    """Give each transaction of one statement its fingerprint. An entry the bank repeats with
-    the same reference keeps one key; otherwise the n-th identical entry gets the n-th key."""
-    counted: Counter = Counter()
-    by_reference: dict[tuple[str, str], str] = {}
-    result = []
-    for transaction in transactions:
-        identity = _identity(account, transaction)
-        repeated = by_reference.get((identity, transaction.reference or ""))
-        if repeated and transaction.reference:
-            result.append(replace(transaction, key=repeated))
-            continue
-        counted[identity] += 1
-        key = "fp:" + hashlib.sha256(f"{identity}|{counted[identity]}".encode()).hexdigest()[:40]
-        by_reference[(identity, transaction.reference or "")] = key
-        result.append(replace(transaction, key=key))
-    return result
+    """Give each transaction of one statement its fingerprint."""
+    return Fingerprints(account).keyed(transactions)
+
+
+class Fingerprints:
+    """The fingerprints of one statement's transactions, given in their order, perhaps a part
+    at a time. An entry the bank repeats with the same reference keeps one key; otherwise the
+    n-th identical entry gets the n-th key."""
+
+    def __init__(self, account: str | None):
+        self.account = account
+        self.counted: Counter = Counter()
+        self.by_reference: dict[tuple[str, str], str] = {}
+
+    def keyed(self, transactions: list[Transaction]) -> list[Transaction]:
+        result = []
+        for transaction in transactions:
+            identity = _identity(self.account, transaction)
+            repeated = self.by_reference.get((identity, transaction.reference or ""))
+            if repeated and transaction.reference:
+                result.append(replace(transaction, key=repeated))
+                continue
+            self.counted[identity] += 1
+            key = "fp:" + hashlib.sha256(f"{identity}|{self.counted[identity]}".encode()).hexdigest()[:40]
+            self.by_reference[(identity, transaction.reference or "")] = key
+            result.append(replace(transaction, key=key))
+        return result
 
 
 def _identity(account: str | None, t: Transaction) -> str:

@@ -134,6 +134,24 @@ def test_a_truncated_file_is_refused():
         camt.parse(data[: len(data) * 2 // 3])
 
 
+@pytest.mark.parametrize("broken", [
+    lambda data: data.replace(b"</Ntry>", b"</Entry>", 1),  # malformed
+    lambda data: data[: data.rindex(b"</Ntry>")],  # cut off after its first entry
+    lambda data: b"",
+])
+def test_the_check_before_booking_refuses_what_the_parser_refuses(broken):
+    data = broken(files.statement(files.payment(1999, rf=RF), files.payment(2500, text="TEST-2026-000002")))
+
+    with pytest.raises(StatementError, match="Not well-formed XML"):
+        camt.check_well_formed(data)
+    with pytest.raises(StatementError):
+        camt.parse(data)
+
+
+def test_the_check_before_booking_lets_a_well_formed_statement_through():
+    camt.check_well_formed(files.statement(files.payment(1999, rf=RF)))
+
+
 def test_an_empty_file_is_refused():
     with pytest.raises(StatementError):
         camt.parse(b"")

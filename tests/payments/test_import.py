@@ -499,10 +499,97 @@ def test_a_large_statement_is_booked_in_chunks_and_a_second_import_books_nothing
     assert {api.get(f"/invoices/{i['id']}").json["status"] for i in invoices} == {"paid"}
 
 
+def test_a_large_statement_is_booked_while_the_rest_of_it_is_still_being_read(api, services, monkeypatch):
+    """Its first part is written before the parser reaches its last entry (on PostgreSQL the
+    parser reads on while a part is written)."""
+    from bnpl.payments import camt, jobs
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    happened, read = [], camt.read
+
+    def noted_read(data, batch=None):
+        for part in read(data, batch):
+            happened.append("read")
+            yield part
+
+    class NotedBooking(service.Booking):
+        def write(self):
+            super().write()
+            happened.append("written")
+
+    monkeypatch.setattr(camt, "read", noted_read)
+    monkeypatch.setattr(service, "Booking", NotedBooking)
+    invoices = [ship(api) for _ in range(3)]
+    data = files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in invoices])
+
+    assert jobs.import_statement_file(services, data).counts == {"booked": 3}
+    assert happened.index("written") < len(happened) - 1 - happened[::-1].index("read")
+
+
+def test_a_file_cut_off_books_nothing_though_its_first_entries_could_be_read(api, services, monkeypatch):
+    from bnpl.payments import jobs
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    invoices = [ship(api) for _ in range(3)]
+    data = files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in invoices])
+    cut = data[: data.rindex(b"</Ntry>")]  # the first two entries whole
+
+    summary = jobs.import_statement_file(services, cut)
+
+    assert summary.nothing_read and summary.error.startswith("Not well-formed XML")
+    assert payments(services) == []
+
+
+def test_a_file_the_parser_gives_up_on_halfway_keeps_what_was_booked_and_says_the_rest_was_not_read(
+        api, services, monkeypatch):
+    """Not noted as read either: dunning's "reconcile first" waits for a statement read whole."""
+    from bnpl.payments import camt, jobs
+    from bnpl.payments.models import StatementImport
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    read = camt.read
+
+    def gives_up_after_one_part(data, batch=None):
+        yield next(read(data, batch))
+        raise StatementError("Not well-formed XML: the parser gave up")
+
+    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    first, second = ship(api), ship(api)
+    summary = jobs.import_statement_file(services, files.statement(
+        files.payment(first["total"], rf=first["payment_reference"]),
+        files.payment(second["total"], rf=second["payment_reference"]), statement_id="HALF-1"))
+
+    assert summary.counts == {"booked": 1} and not summary.nothing_read
+    assert "The rest of the file could not be read: Not well-formed XML: the parser gave up" in str(summary)
+    with services.sessionmaker() as session:
+        assert session.scalars(select(StatementImport).where(StatementImport.statement_id == "HALF-1")).all() == []
+
+
+def test_every_statement_of_a_file_read_in_parts_is_noted_as_read_with_all_its_entries(api, services, monkeypatch):
+    from bnpl.payments import jobs
+    from bnpl.payments.models import StatementImport
+
+    monkeypatch.setattr(jobs, "CHUNK", 2)
+    invoices = [ship(api) for _ in range(4)]
+    day_one = files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in invoices[:3]],
+                              statement_id="DAY-1")
+    day_two = files.statement(files.payment(invoices[3]["total"], rf=invoices[3]["payment_reference"]),
+                              statement_id="DAY-2")
+
+    summary = jobs.import_statement_file(services, files.combined(day_one, day_two))
+
+    assert [(s.statement_id, s.counts["booked"]) for s in summary.statements] == [("DAY-1", 3), ("DAY-2", 1)]
+    with services.sessionmaker() as session:
+        noted = session.execute(select(StatementImport.statement_id, StatementImport.entries)
+                                .order_by(StatementImport.statement_id)).all()
+    assert [tuple(row) for row in noted] == [("DAY-1", 3), ("DAY-2", 1)]
+
+
 def test_while_booking_the_collector_leaves_the_statement_read_alone_and_afterwards_all_is_as_before(
         api, services, monkeypatch):
-    """A statement of 100,000 entries lives through the whole import: walking it again at every
-    full garbage collection took a tenth of the import's time."""
+    """What lives through the whole import (the application, its mappings) is not walked again
+    at every full garbage collection: with 100,000 entries that took a tenth of the import's
+    time."""
     import gc
 
     from bnpl.payments import jobs

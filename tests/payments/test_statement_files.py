@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bnpl.cli import main
 from bnpl.notifications.models import EMAIL, OutboxMessage
-from bnpl.payments import jobs, service
+from bnpl.payments import camt, jobs, service
 from bnpl.payments.models import Payment
 from bnpl.uow import unit_of_work
 from tests import factories
@@ -236,9 +236,9 @@ def test_an_rf_reference_broken_over_two_remittance_lines_books_the_payment(api,
 
 
 def test_a_parser_failure_is_told_in_a_sentence_not_a_traceback(services, run, tmp_path, monkeypatch):
-    def broken(uow, *, data):
+    def broken(data, batch=None):
         raise RuntimeError("parser blew up")
-    monkeypatch.setattr(service, "read_statements", broken)
+    monkeypatch.setattr(camt, "read", broken)
     path = tmp_path / "day.xml"
     path.write_bytes(files.statement(files.payment(1000, text="x")))
 
