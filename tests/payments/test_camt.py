@@ -3,9 +3,11 @@ booking becomes, which single entries are refused (the others still read), and w
 are refused whole."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from lxml import etree
 
 from bnpl.payments import camt
 from bnpl.payments.camt import StatementError
@@ -146,6 +148,27 @@ def test_the_check_before_booking_refuses_what_the_parser_refuses(broken):
         camt.check_well_formed(data)
     with pytest.raises(StatementError):
         camt.parse(data)
+
+
+@pytest.mark.parametrize("data", [
+    b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?><a>x</a>",  # a byte order mark
+    b"\n  <a>x</a>",  # whitespace before the root, no declaration
+    "<?xml version='1.0' encoding='ISO-8859-1'?><a>\u00e9</a>".encode("latin-1"),
+    b"<a>x</a>\n\n",
+    b"\n<?xml version='1.0' encoding='UTF-8'?><a>x</a>",  # the declaration not first
+    b"<a>&undefined;</a>",
+    b"<a>x</a>trailing",
+])
+def test_the_check_before_booking_refuses_exactly_what_lxml_refuses(data):
+    def refused(check) -> bool:
+        try:
+            check()
+        except (StatementError, etree.XMLSyntaxError):
+            return True
+        return False
+
+    by_lxml = refused(lambda: list(etree.iterparse(io.BytesIO(data), resolve_entities=False, no_network=True)))
+    assert refused(lambda: camt.check_well_formed(data)) == by_lxml
 
 
 def test_the_check_before_booking_lets_a_well_formed_statement_through():

@@ -73,3 +73,28 @@ def test_every_entry_of_a_real_file_is_accounted_for_and_a_second_import_books_n
     new = {k: v for k, v in second.counts.items() if v and k not in ("already imported", "refused", "ignored")}
     assert new == {}, str(second)
     assert second.counts["already imported"] == stored
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_real_file_booked_while_it_is_read_a_part_at_a_time_books_as_it_does_in_one_go(
+        services, monkeypatch, name):
+    """What `bnpl payments import` runs (jobs.import_statement_file), with parts of a single
+    entry, against the same file booked in one transaction, each into an empty database."""
+    from bnpl.payments import jobs
+    from bnpl.payments.models import StatementImport
+    from tests.conftest import _empty_all_tables
+
+    def statements_noted():
+        with services.sessionmaker() as session:
+            return sorted(session.execute(select(StatementImport.statement_id, StatementImport.entries)).all())
+
+    in_one_go = import_(services, name)
+    noted_in_one_go = statements_noted()
+    _empty_all_tables(services.engine)
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+
+    in_parts = jobs.import_statement_file(services, (DATA / name).read_bytes())
+
+    assert [(s.statement_id, +s.counts) for s in in_parts.statements] == \
+        [(s.statement_id, +s.counts) for s in in_one_go.statements]
+    assert statements_noted() == noted_in_one_go
