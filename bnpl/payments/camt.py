@@ -35,9 +35,10 @@ def parse(data: bytes) -> list[Statement]:
 
 
 def read(data: bytes, batch: int | None = None) -> Iterator[StatementPart]:
-    """The file's statements as the parser reaches them, each in parts of at most `batch`
-    transactions (None: one part each). A file cut off raises StatementError only where it
-    ends: check_well_formed tells before anything is read."""
+    """The file's statements as the parser reaches them, each in parts of `batch` transactions
+    (a few more where a batch entry ends a part: an entry is never split; None: one part
+    each). A file cut off raises StatementError only where it ends: check_well_formed tells
+    before anything is read."""
     entries = etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}Ntry", resolve_entities=False,
                               no_network=True, huge_tree=True)
     reader = _Reader(batch)
@@ -68,7 +69,7 @@ class _Reader:
     def __init__(self, batch: int | None):
         self.batch = batch
         self.kind = None
-        self.reading: _Reading | None = None
+        self.reading: _OpenStatement | None = None
         self.read: list = []  # the statement elements with entries (kept: their ids stay theirs)
 
     def add(self, entry) -> list[StatementPart]:
@@ -80,7 +81,7 @@ class _Reader:
                 return parts  # an Ntry somewhere else is no entry of a statement
             if self.reading is not None:
                 parts.append(self.reading.part(last=True))
-            self.reading = _Reading(_Header(parent, self.kind.ns), len(self.read), self.kind.format)
+            self.reading = _OpenStatement(_Header(parent, self.kind.ns), len(self.read), self.kind.format)
             self.read.append(parent)
         self.reading.transactions.extend(_entry(entry, self.kind.ns))
         if self.batch and len(self.reading.transactions) >= self.batch:
@@ -96,10 +97,10 @@ class _Reader:
         if not self.read and not empty:
             raise StatementError(f"The file has no statement ({kind.path[2:]}/{kind.element}).")
         for number, element in enumerate(empty, start=len(self.read)):
-            yield _Reading(_Header(element, kind.ns), number, kind.format).part(last=True)
+            yield _OpenStatement(_Header(element, kind.ns), number, kind.format).part(last=True)
 
 
-class _Reading:
+class _OpenStatement:
     """A statement being read: its header, and its transactions not handed on yet."""
 
     def __init__(self, header: "_Header", number: int, format: str):
