@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bnpl.db import Base, Json, UTCDateTime, new_id
 
 KEY_ALPHABET = string.ascii_letters + string.digits
+# The language we write to a webshop in until it (or the staff member taking it on) chooses one.
+DEFAULT_LANGUAGE = "nl"
 
 
 class Merchant(Base):
@@ -28,7 +30,7 @@ class Merchant(Base):
     payout_iban: Mapped[str | None] = mapped_column(String(34))
     email: Mapped[str | None] = mapped_column(String(254))  # where we tell the merchant of problems
     # The language of the mails to that address (nl, en or de): the webshop's own choice.
-    language: Mapped[str] = mapped_column(String(2), default="nl", server_default="nl")
+    language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE)
     # Who sells: printed on every invoice (the law asks for it) and put in e-invoices.
     legal_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[dict | None] = mapped_column(Json)

@@ -16,7 +16,7 @@ from bnpl.events import service as events
 from bnpl.i18n import LANGUAGES
 from bnpl.merchants import changes as change_requests, keys
 from bnpl.merchants.logo import LogoError, check_logo
-from bnpl.merchants.models import SELLER_DETAILS, ApiKey, Merchant, seller_identity
+from bnpl.merchants.models import DEFAULT_LANGUAGE, SELLER_DETAILS, ApiKey, Merchant, seller_identity
 from bnpl.sql import Prepared
 from bnpl.tenancy import Scope
 from bnpl.uow import UnitOfWork
@@ -47,6 +47,7 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = 
         transit_days=cfg.transit_days,
         order_limit_cents=cfg.order_limit_cents,
         return_pause_days=cfg.return_pause_days,
+        language=DEFAULT_LANGUAGE,
     )
     risky, rest = change_requests.split({k: v for k, v in settings.items() if v is not None})
     for setting, value in change_requests.checked(uow, risky).items():  # the operator's own choice
@@ -57,7 +58,7 @@ def create_merchant(uow: UnitOfWork, *, name: str, livemode: bool, actor: str = 
     uow.session.add(merchant)
     key = keys.issue(uow, merchant=merchant, livemode=livemode)
     audit.record(uow, actor=actor, action="merchant.created", merchant_id=merchant.id, name=name,
-                 settings=sorted(settings), livemode=livemode)
+                 settings=sorted(settings), livemode=livemode, language=merchant.language)
     return NewMerchant(merchant=merchant, api_key=key.secret)
 
 
@@ -199,18 +200,37 @@ def check_business_seller(merchant: Merchant) -> None:
             missing=missing)
 
 
-def onboard(uow: UnitOfWork, *, name: str, identity: dict, actor: str) -> NewMerchant:
+def onboard(uow: UnitOfWork, *, name: str, identity: dict, actor: str, language: str | None = None) -> NewMerchant:
     """A webshop taken on by the provider with its legal details (checked as PATCH /merchant
-    checks them) and a test key; live keys follow its approval."""
+    checks them), the language we write to it in (Dutch unless chosen) and a test key; live
+    keys follow its approval. Every field's error is told at once."""
     from marshmallow import ValidationError
 
     from bnpl.merchants.schemas import MerchantSettingsSchema
 
+    errors: dict[str, list[str]] = {}
+    checked: dict = {}
     try:
         checked = MerchantSettingsSchema(only=IDENTITY).load({k: v for k, v in identity.items() if v})
     except ValidationError as exc:
-        raise InvalidInput(dict(_flat(exc.normalized_messages()))) from None
+        errors.update(_flat(exc.normalized_messages()))
+    if language:  # none chosen: the default, as for a merchant made on the command line
+        try:
+            checked["language"] = mail_language(language)
+        except InvalidInput as exc:
+            errors.update(exc.extra["errors"])
+    if errors:
+        raise InvalidInput(errors)
     return create_merchant(uow, name=name, livemode=False, actor=actor, **checked)
+
+
+def mail_language(value: str) -> str:
+    """The language we write to a webshop in (its mails): one the product writes merchant mail
+    in (i18n.LANGUAGES), else InvalidInput at the field ``language``."""
+    if value not in LANGUAGES:
+        raise InvalidInput({"language": [said("Choose one of the languages we write to webshops in: %(languages)s.",
+                                              languages=", ".join(LANGUAGES))]})
+    return value
 
 
 def _flat(messages: dict, prefix: str = ""):
@@ -343,10 +363,10 @@ def _apply_settings(merchant: Merchant, settings: dict) -> None:
             else:
                 merchant.logo, merchant.logo_type = checked.data, checked.media_type
         elif name == "language":
-            if value in LANGUAGES:
-                merchant.language = value
-            else:
-                errors[name] = [f"One of {', '.join(LANGUAGES)}: the language of our mails to you."]
+            try:
+                merchant.language = mail_language(value)
+            except InvalidInput as exc:
+                errors.update(exc.extra["errors"])
         elif name in ("legal_name", "address", "vat_number", "coc_number", "brand_colour"):
             setattr(merchant, name, value)  # checked by the schema
         elif name in SETTINGS_BOUNDS:

@@ -66,8 +66,9 @@ def merchant_file(uow: UnitOfWork, *, merchant_id: str) -> MerchantFile:
                         keys.keys_of(uow, merchant_id=merchant.id))
 
 
-def onboard(uow: UnitOfWork, *, member: StaffMember, name: str, identity: dict) -> merchants.NewMerchant:
-    return merchants.onboard(uow, name=name, identity=identity, actor=_admin(member))
+def onboard(uow: UnitOfWork, *, member: StaffMember, name: str, identity: dict,
+            language: str | None = None) -> merchants.NewMerchant:
+    return merchants.onboard(uow, name=name, identity=identity, language=language, actor=_admin(member))
 
 
 def approve(uow: UnitOfWork, *, member: StaffMember, merchant_id: str) -> keys.NewKey:

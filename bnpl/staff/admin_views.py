@@ -69,7 +69,8 @@ def new_merchant():
         return render_template("staff/merchant_new.html", form=form), 422 if form.is_submitted() else 200
     uow = current_uow()
     try:
-        made = admin.onboard(uow, member=g.staff, name=form.name.data, identity=form.identity())
+        made = admin.onboard(uow, member=g.staff, name=form.name.data, identity=form.identity(),
+                             language=form.language.data)
     except DomainError as exc:
         uow.rollback()
         return render_template("staff/merchant_new.html", form=form, error=show_errors(form, exc)), exc.status

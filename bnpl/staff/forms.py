@@ -10,7 +10,7 @@ from wtforms import (DateField, EmailField, HiddenField, PasswordField, RadioFie
                      StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional
 
-from bnpl.i18n import N_
+from bnpl.i18n import LANGUAGES, N_
 from bnpl.staff import words
 from bnpl.staff.service import MAX_PASSWORD_LENGTH
 from bnpl.web.language import TranslatedForm, lazy as _
@@ -155,6 +155,11 @@ class OnboardingForm(TranslatedForm):
     name = StringField(_("Shop name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_("Contact address (told of every change of its settings)"), validators=[InputRequired(),
                                                                                             Length(max=254)])
+    # Which languages we write in is the merchants' rule (merchants.service.mail_language): the
+    # form does not refuse an unknown value itself, the service's reason is shown at the field.
+    language = SelectField(_("Language of our mails to that address"),
+                           choices=_choices({code: words.LANGUAGE[code] for code in LANGUAGES}),
+                           validators=[Optional()], validate_choice=False)
     legal_name = StringField(_("Legal name"), validators=[InputRequired(), Length(max=200)])
     street = StringField(_("Street"), validators=[InputRequired(), Length(max=200)])
     house_number = StringField(_("House number"), validators=[InputRequired(), Length(max=20)])

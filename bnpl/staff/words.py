@@ -227,11 +227,13 @@ SERVICE_MESSAGES = (
 
 
 def _shown(name: str, value: str) -> str:
-    """A part of a refusal as the page shows it: a case's or a review's status in words."""
+    """A part of a refusal as the page shows it: a case's or a review's status, languages, in words."""
     if name == "review_state":
         return word(REVIEW_STATE, value)
     if name in ("change_state", "change_done"):
         return word(CHANGE_STATE, value)
+    if name == "languages":  # "nl, en, de": the languages' names
+        return ", ".join(word(LANGUAGE, code) for code in value.split(", "))
     return word(STATUS, value) if name == "status" else value
 
 

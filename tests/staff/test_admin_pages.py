@@ -77,6 +77,7 @@ def test_taking_on_a_webshop_shows_its_test_key_once(admin, app):
     account = ApiClient(app.test_client(), key).get("/merchant").json
     assert (account["legal_name"], account["vat_number"], account["approved"]) == (
         "Het Ezelsoor V.O.F.", "NL004495445B01", False)
+    assert account["language"] == "nl"  # no language chosen: the default
     assert "Boekhandel Het Ezelsoor" in text(admin.get("/staff/merchants"))
 
 
@@ -143,6 +144,33 @@ def test_wrong_legal_details_are_shown_at_their_fields(admin, services):
     assert r.status_code == 422, text(r)
     html = r.get_data(as_text=True)
     assert 'id="vat_number-error"' in html and 'id="postal_code-error"' in html
+    assert "Boekhandel Het Ezelsoor" not in text(admin.get("/staff/merchants"))
+
+
+def test_the_form_offers_the_languages_we_write_to_webshops_in(admin):
+    html = admin.get("/staff/merchants/new").get_data(as_text=True)
+    assert re.findall(r'<option value="(\w+)">([^<]+)</option>', html) == [
+        ("nl", "Dutch"), ("en", "English"), ("de", "German")]
+
+
+def test_a_webshop_taken_on_in_german_shows_it_on_its_page_and_in_the_audit_log(admin):
+    page = admin.submit("/staff/merchants/new", data={**ONBOARDING, "language": "de"}).get_data(as_text=True)
+    merchant_id = re.search(r"(mer_\w+)", page).group(1)
+    assert "Language of our mails German" in text(admin.get(f"/staff/merchants/{merchant_id}"))
+    assert "language : de" in text(admin.get(f"/staff/audit?merchant={merchant_id}"))  # <code>language</code>: de
+
+
+@pytest.mark.parametrize("language, said", [
+    ("en", "Choose one of the languages we write to webshops in: Dutch, English, German."),
+    ("nl", "Kies een van de talen waarin wij webwinkels schrijven: Nederlands, Engels, Duits.")])
+def test_a_language_we_do_not_write_in_is_refused_at_its_field(app, services, language, said):
+    make_member(services, ADMIN, role="admin", name="Erik Admin")
+    admin = StaffBrowser(app.test_client(), language=language)
+    assert admin.login(ADMIN).status_code == 303
+    r = admin.submit("/staff/merchants/new", data={**ONBOARDING, "language": "fr"})
+    assert r.status_code == 422, text(r)
+    error = re.search(r'<span class="field-error" id="language-error">([^<]+)</span>', r.get_data(as_text=True))
+    assert error and unescape(error.group(1)) == said
     assert "Boekhandel Het Ezelsoor" not in text(admin.get("/staff/merchants"))
 
 
