@@ -24,8 +24,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from bnpl import i18n
 from bnpl.documents import epc
 from bnpl.documents.content import DocumentView, Logo
+from bnpl.resources import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PDF_TEMPLATES = TEMPLATES / "pdf"
 
 

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from bnpl import i18n
+from bnpl.resources import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 

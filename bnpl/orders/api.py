@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from flask import Blueprint, g, jsonify, render_template, request
 
 from bnpl import simulator
 from bnpl.fields import WithRelated
 from bnpl.orders import service
+from bnpl.resources import TEMPLATES
 from bnpl.risk import service as risk
 from bnpl.orders.schemas import (CancellationCreateSchema, DeliveryCreateSchema, OrderCreateSchema,
                                  OrderListArgsSchema, OrderPageSchema, OrderSchema,
@@ -76,7 +75,6 @@ def report_delivery(data, shipment_id):
 # --- the bank identification an order waits for: provider callbacks and the local simulator
 # (not the merchant API; risk keeps the verification, the order follows its outcome)
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 verification_pages = Blueprint("verification_pages", __name__, url_prefix="/risk", template_folder=str(TEMPLATES))
 
 

@@ -2,19 +2,16 @@
 local provider's confirm page (the simulated bank)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 
 from bnpl import i18n, simulator
 from bnpl.fields import WithRelated
 from bnpl.payments import checkout as service
+from bnpl.resources import TEMPLATES
 from bnpl.web.api import merchant_blueprint
 from bnpl.web.context import current_scope, current_uow
 from bnpl.web.idempotency import writes
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 # --- schemas ------------------------------------------------------------------------------

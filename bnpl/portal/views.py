@@ -16,7 +16,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 from functools import wraps
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -34,12 +33,12 @@ from bnpl.portal import privacy, questions
 from bnpl.portal.forms import (AddressForm, ButtonForm, CheckoutForm, DisputeForm, EraseForm, InvoiceSignInForm, LinkForm,
                                MandateForm, PlanChoiceForm, PlanForm, ReplyForm, ReturnForm, ReviewForm)
 from bnpl.portal.words import gettext as _
+from bnpl.resources import TEMPLATES
 from bnpl.web.api import handed_in_file_response, stored_pdf_response
 from bnpl.web import language
 from bnpl.web.context import current_uow, services
 
 log = logging.getLogger(__name__)
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder=str(TEMPLATES),
                static_folder=str(TEMPLATES / "portal" / "static"), static_url_path="/static")

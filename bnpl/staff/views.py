@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import wraps
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from bnpl.disputes.evidence import EvidenceFile, body_limit
 from bnpl.disputes.models import OUTCOMES, SUSPICIOUS_REASONS
 from bnpl.errors import DomainError, InvalidInput
 from bnpl.merchants import service as merchants
+from bnpl.resources import TEMPLATES
 from bnpl.staff import accounts, service, words
 from bnpl.support import service as support
 from bnpl.staff.forms import (AskForm, ButtonForm, CallerForm, CallNoteForm, ChoiceForm, DecisionForm, LoginForm,
@@ -41,7 +41,6 @@ from bnpl.web.api import handed_in_file_response
 from bnpl.web.context import current_uow, services
 
 log = logging.getLogger(__name__)
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder=str(TEMPLATES),
                static_folder=str(TEMPLATES / "staff" / "static"), static_url_path="/static")
