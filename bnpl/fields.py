@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -12,6 +13,12 @@ from bnpl import geo
 
 # Control characters and lone UTF-16 surrogates: neither can be stored or printed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+# A day someone asks figures for (statistics): a year typed wrong (0001, 9999) must be refused
+# here, before date arithmetic overflows at the calendar's ends.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+PLAUSIBLE_DAY = validate.Range(min=FIRST_DAY, max=LAST_DAY)
 
 
 class Text(fields.String):

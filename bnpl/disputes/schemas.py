@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from bnpl.disputes import states
 from bnpl.disputes.models import REASONS
-from bnpl.fields import Cents, Text
+from bnpl.fields import PLAUSIBLE_DAY, Cents, Text
 
 PROPOSALS = ("accept", "reject", "partial_credit")
 
@@ -56,8 +56,8 @@ class DisputeListArgsSchema(Schema):
 
 
 class StatisticsArgsSchema(Schema):
-    since = fields.Date(metadata={"description": "first day (default: 90 days ago)"})
-    until = fields.Date(metadata={"description": "last day (default: today)"})
+    since = fields.Date(validate=PLAUSIBLE_DAY, metadata={"description": "first day (default: 90 days ago)"})
+    until = fields.Date(validate=PLAUSIBLE_DAY, metadata={"description": "last day (default: today)"})
 
 
 class EvidenceSchema(Schema):

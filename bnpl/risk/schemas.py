@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import Cents
+from bnpl.fields import PLAUSIBLE_DAY, Cents
 
 _DAYS = validate.Range(min=0, max=3650)
 _COUNT = validate.Range(min=0, max=10_000)
@@ -55,8 +55,8 @@ class RiskPolicySchema(Schema):
 
 
 class RiskStatisticsArgsSchema(Schema):
-    since = fields.Date(load_default=None, metadata={"description": "default: 30 days ago"})
-    until = fields.Date(load_default=None, metadata={"description": "default: today"})
+    since = fields.Date(load_default=None, validate=PLAUSIBLE_DAY, metadata={"description": "default: 30 days ago"})
+    until = fields.Date(load_default=None, validate=PLAUSIBLE_DAY, metadata={"description": "default: today"})
 
 
 class RiskStatisticsSchema(Schema):

@@ -8,8 +8,9 @@ import re
 from flask_wtf.file import MultipleFileField
 from wtforms import (DateField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from bnpl.fields import FIRST_DAY, LAST_DAY
 from bnpl.i18n import LANGUAGES, N_
 from bnpl.staff import words
 from bnpl.staff.service import MAX_PASSWORD_LENGTH
@@ -119,14 +120,20 @@ class NewCaseForm(TranslatedForm):
     evidence = MultipleFileField(_("Evidence (optional)"))
 
 
+def _plausible_day(form, field) -> None:
+    """A year typed wrong (0001, 9999) is told at its field, not carried into date arithmetic."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_("A day from 2000 to 2999."))
+
+
 class PeriodForm(TranslatedForm):
     """The statistics' period, in the address: a GET, so no CSRF token."""
 
     class Meta:
         csrf = False
 
-    since = DateField(_("From"), validators=[Optional()])
-    until = DateField(_("Up to and including"), validators=[Optional()])
+    since = DateField(_("From"), validators=[Optional(), _plausible_day])
+    until = DateField(_("Up to and including"), validators=[Optional(), _plausible_day])
 
 
 class ReviewDecisionForm(TranslatedForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from bnpl.fields import Text
+from bnpl.fields import PLAUSIBLE_DAY, Text
 
 
 class ConversationMessageSchema(Schema):
@@ -34,10 +34,10 @@ class MessageCreateSchema(Schema):
 
 
 class PromiseStatisticsArgsSchema(Schema):
-    since = fields.Date(load_default=None, metadata={"description": "first day a question was asked (default: "
-                                                                    "eight weeks up to until)"})
-    until = fields.Date(load_default=None, metadata={"description": "last day (default: today); at most 366 days "
-                                                                    "after since"})
+    since = fields.Date(load_default=None, validate=PLAUSIBLE_DAY, metadata={
+        "description": "first day a question was asked (default: eight weeks up to until)"})
+    until = fields.Date(load_default=None, validate=PLAUSIBLE_DAY, metadata={
+        "description": "last day (default: today); at most 366 days after since"})
 
 
 class PromiseWeekSchema(Schema):

@@ -90,3 +90,9 @@ def test_a_bad_context_is_a_422(api, context, field):
 
     answer = api.post("/orders", json={**factories.order(), "context": context})
     assert answer.status_code == 422 and field in answer.json["errors"]
+
+
+def test_a_day_outside_the_years_we_could_have_figures_for_is_refused_not_a_crash(api):
+    for query in ("until=0001-01-01", "since=9999-12-30&until=9999-12-31"):
+        r = api.get(f"/risk-statistics?{query}")
+        assert r.status_code == 422 and r.content_type == "application/problem+json", (query, r.status_code)

@@ -399,6 +399,12 @@ def test_statistics_show_promises_kept_per_channel_and_week_for_the_chosen_perio
     assert "No questions were asked in this period." in html
 
 
+def test_statistics_for_a_day_outside_the_years_we_could_have_figures_for_say_so_at_the_field(signed_in):
+    for query in ("until=0001-01-01", "since=9999-12-30&until=9999-12-31"):
+        r = signed_in.get(f"/staff/statistics?{query}")
+        assert r.status_code == 200 and "A day from 2000 to 2999." in r.get_data(as_text=True), query
+
+
 def test_statistics_over_more_than_a_year_are_refused(signed_in):
     r = signed_in.get("/staff/statistics?since=2024-01-01&until=2026-01-01")
     assert r.status_code == 422 and "From at most 366 days before until" in r.get_data(as_text=True)

@@ -63,3 +63,10 @@ def test_staff_read_every_webshops_weeks(services, api, other_api):
     passed_question(services, other_api, "Book missing", email="pieter@example.nl", name="Pieter Bakker")
     [week] = act(services, service.promise_statistics, since=date(2026, 11, 23), until=date(2026, 11, 29))
     assert week.asked == 2
+
+
+def test_a_day_outside_the_years_we_could_have_figures_for_is_refused_not_a_crash(api):
+    """A year typed wrong must not reach date arithmetic, which overflows at the calendar's ends."""
+    for query in ("until=0001-01-01", "since=0001-01-01&until=0001-01-05", "since=9999-12-30&until=9999-12-31"):
+        r = api.get(f"/conversation-statistics?{query}")
+        assert r.status_code == 422 and r.content_type == "application/problem+json", (query, r.status_code)
