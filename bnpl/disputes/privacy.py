@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from bnpl import redact
 from bnpl.disputes.models import Dispute, DisputeEntry, Evidence
 from bnpl.disputes.states import CLOSED, RUNNING
+from bnpl.i18n import said
 
 
 def _disputes(uow, subject) -> list[Dispute]:
@@ -21,8 +22,8 @@ def identify(uow, subject) -> None:
 
 
 def blocks(uow, subject) -> list[str]:
-    return [f"the dispute about invoice {d.invoice_number} is still running" for d in _disputes(uow, subject)
-            if d.status in RUNNING]
+    return [said("the dispute about invoice %(number)s is still running", number=d.invoice_number)
+            for d in _disputes(uow, subject) if d.status in RUNNING]
 
 
 def export(uow, subject) -> dict:

@@ -142,8 +142,8 @@ def refuse(uow: UnitOfWork, *, dispute_id: str, actor: Actor, reasons: str) -> D
     mediator = _staff(actor)
     reasons = (reasons or "").strip()
     if len(reasons) < MIN_REASONS_LENGTH:
-        raise InvalidInput({"reasons": [f"Write the reasons for the consumer (at least {MIN_REASONS_LENGTH} "
-                                        "characters)."]})
+        raise InvalidInput({"reasons": [said("Write the reasons for the consumer (at least %(least)s characters).",
+                                             least=MIN_REASONS_LENGTH)]})
     now = uow.now()
     dispute.move("refuse", now)
     dispute.decision_reasons, dispute.decided_by, dispute.decided_at = reasons, mediator.id, now
@@ -175,26 +175,27 @@ def _check_new_facts(case: NewDispute, earlier: Dispute) -> None:
 def _invoice_for(uow, invoice_id: str, actor: Actor) -> Invoice:
     invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
     if actor.party == CONSUMER and invoice.consumer_id != actor.id:
-        raise NotFound(f"No invoice {invoice_id}.")  # someone else's invoice is simply not there
+        raise NotFound(said("No invoice %(id)s.", id=invoice_id))  # someone else's invoice is simply not there
     if actor.party not in (CONSUMER, MEDIATOR):
-        raise Conflict("Only the consumer or a mediator can open a case.")
+        raise Conflict(said("Only the consumer or a mediator can open a case."))
     return invoice
 
 
 def _check_case(uow, case: NewDispute, invoice: Invoice) -> None:
     errors = {}
     if case.reason not in REASONS:
-        errors["reason"] = [f"Choose one of: {', '.join(REASONS)}."]
+        errors["reason"] = [said("Choose one of: %(choices)s.", choices=", ".join(REASONS))]
     if len(case.description.strip()) < 10:
-        errors["description"] = ["Tell us in a sentence or two what went wrong (at least 10 characters)."]
+        errors["description"] = [said("Tell us in a sentence or two what went wrong (at least 10 characters).")]
     if case.contacted_merchant_on is None and case.reason != FRAUD:
-        errors["contacted_merchant_on"] = ["Tell us the day you asked the webshop about this."]
+        errors["contacted_merchant_on"] = [said("Tell us the day you asked the webshop about this.")]
     elif case.contacted_merchant_on and case.contacted_merchant_on > uow.today():
-        errors["contacted_merchant_on"] = ["This day is in the future."]
+        errors["contacted_merchant_on"] = [said("This day is in the future.")]
     if errors:
         raise InvalidInput(errors)
     if invoice.creditable_cents <= 0:
-        raise Conflict(f"Invoice {invoice.number} is fully credited: there is nothing left to dispute.")
+        raise Conflict(said("Invoice %(number)s is fully credited: there is nothing left to dispute.",
+                            number=invoice.number))
     _check_waited(uow, case)
 
 
@@ -206,9 +207,9 @@ def _check_waited(uow, case: NewDispute) -> None:
     days = uow.settings.disputes.wait_working_days
     open_from = working_days_after(case.contacted_merchant_on, days)
     if uow.today() < open_from:
-        raise Conflict(f"Please give the webshop until {open_from.isoformat()} to answer you ({days} working days "
-                       "from the day you asked). If they have not solved it by then, open a case here.",
-                       open_from=open_from.isoformat())
+        raise Conflict(said("Please give the webshop until %(date)s to answer you (%(days)s working days from the "
+                            "day you asked). If they have not solved it by then, open a case here.",
+                            date=open_from.isoformat(), days=days), open_from=open_from.isoformat())
 
 
 def _disputed_lines(invoice: Invoice, requested: tuple[tuple[str, int], ...],
@@ -241,8 +242,8 @@ def _check_no_running_case(uow, invoice: Invoice) -> None:
     running = uow.session.scalar(select(Dispute.id).where(
         Dispute.invoice_id == invoice.id, Dispute.status.in_(states.RUNNING)))
     if running:
-        raise Conflict(f"There is already a case about invoice {invoice.number} ({running}); "
-                       "add to that one instead.", dispute_id=running)
+        raise Conflict(said("There is already a case about invoice %(number)s (%(case)s); add to that one instead.",
+                            number=invoice.number, case=running), dispute_id=running)
 
 
 # --- the merchant's answer -----------------------------------------------------------------
@@ -262,11 +263,11 @@ def respond(uow: UnitOfWork, *, scope: Scope, dispute_id: str, response: Merchan
     _check_awaiting(uow, dispute, MERCHANT)
     rules = uow.settings.disputes
     if response.proposal not in PROPOSALS:
-        raise InvalidInput({"proposal": [f"One of: {', '.join(PROPOSALS)}."]})
+        raise InvalidInput({"proposal": [said("One of: %(choices)s.", choices=", ".join(PROPOSALS))]})
     files = check_files(list(response.evidence), max_files=rules.evidence_max_files, max_bytes=rules.evidence_max_bytes)
     if response.proposal == "partial_credit" and not 0 < (response.amount or 0) < dispute.disputed_cents:
-        raise InvalidInput({"amount": [f"A partial credit is more than 0 and less than the disputed "
-                                       f"{dispute.disputed_cents} cents; to credit all of it, accept."]})
+        raise InvalidInput({"amount": [said("A partial credit is more than 0 and less than the disputed %(cents)s "
+                                            "cents; to credit all of it, accept.", cents=dispute.disputed_cents)]})
     actor = Actor.merchant(scope.merchant_id)
     dispute.first_merchant_response_at = dispute.first_merchant_response_at or uow.now()
     entry = _entry(uow, dispute, actor, "merchant_responded", response.message,
@@ -286,13 +287,19 @@ def respond(uow: UnitOfWork, *, scope: Scope, dispute_id: str, response: Merchan
 
 def _check_awaiting(uow, dispute: Dispute, party: str) -> None:
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", dispute_status=dispute.status)
-    if dispute.waiting_for != party:
-        raise Conflict(f"This case is not waiting for the {party}'s answer; it is {dispute.status.replace('_', ' ')}.",
+        raise Conflict(said("This case is already %(status)s; nothing can be added.", status=dispute.status),
                        dispute_status=dispute.status)
+    if dispute.waiting_for != party:
+        raise Conflict(said("This case is not waiting for the %(party)s's answer; it is %(status)s.",
+                            party=party, status=dispute.status.replace("_", " ")), dispute_status=dispute.status)
     if dispute.respond_by and uow.now() > dispute.respond_by:
-        raise Conflict(f"The deadline to answer was {dispute.respond_by.isoformat()}; the case went to a mediator.",
-                       respond_by=dispute.respond_by.isoformat())
+        raise Conflict(_deadline_passed(dispute), respond_by=dispute.respond_by.isoformat())
+
+
+def _deadline_passed(dispute: Dispute) -> str:
+    """To whoever answers after their deadline: the webshop (API) or the consumer (the portal)."""
+    return said("The deadline to answer was %(deadline)s; the case went to a mediator.",
+                deadline=dispute.respond_by.isoformat())
 
 
 # --- the consumer's side -------------------------------------------------------------------
@@ -302,9 +309,10 @@ def consumer_reply(uow: UnitOfWork, *, consumer_id: str, dispute_id: str, messag
     """The consumer answers a mediator's question (or adds to the case while it runs)."""
     dispute = _consumers_dispute(uow, consumer_id, dispute_id, for_update=True)
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; nothing can be added.", dispute_status=dispute.status)
+        raise Conflict(said("This case is already %(status)s; nothing can be added.", status=dispute.status),
+                       dispute_status=dispute.status)
     if dispute.waiting_for == CONSUMER and dispute.respond_by and uow.now() > dispute.respond_by:
-        raise Conflict(f"The deadline to answer was {dispute.respond_by.isoformat()}; the case went to a mediator.")
+        raise Conflict(_deadline_passed(dispute))
     rules = uow.settings.disputes
     files = check_files(list(evidence), max_files=rules.evidence_max_files, max_bytes=rules.evidence_max_bytes)
     entry = _entry(uow, dispute, Actor.consumer(consumer_id), "consumer_replied", _required(message, "message"))
@@ -335,7 +343,7 @@ def get_consumer_dispute(uow: UnitOfWork, *, consumer_id: str, dispute_id: str) 
 def _consumers_dispute(uow, consumer_id: str, dispute_id: str, for_update: bool = False) -> Dispute:
     dispute = _load(uow, dispute_id, for_update)
     if dispute is None or dispute.consumer_id != consumer_id:
-        raise NotFound(f"No case {dispute_id}.")
+        raise NotFound(said("No case %(id)s.", id=dispute_id))
     return dispute
 
 
@@ -361,7 +369,7 @@ def ask(uow: UnitOfWork, *, dispute_id: str, actor: Actor, party: str, message: 
     """Ask the merchant or the consumer for more, with a deadline; the case waits for them."""
     dispute = get_case(uow, dispute_id=dispute_id, for_update=True)
     if party not in (MERCHANT, CONSUMER):
-        raise InvalidInput({"party": ["Ask the merchant or the consumer."]})
+        raise InvalidInput({"party": [said("Ask the merchant or the consumer.")]})
     rules = uow.settings.disputes
     merchant_days = rules.fraud_merchant_days if dispute.is_fraud else rules.merchant_days
     _ask(uow, dispute, party, days=merchant_days if party == MERCHANT else rules.consumer_days,
@@ -385,7 +393,7 @@ def decide(uow: UnitOfWork, *, dispute_id: str, actor: Actor, outcome: str, reas
     _open_case(dispute)
     mediator = _staff(actor)
     if dispute.status == states.AWAITING_APPROVAL:
-        raise Conflict("A decision of this case waits for a second mediator: approve it or send it back first.",
+        raise Conflict(said("A decision of this case waits for a second mediator: approve it or send it back first."),
                        dispute_status=dispute.status)
     reasons = _check_decision(dispute, outcome, reasons, amount)
     if outcome != WITHDRAWN and dispute.disputed_cents > uow.settings.disputes.approval_above_cents:
@@ -406,7 +414,7 @@ def approve(uow: UnitOfWork, *, dispute_id: str, actor: Actor) -> Dispute:
     mediator = _staff(actor)
     proposal = _pending(dispute)
     if proposal["by"] == mediator.id:
-        raise Conflict("A second mediator must approve this decision; you proposed it.")
+        raise Conflict(said("A second mediator must approve this decision; you proposed it."))
     dispute.proposal = None
     _entry(uow, dispute, mediator, "decision_approved", None, visibility=STAFF_ONLY,
            data={"proposed_by": proposal["by_name"]})
@@ -429,21 +437,23 @@ def send_back(uow: UnitOfWork, *, dispute_id: str, actor: Actor, message: str) -
 
 def _pending(dispute: Dispute) -> dict:
     if dispute.status != states.AWAITING_APPROVAL or not dispute.proposal:
-        raise Conflict("No decision of this case waits for approval.", dispute_status=dispute.status)
+        raise Conflict(said("No decision of this case waits for approval."), dispute_status=dispute.status)
     return dispute.proposal
 
 
 def _check_decision(dispute: Dispute, outcome: str, reasons: str, amount: int | None) -> str:
     errors = {}
     if outcome not in OUTCOMES:
-        errors["outcome"] = [f"Choose one of: {', '.join(OUTCOMES)}."]
+        errors["outcome"] = [said("Choose one of: %(choices)s.", choices=", ".join(OUTCOMES))]
     reasons = (reasons or "").strip()
     if len(reasons) < MIN_REASONS_LENGTH:
-        errors["reasons"] = [f"Write the reasons for both sides (at least {MIN_REASONS_LENGTH} characters)."]
+        errors["reasons"] = [said("Write the reasons for both sides (at least %(least)s characters).",
+                                     least=MIN_REASONS_LENGTH)]
     if outcome == PARTIAL and not (amount and 0 < amount < dispute.disputed_cents):
-        errors["amount"] = [f"A partial credit is more than 0 and less than the disputed {dispute.disputed_cents} cents."]
+        errors["amount"] = [said("A partial credit is more than 0 and less than the disputed %(cents)s cents.",
+                                    cents=dispute.disputed_cents)]
     if outcome != PARTIAL and amount:
-        errors["amount"] = ["An amount goes only with a partial credit."]
+        errors["amount"] = [said("An amount goes only with a partial credit.")]
     if errors:
         raise InvalidInput(errors)
     return reasons
@@ -451,13 +461,14 @@ def _check_decision(dispute: Dispute, outcome: str, reasons: str, amount: int | 
 
 def _staff(actor: Actor) -> Actor:
     if actor.party != MEDIATOR or not actor.id:
-        raise Conflict("Only a mediator can do this.")
+        raise Conflict(said("Only a mediator can do this."))
     return actor
 
 
 def _open_case(dispute: Dispute) -> None:
     if dispute.is_closed:
-        raise Conflict(f"This case is already {dispute.status}; it cannot be decided again.", dispute_status=dispute.status)
+        raise Conflict(said("This case is already %(status)s; it cannot be decided again.", status=dispute.status),
+                       dispute_status=dispute.status)
 
 
 # --- the end of a case: the money moves ----------------------------------------------------
@@ -565,7 +576,7 @@ def get_dispute(uow: UnitOfWork, *, scope: Scope, dispute_id: str, for_update: b
     """A merchant's own case; another merchant's is not found."""
     dispute = _load(uow, dispute_id, for_update)
     if dispute is None or (dispute.merchant_id, dispute.livemode) != (scope.merchant_id, scope.livemode):
-        raise NotFound(f"No dispute {dispute_id}.")
+        raise NotFound(said("No dispute %(id)s.", id=dispute_id))
     return dispute
 
 
@@ -583,7 +594,7 @@ def get_case(uow: UnitOfWork, *, dispute_id: str, for_update: bool = False) -> D
     """Any case, for mediators."""
     dispute = _load(uow, dispute_id, for_update)
     if dispute is None:
-        raise NotFound(f"No case {dispute_id}.")
+        raise NotFound(said("No case %(id)s.", id=dispute_id))
     return dispute
 
 
@@ -592,7 +603,7 @@ def evidence_file(uow: UnitOfWork, *, dispute: Dispute, evidence_id: str, staff:
     visible = dispute.evidence if staff else dispute.shared_evidence()
     item = next((item for item in visible if item.id == evidence_id), None)
     if item is None:
-        raise NotFound(f"No evidence {evidence_id}.")
+        raise NotFound(said("No evidence %(id)s.", id=evidence_id))
     return item
 
 
@@ -715,9 +726,10 @@ def statistics(uow: UnitOfWork, *, since: date, until: date, scope: Scope | None
     from bnpl.merchants import service as merchants
 
     if since > until:
-        raise InvalidInput({"since": ["The period starts after it ends."]})
+        raise InvalidInput({"since": [said("The period starts after it ends.")]})
     if since < STATISTICS_FROM or until > STATISTICS_UNTIL:
-        raise InvalidInput({"since": [f"Choose days from {STATISTICS_FROM} to {STATISTICS_UNTIL}."]})
+        raise InvalidInput({"since": [said("Choose days from %(since)s to %(until)s.", since=STATISTICS_FROM.isoformat(),
+                                           until=STATISTICS_UNTIL.isoformat())]})
     start, end = _utc_day_start(uow, since), _utc_day_start(uow, until + timedelta(days=1))
     query = select(Dispute).where(Dispute.opened_at >= start, Dispute.opened_at < end)
     if scope:
@@ -786,7 +798,7 @@ def _record(uow, dispute: Dispute, type: str) -> None:
 def _required(message: str | None, field: str) -> str:
     text = (message or "").strip()
     if not text:
-        raise InvalidInput({field: ["Write a message."]})
+        raise InvalidInput({field: [said("Write a message.")]})
     return text
 
 

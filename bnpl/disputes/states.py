@@ -8,6 +8,7 @@ run out ends the case (decided); the consumer may withdraw while it runs.
 A second case on an invoice after a decision starts as reopen_requested: it pauses nothing
 until a mediator admits it (then open, as any case) or refuses it (refused, closed).
 """
+from bnpl.i18n import said
 from bnpl.states import StateMachine
 
 OPEN, AWAITING_MERCHANT, AWAITING_CONSUMER = "open", "awaiting_merchant", "awaiting_consumer"
@@ -49,8 +50,9 @@ WAITING_FOR = {REOPEN_REQUESTED: "mediator", REFUSED: None, OPEN: "mediator", AW
 
 def _explain(state: str, action: str, subject: str) -> str:
     if state in CLOSED:
-        return f"This case is already {state}; nothing can change it any more."
-    return f"'{action}' is not possible while the case is {state.replace('_', ' ')}."
+        return said("This case is already %(status)s; nothing can change it any more.", status=state)
+    return said("'%(action)s' is not possible while the case is %(state)s.", action=action,
+                state=state.replace("_", " "))
 
 
 DISPUTE = StateMachine("dispute", TRANSITIONS, states=STATES, explain=_explain)

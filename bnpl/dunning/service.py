@@ -23,6 +23,7 @@ from bnpl.dunning.states import PLAN, PLAN_ACTIVE
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
 from bnpl.fields import WithRelated
+from bnpl.i18n import said
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -397,13 +398,15 @@ def start_payment_plan(uow: UnitOfWork, *, scope: Scope, invoice_id: str, instal
 
 def _check_plan_may_start(uow, invoice) -> None:
     if invoice.is_closed or invoice.balance_cents <= 0:
-        raise Conflict(f"Invoice {invoice.id} is {invoice.status}: nothing is left to pay in instalments.")
+        raise Conflict(said("Invoice %(id)s is %(status)s: nothing is left to pay in instalments.", id=invoice.id,
+                            status=invoice.status))
     active = _active_plan(uow, invoice.id)
     if active is not None:
-        raise Conflict(f"Invoice {invoice.id} already has an active payment plan {active.id}.", plan_id=active.id)
+        raise Conflict(said("Invoice %(id)s already has an active payment plan %(plan)s.", id=invoice.id, plan=active.id),
+                       plan_id=active.id)
     if invoice.open_pause is not None:
-        raise Conflict(f"Invoice {invoice.id} is paused ({invoice.open_pause.reason}); a payment plan can start "
-                       "once that pause ends.", pause_reason=invoice.open_pause.reason)
+        raise Conflict(said("Invoice %(id)s is paused (%(pause)s); a payment plan can start once that pause ends.",
+                            id=invoice.id, pause=invoice.open_pause.reason), pause_reason=invoice.open_pause.reason)
 
 
 def first_instalment_due(*, today: date, invoice_due: date) -> date:
@@ -414,9 +417,11 @@ def first_instalment_due(*, today: date, invoice_due: date) -> date:
 def _check_plan_terms(uow, balance_cents: int, instalments: int, first_due: date, *, invoice_due: date) -> None:
     errors = {}
     if not MIN_INSTALMENTS <= instalments <= MAX_INSTALMENTS:
-        errors["instalments"] = [f"A plan has {MIN_INSTALMENTS} to {MAX_INSTALMENTS} monthly instalments."]
+        errors["instalments"] = [said("A plan has %(least)s to %(most)s monthly instalments.", least=MIN_INSTALMENTS,
+                                         most=MAX_INSTALMENTS)]
     elif balance_cents < instalments:
-        errors["instalments"] = [f"A balance of {balance_cents} cents cannot be split into {instalments} instalments."]
+        errors["instalments"] = [said("A balance of %(cents)s cents cannot be split into %(count)s instalments.",
+                                         cents=balance_cents, count=instalments)]
     today = uow.today()
     if not today <= first_due <= today + timedelta(days=FIRST_DUE_AT_MOST_DAYS):
         errors["first_due"] = [f"The first instalment is due from today ({today.isoformat()}) to "

@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 
 from bnpl.documents import service as documents
+from bnpl.i18n import said
 from bnpl.invoices.models import OPEN, PAUSED, CreditNote, Invoice
 from bnpl.merchants import service as merchants
 from bnpl.money import Money
@@ -30,8 +31,8 @@ def identify(uow, subject) -> None:
 def blocks(uow, subject) -> list[str]:
     owing = [i for i in _invoices(uow, subject) if i.status in (OPEN, PAUSED) and i.owed_cents > 0]
     shops = merchants.names(uow, merchant_ids=sorted({i.merchant_id for i in owing}))
-    return [f"invoice {i.number} at {shops.get(i.merchant_id)} has {Money(i.owed_cents, i.currency).format()} open"
-            for i in owing]
+    return [said("invoice %(number)s at %(shop)s has %(amount)s open", number=i.number,
+                 shop=shops.get(i.merchant_id), amount=Money(i.owed_cents, i.currency).format()) for i in owing]
 
 
 def export(uow, subject) -> dict:
@@ -66,8 +67,9 @@ def erase(uow, subject) -> list[str]:
         return []
     years = uow.settings.fiscal_retention_years
     until = date(max(i.issued_at for i in invoices).year + years, 12, 31)
-    return [f"Invoices {', '.join(i.number for i in invoices)}, their credit notes and payments are kept for "
-            f"fiscal retention until {until.isoformat()}, naming only whom they were issued to and where"]
+    return [said("Invoices %(numbers)s, their credit notes and payments are kept for fiscal retention until "
+                 "%(date)s, naming only whom they were issued to and where",
+                 numbers=", ".join(i.number for i in invoices), date=until.isoformat())]
 
 
 def fiscal_cutoff(uow) -> datetime:

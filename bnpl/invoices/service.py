@@ -17,6 +17,7 @@ from bnpl.documents import service as documents
 from bnpl.documents.models import Document
 from bnpl.errors import Conflict, InvalidInput, NotFound
 from bnpl.events import service as events
+from bnpl.i18n import said
 from bnpl.invoices import models, queries
 from bnpl.invoices.models import CreditNote, Invoice, InvoiceLine, InvoicePause, NumberSeries
 from bnpl.invoices.schemas import dump_new_invoice
@@ -236,7 +237,8 @@ def extend(uow: UnitOfWork, *, scope: Scope, invoice_id: str, days: int, request
     may extend an open invoice by any 1 to 90 days."""
     invoice = get_invoice(uow, scope=scope, invoice_id=invoice_id, for_update=True)
     if invoice.is_closed:
-        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: there is nothing left to pay.")
+        raise Conflict(said("Invoice %(number)s is %(status)s: there is nothing left to pay.", number=invoice.number,
+                            status=invoice.status))
     if requested_by == CONSUMER:
         days = _check_consumer_extension(uow, invoice)
     elif not 1 <= days <= 90:
@@ -265,16 +267,17 @@ def consumer_extension_offer(uow: UnitOfWork, invoice: Invoice) -> tuple[date | 
 def _check_consumer_extension(uow, invoice: Invoice) -> int:
     days = uow.settings.consumer_extension_days
     if days <= 0:
-        raise Conflict("Extensions are not offered.")
+        raise Conflict(said("Extensions are not offered."))
     if invoice.is_closed:
-        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: there is nothing left to pay.")
+        raise Conflict(said("Invoice %(number)s is %(status)s: there is nothing left to pay.", number=invoice.number,
+                            status=invoice.status))
     if any(extension.requested_by == CONSUMER for extension in invoice.extensions):
-        raise Conflict(f"Invoice {invoice.number} was already extended once.")
+        raise Conflict(said("Invoice %(number)s was already extended once.", number=invoice.number))
     if invoice.open_pause is not None:
-        raise Conflict(f"Invoice {invoice.number} is on hold: nothing is due while it is.")
+        raise Conflict(said("Invoice %(number)s is on hold: nothing is due while it is.", number=invoice.number))
     if invoice.dunning_level > 0 or uow.today() > invoice.due_date:
-        raise Conflict(f"The due date of invoice {invoice.number} has passed; an extension must be asked before it. "
-                       "A payment plan may help instead.")
+        raise Conflict(said("The due date of invoice %(number)s has passed; an extension must be asked before it. "
+                            "A payment plan may help instead.", number=invoice.number))
     return days
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bnpl.db import Base, Json, UTCDateTime, new_id
 from bnpl.errors import Conflict, InvalidInput
+from bnpl.i18n import said
 from bnpl.money import vat_breakdown
 from bnpl.orders import states
 
@@ -132,10 +133,11 @@ class Order(QuantityRules, Base):
         picked = self._resolve(requested)
         for line, qty in picked:
             if qty > line.returnable_quantity:
-                raise Conflict(
-                    f"Line {line.reference!r}: asked to return {qty}, but only {line.returnable_quantity} "
-                    f"can still be returned ({line.shipped_quantity} shipped, {line.returned_quantity} "
-                    "already returned or announced).", returnable_lines=self.returnable_lines())
+                raise Conflict(said(
+                    "Line %(line)s: asked to return %(asked)s, but only %(left)s can still be returned (%(shipped)s "
+                    "shipped, %(returned)s already returned or announced).", line=repr(line.reference), asked=qty,
+                    left=line.returnable_quantity, shipped=line.shipped_quantity, returned=line.returned_quantity),
+                    returnable_lines=self.returnable_lines())
         for line, qty in picked:
             line.returned_quantity += qty
         return picked

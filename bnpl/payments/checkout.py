@@ -49,7 +49,8 @@ def start_checkout(uow: UnitOfWork, *, scope: Scope, invoice_id: str, method: st
     """Start paying the invoice's balance at the configured provider: (checkout, URL for the consumer)."""
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id)
     if invoice.is_closed or invoice.balance_cents <= 0:
-        raise NothingToPay(f"Invoice {invoice.number} is {invoice.status} with a balance of 0; there is nothing to pay.")
+        raise NothingToPay(i18n.said("Invoice %(number)s is %(status)s with a balance of 0; there is nothing to pay.",
+                                      number=invoice.number, status=invoice.status))
     method = method or default_method(uow, consumer_id=invoice.consumer_id)
     if method not in METHODS:
         raise InvalidInput({"method": [f"One of {', '.join(METHODS)}."]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from bnpl import redact
+from bnpl.i18n import said
 from bnpl.money import Money
 from bnpl.payments.models import Mandate, Payment, Refund
 from bnpl.payments.states import OWED, REFUND_SUBMITTED
@@ -41,7 +42,7 @@ def identify(uow, subject) -> None:
 
 def blocks(uow, subject) -> list[str]:
     # Refunds go out by SEPA credit transfer: always euros.
-    return [f"a refund of {Money(r.amount_cents, 'EUR').format()} is still owed to this person"
+    return [said("a refund of %(amount)s is still owed to this person", amount=Money(r.amount_cents, "EUR").format())
             for r in _refunds(uow, subject) if r.status in (OWED, REFUND_SUBMITTED)]
 
 

@@ -16,6 +16,7 @@ from stdnum import iso11649
 from bnpl.clock import local_date
 from bnpl.db import among, insert_rows, new_id
 from bnpl.errors import Conflict, InvalidInput, NotFound
+from bnpl.i18n import said
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -497,7 +498,8 @@ def create_mandate(uow: UnitOfWork, *, scope: Scope, invoice_id: str, account_ho
     The IBAN is checked and its BIC derived; a closed invoice needs no mandate."""
     invoice = invoices.get_invoice(uow, scope=scope, invoice_id=invoice_id)
     if invoice.is_closed:
-        raise Conflict(f"Invoice {invoice.number} is {invoice.status}: there is nothing to collect.")
+        raise Conflict(said("Invoice %(number)s is %(status)s: there is nothing to collect.", number=invoice.number,
+                            status=invoice.status))
     account = _account(iban)
     if signed_on > uow.today():
         raise InvalidInput({"signed_on": ["A mandate cannot be signed in the future."]})
@@ -554,9 +556,9 @@ def _account(iban: str) -> IBAN:
     try:
         account = IBAN(iban)
     except SchwiftyException as exc:
-        raise InvalidInput({"iban": [f"Not a valid IBAN: {exc}"]}) from None
+        raise InvalidInput({"iban": [said("Not a valid IBAN: %(reason)s", reason=str(exc))]}) from None
     if account.bic is None:
-        raise InvalidInput({"iban": ["No BIC is known for this bank; direct debit needs one."]})
+        raise InvalidInput({"iban": [said("No BIC is known for this bank; direct debit needs one.")]})
     return account
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import delete, or_, select
 
 from bnpl.portal.models import Device, SignInLink
 from bnpl.web.models import Throttle
+from bnpl.i18n import said
 from bnpl.portal.service import NeedsLinkSignIn
 from bnpl.privacy import service as privacy
 
@@ -28,8 +29,8 @@ def erase_account(uow, *, viewer) -> list[str]:
 
 def _whole_account(viewer) -> str:
     if not viewer.whole_account:
-        raise NeedsLinkSignIn("For this, sign in with the link we e-mail you: an invoice number and postcode "
-                              "only open that one invoice.")
+        raise NeedsLinkSignIn(said("For this, sign in with the link we e-mail you: an invoice number and postcode "
+                                   "only open that one invoice."))
     return viewer.email
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bnpl.errors import NotFound
+from bnpl.i18n import said
 from bnpl.merchants import service as merchants
 from bnpl.portal.service import Viewer, _consumer_ids, invoice_of
 from bnpl.support import service as support
@@ -57,11 +58,11 @@ def _own(uow, viewer: Viewer, thread_id: str) -> Thread:
             return support.consumer_thread(uow, consumer_id=consumer_id, thread_id=thread_id)
         except NotFound:
             continue
-    raise NotFound(f"No question {thread_id}.")
+    raise NotFound(said("No question %(id)s.", id=thread_id))
 
 
 def _consumer(uow, viewer: Viewer) -> str:
     found = _consumer_ids(uow, viewer)
     if not found:
-        raise NotFound("There are no purchases of yours to ask about.")
+        raise NotFound(said("There are no purchases of yours to ask about."))
     return found[0]

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from bnpl import i18n
+from bnpl.i18n import said
 from bnpl.consumers import service as consumers
 from bnpl.consumers.models import Consumer, normalize_email
 from bnpl.disputes import service as disputes
@@ -90,7 +91,7 @@ def request_link(uow: UnitOfWork, *, email: str, client: str, language: str | No
     either way, so the form does not tell strangers who buys here."""
     email = normalize_email(email or "")
     if "@" not in email or len(email) > 254:
-        raise InvalidInput({"email": ["Enter the e-mail address your invoices were sent to."]})
+        raise InvalidInput({"email": [said("Enter the e-mail address your invoices were sent to.")]})
     _take(uow, f"link:email:{email}", LINKS_PER_EMAIL)
     _take(uow, f"link:client:{client}", LINKS_PER_CLIENT)
     known = uow.session.execute(select(Consumer.id, Consumer.livemode).where(Consumer.email == email)).all()
@@ -112,7 +113,7 @@ def redeem_link(uow: UnitOfWork, *, token: str) -> SignedIn:
     link = uow.session.scalar(select(SignInLink).where(SignInLink.token_hash == _hash(token or ""))
                               .with_for_update())
     if link is None or link.used_at is not None or link.expires_at <= uow.now():
-        raise SignInRefused("This sign-in link is used or expired. Ask for a new one; it arrives in a minute.")
+        raise SignInRefused(said("This sign-in link is used or expired. Ask for a new one; it arrives in a minute."))
     link.used_at = uow.now()
     return _remember(uow, Viewer(email=link.email, livemode=_has_live_purchases(uow, link.email)))
 
@@ -123,10 +124,11 @@ def sign_in_with_invoice(uow: UnitOfWork, *, number: str, postal_code: str, clie
     number, postcode = (number or "").strip().upper(), _postcode(postal_code)
     _take(uow, f"invoice:client:{client}", TRIES_PER_CLIENT)
     _take(uow, f"invoice:postcode:{postcode}", TRIES_PER_POSTCODE)
-    _take(uow, f"invoice:number:{number}", TRIES_PER_INVOICE, hint=OR_ASK_A_LINK)
+    _take(uow, f"invoice:number:{number}", TRIES_PER_INVOICE, ask_a_link=True)
     addressee = invoice_queries.addressee_by_number(uow, number=number) if number else None
     if addressee is None or postcode not in {_postcode(code) for code in addressee.postal_codes}:
-        raise SignInRefused("This invoice number and postcode do not belong together. Check both on the invoice.")
+        raise SignInRefused(said("This invoice number and postcode do not belong together. Check both on the "
+                                 "invoice."))
     limits.forget(uow, f"invoice:number:{number}")
     return _remember(uow, Viewer(invoice_id=addressee.invoice_id, livemode=addressee.livemode))
 
@@ -182,14 +184,14 @@ def _remember(uow, viewer: Viewer) -> SignedIn:
     return SignedIn(viewer=viewer, device_token=token)
 
 
-OR_ASK_A_LINK = ", or ask for a sign-in link by e-mail"
-
-
-def _take(uow, key: str, limit: limits.Limit, hint: str = "") -> None:
+def _take(uow, key: str, limit: limits.Limit, ask_a_link: bool = False) -> None:
     wait = limits.take(uow, key, limit)
     if wait:
         minutes = -(-wait // 60)
-        raise TooManyAttempts(f"Too many attempts. Please try again in {minutes} minutes{hint}.")
+        if ask_a_link:
+            raise TooManyAttempts(said("Too many attempts. Please try again in %(minutes)s minutes, or ask for a "
+                                       "sign-in link by e-mail.", minutes=minutes))
+        raise TooManyAttempts(said("Too many attempts. Please try again in %(minutes)s minutes.", minutes=minutes))
 
 
 def _hash(token: str) -> str:
@@ -388,9 +390,9 @@ def invoice_of(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str) -> Invoice:
     try:
         invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
     except NotFound:
-        raise NotFound("There is no such invoice in your purchases.") from None
+        raise NotFound(said("There is no such invoice in your purchases.")) from None
     if not _may_see(uow, viewer, invoice):
-        raise NotFound("There is no such invoice in your purchases.")
+        raise NotFound(said("There is no such invoice in your purchases."))
     return invoice
 
 
@@ -486,7 +488,7 @@ def give_mandate(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, account_ho
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     _whole_account(viewer)  # a mandate covers the consumer's later invoices too
     if not (account_holder or "").strip():
-        raise InvalidInput({"account_holder": ["The name on the account."]})
+        raise InvalidInput({"account_holder": [said("The name on the account.")]})
     return payments.create_mandate(uow, scope=_scope(invoice), invoice_id=invoice.id, account_holder=account_holder,
                                    iban=iban, signed_on=uow.today())
 
@@ -499,10 +501,10 @@ def report_return(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, lines: li
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     wanted = [line for line in lines if line.get("quantity")]
     if not wanted:
-        raise InvalidInput({"lines": ["Choose what you sent back, and how many."]})
+        raise InvalidInput({"lines": [said("Choose what you sent back, and how many.")]})
     by_reference = {line.order_line_reference for line in invoice.lines}
     if any(line["reference"] not in by_reference for line in wanted):
-        raise InvalidInput({"lines": ["Choose lines of this invoice."]})
+        raise InvalidInput({"lines": [said("Choose lines of this invoice.")]})
     return returns.register_return(uow, scope=_scope(invoice), order_id=invoice.order_id, invoice_id=invoice.id, data={
         "status": "announced", "lines": wanted, "carrier": (carrier or "").strip() or None,
         "tracking_code": (tracking_code or "").strip() or None, "reason": "Reported by the consumer"}).return_
@@ -536,7 +538,7 @@ def dispute_of(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str):
             continue
         if viewer.invoice_id is None or case.invoice_id == viewer.invoice_id:
             return case
-    raise NotFound("There is no such case in your purchases.")
+    raise NotFound(said("There is no such case in your purchases."))
 
 
 def reply_to_dispute(uow: UnitOfWork, *, viewer: Viewer, dispute_id: str, message: str, evidence=()):
@@ -567,11 +569,11 @@ def change_billing_address(uow: UnitOfWork, *, viewer: Viewer, address: dict,
     address = _checked_address(address)
     running = [invoice for invoice, _ in address_choices(uow, viewer=viewer)]
     if not running:
-        raise InvalidInput({"address": ["You have no invoices left to pay, so there is no address to change."]})
+        raise InvalidInput({"address": [said("You have no invoices left to pay, so there is no address to change.")]})
     if invoice_ids is not None:
         running = [invoice for invoice in running if invoice.id in set(invoice_ids)]
         if not running:
-            raise InvalidInput({"invoices": ["Choose at least one invoice the new address is for."]})
+            raise InvalidInput({"invoices": [said("Choose at least one invoice the new address is for.")]})
     return [invoices.change_billing_address(uow, scope=_scope(invoice), invoice_id=invoice.id, address=address)
             for invoice in running]
 
@@ -584,8 +586,8 @@ def _whole_account(viewer: Viewer) -> None:
     """What reaches beyond one invoice, or ends a case, needs the e-mailed link: an invoice
     number and a postcode are written on paper that others may see."""
     if not viewer.whole_account:
-        raise NeedsLinkSignIn("For this, sign in with the link we e-mail you: an invoice number and postcode "
-                              "only open that one invoice.")
+        raise NeedsLinkSignIn(said("For this, sign in with the link we e-mail you: an invoice number and postcode "
+                                   "only open that one invoice."))
 
 
 def _checked_address(address: dict) -> dict:
@@ -648,7 +650,7 @@ def credit_note_document(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, cr
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     note = next((note for note in invoice.credit_notes if note.id == credit_note_id), None)
     if note is None:
-        raise NotFound("There is no such credit note on this invoice.")
+        raise NotFound(said("There is no such credit note on this invoice."))
     return NamedDocument(invoices.credit_note_document(uow, scope=_scope(invoice), credit_note_id=note.id),
                          f"{note.number}.pdf")
 
@@ -714,8 +716,8 @@ def plan_preview(uow: UnitOfWork, *, viewer: Viewer, invoice_id: str, instalment
     """The monthly instalments ({due_date, amount}) a payment plan started now would have."""
     invoice = invoice_of(uow, viewer=viewer, invoice_id=invoice_id)
     if instalments not in PLAN_INSTALMENTS:
-        raise InvalidInput({"instalments": [f"A plan has {dunning.MIN_INSTALMENTS} to {dunning.MAX_INSTALMENTS} "
-                                            "monthly instalments."]})
+        raise InvalidInput({"instalments": [said("A plan has %(least)s to %(most)s monthly instalments.",
+                                                 least=dunning.MIN_INSTALMENTS, most=dunning.MAX_INSTALMENTS)]})
     return dunning.plan_preview(invoice.balance_cents, instalments,
                                 dunning.first_instalment_due(today=uow.today(), invoice_due=invoice.due_date))
 
@@ -824,7 +826,7 @@ def declined_order(uow: UnitOfWork, *, viewer: Viewer, decision_id: str, languag
     _whole_account(viewer)
     found = next((d for d in _declined(uow, viewer, language) if d.decision_id == decision_id), None)
     if found is None:
-        raise NotFound("There is no such decision in your purchases.")
+        raise NotFound(said("There is no such decision in your purchases."))
     return found
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from bnpl.errors import InvalidInput, NotFound
 from bnpl.events import service as events
-from bnpl.i18n import N_
+from bnpl.i18n import N_, said
 from bnpl.invoices import ledger as invoice_ledger
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
@@ -104,7 +104,7 @@ def get_return(uow: UnitOfWork, *, scope: Scope, return_id: str, for_update: boo
                     Return.livemode == scope.livemode))
     ret = uow.session.scalar(query.with_for_update(of=Return) if for_update else query)
     if ret is None:
-        raise NotFound(f"No return {return_id}.")
+        raise NotFound(said("No return %(id)s.", id=return_id))
     return ret
 
 
@@ -115,8 +115,8 @@ def _check_on_invoice(uow, requested: list[tuple[str, int]], invoiced: list, ord
         free = sum(line.quantity - already.get((line.invoice_id, reference), 0)
                    for line in invoiced if line.reference == reference)
         if quantity > free:
-            errors[f"lines.{position}.quantity"] = [f"At most {free} of {reference!r} can still be returned "
-                                                    "from this invoice."]
+            errors[f"lines.{position}.quantity"] = [said("At most %(free)s of %(reference)s can still be returned "
+                                                         "from this invoice.", free=free, reference=repr(reference))]
     if errors:
         raise InvalidInput(errors)
 

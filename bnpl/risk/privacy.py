@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from bnpl import redact
+from bnpl.i18n import said
 from bnpl.risk.models import Link, Person, Review, RiskDecision, Sighting
 
 
@@ -20,7 +21,7 @@ def _persons(uow, subject) -> list[Person]:
 
 def blocks(uow, subject) -> list[str]:
     if any(person.frauds for person in _persons(uow, subject)):
-        return ["a fraud case is recorded against this person (legal hold)"]
+        return [said("a fraud case is recorded against this person (legal hold)")]
     return []
 
 

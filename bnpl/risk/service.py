@@ -874,7 +874,7 @@ def local_verification(uow: UnitOfWork, *, reference: str) -> Verification:
     found = uow.session.scalar(select(Verification).where(Verification.reference == reference,
                                                           Verification.provider == "local"))
     if found is None:
-        raise NotFound("No such identification.")
+        raise NotFound(said("No such identification."))
     return found
 
 
@@ -889,7 +889,7 @@ def decide_locally(uow: UnitOfWork, *, reference: str, confirm: bool) -> Verific
 def _conclude(uow, reference: str, *, confirmed: bool) -> VerificationResult:
     found = uow.session.scalar(select(Verification).where(Verification.reference == reference).with_for_update())
     if found is None:
-        raise NotFound("No such identification.")
+        raise NotFound(said("No such identification."))
     scope = Scope(found.merchant_id, found.livemode)
     if found.status != states.PENDING:
         return VerificationResult(found.id, scope, found.order_id, found.status, changed=False)
@@ -939,11 +939,11 @@ def request_review(uow: UnitOfWork, *, decision_id: str, consumer_id: str, messa
     if decision is None or decision.consumer_id != consumer_id:
         raise NotFound(said("No decision %(id)s.", id=decision_id))
     if decision.outcome == ACCEPTED:
-        raise Conflict("This decision accepted the order; there is nothing to review.")
+        raise Conflict(said("This decision accepted the order; there is nothing to review."))
     if uow.session.scalar(select(Review.id).where(Review.decision_id == decision_id)):
-        raise Conflict("A review of this decision was already asked for.")
+        raise Conflict(said("A review of this decision was already asked for."))
     if not (message or "").strip():
-        raise InvalidInput({"message": ["Say what we should look at again."]})
+        raise InvalidInput({"message": [said("Say what we should look at again.")]})
     review = Review(id=new_id("rvw"), decision_id=decision_id, consumer_id=consumer_id, message=message.strip()[:2000],
                     status=states.REQUESTED, requested_at=uow.now())
     uow.session.add(review)
@@ -1023,7 +1023,7 @@ def set_policy(uow: UnitOfWork, *, merchant_id: str, changes: dict) -> tuple[Pol
     base = policies.installation_default(uow.settings)
     unknown = sorted(set(changes) - set(policies.STRICTER))
     if unknown:
-        raise InvalidInput({name: ["Not a policy field."] for name in unknown})
+        raise InvalidInput({name: [said("Not a policy field.")] for name in unknown})
     looser = policies.looser_fields(base, policies.apply(base, changes))
     if looser:
         raise InvalidInput({name: [why] for name, why in looser.items()})
@@ -1123,7 +1123,7 @@ def webshop_policies(uow: UnitOfWork) -> list[WebshopPolicy]:
 def statistics_per_webshop(uow: UnitOfWork, *, since: date, until: date) -> list[tuple[Scope, RiskStatistics]]:
     """``statistics`` for every webshop (each mode apart, live first) that had decisions in the period."""
     if since > until:
-        raise InvalidInput({"since": ["The period starts after it ends."]})
+        raise InvalidInput({"since": [said("The period starts after it ends.")]})
     scopes = uow.session.execute(
         select(RiskDecision.merchant_id, RiskDecision.livemode).distinct()
         .where(RiskDecision.created_at >= _day_start(uow, since),

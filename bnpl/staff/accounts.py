@@ -87,8 +87,8 @@ def unlock(uow: UnitOfWork, *, email: str, actor: str) -> StaffMember:
 def reset_password(uow: UnitOfWork, *, email: str, password: str, actor: str) -> StaffMember:
     """A new password; whoever signed in with the old one is signed out, and a lock is lifted."""
     if not service.MIN_PASSWORD_LENGTH <= len(password or "") <= service.MAX_PASSWORD_LENGTH:
-        raise InvalidInput({"password": [f"Between {service.MIN_PASSWORD_LENGTH} and "
-                                         f"{service.MAX_PASSWORD_LENGTH} characters."]})
+        raise InvalidInput({"password": [said("Between %(least)s and %(most)s characters.",
+                                              least=service.MIN_PASSWORD_LENGTH, most=service.MAX_PASSWORD_LENGTH)]})
     member = _member(uow, email)
     member.password_hash = service.HASHER.hash(password)
     member.failed_logins, member.locked_until = 0, None

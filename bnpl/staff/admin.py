@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bnpl.audit import service as audit
 from bnpl.errors import DomainError
+from bnpl.i18n import said
 from bnpl.merchants import changes, keys
 from bnpl.merchants import service as merchants
 from bnpl.merchants.models import Merchant
@@ -27,7 +28,7 @@ def actor(member: StaffMember) -> str:
 
 def _admin(member: StaffMember) -> str:
     if member.role != ADMIN:
-        raise AdminsOnly("Approving settings, webshops and accounts is for admins.")
+        raise AdminsOnly(said("Approving settings, webshops and accounts is for admins."))
     return actor(member)
 
 
@@ -104,7 +105,7 @@ def reset_password(uow: UnitOfWork, *, member: StaffMember, member_id: str) -> N
 
 def deactivate(uow: UnitOfWork, *, member: StaffMember, member_id: str) -> StaffMember:
     if member_id == member.id:
-        raise AdminsOnly("You cannot deactivate your own account: ask another admin.")
+        raise AdminsOnly(said("You cannot deactivate your own account: ask another admin."))
     return accounts.deactivate(uow, email=_email(uow, member_id), actor=_admin(member))
 
 

@@ -29,6 +29,7 @@ from bnpl.audit import service as audit
 from bnpl.disputes import service as disputes, states as dispute_states
 from bnpl.disputes.models import STAFF_ONLY, Dispute, DisputeEntry, Evidence
 from bnpl.errors import Conflict, DomainError, InvalidInput
+from bnpl.i18n import said
 from bnpl.invoices import queries as invoice_queries
 from bnpl.invoices import service as invoices
 from bnpl.merchants import service as merchants
@@ -47,7 +48,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing megabytes on request would be a cheap way to load the server
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
-WRONG_CREDENTIALS = "The e-mail address or the password is not right."
+WRONG_CREDENTIALS = said("The e-mail address or the password is not right.")
 
 
 class SignInFailed(DomainError):
@@ -66,7 +67,7 @@ def create_member(uow: UnitOfWork, *, email: str, name: str | None, role: str, p
     if errors:
         raise InvalidInput(errors)
     if uow.session.scalar(select(StaffMember.id).where(StaffMember.email == email)):
-        raise Conflict(f"There is already a staff account for {email}.")
+        raise Conflict(said("There is already a staff account for %(email)s.", email=email))
     member = StaffMember(email=email, name=(name or "").strip()[:100] or email.split("@")[0], role=role,
                          password_hash=HASHER.hash(password), active=True, failed_logins=0,
                          created_at=uow.now())
@@ -111,11 +112,12 @@ def _member_errors(email: str, role: str, password: str) -> dict[str, list[str]]
     errors = {}
     local, at, domain = email.partition("@")
     if not (local and at and "." in domain) or len(email) > 254 or any(c.isspace() for c in email):
-        errors["email"] = ["Not a valid e-mail address."]
+        errors["email"] = [said("Not a valid e-mail address.")]
     if role not in ROLES:
-        errors["role"] = [f"One of {', '.join(ROLES)}."]
+        errors["role"] = [said("One of %(choices)s.", choices=", ".join(ROLES))]
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
-        errors["password"] = [f"Between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters."]
+        errors["password"] = [said("Between %(least)s and %(most)s characters.", least=MIN_PASSWORD_LENGTH,
+                                      most=MAX_PASSWORD_LENGTH)]
     return errors
 
 
@@ -131,8 +133,9 @@ def _count_failure(uow: UnitOfWork, member: StaffMember, now: datetime) -> SignI
 
 def _locked(uow: UnitOfWork, member: StaffMember) -> AccountLocked:
     until = member.locked_until.astimezone(ZoneInfo(uow.settings.timezone))
-    return AccountLocked(f"This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins in a row, "
-                         f"until {until:%d-%m-%Y %H:%M} ({uow.settings.timezone}). Try again after that.",
+    return AccountLocked(said("This account is locked after %(count)s failed sign-ins in a row, until %(until)s "
+                              "(%(zone)s). Try again after that.", count=MAX_FAILED_SIGN_INS,
+                              until=f"{until:%d-%m-%Y %H:%M}", zone=uow.settings.timezone),
                          locked_until=member.locked_until.isoformat())
 
 
@@ -274,7 +277,7 @@ def decide_review(uow: UnitOfWork, *, member: StaffMember, review_id: str, chang
     either way the webshop (webhook) and the consumer (e-mail) are told through the order's event."""
     if limit_cents is not None and not change:
         # A limit typed beside "uphold" would be dropped without a word; say so instead.
-        raise InvalidInput({"limit": ["Only a changed decision sets a new limit; leave it empty to uphold."]})
+        raise InvalidInput({"limit": [said("Only a changed decision sets a new limit; leave it empty to uphold.")]})
     review = risk.decide_review(uow, review_id=review_id, staff_id=member.id, change=change, reasons=reasons,
                                 limit_cents=limit_cents)
     decision = risk.get_decision(uow, decision_id=review.decision_id)

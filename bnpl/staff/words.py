@@ -156,51 +156,11 @@ actor = Refusals((N_("operator (command line)"), N_("staff %(name)s (%(email)s)"
 
 
 # --- the services' refusals, in the page's language (bnpl.web.language.Refusals) -------------
+# The services say their refusals with bnpl.i18n.said: the page translates those by their
+# template. Listed here, to be matched by their English text, are only the sentences that come
+# without one: a library's field checks, the error page's titles and texts.
 
 SERVICE_MESSAGES = (
-    # signing in, accounts
-    N_("The e-mail address or the password is not right."),
-    N_("This account is locked after %(count)s failed sign-ins in a row, until %(until)s (%(zone)s). "
-       "Try again after that."),
-    N_("There is already a staff account for %(email)s."),
-    N_("Not a valid e-mail address."),
-    N_("Between %(least)s and %(most)s characters."),
-    N_("Approving settings, webshops and accounts is for admins."),
-    N_("You cannot deactivate your own account: ask another admin."),
-    # a phone call
-    N_("Nobody matches these details. Read what you typed back to the caller and ask again for their postcode "
-       "or birth date."),
-    N_("Fill in one of invoice number, e-mail address or phone number."),
-    N_("Ask the caller for their postcode or their birth date."),
-    N_("You looked up %(count)s callers in the last %(window)s minutes; try again in %(minutes)s minutes, "
-       "or ask a colleague."),
-    N_("No invoice %(id)s in this call."),
-    N_("Call %(id)s is not about one invoice yet: choose it first."),
-    N_("No call %(id)s: find the caller again."),
-    # questions
-    N_("No question %(id)s."),
-    N_("Write something here."),
-    N_("At most %(most)s characters."),
-    N_("A general question is about no webshop; answer it yourself."),
-    # cases
-    N_("No case %(id)s."),
-    N_("No evidence %(id)s."),
-    N_("Write a message."),
-    N_("Ask the merchant or the consumer."),
-    N_("Write the reasons for both sides (at least %(least)s characters)."),
-    N_("Write the reasons for the consumer (at least %(least)s characters)."),
-    N_("A partial credit is more than 0 and less than the disputed %(cents)s cents."),
-    N_("An amount goes only with a partial credit."),
-    N_("A decision of this case waits for a second mediator: approve it or send it back first."),
-    N_("A second mediator must approve this decision; you proposed it."),
-    N_("No decision of this case waits for approval."),
-    N_("This case is already %(status)s; nothing can be added."),
-    N_("This case is already %(status)s; it cannot be decided again."),
-    N_("Tell us in a sentence or two what went wrong (at least 10 characters)."),
-    N_("Tell us the day you asked the webshop about this."),
-    N_("This day is in the future."),
-    N_("There is already a case about invoice %(number)s (%(case)s); add to that one instead."),
-    N_("Invoice %(number)s is fully credited: there is nothing left to dispute."),
     # webshops taken on and their settings: what the field checks (a library's words) say
     N_("Not a valid email address."),
     N_("Not a valid EU VAT number (check the country prefix and digits)."),
@@ -212,9 +172,6 @@ SERVICE_MESSAGES = (
     N_("Length must be between %(least)s and %(most)s."),
     N_("Contains a control character; send plain text."),
     N_("Only an admin may do this"),
-    # statistics, reviews
-    N_("The period starts after it ends."),
-    N_("Only a changed decision sets a new limit; leave it empty to uphold."),
     # what went wrong, as the error page's title and text
     N_("Not found"), N_("Conflict"), N_("The request has invalid fields"), N_("Not possible in the current state"),
     N_("Bad request"), N_("Too many lookups"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),

@@ -53,8 +53,8 @@ LOOKUP_WINDOW = timedelta(minutes=15)
 LOOKUP_LIMIT = limits.per_window(LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
 LOOKUPS_KEPT_DAYS = 90  # who looked up which caller, kept for questions about a call, then deleted
 MAX_INVOICES = 100  # of one caller found by e-mail or phone, newest first
-NOBODY = ("Nobody matches these details. Read what you typed back to the caller and ask again for "
-          "their postcode or birth date.")
+NOBODY = said("Nobody matches these details. Read what you typed back to the caller and ask again for their "
+              "postcode or birth date.")
 
 
 class TooManyLookups(DomainError):
@@ -76,9 +76,9 @@ class Lookup:
                                       (BY_PHONE, self.phone)) if (value or "").strip()]
         errors = {}
         if len(given) != 1:
-            errors["invoice_number"] = ["Fill in one of invoice number, e-mail address or phone number."]
+            errors["invoice_number"] = [said("Fill in one of invoice number, e-mail address or phone number.")]
         if not (self.postcode or "").strip() and self.birth_date is None:
-            errors["postcode"] = ["Ask the caller for their postcode or their birth date."]
+            errors["postcode"] = [said("Ask the caller for their postcode or their birth date.")]
         if errors:
             raise InvalidInput(errors)
         return given[0]
@@ -160,7 +160,7 @@ def choose_invoice(uow: UnitOfWork, *, intake_id: str, staff_id: str, invoice_id
     """The call is about this one of the caller's invoices (only one the fact matched)."""
     intake = _own_intake(uow, intake_id, staff_id)
     if invoice_id not in (intake.candidates or ()):
-        raise NotFound(f"No invoice {invoice_id} in this call.")
+        raise NotFound(said("No invoice %(id)s in this call.", id=invoice_id))
     _take(intake, invoices.find_invoice(uow, invoice_id=invoice_id))
 
 
@@ -168,7 +168,7 @@ def confirmed_caller(uow: UnitOfWork, *, intake_id: str, staff_id: str) -> Calle
     """A confirmed intake of this member, about one invoice, that has not expired."""
     intake = _own_intake(uow, intake_id, staff_id)
     if not intake.invoice_id:
-        raise NotFound(f"Call {intake_id} is not about one invoice yet: choose it first.")
+        raise NotFound(said("Call %(id)s is not about one invoice yet: choose it first.", id=intake_id))
     invoice = invoices.get_invoice(uow, scope=Scope(intake.merchant_id, intake.livemode), invoice_id=intake.invoice_id)
     return Caller(intake_id=intake.id, merchant_id=intake.merchant_id,
                   webshop=merchants.get_merchant(uow, merchant_id=intake.merchant_id).name,
@@ -189,7 +189,7 @@ def _own_intake(uow, intake_id: str, staff_id: str) -> CallIntake:
         CallIntake.id == intake_id, CallIntake.staff_id == staff_id, CallIntake.confirmed.is_(True),
         CallIntake.expires_at > uow.now()))
     if intake is None:
-        raise NotFound(f"No call {intake_id}: find the caller again.")
+        raise NotFound(said("No call %(id)s: find the caller again.", id=intake_id))
     return intake
 
 
@@ -223,9 +223,9 @@ def _check_limit(uow, staff_id: str) -> None:
     wait = limits.take(uow, f"lookup:staff:{staff_id}", LOOKUP_LIMIT)
     if wait:
         minutes = max(1, -(-wait // 60))
-        raise TooManyLookups(f"You looked up {LOOKUPS_PER_WINDOW} callers in the last "
-                             f"{LOOKUP_WINDOW.seconds // 60} minutes; try again in {minutes} minutes, "
-                             "or ask a colleague.", retry_after_minutes=minutes)
+        raise TooManyLookups(said("You looked up %(count)s callers in the last %(window)s minutes; try again in "
+                                  "%(minutes)s minutes, or ask a colleague.", count=LOOKUPS_PER_WINDOW,
+                                  window=LOOKUP_WINDOW.seconds // 60, minutes=minutes), retry_after_minutes=minutes)
 
 
 def _matching_invoices(uow, found_by: str, lookup: Lookup) -> list[tuple[Invoice, str]]:
@@ -294,7 +294,7 @@ def ask(uow: UnitOfWork, *, consumer_id: str, subject: str, message: str, invoic
     if invoice_id:
         invoice = invoices.find_invoice(uow, invoice_id=invoice_id)
         if invoice.consumer_id != consumer_id:
-            raise NotFound(f"No invoice {invoice_id}.")  # someone else's invoice is simply not there
+            raise NotFound(said("No invoice %(id)s.", id=invoice_id))  # someone else's invoice is simply not there
         merchant_id, livemode = invoice.merchant_id, invoice.livemode
     now = uow.now()
     thread = Thread(consumer_id=consumer_id, merchant_id=merchant_id, invoice_id=invoice_id or None, channel=channel,
@@ -368,10 +368,10 @@ def _add_reply(uow, raw: bytes) -> Thread:
                      if (found := notifications.sent_message(uow, message_id=message_id)) is not None
                      and found.kind == "support_answer"), None)
     if answered is None:
-        raise NotFound("This e-mail answers no message of ours about a question.")
+        raise NotFound(said("This e-mail answers no message of ours about a question."))
     if reply.sender != answered.recipient.strip().lower():
-        raise Conflict(f"The reply comes from {reply.sender}, not from the address the answer went to; "
-                       "nothing was added.")
+        raise Conflict(said("The reply comes from %(sender)s, not from the address the answer went to; nothing was "
+                            "added.", sender=reply.sender))
     thread = _thread(uow, answered.payload["thread_id"])
     return reply_to(uow, thread=thread, message=reply.text)
 
@@ -459,7 +459,7 @@ def consumer_thread(uow: UnitOfWork, *, consumer_id: str, thread_id: str, for_up
     """A consumer's own thread; someone else's is not found."""
     thread = _thread(uow, thread_id, for_update)
     if thread.consumer_id != consumer_id:
-        raise NotFound(f"No question {thread_id}.")
+        raise NotFound(said("No question %(id)s.", id=thread_id))
     return thread
 
 
@@ -475,7 +475,7 @@ def _thread(uow, thread_id: str, for_update: bool = False) -> Thread:
         query = query.with_for_update().execution_options(populate_existing=True)
     thread = uow.session.scalar(query)
     if thread is None:
-        raise NotFound(f"No question {thread_id}.")
+        raise NotFound(said("No question %(id)s.", id=thread_id))
     return thread
 
 
@@ -494,9 +494,9 @@ def _question_text(subject: str, message: str) -> tuple[str, str]:
 def _required_text(value: str | None, field: str, longest: int) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput({field: ["Write something here."]})
+        raise InvalidInput({field: [said("Write something here.")]})
     if len(text) > longest:
-        raise InvalidInput({field: [f"At most {longest} characters."]})
+        raise InvalidInput({field: [said("At most %(most)s characters.", most=longest)]})
     return text
 
 
@@ -586,7 +586,7 @@ def pass_to_merchant(uow: UnitOfWork, *, thread_id: str, staff_id: str, staff_na
     answer in the API; the promise to the consumer runs on unchanged."""
     thread = _thread(uow, thread_id, for_update=True)
     if not thread.merchant_id:
-        raise Conflict("A general question is about no webshop; answer it yourself.")
+        raise Conflict(said("A general question is about no webshop; answer it yourself."))
     if thread.passed_to_merchant_at is None:
         thread.passed_to_merchant_at = uow.now()
         events.record(uow, scope=Scope(thread.merchant_id, bool(thread.livemode)), type="conversation.passed",
@@ -608,7 +608,7 @@ def get_conversation(uow: UnitOfWork, *, scope: Scope, conversation_id: str, for
         query = query.with_for_update(of=Thread).execution_options(populate_existing=True)
     thread = uow.session.scalar(query)
     if thread is None:
-        raise NotFound(f"No conversation {conversation_id}.")
+        raise NotFound(said("No conversation %(id)s.", id=conversation_id))
     return thread
 
 

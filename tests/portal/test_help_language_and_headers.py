@@ -179,11 +179,18 @@ def test_the_sign_in_mail_exists_in_every_language(settings, language, subject, 
 
 
 def test_the_link_only_refusal_reads_in_dutch(api, services, app):
+    from types import SimpleNamespace
+
     from flask import g
 
-    from bnpl.portal import words
+    from bnpl.i18n import said
+    from bnpl.portal import service, words
+    with pytest.raises(service.NeedsLinkSignIn) as refused:
+        service._whole_account(SimpleNamespace(whole_account=False))  # signed in with an invoice number
+    assert refused.value.detail == ("For this, sign in with the link we e-mail you: an invoice number and postcode "
+                                    "only open that one invoice.")  # the API's and the log's English
     with app.test_request_context():
         g.language = "nl"
-        assert words.refusal("For this, sign in with the link we e-mail you: an invoice number and postcode only "
-                             "open that one invoice.").startswith("Log hiervoor in")
-        assert words.refusal("Between 1 and 2 (not yet credited).") == "Tussen 1 en 2 (nog niet gecrediteerd)."
+        assert words.refusal(refused.value.detail).startswith("Log hiervoor in")
+        assert words.refusal(said("Between 1 and %(left)s (not yet credited).", left=2)) == \
+            "Tussen 1 en 2 (nog niet gecrediteerd)."

@@ -136,3 +136,37 @@ def test_a_said_sentence_is_translated_as_it_was_made_and_stays_english_elsewher
 def test_the_api_keeps_its_english_sentences(api):
     r = api.patch("/merchant", json={"payout_iban": "NL00XXXX0000000000"})
     assert r.status_code == 422 and r.json["errors"]["payout_iban"][0].startswith("Not a valid IBAN: ")
+
+
+# --- a phone call (bnpl/support) ---------------------------------------------------------
+
+def test_a_caller_nobody_matches_and_then_too_many_lookups(dutch):
+    def look_up():
+        return dutch.submit("/staff/cases/new", data={"invoice_number": "2026-999999", "postcode": "3511 AB"})
+
+    r = look_up()
+    assert r.status_code == 404
+    assert "Niemand past bij deze gegevens. Lees de beller voor wat je hebt getypt" in shown(r)
+    for _ in range(9):
+        look_up()
+    r = look_up()
+    assert r.status_code == 429
+    assert re.search(r"Je zocht 10 bellers op in de afgelopen \d+ minuten; probeer het over \d+ minuten opnieuw, "
+                     r"of vraag een collega\.", shown(r)), shown(r)
+
+
+def test_a_call_that_is_not_there_any_more(dutch):
+    r = dutch.get("/staff/intake/itk_nope")
+    assert r.status_code == 404 and "Geen gesprek itk_nope: zoek de beller opnieuw." in shown(r)
+
+
+def test_a_webshop_asking_for_a_conversation_that_is_not_its_own_reads_english(api):
+    r = api.get("/conversations/thr_nope")
+    assert r.status_code == 404 and r.json["detail"] == "No conversation thr_nope."
+
+
+# --- a case (bnpl/disputes) --------------------------------------------------------------
+
+def test_a_case_that_is_not_there(dutch):
+    r = dutch.get("/staff/cases/dsp_nope")
+    assert r.status_code == 404 and "Geen zaak dsp_nope." in shown(r)
