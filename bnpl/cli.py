@@ -446,7 +446,8 @@ def payments():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def payments_import(file):
     """Book a bank statement (CAMT.053, CAMT.054 or MT940); importing it again books nothing
-    new. Prints what became of every entry; fails only when nothing could be read."""
+    new. Prints what became of every entry; fails when nothing could be read, or reading
+    stopped partway (what was booked stays)."""
     from pathlib import Path
 
     from bnpl.payments.jobs import import_statement_file
@@ -456,7 +457,7 @@ def payments_import(file):
     except Exception as exc:  # noqa: BLE001 - the database went away, say: a sentence, not a traceback
         raise click.ClickException(f"{file}: the import stopped ({type(exc).__name__}: {exc}). What was booked "
                                    "stays booked; importing the file again books the rest.") from None
-    if summary.nothing_read:
+    if summary.failed:
         raise click.ClickException(f"{file}: {summary}")
     click.echo(str(summary))
 

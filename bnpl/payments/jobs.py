@@ -22,9 +22,10 @@ CHUNK = 1000
 def import_statement_file(services, data: bytes) -> service.ImportSummary:
     """Book every statement of the file, 1,000 entries per transaction, while the rest of the
     file is still being read: a large import holds no locks for long and does not hold back
-    the event feed. A file that cannot be read books nothing: a CAMT file is checked whole
-    first (a file cut off is not well-formed), and what else makes it no statement shows
-    before its first entry is booked. Stopped halfway, importing the file again books just
+    the event feed. A file that is not well-formed books nothing (a CAMT file is checked
+    whole first: a file cut off is not), nor does one that is no statement at all (that shows
+    at its first entry). Should the parser still give up partway, what was booked stays and
+    the summary says so (`cut_short`). Stopped halfway, importing the file again books just
     the rest. Never raises: what could not be read or booked is in the summary."""
     with _long_lived_objects_left_alone():
         reading = _Reading(data)
@@ -128,7 +129,10 @@ class _Chunk:
     def sequential(cls, services, statement: Statement, transactions: list[Transaction]) -> "_Chunk":
         chunk = cls(services, statement, transactions)
         chunk.future = Future()
-        chunk.future.set_result(_book_chunk(services, statement, transactions))
+        try:
+            chunk.future.set_result(_book_chunk(services, statement, transactions))
+        except Exception:  # noqa: BLE001 - a single entry that cannot be booked: refused, with why
+            chunk.future.set_result(_book_one_by_one(services, statement, transactions))
         return chunk
 
     def commit(self) -> service.StatementSummary:
@@ -214,9 +218,10 @@ def _book_one_by_one(services, statement: Statement, transactions: list[Transact
 
 def import_inbox(services) -> dict[str, int]:
     """Import every file dropped in the statement inbox (BNPL_STATEMENT_INBOX), oldest first,
-    moving each to processed/ or, when nothing of it could be read, to failed/, with the
-    import's report next to it (<name>.report.txt). A file still being written should get
-    its name when complete (copy as .part or .tmp, then rename): those are left alone."""
+    moving each to processed/ or, when nothing of it could be read or reading stopped
+    partway, to failed/, with the import's report next to it (<name>.report.txt). A file
+    still being written should get its name when complete (copy as .part or .tmp, then
+    rename): those are left alone."""
     inbox = services.settings.statement_inbox
     if not inbox:
         return {}
@@ -224,7 +229,7 @@ def import_inbox(services) -> dict[str, int]:
     done = {"processed": 0, "failed": 0}
     for path in _waiting(inbox):
         summary = import_statement_file(services, path.read_bytes())
-        outcome = "failed" if summary.nothing_read else "processed"
+        outcome = "failed" if summary.failed else "processed"
         _move_with_report(path, inbox / outcome, str(summary))
         done[outcome] += 1
     return done

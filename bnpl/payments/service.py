@@ -74,12 +74,18 @@ class ImportSummary:
         counts = self.counts
         return self.error is not None or (sum(counts.values()) > 0 and counts["refused"] == sum(counts.values()))
 
+    @property
+    def failed(self) -> bool:
+        """Nothing was read, or reading stopped partway: a person must look at the file (what
+        was booked stays; the file, once mended, books just the rest)."""
+        return self.nothing_read or self.cut_short is not None
+
     def __str__(self) -> str:
         if self.error:
             return f"Nothing was read: {self.error}"
         lines = [str(s) for s in self.statements]
         if self.cut_short:
-            lines.append(f"The rest of the file could not be read: {self.cut_short}")
+            lines.append(f"Reading stopped partway, the rest of the file is not booked: {self.cut_short}")
         return "\n".join(lines) or "The file holds no statement."
 
 
@@ -148,7 +154,7 @@ def read_statements(uow: UnitOfWork, *, data: bytes) -> list[Statement]:
 
 
 def statement_parts(data: bytes, *, batch: int) -> Iterator[StatementPart]:
-    """read_statements a part of at most `batch` transactions at a time, to book a large file
+    """read_statements a part of about `batch` transactions at a time, to book a large file
     while the rest is read. A CAMT file is first checked whole, so that one cut off or broken
     raises StatementError here, before anything is booked; what else makes it no statement
     shows at its first entry, or at its end when it holds none."""

@@ -18,7 +18,8 @@ from datetime import date
 
 
 class StatementError(ValueError):
-    """The file as a whole cannot be read: nothing of it is booked."""
+    """The file cannot be read: nothing of it is booked, unless the parser gives up only
+    partway (import_statement_file then keeps what it booked and says so)."""
 
 
 @dataclass(frozen=True, slots=True)

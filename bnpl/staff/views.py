@@ -193,7 +193,7 @@ def queue():
 def statistics():
     form = PeriodForm(formdata=request.args or None)
     uow = current_uow()
-    form.validate()  # a day that is not a date (or not a plausible one) is shown at its field; the default is used instead
+    form.validate()  # a day that is not a (plausible) date is shown at its field; the default is used instead
     until = (None if form.until.errors else form.until.data) or uow.today()
     since = (None if form.since.errors else form.since.data) or until - timedelta(days=STATISTICS_DAYS - 1)
     for field, day in ((form.since, since), (form.until, until)):

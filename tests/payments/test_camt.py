@@ -158,6 +158,11 @@ def test_the_check_before_booking_refuses_what_the_parser_refuses(broken):
     b"\n<?xml version='1.0' encoding='UTF-8'?><a>x</a>",  # the declaration not first
     b"<a>&undefined;</a>",
     b"<a>x</a>trailing",
+    b"<a><x:b/></a>",  # a prefix never declared
+    b"<a x:c='1'/>",
+    b"<a xmlns:p='u' xmlns:q='u' p:c='1' q:c='2'/>",  # one attribute twice, under two prefixes
+    b"<a xmlns:p=''/>",
+    "<?xml version='1.0' encoding='Shift_JIS'?><a>\u5186</a>".encode("shift_jis"),  # a multi-byte encoding
 ])
 def test_the_check_before_booking_refuses_exactly_what_lxml_refuses(data):
     def refused(check) -> bool:
@@ -169,6 +174,15 @@ def test_the_check_before_booking_refuses_exactly_what_lxml_refuses(data):
 
     by_lxml = refused(lambda: list(etree.iterparse(io.BytesIO(data), resolve_entities=False, no_network=True)))
     assert refused(lambda: camt.check_well_formed(data)) == by_lxml
+
+
+def test_an_account_currency_left_blank_is_taken_from_the_first_entry():
+    data = files.statement(files.payment(1999, rf=RF)).replace(b"<Ccy>EUR</Ccy>", b"<Ccy> </Ccy>", 1)
+    assert b"<Ccy> </Ccy>" in data
+
+    [statement] = camt.parse(data)
+
+    assert statement.currency == "EUR"
 
 
 def test_the_check_before_booking_lets_a_well_formed_statement_through():
@@ -189,7 +203,7 @@ def test_another_iso_20022_message_is_not_a_statement():
 
 @pytest.mark.parametrize("amount", ["19.999", "-19.99", "0.00", "0", "19,99", "", "EUR 19.99",
                                     "NaN",
-                                    "Infinity"])
+                                    "Infinity", "1E+30", "99999999999999999999999999999.00", "10000000.00"])
 def test_an_amount_that_is_not_a_positive_number_of_cents_is_refused_and_the_other_entry_read(amount):
     data = files.statement(files.payment(1999, rf=RF), files.payment(amount, rf=RF))
 

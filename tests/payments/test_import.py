@@ -425,6 +425,65 @@ def test_the_command_refuses_a_bad_file_with_the_reason_and_books_nothing(api, s
     assert invoice(api, inv["id"])["status"] == "open"
 
 
+def test_a_file_with_an_undeclared_namespace_prefix_midway_books_nothing(api, services, run, tmp_path, monkeypatch):
+    """Expat checks namespaces too: lxml would refuse the prefix only where it reaches it."""
+    from bnpl.payments import jobs
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    invoices = [ship(api) for _ in range(3)]
+    data = files.statement(*[files.payment(i["total"], rf=i["payment_reference"]) for i in invoices])
+    path = tmp_path / "camt053.xml"
+    path.write_bytes(data.replace(b"</Ntry>", b"</Ntry><x:Oops/>", 1))
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code != 0 and "Not well-formed XML" in result.output
+    assert payments(services) == []
+
+
+def test_the_command_fails_when_reading_stopped_partway_and_keeps_what_it_booked(api, services, run, tmp_path,
+                                                                                  monkeypatch):
+    from bnpl.payments import camt, jobs
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    read = camt.read
+
+    def gives_up_after_one_part(data, batch=None):
+        yield next(read(data, batch))
+        raise StatementError("Not well-formed XML: the parser gave up")
+
+    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    first, second = ship(api), ship(api)
+    path = tmp_path / "camt053.xml"
+    path.write_bytes(files.statement(files.payment(first["total"], rf=first["payment_reference"]),
+                                     files.payment(second["total"], rf=second["payment_reference"])))
+
+    result = run("payments", "import", str(path))
+
+    assert result.exit_code != 0 and "Reading stopped partway" in result.output and "1 booked" in result.output
+    assert (invoice(api, first["id"])["status"], invoice(api, second["id"])["status"]) == ("paid", "open")
+
+
+def test_an_entry_that_can_be_booked_neither_in_its_part_nor_alone_is_refused_not_raised(api, services, monkeypatch):
+    """A part of one entry whose deciding fails: it is booked on its own, and refused with why
+    when that fails too; the import never raises."""
+    from bnpl.payments import jobs
+
+    class Broken(service.Booking):
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("cannot decide")
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    monkeypatch.setattr(service, "Booking", Broken)
+    monkeypatch.setattr(service, "book_transactions", lambda uow, **kw: Broken())
+    inv = ship(api)
+
+    summary = jobs.import_statement_file(
+        services, files.statement(files.payment(inv["total"], rf=inv["payment_reference"])))
+
+    assert summary.counts == {"refused": 1} and "cannot decide" in str(summary)
+
+
 # --- two imports at once (PostgreSQL) -------------------------------------------------------
 
 @pytest.mark.postgres
@@ -559,8 +618,9 @@ def test_a_file_the_parser_gives_up_on_halfway_keeps_what_was_booked_and_says_th
         files.payment(first["total"], rf=first["payment_reference"]),
         files.payment(second["total"], rf=second["payment_reference"]), statement_id="HALF-1"))
 
-    assert summary.counts == {"booked": 1} and not summary.nothing_read
-    assert "The rest of the file could not be read: Not well-formed XML: the parser gave up" in str(summary)
+    assert summary.counts == {"booked": 1} and not summary.nothing_read and summary.failed
+    assert "Reading stopped partway, the rest of the file is not booked: Not well-formed XML: the parser gave up" \
+        in str(summary)
     with services.sessionmaker() as session:
         assert session.scalars(select(StatementImport).where(StatementImport.statement_id == "HALF-1")).all() == []
 

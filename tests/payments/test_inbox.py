@@ -70,3 +70,26 @@ def test_the_inbox_is_set_by_bnpl_statement_inbox(tmp_path):
 
     assert Settings.from_env({"BNPL_STATEMENT_INBOX": str(tmp_path)}).statement_inbox == tmp_path
     assert Settings.from_env({}).statement_inbox is None
+
+
+def test_a_file_the_parser_gives_up_on_partway_goes_to_failed_and_keeps_what_was_booked(api, services, inbox,
+                                                                                          monkeypatch):
+    from bnpl.payments import camt
+    from bnpl.payments.statements import StatementError
+
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    read = camt.read
+
+    def gives_up_after_one_part(data, batch=None):
+        yield next(read(data, batch))
+        raise StatementError("Not well-formed XML: the parser gave up")
+
+    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    first, second = ship(api), ship(api)
+    (inbox / "day.xml").write_bytes(files.statement(files.payment(first["total"], rf=first["payment_reference"]),
+                                                    files.payment(second["total"], rf=second["payment_reference"])))
+
+    assert jobs.import_inbox(services) == {"processed": 0, "failed": 1}
+
+    assert "Reading stopped partway" in (inbox / "failed" / "day.xml.report.txt").read_text()
+    assert (invoice(api, first["id"])["status"], invoice(api, second["id"])["status"]) == ("paid", "open")
