@@ -23,7 +23,7 @@ from bnpl.payments.models import Payment
 from bnpl.uow import unit_of_work
 from tests import factories
 from tests.outbox import deliver_outbox  # the renderer's pass, then the outbox's
-from tests.payments.flows import invoice, ship
+from tests.payments.flows import invoice, parser_gives_up_after_one_entry, ship
 from tests.payments import camt_files as files
 
 PAID_ON = files.BOOKED_ON
@@ -443,16 +443,7 @@ def test_a_file_with_an_undeclared_namespace_prefix_midway_books_nothing(api, se
 
 def test_the_command_fails_when_reading_stopped_partway_and_keeps_what_it_booked(api, services, run, tmp_path,
                                                                                   monkeypatch):
-    from bnpl.payments import camt, jobs
-
-    monkeypatch.setattr(jobs, "CHUNK", 1)
-    read = camt.read
-
-    def gives_up_after_one_part(data, batch=None):
-        yield next(read(data, batch))
-        raise StatementError("Not well-formed XML: the parser gave up")
-
-    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    parser_gives_up_after_one_entry(monkeypatch)
     first, second = ship(api), ship(api)
     path = tmp_path / "camt053.xml"
     path.write_bytes(files.statement(files.payment(first["total"], rf=first["payment_reference"]),
@@ -602,17 +593,10 @@ def test_a_file_cut_off_books_nothing_though_its_first_entries_could_be_read(api
 def test_a_file_the_parser_gives_up_on_halfway_keeps_what_was_booked_and_says_the_rest_was_not_read(
         api, services, monkeypatch):
     """Not noted as read either: dunning's "reconcile first" waits for a statement read whole."""
-    from bnpl.payments import camt, jobs
+    from bnpl.payments import jobs
     from bnpl.payments.models import StatementImport
 
-    monkeypatch.setattr(jobs, "CHUNK", 1)
-    read = camt.read
-
-    def gives_up_after_one_part(data, batch=None):
-        yield next(read(data, batch))
-        raise StatementError("Not well-formed XML: the parser gave up")
-
-    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    parser_gives_up_after_one_entry(monkeypatch)
     first, second = ship(api), ship(api)
     summary = jobs.import_statement_file(services, files.statement(
         files.payment(first["total"], rf=first["payment_reference"]),

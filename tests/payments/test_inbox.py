@@ -9,7 +9,7 @@ import pytest
 
 from bnpl.payments import jobs
 from tests.payments import camt_files as files
-from tests.payments.flows import invoice, ship
+from tests.payments.flows import invoice, parser_gives_up_after_one_entry, ship
 
 
 @pytest.fixture
@@ -74,17 +74,7 @@ def test_the_inbox_is_set_by_bnpl_statement_inbox(tmp_path):
 
 def test_a_file_the_parser_gives_up_on_partway_goes_to_failed_and_keeps_what_was_booked(api, services, inbox,
                                                                                           monkeypatch):
-    from bnpl.payments import camt
-    from bnpl.payments.statements import StatementError
-
-    monkeypatch.setattr(jobs, "CHUNK", 1)
-    read = camt.read
-
-    def gives_up_after_one_part(data, batch=None):
-        yield next(read(data, batch))
-        raise StatementError("Not well-formed XML: the parser gave up")
-
-    monkeypatch.setattr(camt, "read", gives_up_after_one_part)
+    parser_gives_up_after_one_entry(monkeypatch)
     first, second = ship(api), ship(api)
     (inbox / "day.xml").write_bytes(files.statement(files.payment(first["total"], rf=first["payment_reference"]),
                                                     files.payment(second["total"], rf=second["payment_reference"])))
