@@ -42,8 +42,7 @@ def read(data: bytes, batch: int | None = None) -> Iterator[StatementPart]:
     (a few more where a batch entry ends a part: an entry is never split; None: one part
     each). A file cut off raises StatementError only where it ends: check_well_formed tells
     before anything is read."""
-    entries = etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}Ntry", resolve_entities=False,
-                              no_network=True, huge_tree=True)
+    entries = _elements(data, tag="{*}Ntry")
     reader = _Reader(batch)
     try:
         for _, entry in entries:
@@ -68,13 +67,18 @@ def check_well_formed(data: bytes) -> None:
 
 
 def _check_with_lxml(data: bytes) -> None:
-    entries = etree.iterparse(io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True,
-                              huge_tree=True)
     try:
-        for _, element in entries:
+        for _, element in _elements(data):
             element.clear()
     except etree.XMLSyntaxError as exc:
         raise StatementError(f"Not well-formed XML: {exc}") from None
+
+
+def _elements(data: bytes, tag: str | None = None):
+    """The file's elements (those of `tag`) as lxml reaches their ends: no entity of the file
+    expanded, nothing fetched from the network, no limit on a long text."""
+    return etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, resolve_entities=False, no_network=True,
+                           huge_tree=True)
 
 
 class _Reader:
